@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/openlaunchpad/launchpad/host/api/proto"
+	"github.com/openlaunchpad/launchpad/sdk/bxl"
+)
+
+// Exit codes of exec.
+const (
+	exitOK      = 0
+	exitJob     = 1 // the job failed
+	exitUsage   = 2
+	exitConnect = 3 // the host could not be reached
+)
+
+// maxRecvBytes bounds one message from the host: a batch of a few MiB plus
+// framing, with room for hosts configured with larger batches.
+const maxRecvBytes = 256 << 20
+
+type paramFlags map[string]string
+
+func (p paramFlags) String() string { return "" }
+
+func (p paramFlags) Set(v string) error {
+	name, value, ok := strings.Cut(v, "=")
+	name = strings.TrimPrefix(strings.TrimSpace(name), "@")
+	if !ok || name == "" {
+		return fmt.Errorf("want NAME=VALUE, got %q", v)
+	}
+	p[name] = value
+	return nil
+}
+
+func runExec(args []string) int {
+	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
+	address := fs.String("address", "unix:///var/lib/launchpad/launchpad.sock", "host address: unix://PATH")
+	language := fs.String("language", "", "script language, e.g. Python or R (case-insensitive)")
+	script := fs.String("script", "", "script text")
+	scriptFile := fs.String("script-file", "", "file holding the script")
+	inputQuery := fs.String("input-query", "", "query on the instance database whose rows become the input data set")
+	inputName := fs.String("input-name", "InputDataSet", "variable name of the input data set")
+	outputName := fs.String("output-name", "OutputDataSet", "variable name of the output data set")
+	params := fs.String("params", "", "param declarations: '@n int, @msg nvarchar(100) OUTPUT'")
+	format := fs.String("format", "table", "result format: table, csv or json")
+	jobID := fs.String("job-id", "", "job id to use (default: the host makes one)")
+	values := paramFlags{}
+	fs.Var(values, "param", "param value NAME=VALUE (repeatable); an undeclared-value param is NULL")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(os.Stderr, "launchpad exec: "+format+"\n", a...)
+		return code
+	}
+	if fs.NArg() > 0 {
+		return fail(exitUsage, "unexpected argument %q", fs.Arg(0))
+	}
+	if *language == "" {
+		return fail(exitUsage, "--language is required")
+	}
+	if (*script == "") == (*scriptFile == "") {
+		return fail(exitUsage, "give exactly one of --script and --script-file")
+	}
+	if *scriptFile != "" {
+		b, err := os.ReadFile(*scriptFile)
+		if err != nil {
+			return fail(exitUsage, "%v", err)
+		}
+		*script = string(b)
+	}
+	out, err := newResultWriter(*format, os.Stdout)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+
+	conn, err := dial(*address)
+	if err != nil {
+		return fail(exitConnect, "%v", err)
+	}
+	defer conn.Close()
+	client := proto.NewLaunchpadClient(conn)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, err := client.Execute(ctx, &proto.ExecuteRequest{
+		Language: *language, Script: *script, InputQuery: *inputQuery,
+		InputName: *inputName, OutputName: *outputName,
+		Params: *params, ParamValues: values, JobId: *jobID,
+	}, grpc.WaitForReady(false), grpc.MaxCallRecvMsgSize(maxRecvBytes))
+	if err != nil {
+		return fail(exitConnect, "host at %s: %v", *address, err)
+	}
+
+	// Ctrl-C cancels the job on the host, then we report its final status.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	started := make(chan string, 1)
+	go func() {
+		<-sigs
+		select {
+		case id := <-started:
+			cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer ccancel()
+			client.Cancel(cctx, &proto.CancelRequest{JobId: id})
+		default:
+			cancel()
+		}
+	}()
+
+	var schema *bxl.Schema
+	for {
+		ev, err := stream.Recv()
+		if err == io.EOF {
+			return fail(exitJob, "host ended the job's stream without a status")
+		}
+		if err != nil {
+			return fail(exitConnect, "host at %s: %v", *address, err)
+		}
+		switch e := ev.GetEvent().(type) {
+		case *proto.ExecuteResponse_Started:
+			started <- e.Started.GetJobId()
+			for _, w := range e.Started.GetWarnings() {
+				fmt.Fprintf(os.Stderr, "launchpad: warning: job %s: %s\n", e.Started.GetJobId(), w)
+			}
+		case *proto.ExecuteResponse_Message:
+			if e.Message.GetStream() == proto.Message_STREAM_HOST {
+				fmt.Fprintf(os.Stderr, "launchpad: %s\n", e.Message.GetText())
+			} else {
+				os.Stderr.Write(e.Message.GetText())
+			}
+		case *proto.ExecuteResponse_Schema:
+			if schema, err = bxl.DecodeSchema(e.Schema); err != nil {
+				return fail(exitJob, "bad result schema from host: %v", err)
+			}
+			if err := out.Schema(schema); err != nil {
+				return fail(exitJob, "%v", err)
+			}
+		case *proto.ExecuteResponse_Batch:
+			if schema == nil {
+				return fail(exitJob, "host sent rows before their schema")
+			}
+			b, err := bxl.DecodeBatch(e.Batch, schema)
+			if err != nil {
+				return fail(exitJob, "bad result batch from host: %v", err)
+			}
+			if err := out.Batch(b); err != nil {
+				return fail(exitJob, "%v", err)
+			}
+		case *proto.ExecuteResponse_Status:
+			return finish(out, e.Status)
+		}
+	}
+}
+
+// finish prints the output params and the outcome.
+func finish(out resultWriter, st *proto.Status) int {
+	var ps *bxl.Schema
+	var pb *bxl.Batch
+	if len(st.GetOutputParams()) > 0 {
+		var err error
+		if ps, pb, err = bxl.DecodeParams(st.GetOutputParams()); err != nil {
+			fmt.Fprintf(os.Stderr, "launchpad exec: job %s: bad output params from host: %v\n", st.GetJobId(), err)
+			return exitJob
+		}
+	}
+	if err := out.Close(ps, pb); err != nil {
+		fmt.Fprintf(os.Stderr, "launchpad exec: %v\n", err)
+		return exitJob
+	}
+	e := st.GetError()
+	if e == nil {
+		return exitOK
+	}
+	fmt.Fprintf(os.Stderr, "launchpad exec: job %s failed: %s\n", st.GetJobId(), strings.TrimPrefix(e.GetMessage(), "job "+st.GetJobId()+": "))
+	if tb := strings.TrimRight(e.GetTraceback(), "\n"); tb != "" {
+		fmt.Fprintln(os.Stderr, tb)
+	}
+	return exitJob
+}
+
+// dial connects to a host address: unix://PATH (relative or absolute).
+func dial(address string) (*grpc.ClientConn, error) {
+	path, ok := strings.CutPrefix(address, "unix://")
+	if !ok || path == "" {
+		return nil, fmt.Errorf("address %q: want unix://PATH", address)
+	}
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("host unreachable: no socket at %s (is the host running?)", path)
+		}
+		return nil, fmt.Errorf("host unreachable: %w", err)
+	}
+	return grpc.NewClient("passthrough:///launchpad",
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		}))
+}

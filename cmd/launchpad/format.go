@@ -1,0 +1,350 @@
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/openlaunchpad/launchpad/sdk/bxl"
+)
+
+// resultWriter prints a result set as it streams in, then the output params.
+type resultWriter interface {
+	Schema(*bxl.Schema) error
+	Batch(*bxl.Batch) error
+	// Close ends the output; ps and pb are the OUTPUT params (nil for none).
+	Close(ps *bxl.Schema, pb *bxl.Batch) error
+}
+
+func newResultWriter(format string, w io.Writer) (resultWriter, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	switch format {
+	case "table":
+		return &tableWriter{w: bw}, nil
+	case "csv":
+		return &csvWriter{bw: bw, w: csv.NewWriter(bw)}, nil
+	case "json":
+		return &jsonWriter{w: bw}, nil
+	}
+	return nil, fmt.Errorf("--format %q: want table, csv or json", format)
+}
+
+// typeName is a field's type as callers read it: "decimal(10,2)", "int64".
+func typeName(f bxl.Field) string {
+	if f.Type == bxl.TypeDecimal {
+		return fmt.Sprintf("decimal(%d,%d)", f.Precision, f.Scale)
+	}
+	return f.Type.String()
+}
+
+// text renders a non-NULL value the way SQL tools print it.
+func text(v any) string {
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return "true"
+		}
+		return "false"
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 32)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case []byte:
+		return "0x" + strings.ToUpper(hex.EncodeToString(x))
+	case time.Duration:
+		return clock(x)
+	case time.Time:
+		return x.Format("2006-01-02 15:04:05.999999")
+	case fmt.Stringer:
+		return x.String()
+	}
+	return fmt.Sprint(v)
+}
+
+// render is text with the type's own layout for dates and offsets.
+func render(t bxl.Type, v any) string {
+	switch t {
+	case bxl.TypeDate:
+		return v.(time.Time).Format(time.DateOnly)
+	case bxl.TypeDateTimeOffset:
+		return v.(time.Time).Format("2006-01-02 15:04:05.999999 -07:00")
+	}
+	return text(v)
+}
+
+func clock(d time.Duration) string {
+	h := d / time.Hour
+	m := (d % time.Hour) / time.Minute
+	s := (d % time.Minute) / time.Second
+	us := (d % time.Second) / time.Microsecond
+	out := fmt.Sprintf("%02d:%02d:%02d", h, m, s)
+	if us != 0 {
+		out += strings.TrimRight(fmt.Sprintf(".%06d", us), "0")
+	}
+	return out
+}
+
+// csvWriter: a header row, then rows; NULL is an empty field.
+type csvWriter struct {
+	bw *bufio.Writer
+	w  *csv.Writer
+	s  *bxl.Schema
+}
+
+func (c *csvWriter) Schema(s *bxl.Schema) error {
+	c.s = s
+	names := make([]string, len(s.Fields))
+	for i, f := range s.Fields {
+		names[i] = f.Name
+	}
+	return c.w.Write(names)
+}
+
+func (c *csvWriter) Batch(b *bxl.Batch) error {
+	rec := make([]string, len(b.Columns))
+	for r := 0; r < b.Rows; r++ {
+		for i := range b.Columns {
+			col := &b.Columns[i]
+			if col.IsNull(r) {
+				rec[i] = ""
+			} else {
+				rec[i] = render(col.Type, col.Value(r))
+			}
+		}
+		if err := c.w.Write(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *csvWriter) Close(ps *bxl.Schema, pb *bxl.Batch) error {
+	c.w.Flush()
+	if err := c.w.Error(); err != nil {
+		return err
+	}
+	if err := c.bw.Flush(); err != nil {
+		return err
+	}
+	// stdout holds only the CSV; output params go to stderr.
+	printParams(os.Stderr, ps, pb)
+	return nil
+}
+
+func printParams(w io.Writer, ps *bxl.Schema, pb *bxl.Batch) {
+	if ps == nil || pb == nil || pb.Rows == 0 {
+		return
+	}
+	for i, f := range ps.Fields {
+		col := &pb.Columns[i]
+		v := "NULL"
+		if !col.IsNull(0) {
+			v = render(col.Type, col.Value(0))
+		}
+		fmt.Fprintf(w, "@%s = %s\n", f.Name, v)
+	}
+}
+
+// tableWriter prints an aligned table. Widths come from the first rows (up to
+// tableSample) so a long result still streams with bounded memory.
+type tableWriter struct {
+	w       *bufio.Writer
+	s       *bxl.Schema
+	pending [][]string
+	widths  []int
+	flushed bool
+	rows    int
+}
+
+const tableSample = 1000
+
+func (t *tableWriter) Schema(s *bxl.Schema) error {
+	t.s = s
+	t.widths = make([]int, len(s.Fields))
+	for i, f := range s.Fields {
+		t.widths[i] = utf8.RuneCountInString(f.Name)
+	}
+	return nil
+}
+
+func (t *tableWriter) Batch(b *bxl.Batch) error {
+	for r := 0; r < b.Rows; r++ {
+		row := make([]string, len(b.Columns))
+		for i := range b.Columns {
+			col := &b.Columns[i]
+			if col.IsNull(r) {
+				row[i] = "NULL"
+			} else {
+				row[i] = strings.ReplaceAll(render(col.Type, col.Value(r)), "\n", `\n`)
+			}
+		}
+		t.rows++
+		if t.flushed {
+			t.line(row)
+			continue
+		}
+		t.pending = append(t.pending, row)
+		if len(t.pending) >= tableSample {
+			t.flush()
+		}
+	}
+	return nil
+}
+
+func (t *tableWriter) flush() {
+	for _, row := range t.pending {
+		for i, v := range row {
+			t.widths[i] = max(t.widths[i], utf8.RuneCountInString(v))
+		}
+	}
+	names := make([]string, len(t.s.Fields))
+	rule := make([]string, len(t.s.Fields))
+	for i, f := range t.s.Fields {
+		names[i] = f.Name
+		rule[i] = strings.Repeat("-", t.widths[i])
+	}
+	t.line(names)
+	t.line(rule)
+	for _, row := range t.pending {
+		t.line(row)
+	}
+	t.pending, t.flushed = nil, true
+}
+
+func (t *tableWriter) line(cells []string) {
+	for i, c := range cells {
+		if i > 0 {
+			t.w.WriteString("  ")
+		}
+		t.w.WriteString(c)
+		if i < len(cells)-1 {
+			t.w.WriteString(strings.Repeat(" ", max(0, t.widths[i]-utf8.RuneCountInString(c))))
+		}
+	}
+	t.w.WriteByte('\n')
+}
+
+func (t *tableWriter) Close(ps *bxl.Schema, pb *bxl.Batch) error {
+	if t.s != nil {
+		if !t.flushed {
+			t.flush()
+		}
+		fmt.Fprintf(t.w, "(%d rows)\n", t.rows)
+	}
+	if ps != nil && len(ps.Fields) > 0 {
+		if t.s != nil {
+			t.w.WriteByte('\n')
+		}
+		printParams(t.w, ps, pb)
+	}
+	return t.w.Flush()
+}
+
+// jsonWriter streams {"columns":[...],"rows":[[...]],"output_params":{...}}.
+type jsonWriter struct {
+	w       *bufio.Writer
+	started bool
+	rows    int
+}
+
+func (j *jsonWriter) Schema(s *bxl.Schema) error {
+	type col struct {
+		Name string `json:"name"`
+		Type string `json:"type"`
+	}
+	cols := make([]col, len(s.Fields))
+	for i, f := range s.Fields {
+		cols[i] = col{f.Name, typeName(f)}
+	}
+	b, err := json.Marshal(cols)
+	if err != nil {
+		return err
+	}
+	j.w.WriteString(`{"columns":`)
+	j.w.Write(b)
+	j.w.WriteString(`,"rows":[`)
+	j.started = true
+	return nil
+}
+
+func (j *jsonWriter) Batch(b *bxl.Batch) error {
+	for r := 0; r < b.Rows; r++ {
+		if j.rows > 0 {
+			j.w.WriteByte(',')
+		}
+		j.rows++
+		j.w.WriteByte('[')
+		for i := range b.Columns {
+			if i > 0 {
+				j.w.WriteByte(',')
+			}
+			col := &b.Columns[i]
+			if col.IsNull(r) {
+				j.w.WriteString("null")
+				continue
+			}
+			j.w.WriteString(jsonValue(col.Type, col.Value(r)))
+		}
+		j.w.WriteByte(']')
+	}
+	return nil
+}
+
+// jsonValue keeps numbers exact: an int64 or decimal is written as the exact
+// number literal, never through float64.
+func jsonValue(t bxl.Type, v any) string {
+	switch x := v.(type) {
+	case bool:
+		return text(x)
+	case int8, int16, int32, int64:
+		return fmt.Sprint(x)
+	case bxl.Decimal:
+		return x.String()
+	case float32:
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return strconv.Quote(text(x))
+		}
+		return text(x)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return strconv.Quote(text(x))
+		}
+		return text(x)
+	}
+	b, _ := json.Marshal(render(t, v)) // marshalling a string cannot fail
+	return string(b)
+}
+
+func (j *jsonWriter) Close(ps *bxl.Schema, pb *bxl.Batch) error {
+	if !j.started {
+		j.w.WriteString(`{"columns":[],"rows":[`)
+	}
+	j.w.WriteString(`],"output_params":{`)
+	if ps != nil && pb != nil && pb.Rows > 0 {
+		for i, f := range ps.Fields {
+			if i > 0 {
+				j.w.WriteByte(',')
+			}
+			name, _ := json.Marshal(f.Name)
+			j.w.Write(name)
+			j.w.WriteByte(':')
+			col := &pb.Columns[i]
+			if col.IsNull(0) {
+				j.w.WriteString("null")
+			} else {
+				j.w.WriteString(jsonValue(col.Type, col.Value(0)))
+			}
+		}
+	}
+	j.w.WriteString("}}\n")
+	return j.w.Flush()
+}

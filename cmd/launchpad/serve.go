@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/openlaunchpad/launchpad/host"
+	"github.com/openlaunchpad/launchpad/host/catalog"
+	"github.com/openlaunchpad/launchpad/host/config"
+	"github.com/openlaunchpad/launchpad/host/datasource"
+)
+
+// firstParty are the launchers `make build` puts in bin/plugins, which
+// `launchpad dev` signs with its dev key and registers.
+var firstParty = []catalog.DevBinary{
+	{Path: "launchpad-python", Name: "PythonLauncher", Version: "0.1.0", Languages: []string{"Python"}},
+	{Path: "launchpad-r", Name: "RLauncher", Version: "0.1.0", Languages: []string{"R"}},
+}
+
+func newLogger(level string) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{Name: "launchpad", Level: hclog.LevelFromString(level), Output: os.Stderr})
+}
+
+func runServe(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	file := fs.String("config", "/etc/launchpad/launchpad.hcl", "configuration file")
+	level := fs.String("log-level", "info", "log level: trace, debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	cfg, err := config.Load(*file)
+	if err != nil {
+		return err
+	}
+	return serve(cfg, newLogger(*level))
+}
+
+func runDev(args []string) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	state := fs.String("state", "state", "state folder: instance.db, keys, catalog, socket")
+	isolation := fs.String("isolation", "full", `isolation: "full", or "none" on a single-user laptop (every job then carries a warning)`)
+	level := fs.String("log-level", "info", "log level: trace, debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	log := newLogger(*level)
+	dir, err := filepath.Abs(*state)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	db := filepath.Join(dir, "instance.db")
+	created, err := datasource.EnsureSampleDB(db)
+	if err != nil {
+		return fmt.Errorf("instance database: %w", err)
+	}
+	if created {
+		log.Info("created the sample instance database", "path", db)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	pluginDir := filepath.Join(filepath.Dir(exe), "plugins")
+	var bins []catalog.DevBinary
+	for _, b := range firstParty {
+		b.Path = filepath.Join(pluginDir, b.Path)
+		if _, err := os.Stat(b.Path); err == nil {
+			bins = append(bins, b)
+		}
+	}
+	if len(bins) == 0 {
+		return fmt.Errorf("no first-party launchers in %s: run make build", pluginDir)
+	}
+	catCfg := catalog.Config{StateDir: dir, PluginDir: pluginDir}
+	if err := catalog.DevBootstrap(catCfg, bins, log); err != nil {
+		return fmt.Errorf("sign and register the dev launchers: %w", err)
+	}
+	cfg := &config.Config{
+		StateDir:  dir,
+		PluginDir: pluginDir,
+		Instance:  &config.Instance{Driver: "sqlite", DSN: db},
+		Sandbox:   &config.Sandbox{Isolation: *isolation},
+	}
+	if err := cfg.Normalize(); err != nil {
+		return err
+	}
+	return serve(cfg, log)
+}
+
+// serve runs a host in the foreground until SIGINT or SIGTERM.
+func serve(cfg *config.Config, log hclog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	h, err := host.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	return h.Serve(ctx)
+}

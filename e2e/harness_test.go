@@ -1,0 +1,250 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// host is a running `launchpad dev` started from freshly built binaries.
+type host struct {
+	dir    string // holds bin/ and state/
+	bin    string // the launchpad binary
+	state  string
+	sock   string
+	cmd    *exec.Cmd
+	logBuf *bytes.Buffer
+}
+
+var theHost *host
+
+// isolation is what the e2e host runs with: full as root (CI), else none.
+func isolation() string {
+	if os.Geteuid() == 0 {
+		return "full"
+	}
+	return "none"
+}
+
+func TestMain(m *testing.M) {
+	h, err := startHost()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: start host:", err)
+		if h != nil {
+			h.stop()
+		}
+		os.Exit(1)
+	}
+	theHost = h
+	code := m.Run()
+	if err := h.stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: stop host:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func repoRoot() string {
+	wd, _ := os.Getwd()
+	return filepath.Dir(wd)
+}
+
+// startHost builds the binaries into a private folder (the catalog wants a
+// plugin folder no one else can write) and starts a dev host on it.
+func startHost() (*host, error) {
+	// Not under /tmp: every job gets a private /tmp that would hide it.
+	dir, err := os.MkdirTemp("/var/tmp", "launchpad-e2e-")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o711); err != nil {
+		return nil, err
+	}
+	h := &host{dir: dir, bin: filepath.Join(dir, "bin", "launchpad"), state: filepath.Join(dir, "state")}
+	h.sock = filepath.Join(h.state, "launchpad.sock")
+	builds := [][2]string{
+		{h.bin, "./cmd/launchpad"},
+		{filepath.Join(dir, "bin", "plugins", "launchpad-python"), "./plugins/python"},
+		{filepath.Join(dir, "bin", "plugins", "launchpad-r"), "./plugins/r"},
+	}
+	for _, b := range builds {
+		cmd := exec.Command("go", "build", "-o", b[0], b[1])
+		cmd.Dir = repoRoot()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return h, fmt.Errorf("go build %s: %v\n%s", b[1], err, out)
+		}
+	}
+	h.logBuf = &bytes.Buffer{}
+	h.cmd = exec.Command(h.bin, "dev", "--state", h.state, "--isolation", isolation(), "--log-level", "debug")
+	h.cmd.Stdout = h.logBuf
+	h.cmd.Stderr = h.logBuf
+	if err := h.cmd.Start(); err != nil {
+		return h, err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(h.sock); err == nil {
+			return h, nil
+		}
+		if h.cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return h, fmt.Errorf("host did not come up; log:\n%s", h.logBuf.String())
+}
+
+// stop ends the host with SIGTERM (it must shut down cleanly) and removes
+// everything it made.
+func (h *host) stop() error {
+	var errs []error
+	if h.cmd != nil && h.cmd.Process != nil {
+		h.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- h.cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				errs = append(errs, fmt.Errorf("host exited with %v; log:\n%s", err, tail(h.logBuf.String(), 4000)))
+			}
+		case <-time.After(45 * time.Second):
+			h.cmd.Process.Kill()
+			<-done
+			errs = append(errs, errors.New("host did not stop within 45s of SIGTERM"))
+		}
+	}
+	if os.Getenv("LAUNCHPAD_E2E_KEEP") == "" {
+		errs = append(errs, os.RemoveAll(h.dir))
+	}
+	return errors.Join(errs...)
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// result is one `launchpad exec` run.
+type result struct {
+	code   int
+	stdout string
+	stderr string
+}
+
+// execArgs runs `launchpad exec` on the test host.
+func execArgs(t *testing.T, args ...string) result {
+	t.Helper()
+	return execArgsAt(t, "unix://"+theHost.sock, args...)
+}
+
+// execArgsAt runs `launchpad exec` against address. It is safe to call from
+// other goroutines: it never stops the test itself.
+func execArgsAt(t *testing.T, address string, args ...string) result {
+	t.Helper()
+	full := append([]string{"exec", "--address", address}, args...)
+	cmd := exec.Command(theHost.bin, full...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			r.code, r.stderr = -1, err.Error()
+			return r
+		}
+		r.code = ee.ExitCode()
+	}
+	return r
+}
+
+// jsonResult is exec's --format json document.
+type jsonResult struct {
+	Columns []struct {
+		Name string `json:"name"`
+		Type string `json:"type"`
+	} `json:"columns"`
+	Rows         [][]json.RawMessage        `json:"rows"`
+	OutputParams map[string]json.RawMessage `json:"output_params"`
+}
+
+// runJSON runs a job that must succeed and decodes its JSON result.
+func runJSON(t *testing.T, args ...string) (jsonResult, result) {
+	t.Helper()
+	jr, r := runJSONNoFatal(t, args...)
+	if r.code != 0 {
+		t.Fatalf("exec failed (exit %d):\nstderr: %s\nstdout: %s", r.code, r.stderr, r.stdout)
+	}
+	return jr, r
+}
+
+// runJSONNoFatal is runJSON for other goroutines: a failure shows in the
+// returned exit code (-2 for undecodable output).
+func runJSONNoFatal(t *testing.T, args ...string) (jsonResult, result) {
+	r := execArgs(t, append(args, "--format", "json")...)
+	var jr jsonResult
+	if r.code != 0 {
+		return jr, r
+	}
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.UseNumber()
+	if err := dec.Decode(&jr); err != nil {
+		r.code, r.stderr = -2, fmt.Sprintf("decode json output: %v\n%s", err, r.stdout)
+	}
+	return jr, r
+}
+
+func (j jsonResult) cell(t *testing.T, row int, col string) string {
+	t.Helper()
+	for i, c := range j.Columns {
+		if c.Name == col {
+			if row >= len(j.Rows) {
+				t.Fatalf("row %d of %d", row, len(j.Rows))
+			}
+			return string(j.Rows[row][i])
+		}
+	}
+	t.Fatalf("no column %q in %+v", col, j.Columns)
+	return ""
+}
+
+func (j jsonResult) colType(t *testing.T, col string) string {
+	t.Helper()
+	for _, c := range j.Columns {
+		if c.Name == col {
+			return c.Type
+		}
+	}
+	t.Fatalf("no column %q in %+v", col, j.Columns)
+	return ""
+}
+
+// hostRSS reports the host process's peak resident memory (VmHWM) in bytes.
+func hostPeakRSS(t *testing.T) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", theHost.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc/PID/status")
+	return 0
+}

@@ -1,0 +1,134 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+
+	"github.com/openlaunchpad/launchpad/host/api/proto"
+	"github.com/openlaunchpad/launchpad/host/job"
+	"github.com/openlaunchpad/launchpad/host/sqltype"
+	"github.com/openlaunchpad/launchpad/sdk/bxl"
+)
+
+// Server implements the Launchpad gRPC service on a job runner.
+type Server struct {
+	proto.UnimplementedLaunchpadServer
+	runner *job.Runner
+	log    hclog.Logger
+
+	// mu guards running: the cancel functions of running jobs by id.
+	mu      sync.Mutex
+	running map[string]context.CancelFunc
+}
+
+// NewServer returns a server running jobs on runner.
+func NewServer(runner *job.Runner, logger hclog.Logger) *Server {
+	return &Server{runner: runner, log: logger.Named("api"), running: map[string]context.CancelFunc{}}
+}
+
+// Register adds the service to a gRPC server.
+func (s *Server) Register(g *grpc.Server) { proto.RegisterLaunchpadServer(g, s) }
+
+// Execute runs one job.
+func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_ExecuteServer) error {
+	sink := &streamSink{stream: stream}
+	id := req.GetJobId()
+	if id == "" {
+		id = job.NewJobID()
+	}
+	fail := func(err *job.Error) error {
+		return sink.send(&proto.ExecuteResponse{Event: &proto.ExecuteResponse_Status{Status: &proto.Status{
+			JobId: id, Error: errorToProto(err)}}})
+	}
+	if !job.ValidJobID(id) {
+		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: errors.New("job id: use 1-64 letters, digits, '-' or '_'")})
+	}
+	params, err := sqltype.ParseParams(req.GetParams())
+	if err != nil {
+		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: err})
+	}
+	ctx, cancel := context.WithCancel(stream.Context())
+	defer cancel()
+	if !s.track(id, cancel) {
+		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: errors.New("a job with this id is running")})
+	}
+	defer s.untrack(id)
+
+	res, err := s.runner.Run(ctx, &job.Request{
+		ID: id, Language: req.GetLanguage(), Script: req.GetScript(), InputQuery: req.GetInputQuery(),
+		InputName: req.GetInputName(), OutputName: req.GetOutputName(),
+		Params: params, ParamValues: req.GetParamValues(),
+	}, sink)
+	if err != nil {
+		var jerr *job.Error
+		if !errors.As(err, &jerr) {
+			jerr = &job.Error{JobID: id, Code: job.CodeHostFault, Err: err}
+		}
+		return fail(jerr)
+	}
+	return sink.send(&proto.ExecuteResponse{Event: &proto.ExecuteResponse_Status{Status: &proto.Status{
+		JobId: id, OutputParams: res.OutputParamsPayload, Stats: statsToProto(res.Stats)}}})
+}
+
+// Cancel stops a running job.
+func (s *Server) Cancel(_ context.Context, req *proto.CancelRequest) (*proto.CancelResponse, error) {
+	s.mu.Lock()
+	cancel, ok := s.running[req.GetJobId()]
+	s.mu.Unlock()
+	if ok {
+		s.log.Info("cancelling job", "job_id", req.GetJobId())
+		cancel()
+	}
+	return &proto.CancelResponse{Found: ok}, nil
+}
+
+func (s *Server) track(id string, cancel context.CancelFunc) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.running[id]; dup {
+		return false
+	}
+	s.running[id] = cancel
+	return true
+}
+
+func (s *Server) untrack(id string) {
+	s.mu.Lock()
+	delete(s.running, id)
+	s.mu.Unlock()
+}
+
+// streamSink sends a job's events on the Execute stream; gRPC allows one
+// sender at a time and events come from several goroutines.
+type streamSink struct {
+	mu     sync.Mutex
+	stream proto.Launchpad_ExecuteServer
+}
+
+func (k *streamSink) send(r *proto.ExecuteResponse) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.stream.Send(r)
+}
+
+func (k *streamSink) Started(st job.Started) error {
+	return k.send(&proto.ExecuteResponse{Event: &proto.ExecuteResponse_Started{Started: &proto.JobStarted{
+		JobId: st.JobID, Launcher: st.Launcher, Warnings: st.Warnings}}})
+}
+
+func (k *streamSink) Schema(p []byte, _ *bxl.Schema) error {
+	return k.send(&proto.ExecuteResponse{Event: &proto.ExecuteResponse_Schema{Schema: p}})
+}
+
+func (k *streamSink) Batch(p []byte, _ *bxl.Batch) error {
+	return k.send(&proto.ExecuteResponse{Event: &proto.ExecuteResponse_Batch{Batch: p}})
+}
+
+func (k *streamSink) Message(st job.Stream, text []byte) error {
+	return k.send(&proto.ExecuteResponse{Event: &proto.ExecuteResponse_Message{Message: &proto.Message{
+		Stream: streamToProto(st), Text: text}}})
+}

@@ -1,0 +1,74 @@
+package catalog
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/openlaunchpad/launchpad/signing"
+)
+
+// Launcher is a verified launcher, ready to start.
+type Launcher struct {
+	Name      string
+	Version   string
+	Publisher string
+	// SHA256 of the verified bytes (lowercase hex).
+	SHA256     string
+	Languages  []string
+	APIVersion int
+	// Exe is a sealed memfd holding exactly the verified bytes. Execute it
+	// (execveat(fd, "", AT_EMPTY_PATH) or /proc/self/fd/N); never re-open the
+	// path. The caller closes it.
+	Exe *os.File
+}
+
+// Resolve finds the registered launcher for language (case-insensitive)
+// and verifies it from scratch. Every refusal is a *RefusalError and is
+// written to the audit log.
+func (c *Catalog) Resolve(language string) (*Launcher, error) {
+	const action = "launcher.start"
+	if !signing.ValidLanguage(language) {
+		return nil, c.refuse(action, &RefusalError{Language: language, Err: fmt.Errorf("%w: invalid language name", ErrNoLauncher)}, nil)
+	}
+	var cs catalogState
+	if err := c.load(CatalogFile, &cs); err != nil {
+		return nil, c.refuse(action, &RefusalError{Language: language, Err: fmt.Errorf("%w: catalog: %w", ErrUnsafePermissions, err)}, nil)
+	}
+	var entry *Entry
+	for i, e := range cs.Launchers {
+		for _, l := range e.Languages {
+			if strings.EqualFold(l, language) {
+				entry = &cs.Launchers[i]
+			}
+		}
+	}
+	if entry == nil {
+		return nil, c.refuse(action, &RefusalError{Language: language, Err: ErrNoLauncher}, nil)
+	}
+	var ts trustState
+	if err := c.load(TrustFile, &ts); err != nil {
+		return nil, c.refuse(action, &RefusalError{Launcher: entry.Name, Language: language, Err: fmt.Errorf("%w: trust store: %w", ErrUnsafePermissions, err)}, nil)
+	}
+	details := map[string]string{"path": entry.Path, "pinned_sha256": entry.SHA256}
+	v, err := c.verifyBinary(entry.Path, ts.Publishers, entry.SHA256, language, true)
+	if err != nil {
+		return nil, c.refuse(action, &RefusalError{Launcher: entry.Name, Language: language, Err: err}, details)
+	}
+	if v.manifest.Name != entry.Name {
+		v.exe.Close()
+		err := fmt.Errorf("%w: signed manifest names launcher %s", ErrNotRegistered, v.manifest.Name)
+		return nil, c.refuse(action, &RefusalError{Launcher: entry.Name, Language: language, Err: err}, details)
+	}
+	c.logger.Debug("launcher verified", "launcher", entry.Name, "language", language,
+		"sha256", v.sha256, "publisher", v.publisher.Name)
+	return &Launcher{
+		Name:       v.manifest.Name,
+		Version:    v.manifest.Version,
+		Publisher:  v.publisher.Name,
+		SHA256:     v.sha256,
+		Languages:  v.manifest.Languages,
+		APIVersion: v.manifest.APIVersion,
+		Exe:        v.exe,
+	}, nil
+}

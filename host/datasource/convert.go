@@ -1,0 +1,326 @@
+package datasource
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/openlaunchpad/launchpad/sdk/bxl"
+)
+
+func fieldTypeName(f bxl.Field) string {
+	if f.Type == bxl.TypeDecimal {
+		return fmt.Sprintf("decimal(%d,%d)", f.Precision, f.Scale)
+	}
+	return f.Type.String()
+}
+
+// mismatch builds the error for a value that cannot be stored in f's type
+// without losing data. The caller adds column and row.
+func mismatch(f bxl.Field, v any, why string) error {
+	s := fmt.Sprintf("%v", v)
+	if b, ok := v.([]byte); ok {
+		s = fmt.Sprintf("%d bytes", len(b))
+	}
+	if len(s) > 40 {
+		s = s[:37] + "..."
+	}
+	msg := fmt.Sprintf("%T value %q into %s", v, s, fieldTypeName(f))
+	if why != "" {
+		msg += ": " + why
+	}
+	return fmt.Errorf("%w: %s", ErrValueMismatch, msg)
+}
+
+// inferField picks a BXL type for a column with no declared type from its
+// first non-NULL value, as the driver delivered it.
+func inferField(name string, v any) (bxl.Field, bool) {
+	f := bxl.Field{Name: name, Nullable: true}
+	switch v.(type) {
+	case int64, int32, int16, int8, int, uint8, uint16, uint32:
+		f.Type = bxl.TypeInt64
+	case float64, float32:
+		f.Type = bxl.TypeFloat64
+	case bool:
+		f.Type = bxl.TypeBool
+	case string:
+		f.Type = bxl.TypeString
+	case []byte:
+		f.Type = bxl.TypeBinary
+	case time.Time:
+		f.Type = bxl.TypeDateTime
+	default:
+		return f, false
+	}
+	return f, true
+}
+
+// asInt64 returns v as an exact int64 when it is an integer or an integral float.
+func asInt64(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case int:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	case int16:
+		return int64(x), true
+	case int8:
+		return int64(x), true
+	case uint8:
+		return int64(x), true
+	case uint16:
+		return int64(x), true
+	case uint32:
+		return int64(x), true
+	case uint64:
+		if x > math.MaxInt64 {
+			return 0, false
+		}
+		return int64(x), true
+	case float64:
+		// 2^63 itself does not fit; everything below it that is integral does.
+		if x != math.Trunc(x) || x < -(1<<63) || x >= 1<<63 {
+			return 0, false
+		}
+		return int64(x), true
+	case float32:
+		return asInt64(float64(x))
+	}
+	return 0, false
+}
+
+// exactFloat reports whether i survives a round trip through float64.
+func exactFloat(i int64) bool {
+	f := float64(i)
+	return f < 1<<63 && int64(f) == i
+}
+
+// toBXL converts a non-NULL driver value to the Go value the BXL builder takes
+// for f's type, refusing anything that would lose data.
+func toBXL(f bxl.Field, v any) (any, error) {
+	switch f.Type {
+	case bxl.TypeBool:
+		switch x := v.(type) {
+		case bool:
+			return x, nil
+		}
+		if i, ok := asInt64(v); ok && (i == 0 || i == 1) {
+			return i == 1, nil
+		}
+	case bxl.TypeInt8, bxl.TypeInt16, bxl.TypeInt32, bxl.TypeInt64:
+		i, ok := asInt64(v)
+		if !ok {
+			break
+		}
+		switch f.Type {
+		case bxl.TypeInt8:
+			if i >= math.MinInt8 && i <= math.MaxInt8 {
+				return int8(i), nil
+			}
+		case bxl.TypeInt16:
+			if i >= math.MinInt16 && i <= math.MaxInt16 {
+				return int16(i), nil
+			}
+		case bxl.TypeInt32:
+			if i >= math.MinInt32 && i <= math.MaxInt32 {
+				return int32(i), nil
+			}
+		default:
+			return i, nil
+		}
+		return nil, mismatch(f, v, "out of range")
+	case bxl.TypeFloat32, bxl.TypeFloat64:
+		var d float64
+		switch x := v.(type) {
+		case float64:
+			d = x
+		case float32:
+			d = float64(x)
+		default:
+			i, ok := asInt64(v)
+			if !ok {
+				return nil, mismatch(f, v, "")
+			}
+			if !exactFloat(i) {
+				return nil, mismatch(f, v, "integer not exactly representable as a float")
+			}
+			d = float64(i)
+		}
+		if f.Type == bxl.TypeFloat32 {
+			if float64(float32(d)) != d && !math.IsNaN(d) {
+				return nil, mismatch(f, v, "not exactly representable as float32")
+			}
+			return float32(d), nil
+		}
+		return d, nil
+	case bxl.TypeDecimal:
+		return toDecimal(f, v)
+	case bxl.TypeString:
+		switch x := v.(type) {
+		case string:
+			if !utf8.ValidString(x) {
+				return nil, mismatch(f, v, "not valid UTF-8")
+			}
+			return x, nil
+		case []byte:
+			if !utf8.Valid(x) {
+				return nil, mismatch(f, v, "not valid UTF-8")
+			}
+			return string(x), nil
+		}
+	case bxl.TypeBinary:
+		switch x := v.(type) {
+		case []byte:
+			return x, nil
+		case string:
+			return []byte(x), nil
+		}
+	case bxl.TypeDate:
+		t, ok := v.(time.Time)
+		if !ok {
+			s, isStr := v.(string)
+			if !isStr {
+				break
+			}
+			var err error
+			if t, err = time.Parse(time.DateOnly, s); err != nil {
+				return nil, mismatch(f, v, "not a date (YYYY-MM-DD)")
+			}
+		}
+		if t.Hour() != 0 || t.Minute() != 0 || t.Second() != 0 || t.Nanosecond() != 0 {
+			return nil, mismatch(f, v, "has a time of day")
+		}
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
+	case bxl.TypeTime:
+		var d time.Duration
+		switch x := v.(type) {
+		case time.Duration:
+			d = x
+		case time.Time:
+			d = time.Duration(x.Hour())*time.Hour + time.Duration(x.Minute())*time.Minute +
+				time.Duration(x.Second())*time.Second + time.Duration(x.Nanosecond())
+		case string:
+			t, err := time.Parse("15:04:05.999999999", x)
+			if err != nil {
+				return nil, mismatch(f, v, "not a time of day (HH:MM:SS[.ffffff])")
+			}
+			return toBXL(f, t)
+		default:
+			return nil, mismatch(f, v, "")
+		}
+		if d < 0 || d >= 24*time.Hour {
+			return nil, mismatch(f, v, "outside 00:00:00..23:59:59.999999")
+		}
+		if d%time.Microsecond != 0 {
+			return nil, mismatch(f, v, "finer than a microsecond")
+		}
+		return d, nil
+	case bxl.TypeDateTime, bxl.TypeDateTimeOffset:
+		t, ok := v.(time.Time)
+		if !ok {
+			s, isStr := v.(string)
+			if !isStr {
+				break
+			}
+			var err error
+			if t, err = parseTimestamp(s); err != nil {
+				return nil, mismatch(f, v, "not a timestamp")
+			}
+		}
+		if t.Nanosecond()%1000 != 0 {
+			return nil, mismatch(f, v, "finer than a microsecond (CAST to a 6-digit fraction)")
+		}
+		if f.Type == bxl.TypeDateTime {
+			// A naive datetime: a zoned value is stored as its UTC wall clock.
+			u := t.UTC()
+			return time.Date(u.Year(), u.Month(), u.Day(), u.Hour(), u.Minute(), u.Second(), u.Nanosecond(), time.UTC), nil
+		}
+		return t, nil
+	case bxl.TypeUUID:
+		switch x := v.(type) {
+		case bxl.UUID:
+			return x, nil
+		case [16]byte:
+			return bxl.UUID(x), nil
+		case string:
+			u, err := bxl.ParseUUID(x)
+			if err != nil {
+				return nil, mismatch(f, v, "not a UUID")
+			}
+			return u, nil
+		case []byte:
+			if len(x) == 16 {
+				var u bxl.UUID
+				copy(u[:], x)
+				return u, nil
+			}
+			u, err := bxl.ParseUUID(string(x))
+			if err != nil {
+				return nil, mismatch(f, v, "not a UUID")
+			}
+			return u, nil
+		}
+	default:
+		return nil, fmt.Errorf("%w: BXL %s", ErrUnsupportedType, f.Type.String())
+	}
+	return nil, mismatch(f, v, "")
+}
+
+// timestampLayouts are the text forms SQLite's date functions produce, plus ISO 8601 with T.
+var timestampLayouts = []string{
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02T15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04",
+	"2006-01-02T15:04",
+	"2006-01-02",
+}
+
+func parseTimestamp(s string) (time.Time, error) {
+	var err error
+	for _, l := range timestampLayouts {
+		var t time.Time
+		if t, err = time.Parse(l, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, err
+}
+
+// toDecimal converts to an exact decimal(p,s); ParseDecimal refuses to
+// round or overflow. Floats go through their
+// shortest round-trip text, so 1.1 stays 1.1 and never becomes 1.100000000000000088….
+func toDecimal(f bxl.Field, v any) (any, error) {
+	var s string
+	switch x := v.(type) {
+	case bxl.Decimal:
+		s = x.String()
+	case string:
+		s = x
+	case []byte:
+		s = string(x)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, mismatch(f, v, "not a finite number")
+		}
+		s = strconv.FormatFloat(x, 'f', -1, 64)
+	case float32:
+		s = strconv.FormatFloat(float64(x), 'f', -1, 32)
+	default:
+		i, ok := asInt64(v)
+		if !ok {
+			return nil, mismatch(f, v, "")
+		}
+		s = strconv.FormatInt(i, 10)
+	}
+	d, err := bxl.ParseDecimal(s, f.Precision, f.Scale)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrValueMismatch, err)
+	}
+	return d, nil
+}

@@ -1,0 +1,113 @@
+package datasource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/openlaunchpad/launchpad/sdk/bxl"
+)
+
+// Driver names accepted by Open.
+const (
+	DriverSQLite    = "sqlite"
+	DriverSQLServer = "sqlserver"
+)
+
+var (
+	// ErrUnknownDriver is returned by Open for a driver other than DriverSQLite or DriverSQLServer.
+	ErrUnknownDriver = errors.New("unknown data source driver")
+	// ErrUnsupportedType means a result column has a SQL type with no BXL mapping.
+	ErrUnsupportedType = errors.New("unsupported column type")
+	// ErrValueMismatch means a value does not fit its column's type without losing data.
+	ErrValueMismatch = errors.New("value does not fit column type")
+	// ErrBadTableName means a table name is not a plain, optionally schema-qualified identifier.
+	ErrBadTableName = errors.New("invalid table name")
+	// ErrBadSchema means an output schema cannot be written (no columns, empty or duplicate names, …).
+	ErrBadSchema = errors.New("invalid output schema")
+	// ErrWriterDone means Write, Commit or Rollback was called after the writer finished.
+	ErrWriterDone = errors.New("table writer already finished")
+	// ErrNoDSN means no connection string was configured.
+	ErrNoDSN = errors.New("no data source connection string")
+)
+
+// Source is one database instance.
+type Source interface {
+	// Query runs an input query and streams its rows as BXL batches of about
+	// batchBytes (0 → bxl.DefaultBatchBytes). The schema is known when Query returns.
+	Query(ctx context.Context, query string, batchBytes int) (Rows, error)
+	// BeginWrite starts writing an output data set into table (schema-qualified
+	// names allowed, validated and quoted), creating it from schema when create
+	// is true; all rows or none (one transaction).
+	BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (TableWriter, error)
+	Close() error
+}
+
+// Rows streams a query result. Next returns io.EOF after the last batch.
+type Rows interface {
+	Schema() *bxl.Schema
+	Next() (*bxl.Batch, error)
+	Close() error
+}
+
+// TableWriter writes batches into a table inside one transaction. Nothing is
+// visible to others until Commit; any Write error leaves the writer failed
+// and Commit then rolls back and returns that error.
+type TableWriter interface {
+	Write(*bxl.Batch) error
+	Commit() (rows int64, err error)
+	Rollback() error
+}
+
+// Open opens a data source by driver name: "sqlite" (dsn is a file path) or
+// "sqlserver" (dsn is a go-mssqldb connection string).
+func Open(ctx context.Context, driver, dsn string) (Source, error) {
+	switch strings.ToLower(driver) {
+	case DriverSQLite:
+		return OpenSQLite(dsn)
+	case DriverSQLServer:
+		return OpenSQLServer(ctx, dsn)
+	default:
+		return nil, fmt.Errorf("open data source %q: %w", driver, ErrUnknownDriver)
+	}
+}
+
+// ResolveDSN picks the connection string from exactly one of: the literal
+// dsn, the environment variable named dsnEnv, or the file dsnFile (trailing
+// newline removed). Keeping it out of the config file keeps the password out
+// of it too.
+func ResolveDSN(dsn, dsnEnv, dsnFile string) (string, error) {
+	set := 0
+	for _, s := range []string{dsn, dsnEnv, dsnFile} {
+		if s != "" {
+			set++
+		}
+	}
+	if set > 1 {
+		return "", errors.New("resolve dsn: set only one of dsn, dsn_env, dsn_file")
+	}
+	switch {
+	case dsn != "":
+		return dsn, nil
+	case dsnEnv != "":
+		v, ok := os.LookupEnv(dsnEnv)
+		if !ok || strings.TrimSpace(v) == "" {
+			return "", fmt.Errorf("resolve dsn: environment variable %s is empty or unset: %w", dsnEnv, ErrNoDSN)
+		}
+		return strings.TrimSpace(v), nil
+	case dsnFile != "":
+		b, err := os.ReadFile(dsnFile)
+		if err != nil {
+			// The path is not a secret and os errors never quote file contents.
+			return "", fmt.Errorf("resolve dsn: %w", err)
+		}
+		v := strings.TrimSpace(string(b))
+		if v == "" {
+			return "", fmt.Errorf("resolve dsn: file %s is empty: %w", dsnFile, ErrNoDSN)
+		}
+		return v, nil
+	}
+	return "", fmt.Errorf("resolve dsn: %w", ErrNoDSN)
+}

@@ -1,0 +1,351 @@
+package datasource
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	mssql "github.com/microsoft/go-mssqldb"
+	"github.com/microsoft/go-mssqldb/msdsn"
+
+	"github.com/openlaunchpad/launchpad/sdk/bxl"
+)
+
+// sqlServerSource is a SQL Server instance reached through go-mssqldb.
+type sqlServerSource struct {
+	db  *sql.DB
+	dsn string // kept only to sanitize errors
+}
+
+var _ Source = (*sqlServerSource)(nil)
+
+// OpenSQLServer connects to SQL Server with a go-mssqldb connection string
+// and checks it with a ping. Every error it or the Source returns has the
+// DSN's user and password removed.
+func OpenSQLServer(ctx context.Context, dsn string) (Source, error) {
+	if dsn == "" {
+		return nil, fmt.Errorf("open sqlserver: %w", ErrNoDSN)
+	}
+	cfg, err := msdsn.Parse(dsn)
+	if err != nil {
+		return nil, SanitizeError(fmt.Errorf("open sqlserver: parse dsn: %w", err), dsn)
+	}
+	// Uniqueidentifiers are read as wire bytes and reordered here, whatever
+	// the DSN says, so the byte order is known. The driver's own logging is
+	// off: it is global and would bypass the host's logger.
+	cfg.Encoding.GuidConversion = false
+	cfg.LogFlags = 0
+	db := sql.OpenDB(mssql.NewConnectorConfig(cfg))
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, SanitizeError(fmt.Errorf("open sqlserver %s: %w", cfg.Host, err), dsn)
+	}
+	return &sqlServerSource{db: db, dsn: dsn}, nil
+}
+
+func (s *sqlServerSource) sanitize(err error) error { return SanitizeError(err, s.dsn) }
+
+func (s *sqlServerSource) Close() error { return s.sanitize(s.db.Close()) }
+
+func (s *sqlServerSource) Query(ctx context.Context, query string, batchBytes int) (Rows, error) {
+	rows, err := s.db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, s.sanitize(fmt.Errorf("run input query: %w", err))
+	}
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		_ = rows.Close()
+		return nil, s.sanitize(fmt.Errorf("read result columns: %w", err))
+	}
+	cols := make([]column, len(cts))
+	for i, ct := range cts {
+		if cols[i], err = mssqlColumn(ct); err != nil {
+			_ = rows.Close()
+			return nil, err
+		}
+	}
+	r, err := newSQLRows(rows, cols, batchBytes, s.sanitize)
+	if err != nil {
+		return nil, s.sanitize(err)
+	}
+	return r, nil
+}
+
+// mssqlColumn maps result metadata to a BXL field. Types without a faithful
+// mapping are refused up front, naming the column, rather than guessed.
+func mssqlColumn(ct *sql.ColumnType) (column, error) {
+	f := bxl.Field{Name: ct.Name(), Nullable: true}
+	if n, ok := ct.Nullable(); ok {
+		f.Nullable = n
+	}
+	c := column{known: true}
+	typ := ct.DatabaseTypeName()
+	switch typ {
+	case "BIT":
+		f.Type = bxl.TypeBool
+	case "TINYINT": // 0..255 does not fit int8
+		f.Type = bxl.TypeInt16
+	case "SMALLINT":
+		f.Type = bxl.TypeInt16
+	case "INT":
+		f.Type = bxl.TypeInt32
+	case "BIGINT":
+		f.Type = bxl.TypeInt64
+	case "REAL":
+		f.Type = bxl.TypeFloat32
+	case "FLOAT":
+		f.Type = bxl.TypeFloat64
+	case "DECIMAL", "NUMERIC":
+		p, sc, ok := ct.DecimalSize()
+		if !ok || p < 1 || p > 38 || sc < 0 || sc > p {
+			return column{}, fmt.Errorf("column %q: %w: %s without a usable precision", f.Name, ErrUnsupportedType, typ)
+		}
+		f.Type, f.Precision, f.Scale = bxl.TypeDecimal, uint8(p), uint8(sc)
+	case "MONEY":
+		f.Type, f.Precision, f.Scale = bxl.TypeDecimal, 19, 4
+	case "SMALLMONEY":
+		f.Type, f.Precision, f.Scale = bxl.TypeDecimal, 10, 4
+	case "CHAR", "VARCHAR", "NCHAR", "NVARCHAR", "TEXT", "NTEXT", "XML":
+		f.Type = bxl.TypeString
+	case "BINARY", "VARBINARY", "IMAGE":
+		f.Type = bxl.TypeBinary
+	case "DATE":
+		f.Type = bxl.TypeDate
+	case "TIME":
+		f.Type = bxl.TypeTime
+	case "DATETIME", "SMALLDATETIME", "DATETIME2":
+		f.Type = bxl.TypeDateTime
+		c.pre = wallClock
+	case "DATETIMEOFFSET":
+		f.Type = bxl.TypeDateTimeOffset
+	case "UNIQUEIDENTIFIER":
+		f.Type = bxl.TypeUUID
+		c.pre = guidFromWire
+	default:
+		return column{}, fmt.Errorf("column %q has SQL Server type %s: %w; CAST or CONVERT it in the input query "+
+			"(e.g. CAST(%s AS nvarchar(max)) or CAST(%s AS varbinary(max)))",
+			f.Name, strings.ToLower(typ), ErrUnsupportedType, quoteBracket(f.Name), quoteBracket(f.Name))
+	}
+	c.field = f
+	return c, nil
+}
+
+// wallClock keeps a naive datetime's wall clock whatever zone the driver
+// attached (its DSN may name one), so it is not shifted on conversion.
+func wallClock(v any) (any, error) {
+	t, ok := v.(time.Time)
+	if !ok {
+		return v, nil
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC), nil
+}
+
+// guidFromWire turns SQL Server's mixed-endian GUID bytes (first three
+// groups little-endian) into RFC 4122 order.
+func guidFromWire(v any) (any, error) {
+	b, ok := v.([]byte)
+	if !ok || len(b) != 16 {
+		return nil, fmt.Errorf("%w: uniqueidentifier of %T", ErrValueMismatch, v)
+	}
+	var u bxl.UUID
+	copy(u[:], b)
+	swapGUID(u[:])
+	return u, nil
+}
+
+// swapGUID converts between RFC 4122 and SQL Server byte order; it is its own inverse.
+func swapGUID(b []byte) {
+	b[0], b[1], b[2], b[3] = b[3], b[2], b[1], b[0]
+	b[4], b[5] = b[5], b[4]
+	b[6], b[7] = b[7], b[6]
+}
+
+// mssqlDecl is the T-SQL type a created column gets: the narrowest that
+// holds every value of the BXL type (int8 → smallint: tinyint is unsigned).
+func mssqlDecl(f bxl.Field) (string, error) {
+	var d string
+	switch f.Type {
+	case bxl.TypeBool:
+		d = "bit"
+	case bxl.TypeInt8, bxl.TypeInt16:
+		d = "smallint"
+	case bxl.TypeInt32:
+		d = "int"
+	case bxl.TypeInt64:
+		d = "bigint"
+	case bxl.TypeFloat32:
+		d = "real"
+	case bxl.TypeFloat64:
+		d = "float"
+	case bxl.TypeDecimal:
+		if f.Precision < 1 || f.Precision > 38 || f.Scale > f.Precision {
+			return "", fmt.Errorf("%w: column %q: bad decimal(%d,%d)", ErrBadSchema, f.Name, f.Precision, f.Scale)
+		}
+		d = fmt.Sprintf("decimal(%d,%d)", f.Precision, f.Scale)
+	case bxl.TypeString:
+		d = "nvarchar(max)"
+	case bxl.TypeBinary:
+		d = "varbinary(max)"
+	case bxl.TypeDate:
+		d = "date"
+	case bxl.TypeTime:
+		d = "time(6)"
+	case bxl.TypeDateTime:
+		d = "datetime2(6)"
+	case bxl.TypeDateTimeOffset:
+		d = "datetimeoffset(6)"
+	case bxl.TypeUUID:
+		d = "uniqueidentifier"
+	default:
+		return "", fmt.Errorf("%w: column %q: BXL %s", ErrUnsupportedType, f.Name, f.Type)
+	}
+	if f.Nullable {
+		return d + " NULL", nil
+	}
+	return d + " NOT NULL", nil
+}
+
+// mssqlValue turns a BXL value into what go-mssqldb's bulk copy accepts.
+func mssqlValue(v any) any {
+	switch x := v.(type) {
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case bxl.Decimal:
+		return x.String()
+	case bxl.UUID:
+		b := make([]byte, 16)
+		copy(b, x[:])
+		swapGUID(b)
+		return b
+	case time.Duration:
+		return time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Add(x)
+	}
+	return v
+}
+
+func (s *sqlServerSource) BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (TableWriter, error) {
+	parts, err := splitTableName(table, 3)
+	if err != nil {
+		return nil, err
+	}
+	if schema == nil {
+		return nil, fmt.Errorf("%w: nil", ErrBadSchema)
+	}
+	if err := checkOutputSchema(len(schema.Fields), func(i int) string { return schema.Fields[i].Name }); err != nil {
+		return nil, err
+	}
+	qtable := quoteParts(parts, quoteBracket)
+	names := make([]string, len(schema.Fields))
+	decls := make([]string, len(schema.Fields))
+	for i, f := range schema.Fields {
+		names[i] = f.Name
+		d, err := mssqlDecl(f)
+		if err != nil {
+			return nil, err
+		}
+		decls[i] = quoteBracket(f.Name) + " " + d
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, s.sanitize(fmt.Errorf("begin write to %s: %w", table, err))
+	}
+	if create {
+		if _, err := tx.ExecContext(ctx, "CREATE TABLE "+qtable+" ("+strings.Join(decls, ", ")+")"); err != nil {
+			_ = tx.Rollback()
+			return nil, s.sanitize(fmt.Errorf("create table %s: %w", table, err))
+		}
+	}
+	// KeepNulls: a NULL stays NULL instead of taking a column default.
+	stmt, err := tx.PrepareContext(ctx, mssql.CopyIn(qtable, mssql.BulkOptions{KeepNulls: true}, names...))
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, s.sanitize(fmt.Errorf("prepare bulk copy into %s: %w", table, err))
+	}
+	return &mssqlWriter{ctx: ctx, src: s, table: table, schema: schema, tx: tx, stmt: stmt, args: make([]any, len(names))}, nil
+}
+
+type mssqlWriter struct {
+	ctx    context.Context
+	src    *sqlServerSource
+	table  string
+	schema *bxl.Schema
+	tx     *sql.Tx
+	stmt   *sql.Stmt
+	args   []any
+	rows   int64
+	err    error // first write failure; Commit reports it
+	done   bool
+}
+
+func (w *mssqlWriter) Write(b *bxl.Batch) error {
+	if w.done {
+		return ErrWriterDone
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if err := checkBatch(w.schema, b); err != nil {
+		w.err = err
+		return err
+	}
+	for r := 0; r < b.Rows; r++ {
+		for c := range b.Columns {
+			w.args[c] = mssqlValue(b.Columns[c].Value(r))
+		}
+		// With CopyIn, each Exec with values adds one row to the bulk load.
+		if _, err := w.stmt.ExecContext(w.ctx, w.args...); err != nil {
+			w.err = w.src.sanitize(fmt.Errorf("bulk copy into %s row %d: %w", w.table, w.rows+1, err))
+			return w.err
+		}
+		w.rows++
+	}
+	return nil
+}
+
+func (w *mssqlWriter) Commit() (int64, error) {
+	if w.done {
+		return 0, ErrWriterDone
+	}
+	w.done = true
+	if w.err != nil {
+		_ = w.stmt.Close()
+		if rbErr := w.tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return 0, errors.Join(w.err, w.src.sanitize(fmt.Errorf("roll back: %w", rbErr)))
+		}
+		return 0, w.err
+	}
+	// An Exec without values finishes the bulk load.
+	res, err := w.stmt.ExecContext(w.ctx)
+	_ = w.stmt.Close()
+	if err != nil {
+		_ = w.tx.Rollback()
+		return 0, w.src.sanitize(fmt.Errorf("finish bulk copy into %s: %w", w.table, err))
+	}
+	if n, err := res.RowsAffected(); err == nil && n != w.rows {
+		_ = w.tx.Rollback()
+		return 0, fmt.Errorf("bulk copy into %s: server stored %d rows, %d were sent", w.table, n, w.rows)
+	}
+	if err := w.tx.Commit(); err != nil {
+		return 0, w.src.sanitize(fmt.Errorf("commit write to %s: %w", w.table, err))
+	}
+	return w.rows, nil
+}
+
+func (w *mssqlWriter) Rollback() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	_ = w.stmt.Close()
+	if err := w.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return w.src.sanitize(fmt.Errorf("roll back write to %s: %w", w.table, err))
+	}
+	return nil
+}

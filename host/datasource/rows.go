@@ -1,0 +1,230 @@
+package datasource
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/openlaunchpad/launchpad/sdk/bxl"
+)
+
+// column is how one result column becomes a BXL field. When known is false
+// the type is inferred from the column's first non-NULL value.
+type column struct {
+	field bxl.Field
+	known bool
+	// pre, when set, turns a driver value into something toBXL accepts (e.g.
+	// SQL Server's mixed-endian GUID bytes into a bxl.UUID).
+	pre func(any) (any, error)
+}
+
+// sqlRows streams a *sql.Rows as BXL batches.
+type sqlRows struct {
+	rows       *sql.Rows
+	cols       []column
+	schema     *bxl.Schema
+	batchBytes int
+	sanitize   func(error) error
+	b          *bxl.Builder // reused: Build hands over the buffers and resets it
+
+	vals    []any // scan targets
+	ptrs    []any
+	out     []any // converted row handed to the builder
+	peeked  [][]any
+	row     int64 // 1-based number of the last row read
+	done    bool
+	closed  bool
+	lastErr error
+}
+
+// maxPeekRows bounds how far inference looks for a non-NULL value when the
+// rows are tiny (the byte bound would allow millions of them).
+const maxPeekRows = 65536
+
+func newSQLRows(rows *sql.Rows, cols []column, batchBytes int, sanitize func(error) error) (*sqlRows, error) {
+	if batchBytes <= 0 {
+		batchBytes = bxl.DefaultBatchBytes
+	}
+	if sanitize == nil {
+		sanitize = func(err error) error { return err }
+	}
+	r := &sqlRows{rows: rows, cols: cols, batchBytes: batchBytes, sanitize: sanitize}
+	r.vals = make([]any, len(cols))
+	r.ptrs = make([]any, len(cols))
+	r.out = make([]any, len(cols))
+	for i := range r.vals {
+		r.ptrs[i] = &r.vals[i]
+	}
+	if err := r.infer(); err != nil {
+		_ = rows.Close()
+		return nil, err
+	}
+	fields := make([]bxl.Field, len(cols))
+	for i, c := range cols {
+		fields[i] = c.field
+	}
+	r.schema = &bxl.Schema{Fields: fields}
+	r.b = bxl.NewBuilder(r.schema)
+	return r, nil
+}
+
+// infer peeks at a bounded first stretch of rows to type the columns that
+// have no declared type. Columns still all NULL by then become strings.
+func (r *sqlRows) infer() error {
+	unknown := 0
+	for _, c := range r.cols {
+		if !c.known {
+			unknown++
+		}
+	}
+	size := 0
+	for unknown > 0 && size < r.batchBytes && len(r.peeked) < maxPeekRows {
+		ok, err := r.scan()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		row := make([]any, len(r.vals))
+		copy(row, r.vals)
+		r.peeked = append(r.peeked, row)
+		for i, v := range row {
+			size += approxSize(v)
+			if r.cols[i].known || v == nil {
+				continue
+			}
+			f, ok := inferField(r.cols[i].field.Name, v)
+			if !ok {
+				return fmt.Errorf("column %q row %d: %w: cannot infer a type from %T", r.cols[i].field.Name, r.row, ErrUnsupportedType, v)
+			}
+			r.cols[i].field = f
+			r.cols[i].known = true
+			unknown--
+		}
+	}
+	for i := range r.cols {
+		if !r.cols[i].known {
+			r.cols[i].field = bxl.Field{Name: r.cols[i].field.Name, Type: bxl.TypeString, Nullable: true}
+			r.cols[i].known = true
+		}
+	}
+	return nil
+}
+
+func approxSize(v any) int {
+	switch x := v.(type) {
+	case string:
+		return len(x) + 8
+	case []byte:
+		return len(x) + 8
+	}
+	return 8
+}
+
+// scan reads the next row from the driver into r.vals.
+func (r *sqlRows) scan() (bool, error) {
+	if r.done {
+		return false, nil
+	}
+	if !r.rows.Next() {
+		r.done = true
+		if err := r.rows.Err(); err != nil {
+			return false, fmt.Errorf("read row %d: %w", r.row+1, r.sanitize(err))
+		}
+		return false, nil
+	}
+	r.row++
+	if err := r.rows.Scan(r.ptrs...); err != nil {
+		return false, fmt.Errorf("read row %d: %w", r.row, r.sanitize(err))
+	}
+	return true, nil
+}
+
+func (r *sqlRows) Schema() *bxl.Schema { return r.schema }
+
+// Next returns the next batch, cut when the builder holds about batchBytes.
+func (r *sqlRows) Next() (*bxl.Batch, error) {
+	if r.lastErr != nil {
+		return nil, r.lastErr
+	}
+	if r.closed {
+		return nil, io.EOF
+	}
+	b := r.b
+	// Rows already read during inference come first; their numbers precede r.row.
+	firstPeeked := r.row - int64(len(r.peeked)) + 1
+	for len(r.peeked) > 0 {
+		row := r.peeked[0]
+		r.peeked[0] = nil
+		r.peeked = r.peeked[1:]
+		if err := r.append(b, row, firstPeeked); err != nil {
+			return nil, r.fail(err)
+		}
+		firstPeeked++
+		if b.Size() >= r.batchBytes {
+			return b.Build(), nil
+		}
+	}
+	for {
+		ok, err := r.scan()
+		if err != nil {
+			return nil, r.fail(err)
+		}
+		if !ok {
+			break
+		}
+		if err := r.append(b, r.vals, r.row); err != nil {
+			return nil, r.fail(err)
+		}
+		if b.Size() >= r.batchBytes {
+			return b.Build(), nil
+		}
+	}
+	if b.Rows() == 0 {
+		return nil, io.EOF
+	}
+	return b.Build(), nil
+}
+
+func (r *sqlRows) fail(err error) error {
+	r.lastErr = err
+	_ = r.rows.Close()
+	return err
+}
+
+func (r *sqlRows) append(b *bxl.Builder, row []any, rowNum int64) error {
+	for i, v := range row {
+		if v == nil {
+			r.out[i] = nil
+			continue
+		}
+		c := &r.cols[i]
+		var err error
+		if c.pre != nil {
+			if v, err = c.pre(v); err != nil {
+				return fmt.Errorf("column %q row %d: %w", c.field.Name, rowNum, err)
+			}
+		}
+		if r.out[i], err = toBXL(c.field, v); err != nil {
+			return fmt.Errorf("column %q row %d: %w", c.field.Name, rowNum, err)
+		}
+	}
+	if err := b.AppendRow(r.out...); err != nil {
+		return fmt.Errorf("row %d: %w", rowNum, err)
+	}
+	return nil
+}
+
+func (r *sqlRows) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.peeked = nil
+	if err := r.rows.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
+		return r.sanitize(err)
+	}
+	return nil
+}

@@ -1,0 +1,469 @@
+package datasource
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openlaunchpad/launchpad/sdk/bxl"
+
+	_ "modernc.org/sqlite" // registers driver "sqlite"
+)
+
+// sqliteSource is the embedded instance: one database file.
+type sqliteSource struct {
+	db *sql.DB
+}
+
+var _ Source = (*sqliteSource)(nil)
+
+// OpenSQLite opens (creating if needed) the SQLite database file at path in
+// WAL mode, so an input query can read while an output table is written.
+func OpenSQLite(path string) (Source, error) {
+	if path == "" || strings.ContainsAny(path, "?\x00") {
+		return nil, fmt.Errorf("open sqlite %q: path must be non-empty and contain no '?'", path)
+	}
+	// _txlock=immediate takes the write lock at BEGIN: two writers queue on
+	// busy_timeout instead of one failing when it upgrades a read lock.
+	dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open(DriverSQLite, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if err := db.Ping(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return &sqliteSource{db: db}, nil
+}
+
+func (s *sqliteSource) Close() error { return s.db.Close() }
+
+func (s *sqliteSource) Query(ctx context.Context, query string, batchBytes int) (Rows, error) {
+	rows, err := s.db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("run input query: %w", err)
+	}
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		_ = rows.Close()
+		return nil, fmt.Errorf("read result columns: %w", err)
+	}
+	cols := make([]column, len(cts))
+	for i, ct := range cts {
+		if cols[i], err = sqliteColumn(ct.Name(), ct.DatabaseTypeName()); err != nil {
+			_ = rows.Close()
+			return nil, err
+		}
+	}
+	r, err := newSQLRows(rows, cols, batchBytes, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// sqliteColumn maps a declared column type the way SQLite's affinity rules
+// read it, but to a precise BXL type. An empty or unrecognised declaration
+// (expressions, NUMERIC without precision) is inferred from the data.
+func sqliteColumn(name, decl string) (column, error) {
+	f := bxl.Field{Name: name, Nullable: true}
+	base, args, _ := strings.Cut(strings.ToUpper(strings.TrimSpace(decl)), "(")
+	base = strings.TrimSpace(base)
+	args = strings.TrimSuffix(strings.TrimSpace(args), ")")
+	known := true
+	switch base {
+	case "":
+		known = false
+	case "BOOL", "BOOLEAN":
+		f.Type = bxl.TypeBool
+	case "DATE":
+		f.Type = bxl.TypeDate
+	case "DATETIME", "TIMESTAMP", "DATETIME2", "SMALLDATETIME":
+		f.Type = bxl.TypeDateTime
+	case "TIME":
+		f.Type = bxl.TypeTime
+	case "DATETIMEOFFSET", "TIMESTAMPTZ":
+		f.Type = bxl.TypeDateTimeOffset
+	case "UUID", "GUID", "UNIQUEIDENTIFIER":
+		f.Type = bxl.TypeUUID
+	case "DECIMAL", "NUMERIC", "DECIMAL TEXT", "NUMERIC TEXT":
+		if args == "" {
+			known = false
+			break
+		}
+		p, s, err := parsePrecisionScale(args)
+		if err != nil {
+			return column{}, fmt.Errorf("column %q declared %s: %w", name, decl, err)
+		}
+		f.Type, f.Precision, f.Scale = bxl.TypeDecimal, p, s
+	default:
+		switch {
+		case strings.Contains(base, "INT"):
+			f.Type = bxl.TypeInt64
+		case strings.Contains(base, "CHAR"), strings.Contains(base, "CLOB"), strings.Contains(base, "TEXT"),
+			base == "JSON", base == "XML":
+			f.Type = bxl.TypeString
+		case strings.Contains(base, "BLOB"), strings.Contains(base, "BINARY"):
+			f.Type = bxl.TypeBinary
+		case strings.Contains(base, "REAL"), strings.Contains(base, "FLOA"), strings.Contains(base, "DOUB"):
+			f.Type = bxl.TypeFloat64
+		default:
+			known = false
+		}
+	}
+	return column{field: f, known: known}, nil
+}
+
+func parsePrecisionScale(args string) (uint8, uint8, error) {
+	ps, ss, hasScale := strings.Cut(args, ",")
+	p, err := strconv.Atoi(strings.TrimSpace(ps))
+	if err != nil || p < 1 || p > 38 {
+		return 0, 0, fmt.Errorf("%w: decimal precision must be 1..38", ErrUnsupportedType)
+	}
+	s := 0
+	if hasScale {
+		s, err = strconv.Atoi(strings.TrimSpace(ss))
+		if err != nil || s < 0 || s > p {
+			return 0, 0, fmt.Errorf("%w: decimal scale must be 0..precision", ErrUnsupportedType)
+		}
+	}
+	return uint8(p), uint8(s), nil
+}
+
+// sqliteDecl is the declared type a created column gets; sqliteColumn maps
+// each back to the same BXL type (ints widen to int64, as SQLite stores them).
+func sqliteDecl(f bxl.Field) (string, error) {
+	var d string
+	switch f.Type {
+	case bxl.TypeBool:
+		d = "BOOLEAN"
+	case bxl.TypeInt8:
+		d = "TINYINT"
+	case bxl.TypeInt16:
+		d = "SMALLINT"
+	case bxl.TypeInt32:
+		d = "INT"
+	case bxl.TypeInt64:
+		d = "BIGINT"
+	case bxl.TypeFloat32:
+		d = "FLOAT"
+	case bxl.TypeFloat64:
+		d = "DOUBLE"
+	case bxl.TypeDecimal:
+		if f.Precision < 1 || f.Precision > 38 || f.Scale > f.Precision {
+			return "", fmt.Errorf("%w: column %q: bad decimal(%d,%d)", ErrBadSchema, f.Name, f.Precision, f.Scale)
+		}
+		// "TEXT" in the declared type gives the column TEXT affinity: plain
+		// DECIMAL has NUMERIC affinity, under which SQLite turns '1.10' or a
+		// 38-digit value into a REAL and loses digits.
+		d = fmt.Sprintf("DECIMAL TEXT(%d,%d)", f.Precision, f.Scale)
+	case bxl.TypeString:
+		d = "TEXT"
+	case bxl.TypeBinary:
+		d = "BLOB"
+	case bxl.TypeDate:
+		d = "DATE"
+	case bxl.TypeTime:
+		d = "TIME"
+	case bxl.TypeDateTime:
+		d = "DATETIME"
+	case bxl.TypeDateTimeOffset:
+		d = "DATETIMEOFFSET"
+	case bxl.TypeUUID:
+		d = "UUID"
+	default:
+		return "", fmt.Errorf("%w: column %q: BXL %s", ErrUnsupportedType, f.Name, f.Type.String())
+	}
+	if !f.Nullable {
+		d += " NOT NULL"
+	}
+	return d, nil
+}
+
+// sqliteValue turns a BXL value into what the column declared by sqliteDecl
+// stores: text forms that sqliteColumn and modernc parse back exactly.
+func sqliteValue(f bxl.Field, v any) (any, error) {
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return int64(1), nil
+		}
+		return int64(0), nil
+	case bxl.Decimal:
+		return x.String(), nil
+	case bxl.UUID:
+		return x.String(), nil
+	case time.Duration:
+		return formatTimeOfDay(x), nil
+	case time.Time:
+		switch f.Type {
+		case bxl.TypeDate:
+			return x.Format(time.DateOnly), nil
+		case bxl.TypeTime:
+			return formatTimeOfDay(time.Duration(x.Hour())*time.Hour + time.Duration(x.Minute())*time.Minute +
+				time.Duration(x.Second())*time.Second + time.Duration(x.Nanosecond())), nil
+		case bxl.TypeDateTimeOffset:
+			return x.Format("2006-01-02 15:04:05.999999-07:00"), nil
+		default:
+			return x.Format("2006-01-02 15:04:05.999999"), nil
+		}
+	case float32:
+		return float64(x), nil
+	case int8, int16, int32, int64, float64, string, []byte:
+		if i, ok := asInt64(x); ok && f.Type != bxl.TypeFloat32 && f.Type != bxl.TypeFloat64 {
+			return i, nil
+		}
+		return x, nil
+	}
+	return nil, fmt.Errorf("%w: column %q: cannot store %T", ErrValueMismatch, f.Name, v)
+}
+
+func formatTimeOfDay(d time.Duration) string {
+	h := d / time.Hour
+	m := (d % time.Hour) / time.Minute
+	s := (d % time.Minute) / time.Second
+	us := (d % time.Second) / time.Microsecond
+	if us == 0 {
+		return fmt.Sprintf("%02d:%02d:%02d", h, m, s)
+	}
+	return strings.TrimRight(fmt.Sprintf("%02d:%02d:%02d.%06d", h, m, s, us), "0")
+}
+
+func (s *sqliteSource) BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (TableWriter, error) {
+	parts, err := splitTableName(table, 2)
+	if err != nil {
+		return nil, err
+	}
+	if schema == nil {
+		return nil, fmt.Errorf("%w: nil", ErrBadSchema)
+	}
+	if err := checkOutputSchema(len(schema.Fields), func(i int) string { return schema.Fields[i].Name }); err != nil {
+		return nil, err
+	}
+	qtable := quoteParts(parts, quoteDouble)
+	names := make([]string, len(schema.Fields))
+	decls := make([]string, len(schema.Fields))
+	for i, f := range schema.Fields {
+		names[i] = quoteDouble(f.Name)
+		d, err := sqliteDecl(f)
+		if err != nil {
+			return nil, err
+		}
+		decls[i] = names[i] + " " + d
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin write to %s: %w", table, err)
+	}
+	if create {
+		if _, err := tx.ExecContext(ctx, "CREATE TABLE "+qtable+" ("+strings.Join(decls, ", ")+")"); err != nil {
+			_ = tx.Rollback()
+			return nil, fmt.Errorf("create table %s: %w", table, err)
+		}
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ")
+	stmt, err := tx.PrepareContext(ctx, "INSERT INTO "+qtable+" ("+strings.Join(names, ", ")+") VALUES ("+marks+")")
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, fmt.Errorf("prepare insert into %s: %w", table, err)
+	}
+	return &sqliteWriter{ctx: ctx, table: table, schema: schema, tx: tx, stmt: stmt, args: make([]any, len(names))}, nil
+}
+
+type sqliteWriter struct {
+	ctx    context.Context
+	table  string
+	schema *bxl.Schema
+	tx     *sql.Tx
+	stmt   *sql.Stmt
+	args   []any
+	rows   int64
+	err    error // first write failure; Commit reports it
+	done   bool
+}
+
+func (w *sqliteWriter) Write(b *bxl.Batch) error {
+	if w.done {
+		return ErrWriterDone
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if err := checkBatch(w.schema, b); err != nil {
+		w.err = err
+		return err
+	}
+	for r := 0; r < b.Rows; r++ {
+		for c := range b.Columns {
+			col := &b.Columns[c]
+			if col.IsNull(r) {
+				w.args[c] = nil
+				continue
+			}
+			v, err := sqliteValue(w.schema.Fields[c], col.Value(r))
+			if err != nil {
+				w.err = fmt.Errorf("write %s row %d: %w", w.table, w.rows+1, err)
+				return w.err
+			}
+			w.args[c] = v
+		}
+		if _, err := w.stmt.ExecContext(w.ctx, w.args...); err != nil {
+			w.err = fmt.Errorf("write %s row %d: %w", w.table, w.rows+1, err)
+			return w.err
+		}
+		w.rows++
+	}
+	return nil
+}
+
+func (w *sqliteWriter) Commit() (int64, error) {
+	if w.done {
+		return 0, ErrWriterDone
+	}
+	w.done = true
+	_ = w.stmt.Close()
+	if w.err != nil {
+		if rbErr := w.tx.Rollback(); rbErr != nil {
+			return 0, errors.Join(w.err, fmt.Errorf("roll back: %w", rbErr))
+		}
+		return 0, w.err
+	}
+	if err := w.tx.Commit(); err != nil {
+		return 0, fmt.Errorf("commit write to %s: %w", w.table, err)
+	}
+	return w.rows, nil
+}
+
+func (w *sqliteWriter) Rollback() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	_ = w.stmt.Close()
+	if err := w.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("roll back write to %s: %w", w.table, err)
+	}
+	return nil
+}
+
+// checkBatch makes sure a batch carries the schema the writer was begun with.
+func checkBatch(s *bxl.Schema, b *bxl.Batch) error {
+	if b == nil {
+		return fmt.Errorf("%w: nil batch", ErrBadSchema)
+	}
+	if len(b.Columns) != len(s.Fields) {
+		return fmt.Errorf("%w: batch has %d columns, table writer %d", ErrBadSchema, len(b.Columns), len(s.Fields))
+	}
+	if b.Schema != nil {
+		for i, f := range b.Schema.Fields {
+			w := s.Fields[i]
+			if f.Type != w.Type || f.Precision != w.Precision || f.Scale != w.Scale {
+				return fmt.Errorf("%w: batch column %d is %s, table writer expects %s", ErrBadSchema, i+1, fieldTypeName(f), fieldTypeName(w))
+			}
+		}
+	}
+	return nil
+}
+
+// EnsureSampleDB makes the dev instance: when path does not exist it creates
+// it with a small sample table `sales`; an existing file is used as is.
+// It builds the file under a temporary name and renames it into place, so a
+// crash never leaves a half-made instance behind.
+func EnsureSampleDB(path string) (created bool, err error) {
+	if st, err := os.Stat(path); err == nil {
+		if st.IsDir() {
+			return false, fmt.Errorf("sample database %s is a directory", path)
+		}
+		return false, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return false, fmt.Errorf("sample database: %w", err)
+	}
+	if strings.ContainsAny(path, "?\x00") {
+		return false, fmt.Errorf("sample database %q: path must not contain '?'", path)
+	}
+	tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
+	_ = os.Remove(tmp)
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp)
+		}
+	}()
+	db, err := sql.Open(DriverSQLite, tmp)
+	if err != nil {
+		return false, fmt.Errorf("create sample database: %w", err)
+	}
+	if err := fillSample(db); err != nil {
+		_ = db.Close()
+		return false, fmt.Errorf("create sample database: %w", err)
+	}
+	if err := db.Close(); err != nil {
+		return false, fmt.Errorf("create sample database: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return false, fmt.Errorf("create sample database: %w", err)
+	}
+	return true, nil
+}
+
+// SampleRows is the number of rows in the sample `sales` table.
+const SampleRows = 150
+
+// sampleBigIDBase is 2^53 + 1: every big_id is odd and above 2^53, so none of
+// them survives a float64 round trip; the demo shows they arrive exact.
+const sampleBigIDBase int64 = 1<<53 + 1
+
+func fillSample(db *sql.DB) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.Exec(`CREATE TABLE sales (
+	id INTEGER PRIMARY KEY,
+	region TEXT,
+	product TEXT NOT NULL,
+	units INTEGER,
+	unit_price REAL,
+	sold_on DATE NOT NULL,
+	big_id BIGINT NOT NULL
+)`); err != nil {
+		return err
+	}
+	stmt, err := tx.Prepare(`INSERT INTO sales VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = stmt.Close() }()
+	regions := []string{"North", "South", "East", "West"}
+	products := []string{"Widget", "Gadget", "Gizmo", "Sprocket", "Doohickey"}
+	prices := []float64{2.5, 12.75, 7.25, 0.8, 19.99}
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 1; i <= SampleRows; i++ {
+		var region, units, price any
+		region = regions[i%len(regions)]
+		if i%23 == 0 {
+			region = nil
+		}
+		p := (i * 7) % len(products)
+		units = int64((i*37)%50 + 1)
+		if i%17 == 0 {
+			units = nil
+		}
+		price = prices[p] + float64(i%3)*0.25
+		if i%31 == 0 {
+			price = nil
+		}
+		soldOn := start.AddDate(0, 0, (i*11)%366).Format(time.DateOnly)
+		bigID := sampleBigIDBase + int64(i-1)*2
+		if _, err := stmt.Exec(i, region, products[p], units, price, soldOn, bigID); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,484 @@
+package datasource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openlaunchpad/launchpad/sdk/bxl"
+)
+
+const sqliteSetup = `
+CREATE TABLE types(b BOOLEAN, i8 TINYINT, i INTEGER, big BIGINT, r REAL, f FLOAT, d DECIMAL(10,2),
+	s TEXT, vc VARCHAR(20), bl BLOB, dt DATE, tm TIME, ts DATETIME, tso DATETIMEOFFSET, u UUID);
+INSERT INTO types VALUES (1, -5, 42, 9007199254740993, 1.5, -2.25, '12345678.91', 'héllo ✓', 'x', x'00ff10',
+	'2024-02-29', '13:45:30.123456', '2024-02-29 13:45:30.123456', '2024-02-29 13:45:30.5+05:30',
+	'0f8fad5b-d9cb-469f-a165-70867728950e');
+INSERT INTO types VALUES (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+CREATE TABLE empty(id INTEGER, name TEXT);
+`
+
+// openSQLiteTest opens a fresh instance in a temp folder with the suite's tables.
+func openSQLiteTest(t *testing.T) Source {
+	t.Helper()
+	src, err := OpenSQLite(filepath.Join(t.TempDir(), "instance.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = src.Close() })
+	if _, err := src.(*sqliteSource).db.Exec(sqliteSetup); err != nil {
+		t.Fatalf("setup: %v", err)
+	}
+	return src
+}
+
+func sqliteExec(t *testing.T, src Source, q string) {
+	t.Helper()
+	if _, err := src.(*sqliteSource).db.Exec(q); err != nil {
+		t.Fatalf("exec %q: %v", q, err)
+	}
+}
+
+func nullable(name string, typ bxl.Type) bxl.Field {
+	return bxl.Field{Name: name, Type: typ, Nullable: true}
+}
+
+// writeSchemaAll has one column of every BXL type.
+var writeSchemaAll = &bxl.Schema{Fields: []bxl.Field{
+	{Name: "id", Type: bxl.TypeInt64},
+	nullable("b", bxl.TypeBool),
+	nullable("i8", bxl.TypeInt8),
+	nullable("i16", bxl.TypeInt16),
+	nullable("i32", bxl.TypeInt32),
+	nullable("f32", bxl.TypeFloat32),
+	nullable("f64", bxl.TypeFloat64),
+	{Name: "d", Type: bxl.TypeDecimal, Nullable: true, Precision: 38, Scale: 4},
+	nullable("s", bxl.TypeString),
+	nullable("bin", bxl.TypeBinary),
+	nullable("dt", bxl.TypeDate),
+	nullable("tm", bxl.TypeTime),
+	nullable("ts", bxl.TypeDateTime),
+	nullable("tso", bxl.TypeDateTimeOffset),
+	nullable("u", bxl.TypeUUID),
+}}
+
+func writeRowsAll(t *testing.T) [][]any {
+	ist := time.FixedZone("+05:30", 5*3600+1800)
+	return [][]any{
+		{int64(1), true, int8(-8), int16(300), int32(-70000), float32(1.5), 0.1,
+			mustDecimal(t, "-12345678901234567890123456789012.3456", 38, 4), "héllo ✓", []byte{0, 1, 255},
+			time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), 13*time.Hour + 5*time.Second + 7*time.Microsecond,
+			time.Date(2024, 2, 29, 23, 59, 59, 999999000, time.UTC), time.Date(2024, 3, 1, 1, 2, 3, 4000, ist),
+			mustUUID(t, "0f8fad5b-d9cb-469f-a165-70867728950e")},
+		{int64(2), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil},
+		{int64(9007199254740993), false, int8(127), int16(-32768), int32(2147483647), float32(-0.25), -1e300,
+			mustDecimal(t, "0.0001", 38, 4), "", []byte{},
+			time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), time.Duration(0),
+			time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 3, 1, 1, 2, 3, 0, time.FixedZone("-08:00", -8*3600)),
+			mustUUID(t, "00000000-0000-0000-0000-000000000001")},
+	}
+}
+
+// sqliteReadBackWant is writeRowsAll as SQLite returns it: every integer
+// column is INTEGER storage (int64) and float32 widens exactly to float64.
+func sqliteReadBackWant(rows [][]any) [][]any {
+	out := make([][]any, len(rows))
+	for i, r := range rows {
+		out[i] = append([]any(nil), r...)
+		for c, v := range out[i] {
+			switch x := v.(type) {
+			case int8:
+				out[i][c] = int64(x)
+			case int16:
+				out[i][c] = int64(x)
+			case int32:
+				out[i][c] = int64(x)
+			case float32:
+				out[i][c] = float64(x)
+			}
+		}
+	}
+	return out
+}
+
+func TestSQLite_SharedSuite(t *testing.T) {
+	ist := time.FixedZone("+05:30", 5*3600+1800)
+	fx := sourceFixture{
+		open:       openSQLiteTest,
+		typesQuery: `SELECT *, i * 2 AS expr FROM types ORDER BY rowid`,
+		typesWant: []bxl.Field{
+			nullable("b", bxl.TypeBool), nullable("i8", bxl.TypeInt64), nullable("i", bxl.TypeInt64),
+			nullable("big", bxl.TypeInt64), nullable("r", bxl.TypeFloat64), nullable("f", bxl.TypeFloat64),
+			{Name: "d", Type: bxl.TypeDecimal, Nullable: true, Precision: 10, Scale: 2},
+			nullable("s", bxl.TypeString), nullable("vc", bxl.TypeString), nullable("bl", bxl.TypeBinary),
+			nullable("dt", bxl.TypeDate), nullable("tm", bxl.TypeTime), nullable("ts", bxl.TypeDateTime),
+			nullable("tso", bxl.TypeDateTimeOffset), nullable("u", bxl.TypeUUID), nullable("expr", bxl.TypeInt64),
+		},
+		typesRow: []any{true, int64(-5), int64(42), int64(9007199254740993), 1.5, -2.25,
+			mustDecimal(t, "12345678.91", 10, 2), "héllo ✓", "x", []byte{0, 0xff, 0x10},
+			time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC), 13*time.Hour + 45*time.Minute + 30*time.Second + 123456*time.Microsecond,
+			time.Date(2024, 2, 29, 13, 45, 30, 123456000, time.UTC), time.Date(2024, 2, 29, 13, 45, 30, 500000000, ist),
+			mustUUID(t, "0f8fad5b-d9cb-469f-a165-70867728950e"), int64(84)},
+		emptyQuery: `SELECT id, name FROM empty`,
+		badQuery:   `SELEC nonsense FROM nowhere`,
+		seriesQuery: func(n int) string {
+			return fmt.Sprintf(`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM s WHERE i < %d)
+				SELECT i, i / 2.0 AS x, 'row-' || i AS s FROM s`, n)
+		},
+		readBack: func(t *testing.T, src Source, table string) [][]any {
+			rows, err := src.Query(context.Background(), "SELECT * FROM "+table+" ORDER BY rowid", 0)
+			if err != nil {
+				t.Fatalf("read back: %v", err)
+			}
+			defer closeRows(t, rows)
+			return drain(t, rows)
+		},
+		writeTable:  func(*testing.T) string { return "main.scores" },
+		writeSchema: writeSchemaAll,
+	}
+	fx.writeRows = writeRowsAll(t)
+	// readBack compares against the written rows; SQLite widens small ints and float32.
+	rb := fx.readBack
+	fx.readBack = func(t *testing.T, src Source, table string) [][]any {
+		got := rb(t, src, table)
+		want := sqliteReadBackWant(fx.writeRows)
+		for i := range got {
+			if i < len(want) {
+				assertRow(t, fmt.Sprintf("read-back row %d", i+1), got[i], want[i])
+				copy(got[i], fx.writeRows[i]) // already asserted in SQLite's own types
+			}
+		}
+		return got
+	}
+	runSourceSuite(t, fx)
+}
+
+func TestSQLite_DeclaredTypeMapping(t *testing.T) {
+	tests := []struct {
+		decl  string
+		typ   bxl.Type
+		known bool
+		p, s  uint8
+	}{
+		{"INTEGER", bxl.TypeInt64, true, 0, 0},
+		{"int", bxl.TypeInt64, true, 0, 0},
+		{"BIGINT", bxl.TypeInt64, true, 0, 0},
+		{"UNSIGNED BIG INT", bxl.TypeInt64, true, 0, 0},
+		{"REAL", bxl.TypeFloat64, true, 0, 0},
+		{"DOUBLE PRECISION", bxl.TypeFloat64, true, 0, 0},
+		{"FLOAT", bxl.TypeFloat64, true, 0, 0},
+		{"TEXT", bxl.TypeString, true, 0, 0},
+		{"VARCHAR(255)", bxl.TypeString, true, 0, 0},
+		{"NCHAR(3)", bxl.TypeString, true, 0, 0},
+		{"CLOB", bxl.TypeString, true, 0, 0},
+		{"BLOB", bxl.TypeBinary, true, 0, 0},
+		{"VARBINARY(16)", bxl.TypeBinary, true, 0, 0},
+		{"BOOLEAN", bxl.TypeBool, true, 0, 0},
+		{"DATE", bxl.TypeDate, true, 0, 0},
+		{"DATETIME", bxl.TypeDateTime, true, 0, 0},
+		{"TIMESTAMP", bxl.TypeDateTime, true, 0, 0},
+		{"TIME", bxl.TypeTime, true, 0, 0},
+		{"DECIMAL(10,2)", bxl.TypeDecimal, true, 10, 2},
+		{"numeric(38, 0)", bxl.TypeDecimal, true, 38, 0},
+		{"NUMERIC(7)", bxl.TypeDecimal, true, 7, 0},
+		{"DECIMAL TEXT(38,4)", bxl.TypeDecimal, true, 38, 4},
+		{"UUID", bxl.TypeUUID, true, 0, 0},
+		{"", 0, false, 0, 0},
+		{"NUMERIC", 0, false, 0, 0},
+		{"WHATEVER", 0, false, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.decl, func(t *testing.T) {
+			c, err := sqliteColumn("c", tt.decl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.known != tt.known || (tt.known && (c.field.Type != tt.typ || c.field.Precision != tt.p || c.field.Scale != tt.s)) {
+				t.Fatalf("sqliteColumn(%q) = %+v known=%v, want %v(%d,%d) known=%v", tt.decl, c.field, c.known, tt.typ, tt.p, tt.s, tt.known)
+			}
+		})
+	}
+	for _, decl := range []string{"DECIMAL(39,2)", "DECIMAL(5,6)", "DECIMAL(x)"} {
+		if _, err := sqliteColumn("c", decl); !errors.Is(err, ErrUnsupportedType) {
+			t.Errorf("sqliteColumn(%q) err = %v, want ErrUnsupportedType", decl, err)
+		}
+	}
+}
+
+func TestSQLite_ValueThatDoesNotFitNamesColumnAndRow(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup string
+		query string
+		want  string
+	}{
+		{"TextInIntegerColumn", `CREATE TABLE t(n INTEGER); INSERT INTO t VALUES (1), (2), ('abc');`,
+			`SELECT n FROM t ORDER BY rowid`, `column "n" row 3`},
+		{"FractionInInferredIntColumn", ``,
+			`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM s WHERE i < 5)
+			 SELECT CASE WHEN i < 4 THEN i ELSE i + 0.5 END AS v FROM s`, `column "v" row 4`},
+		{"TooManyDecimalPlaces", `CREATE TABLE t(d DECIMAL(5,2)); INSERT INTO t VALUES ('1.25'), ('1.255');`,
+			`SELECT d FROM t ORDER BY rowid`, `column "d" row 2`},
+		{"TimeOfDayInDateColumn", `CREATE TABLE t(d DATE); INSERT INTO t VALUES ('2024-01-01'), ('2024-01-01 10:00:00');`,
+			`SELECT d FROM t ORDER BY rowid`, `column "d" row 2`},
+		{"IntegerOverTwoToFiftyThreeInFloatColumn", `CREATE TABLE t(x); INSERT INTO t VALUES (1.5), (9007199254740993);`,
+			`SELECT x FROM t ORDER BY rowid`, `column "x" row 2`},
+		{"NotABoolean", `CREATE TABLE t(b BOOLEAN); INSERT INTO t VALUES (1), (2);`,
+			`SELECT b FROM t ORDER BY rowid`, `column "b" row 2`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := openSQLiteTest(t)
+			if tt.setup != "" {
+				sqliteExec(t, src, tt.setup)
+			}
+			rows, err := src.Query(context.Background(), tt.query, 0)
+			if err != nil {
+				t.Fatalf("query: %v", err)
+			}
+			defer func() { _ = rows.Close() }()
+			_, err = rows.Next()
+			if !errors.Is(err, ErrValueMismatch) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Next err = %v, want ErrValueMismatch naming %s", err, tt.want)
+			}
+			if _, again := rows.Next(); again == nil {
+				t.Fatal("Next after an error succeeded, want the same error")
+			}
+		})
+	}
+}
+
+func TestSQLite_LosslessConversionsAreAccepted(t *testing.T) {
+	src := openSQLiteTest(t)
+	sqliteExec(t, src, `CREATE TABLE t(n INTEGER, f REAL, d DECIMAL TEXT(20,2), x);
+		INSERT INTO t VALUES (3.0, 2, 7, 1), (-4.0, 9007199254740992, '123456789012345678.99', 2.0);`)
+	rows, err := src.Query(context.Background(), `SELECT n, f, d, x FROM t ORDER BY rowid`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRows(t, rows)
+	got := drain(t, rows)
+	want := [][]any{
+		{int64(3), 2.0, mustDecimal(t, "7", 20, 2), int64(1)},
+		{int64(-4), 9007199254740992.0, mustDecimal(t, "123456789012345678.99", 20, 2), int64(2)},
+	}
+	for i := range want {
+		assertRow(t, fmt.Sprintf("row %d", i+1), got[i], want[i])
+	}
+}
+
+func TestSQLite_AllNullExpressionColumnIsNullableString(t *testing.T) {
+	src := openSQLiteTest(t)
+	rows, err := src.Query(context.Background(), `SELECT NULL AS empty_col, 1 AS one`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRows(t, rows)
+	assertFields(t, rows.Schema().Fields, []bxl.Field{nullable("empty_col", bxl.TypeString), nullable("one", bxl.TypeInt64)})
+	got := drain(t, rows)
+	if len(got) != 1 || got[0][0] != nil || got[0][1] != int64(1) {
+		t.Fatalf("rows = %v", got)
+	}
+}
+
+func TestSQLite_CreateExistingTableFails(t *testing.T) {
+	src := openSQLiteTest(t)
+	if _, err := src.BeginWrite(context.Background(), "types", true, writeSchemaAll); err == nil {
+		t.Fatal("creating an existing table succeeded")
+	}
+	// The failed BeginWrite must not hold the write lock.
+	w, err := src.BeginWrite(context.Background(), "fresh", true, writeSchemaAll)
+	if err != nil {
+		t.Fatalf("begin write after failure: %v", err)
+	}
+	if err := w.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEnsureSampleDB_CreatesOnceThenUsesAsIs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "instance.db")
+	created, err := EnsureSampleDB(path)
+	if err != nil || !created {
+		t.Fatalf("first EnsureSampleDB = %v, %v; want created", created, err)
+	}
+	src, err := OpenSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = src.Close() }()
+	rows, err := src.Query(context.Background(), `SELECT * FROM sales ORDER BY id`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRows(t, rows)
+	assertFields(t, rows.Schema().Fields, []bxl.Field{
+		nullable("id", bxl.TypeInt64), nullable("region", bxl.TypeString), nullable("product", bxl.TypeString),
+		nullable("units", bxl.TypeInt64), nullable("unit_price", bxl.TypeFloat64), nullable("sold_on", bxl.TypeDate),
+		nullable("big_id", bxl.TypeInt64),
+	})
+	got := drain(t, rows)
+	if len(got) != SampleRows {
+		t.Fatalf("sample has %d rows, want %d", len(got), SampleRows)
+	}
+	nulls := 0
+	for _, r := range got {
+		for _, v := range r {
+			if v == nil {
+				nulls++
+			}
+		}
+	}
+	if nulls == 0 {
+		t.Fatal("sample has no NULLs")
+	}
+	// An odd value above 2^53 has no float64 twin: arriving equal proves it stayed int64.
+	if last, want := got[SampleRows-1][6], int64(1<<53+1+2*(SampleRows-1)); last != want || exactFloat(want) {
+		t.Fatalf("last big_id = %v, want exact int64 %d (not float-representable)", last, want)
+	}
+	sqliteExec(t, src, `INSERT INTO sales(product, sold_on, big_id) VALUES ('Extra', '2025-01-01', 1)`)
+	if created, err := EnsureSampleDB(path); err != nil || created {
+		t.Fatalf("second EnsureSampleDB = %v, %v; want used as is", created, err)
+	}
+	var n int
+	if err := src.(*sqliteSource).db.QueryRow(`SELECT count(*) FROM sales`).Scan(&n); err != nil || n != SampleRows+1 {
+		t.Fatalf("after second EnsureSampleDB count = %d, %v; want the file untouched (%d)", n, err, SampleRows+1)
+	}
+	if _, err := EnsureSampleDB(t.TempDir()); err == nil {
+		t.Fatal("EnsureSampleDB on a directory succeeded")
+	}
+}
+
+func TestSplitTableName_QuotesAndRejects(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // quoted for SQL Server; "" = rejected
+	}{
+		{"Scores", "[Scores]"},
+		{"dbo.Scores", "[dbo].[Scores]"},
+		{"db.dbo.Scores", "[db].[dbo].[Scores]"},
+		{"[my table].[x.y]", "[my table].[x.y]"},
+		{`"a b".c`, "[a b].[c]"},
+		{"_t1$#", "[_t1$#]"},
+		{"Résumé", "[Résumé]"},
+		{"", ""},
+		{"1abc", ""},
+		{"a;b", ""},
+		{"a.", ""},
+		{".a", ""},
+		{"a..b", ""},
+		{"a.b.c.d", ""},
+		{"[a]]", ""},
+		{"a]", ""},
+		{"[]", ""},
+		{strings.Repeat("x", 129), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			parts, err := splitTableName(tt.in, 3)
+			if tt.want == "" {
+				if !errors.Is(err, ErrBadTableName) {
+					t.Fatalf("splitTableName(%q) = %v, %v; want ErrBadTableName", tt.in, parts, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := quoteParts(parts, quoteBracket); got != tt.want {
+				t.Fatalf("quoted %q = %s, want %s", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSQLite_StreamsMillionRowsInBoundedMemory reads 1M generated rows and
+// checks the Go heap stays near one batch, far below the ~40 MB the rows
+// take if buffered.
+func TestSQLite_StreamsMillionRowsInBoundedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1M rows: skipped with -short")
+	}
+	src := openSQLiteTest(t)
+	const n = 1_000_000
+	rows, err := src.Query(context.Background(), seriesSQL(n), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRows(t, rows)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	var peak uint64
+	total := 0
+	for {
+		b, err := rows.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			t.Fatal(err)
+		}
+		total += b.Rows
+		runtime.ReadMemStats(&ms)
+		if ms.HeapAlloc > peak {
+			peak = ms.HeapAlloc
+		}
+	}
+	if total != n {
+		t.Fatalf("streamed %d rows, want %d", total, n)
+	}
+	growth := int64(peak) - int64(base)
+	t.Logf("heap base %d MiB, peak %d MiB over %d rows", base>>20, peak>>20, n)
+	if growth > 24<<20 {
+		t.Fatalf("heap grew by %d MiB while streaming, want bounded (< 24 MiB)", growth>>20)
+	}
+}
+
+func seriesSQL(n int) string {
+	return fmt.Sprintf(`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM s WHERE i < %d)
+		SELECT i, i / 2.0 AS x, 'row-' || i AS s FROM s`, n)
+}
+
+func BenchmarkSQLiteQuery(b *testing.B) {
+	src, err := OpenSQLite(filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = src.Close() }()
+	const n = 1_000_000
+	q := seriesSQL(n)
+	var bytes int64
+	b.ResetTimer()
+	for range b.N {
+		rows, err := src.Query(context.Background(), q, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got := 0
+		for {
+			batch, err := rows.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			got += batch.Rows
+			bytes += int64(batchBufferBytes(batch))
+		}
+		_ = rows.Close()
+		if got != n {
+			b.Fatalf("got %d rows", got)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(bytes)/b.Elapsed().Seconds()/1e6, "MB/s")
+}

@@ -1,0 +1,183 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+
+	"github.com/openlaunchpad/launchpad/host/api"
+	"github.com/openlaunchpad/launchpad/host/catalog"
+	"github.com/openlaunchpad/launchpad/host/config"
+	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/job"
+)
+
+// stopGrace is how long running jobs get to finish on shutdown before they
+// are cancelled.
+const stopGrace = 30 * time.Second
+
+// Host is a running Launchpad daemon.
+type Host struct {
+	cfg     *config.Config
+	log     hclog.Logger
+	source  datasource.Source
+	catalog *catalog.Catalog
+	sandbox *sandboxes
+	runner  *job.Runner
+}
+
+// New opens everything a host needs. It refuses to start when isolation is
+// unavailable and the operator did not configure the relaxation.
+func New(ctx context.Context, cfg *config.Config, logger hclog.Logger) (*Host, error) {
+	lim, err := cfg.JobLimits()
+	if err != nil {
+		return nil, err
+	}
+	cat, err := catalog.Open(catalog.Config{StateDir: cfg.StateDir, PluginDir: cfg.PluginDir}, logger)
+	if err != nil {
+		return nil, fmt.Errorf("open catalog: %w", err)
+	}
+	if err := guardState(cfg); err != nil {
+		return nil, err
+	}
+	sb, err := newSandboxes(cfg, lim, logger)
+	if err != nil {
+		return nil, err
+	}
+	dsn, err := datasource.ResolveDSN(cfg.Instance.DSN, cfg.Instance.DSNEnv, cfg.Instance.DSNFile)
+	if err != nil {
+		sb.Close()
+		return nil, fmt.Errorf("instance: %w", err)
+	}
+	src, err := datasource.Open(ctx, cfg.Instance.Driver, dsn)
+	if err != nil {
+		sb.Close()
+		return nil, fmt.Errorf("open instance database: %w", datasource.SanitizeError(err, dsn))
+	}
+	h := &Host{cfg: cfg, log: logger, source: src, catalog: cat, sandbox: sb}
+	h.runner = job.NewRunner(job.Config{
+		Resolve: h.resolve,
+		Sandbox: sb,
+		Source:  src,
+		Limits: job.Limits{
+			Timeout: lim.Timeout, MemoryBytes: lim.MemoryBytes, MaxProcs: lim.MaxProcesses,
+			CPUQuotaMillis: lim.CPUQuotaMillis, MaxOutputBytes: lim.MaxOutputBytes, MaxMessageBytes: lim.MaxMessageBytes,
+		},
+		BatchBytes: lim.BatchBytes,
+		Logger:     logger,
+	})
+	return h, nil
+}
+
+// guardState sets the state folder's modes: workers must traverse it to
+// reach their job folder (state/jobs/ID) but may list and read nothing; the
+// SQLite instance is the host's alone. Landlock denies jobs the state folder
+// as well; the modes are the second layer.
+func guardState(cfg *config.Config) error {
+	if err := os.Chmod(cfg.StateDir, 0o711); err != nil {
+		return fmt.Errorf("state folder: %w", err)
+	}
+	if cfg.Instance.Driver == "sqlite" && cfg.Instance.DSN != "" {
+		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+			err := os.Chmod(cfg.Instance.DSN+suffix, 0o600)
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("instance database: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// Runner returns the host's job runner (for in-process callers and benchmarks).
+func (h *Host) Runner() *job.Runner { return h.runner }
+
+// resolve finds and verifies the launcher for a language, with the
+// operator's settings for it.
+func (h *Host) resolve(language string) (*job.Launcher, error) {
+	l, err := h.catalog.Resolve(language)
+	if errors.Is(err, catalog.ErrNoLauncher) {
+		return nil, fmt.Errorf("%w %q: %w", job.ErrUnknownLanguage, language, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	settings := map[string]string{}
+	if rt := h.cfg.LauncherRuntime(l.Name); rt != "" {
+		settings["runtime"] = rt
+	}
+	return &job.Launcher{Name: l.Name, Version: l.Version, Exe: l.Exe, Settings: settings}, nil
+}
+
+// Serve serves the caller API until ctx ends, then stops gracefully: running
+// jobs get stopGrace to finish and are cancelled after that.
+func (h *Host) Serve(ctx context.Context) error {
+	ln, err := listen(h.cfg.Socket)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(h.cfg.Socket)
+	g := grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
+	api.NewServer(h.runner, h.log).Register(g)
+
+	errc := make(chan error, 1)
+	go func() { errc <- g.Serve(ln) }()
+	h.log.Info("host serving", "socket", h.cfg.Socket, "instance", h.cfg.Instance.Driver,
+		"isolation", h.cfg.Sandbox.Isolation)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	h.log.Info("host stopping", "grace_ms", stopGrace.Milliseconds())
+	done := make(chan struct{})
+	go func() { g.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(stopGrace):
+		g.Stop()
+		<-done
+	}
+	return nil
+}
+
+// Close releases the host's resources.
+func (h *Host) Close() error {
+	return errors.Join(h.source.Close(), h.sandbox.Close())
+}
+
+// listen opens the API socket, replacing a stale one a crashed host left
+// (but never a live one). Callers need write access to it: root and the
+// socket's group.
+func listen(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("%s exists and is not a socket", path)
+		}
+		if c, err := net.Dial("unix", path); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("another host is serving on %s", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, err
+		}
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(path, 0o660); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}

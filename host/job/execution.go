@@ -1,0 +1,431 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/sys/unix"
+
+	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/satellite"
+	"github.com/openlaunchpad/launchpad/sdk/bxl"
+	"github.com/openlaunchpad/launchpad/sdk/launcher"
+)
+
+// exitGrace is how long a runtime may take to exit after it finished the data
+// plane (or after its job was killed) before the host stops waiting.
+const exitGrace = 10 * time.Second
+
+// dataPlaneBuffer is the socket buffer size of the data plane: large enough
+// that a multi-MiB batch crosses in a few system calls.
+const dataPlaneBuffer = 4 << 20
+
+// execution is one running job after its sandbox is open.
+type execution struct {
+	runner   *Runner
+	req      *Request
+	lim      Limits
+	env      Env
+	launcher *Launcher
+	sink     Sink
+	params   *bxl.Schema
+	values   *bxl.Batch
+	rows     datasource.Rows
+	log      hclog.Logger
+
+	conn *net.UnixConn
+
+	// mu guards failure: the first failure any goroutine saw.
+	mu      sync.Mutex
+	failure *Error
+
+	rowsIn, bytesIn, msgBytes atomic.Int64
+	rowsOut, bytesOut         int64
+}
+
+type runOutcome struct {
+	exit *launcher.ExitStatus
+	err  error
+}
+
+// outputEnd is how the runtime's side of the data plane ended.
+type outputEnd struct {
+	script *bxl.ScriptError // an ERROR frame
+	params []byte           // PARAMS payload, after END
+	pschema *bxl.Schema
+	pbatch  *bxl.Batch
+}
+
+func (ex *execution) run(ctx context.Context) (*Result, error) {
+	id := ex.req.ID
+	conn, satEnd, err := socketpair()
+	if err != nil {
+		return nil, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("data plane: %w", err)}
+	}
+	ex.conn = conn
+	defer conn.Close()
+
+	uid, gid := ex.env.Owner()
+	sat, err := satellite.Start(satellite.Config{
+		Name: ex.launcher.Name, Exe: ex.launcher.Exe, DataPlane: satEnd,
+		SocketDir: ex.env.SocketDir(), UID: uid, GID: gid,
+		Process: ex.env, Logger: ex.log.Named("launcher"),
+	})
+	satEnd.Close()
+	if err != nil {
+		return nil, ex.runner.contextError(ctx, id, &Error{JobID: id, Code: CodeLauncherFault, Err: err})
+	}
+	defer sat.Stop()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Time limit or cancel: kill the job object, and unblock the data plane.
+	stop := context.AfterFunc(ctx, func() {
+		ex.env.Kill()
+		conn.Close()
+	})
+	defer stop()
+
+	runDone := make(chan runOutcome, 1)
+	go func() {
+		exit, err := sat.Launcher.Run(ctx, runRequest(ex.req, ex.env, ex.launcher),
+			messageWriter{ex, Stdout}, messageWriter{ex, Stderr})
+		runDone <- runOutcome{exit, err}
+	}()
+	inDone := make(chan struct{})
+	go func() {
+		defer close(inDone)
+		ex.writeInput()
+	}()
+
+	end, readErr := ex.readOutput()
+	if readErr != nil || end.script != nil {
+		// Nothing more will be read: the job is over, whatever is left of it.
+		ex.env.Kill()
+		conn.Close()
+	}
+	run := waitRun(runDone, ex.env)
+	<-inDone
+
+	usage := ex.env.Usage()
+	if err := ex.verdict(ctx, end, readErr, run, usage); err != nil {
+		return nil, err
+	}
+	return &Result{
+		JobID:               id,
+		OutputParamsPayload: end.params,
+		OutputParams:        end.pschema,
+		OutputValues:        end.pbatch,
+		Stats: Stats{
+			RowsIn: uint64(ex.rowsIn.Load()), RowsOut: uint64(ex.rowsOut),
+			BytesIn: uint64(ex.bytesIn.Load()), BytesOut: uint64(ex.bytesOut),
+			PeakMemoryBytes: usage.PeakMemoryBytes, CPUUser: usage.CPUUser, CPUSystem: usage.CPUSystem,
+		},
+	}, nil
+}
+
+// waitRun waits for the launcher's Run to return, killing the job object if
+// the runtime lingers past the grace period.
+func waitRun(done <-chan runOutcome, env Env) runOutcome {
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(exitGrace):
+		env.Kill()
+	}
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(exitGrace):
+		return runOutcome{err: errors.New("launcher did not report the runtime's exit")}
+	}
+}
+
+// verdict decides how the job ended, most telling reason first.
+func (ex *execution) verdict(ctx context.Context, end outputEnd, readErr error, run runOutcome, usage Usage) *Error {
+	id := ex.req.ID
+	if ctx.Err() != nil {
+		return ex.runner.contextError(ctx, id, &Error{JobID: id, Code: CodeCancelled, Err: ctx.Err()})
+	}
+	ex.mu.Lock()
+	failure := ex.failure
+	ex.mu.Unlock()
+	if failure != nil {
+		return failure
+	}
+	if usage.OOMKilled {
+		return &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitMemory,
+			Err: fmt.Errorf("job exceeded its memory limit of %d bytes (peak %d bytes)", ex.lim.MemoryBytes, usage.PeakMemoryBytes)}
+	}
+	if usage.PidsFull && (readErr != nil || end.script != nil) {
+		err := &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitProcesses, Script: end.script,
+			Err: fmt.Errorf("job reached its limit of %d processes", ex.lim.MaxProcs)}
+		return err
+	}
+	if end.script != nil {
+		return scriptError(id, end.script)
+	}
+	if readErr != nil {
+		if errors.Is(readErr, io.EOF) || errors.Is(readErr, io.ErrUnexpectedEOF) || errors.Is(readErr, net.ErrClosed) {
+			return &Error{JobID: id, Code: CodeLauncherFault, Err: fmt.Errorf("runtime ended before finishing its output (%s)", describeExit(run))}
+		}
+		return &Error{JobID: id, Code: CodeLauncherFault, Err: readErr}
+	}
+	if run.err != nil {
+		return &Error{JobID: id, Code: CodeLauncherFault, Err: run.err}
+	}
+	if run.exit != nil && !run.exit.Success() {
+		return &Error{JobID: id, Code: CodeLauncherFault, Err: fmt.Errorf("runtime finished its output but %s", describeExit(run))}
+	}
+	return nil
+}
+
+func describeExit(r runOutcome) string {
+	switch {
+	case r.err != nil:
+		return r.err.Error()
+	case r.exit == nil:
+		return "exit unknown"
+	case r.exit.Signal != "":
+		return "runtime killed by signal: " + r.exit.Signal
+	}
+	return fmt.Sprintf("runtime exited with code %d", r.exit.Code)
+}
+
+func scriptError(id string, se *bxl.ScriptError) *Error {
+	code := CodeScript
+	switch se.Kind {
+	case bxl.ErrorKindOutput:
+		code = CodeOutput
+	case bxl.ErrorKindInput:
+		code = CodeDataSource
+	case bxl.ErrorKindProtocol, bxl.ErrorKindInternal:
+		code = CodeLauncherFault
+	}
+	return &Error{JobID: id, Code: code, Script: se, Err: se}
+}
+
+// fail records the job's first failure and stops the job.
+func (ex *execution) fail(e *Error) {
+	ex.mu.Lock()
+	if ex.failure == nil {
+		ex.failure = e
+	}
+	ex.mu.Unlock()
+	ex.env.Kill()
+	ex.conn.Close()
+}
+
+// writeInput sends the job header, params and input rows. Write errors are
+// left to the reader's side to explain (a runtime that failed early closes
+// its end); data source errors fail the job.
+func (ex *execution) writeInput() {
+	w := bxl.NewWriter(ex.conn)
+	req := ex.req
+	err := w.WriteHello()
+	if err == nil {
+		err = w.WriteJob(bxl.JobHeader{JobID: req.ID, Language: req.Language, Script: req.Script,
+			InputName: req.InputName, OutputName: req.OutputName})
+	}
+	if err == nil {
+		err = w.WriteParams(ex.params, ex.values)
+	}
+	schema := &bxl.Schema{}
+	if ex.rows != nil {
+		schema = ex.rows.Schema()
+	}
+	if err == nil {
+		err = w.WriteSchema(schema)
+	}
+	for err == nil && ex.rows != nil {
+		b, qerr := ex.rows.Next()
+		if qerr == io.EOF {
+			break
+		}
+		if qerr != nil {
+			ex.fail(&Error{JobID: req.ID, Code: CodeDataSource, Err: qerr})
+			return
+		}
+		err = w.WriteBatch(b)
+		ex.rowsIn.Add(int64(b.Rows))
+		ex.bytesIn.Add(int64(batchBytes(b)))
+	}
+	if err == nil {
+		err = w.WriteEnd(uint64(ex.rowsIn.Load()))
+	}
+	if err == nil {
+		ex.conn.CloseWrite()
+		return
+	}
+	ex.log.Debug("input not fully sent", "error", err)
+}
+
+// readOutput reads the runtime's side of the data plane until END or ERROR.
+func (ex *execution) readOutput() (outputEnd, error) {
+	var end outputEnd
+	rd := bxl.NewReader(ex.conn, 0)
+	t, p, err := rd.Next()
+	if err != nil {
+		return end, err
+	}
+	if t != bxl.FrameHello {
+		return end, fmt.Errorf("%w: runtime sent %s before HELLO", bxl.ErrProtocol, t)
+	}
+	if err := bxl.CheckHello(p); err != nil {
+		return end, err
+	}
+	var schema *bxl.Schema
+	for {
+		t, p, err := rd.Next()
+		if err != nil {
+			return end, err
+		}
+		switch t {
+		case bxl.FrameSchema:
+			if schema != nil || end.params != nil {
+				return end, fmt.Errorf("%w: unexpected second SCHEMA", bxl.ErrProtocol)
+			}
+			if schema, err = bxl.DecodeSchema(p); err != nil {
+				return end, err
+			}
+			if err := ex.sink.Schema(p, schema); err != nil {
+				ex.fail(&Error{JobID: ex.req.ID, Code: CodeCancelled, Err: err})
+				return end, err
+			}
+		case bxl.FrameBatch:
+			if schema == nil || end.params != nil {
+				return end, fmt.Errorf("%w: BATCH outside a result set", bxl.ErrProtocol)
+			}
+			b, err := bxl.DecodeBatch(p, schema)
+			if err != nil {
+				return end, err
+			}
+			ex.bytesOut += int64(len(p))
+			if ex.lim.MaxOutputBytes > 0 && ex.bytesOut > ex.lim.MaxOutputBytes {
+				ex.fail(&Error{JobID: ex.req.ID, Code: CodeLimitExceeded, Limit: LimitOutput,
+					Err: fmt.Errorf("output data set exceeded its limit of %d bytes", ex.lim.MaxOutputBytes)})
+				return end, nil
+			}
+			ex.rowsOut += int64(b.Rows)
+			if err := ex.sink.Batch(p, b); err != nil {
+				ex.fail(&Error{JobID: ex.req.ID, Code: CodeCancelled, Err: err})
+				return end, err
+			}
+		case bxl.FrameParams:
+			if end.params != nil {
+				return end, fmt.Errorf("%w: unexpected second PARAMS", bxl.ErrProtocol)
+			}
+			s, b, err := bxl.DecodeParams(p)
+			if err != nil {
+				return end, err
+			}
+			if err := ex.checkOutputParams(s); err != nil {
+				return end, err
+			}
+			end.params, end.pschema, end.pbatch = p, s, b
+		case bxl.FrameEnd:
+			n, err := bxl.DecodeEnd(p)
+			if err != nil {
+				return end, err
+			}
+			if n != uint64(ex.rowsOut) {
+				return end, fmt.Errorf("%w: END says %d rows, batches carried %d", bxl.ErrProtocol, n, ex.rowsOut)
+			}
+			if end.params == nil {
+				return end, fmt.Errorf("%w: END without PARAMS", bxl.ErrProtocol)
+			}
+			return end, nil
+		case bxl.FrameError:
+			se, err := bxl.DecodeError(p)
+			if err != nil {
+				return end, err
+			}
+			end.script = se
+			return end, nil
+		default:
+			return end, fmt.Errorf("%w: runtime sent unexpected %s frame", bxl.ErrProtocol, t)
+		}
+	}
+}
+
+// checkOutputParams makes sure the runtime answered only declared OUTPUT
+// params, with their declared types.
+func (ex *execution) checkOutputParams(s *bxl.Schema) error {
+	for _, f := range s.Fields {
+		ok := false
+		for _, d := range ex.params.Fields {
+			if d.Name == f.Name && d.Output && d.Type == f.Type {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return fmt.Errorf("%w: runtime returned param %q (%s), which is not a declared OUTPUT param of that type",
+				bxl.ErrProtocol, f.Name, f.Type)
+		}
+	}
+	return nil
+}
+
+// messageWriter forwards a runtime's stdout or stderr to the sink, within the
+// job's message budget. It never returns an error: the launcher must keep
+// draining the runtime's pipes while the host stops the job.
+type messageWriter struct {
+	ex     *execution
+	stream Stream
+}
+
+func (w messageWriter) Write(p []byte) (int, error) {
+	ex := w.ex
+	total := ex.msgBytes.Add(int64(len(p)))
+	if ex.lim.MaxMessageBytes > 0 && total > ex.lim.MaxMessageBytes {
+		ex.fail(&Error{JobID: ex.req.ID, Code: CodeLimitExceeded, Limit: LimitMessages,
+			Err: fmt.Errorf("stdout and stderr exceeded their limit of %d bytes", ex.lim.MaxMessageBytes)})
+		return len(p), nil
+	}
+	if err := ex.sink.Message(w.stream, p); err != nil {
+		ex.fail(&Error{JobID: ex.req.ID, Code: CodeCancelled, Err: err})
+	}
+	return len(p), nil
+}
+
+func batchBytes(b *bxl.Batch) int {
+	n := 0
+	for _, c := range b.Columns {
+		n += len(c.Validity)
+		for _, buf := range c.Buffers {
+			n += len(buf)
+		}
+	}
+	return n
+}
+
+// socketpair makes the data plane: the host's end as a connection, the
+// satellite's as a file to hand down.
+func socketpair() (*net.UnixConn, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, fd := range fds {
+		// Best effort: a smaller buffer is slower, not wrong.
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, dataPlaneBuffer)
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, dataPlaneBuffer)
+	}
+	hostFile := os.NewFile(uintptr(fds[0]), "bxl-host")
+	c, err := net.FileConn(hostFile)
+	hostFile.Close()
+	if err != nil {
+		unix.Close(fds[1])
+		return nil, nil, err
+	}
+	return c.(*net.UnixConn), os.NewFile(uintptr(fds[1]), "bxl-satellite"), nil
+}

@@ -1,0 +1,340 @@
+package job
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/satellite"
+	"github.com/openlaunchpad/launchpad/host/sqltype"
+	"github.com/openlaunchpad/launchpad/sdk/bxl"
+	"github.com/openlaunchpad/launchpad/sdk/launcher"
+)
+
+// Request is one job as a caller asks for it.
+type Request struct {
+	// ID is optional; the runner makes one when empty.
+	ID         string
+	Language   string
+	Script     string
+	InputQuery string
+	InputName  string
+	OutputName string
+	// Params are the declared params; ParamValues their values as text, by
+	// name without "@". A declared param without a value is NULL.
+	Params      []sqltype.Decl
+	ParamValues map[string]string
+}
+
+// Stream names where a message came from.
+type Stream int
+
+// Message streams.
+const (
+	Stdout Stream = iota + 1
+	Stderr
+	HostNote
+)
+
+// Started tells the caller which job runs and under what conditions.
+type Started struct {
+	JobID    string
+	Launcher string
+	// Warnings repeat the operator's isolation relaxations on every job.
+	Warnings []string
+}
+
+// Sink receives a job's output as it happens. Calls come from more than one
+// goroutine; a Sink serialises them itself. An error from a Sink (the caller
+// went away) stops the job.
+type Sink interface {
+	Started(Started) error
+	// Schema is the result set's schema, at most once, before any Batch.
+	Schema(payload []byte, s *bxl.Schema) error
+	// Batch is one validated BXL batch of the result set.
+	Batch(payload []byte, b *bxl.Batch) error
+	Message(s Stream, text []byte) error
+}
+
+// Result is what a successful job returns besides its result set.
+type Result struct {
+	JobID string
+	// OutputParams holds the OUTPUT params (BXL PARAMS payload and decoded).
+	OutputParamsPayload []byte
+	OutputParams        *bxl.Schema
+	OutputValues        *bxl.Batch
+	Stats               Stats
+}
+
+// Stats describe a job's run.
+type Stats struct {
+	RowsIn, RowsOut   uint64
+	BytesIn, BytesOut uint64
+	Duration          time.Duration
+	PeakMemoryBytes   int64
+	CPUUser           time.Duration
+	CPUSystem         time.Duration
+}
+
+// Limits bound one job.
+type Limits struct {
+	// Timeout is the wall-clock limit of the whole job, start to finish.
+	Timeout time.Duration
+	// MemoryBytes, MaxProcs and CPUQuotaMillis are applied by the sandbox's
+	// job object; 0 means no limit.
+	MemoryBytes    int64
+	MaxProcs       int64
+	CPUQuotaMillis int64
+	// MaxOutputBytes caps the output data set's encoded size.
+	MaxOutputBytes int64
+	// MaxMessageBytes caps the stdout and stderr a job may send back.
+	MaxMessageBytes int64
+}
+
+// Launcher is a verified launcher ready to start.
+type Launcher struct {
+	Name    string
+	Version string
+	// Exe holds the verified launcher bytes; the runner closes it.
+	Exe *os.File
+	// Settings are the operator's settings for it (e.g. "runtime").
+	Settings map[string]string
+}
+
+// Resolver finds the trusted launcher for a language. It returns an error
+// wrapping ErrUnknownLanguage when none is registered; any other error means
+// a launcher exists but may not run (untrusted, tampered, …).
+type Resolver func(language string) (*Launcher, error)
+
+// Sandbox makes each job's isolated environment.
+type Sandbox interface {
+	Open(ctx context.Context, jobID string, lim Limits) (Env, error)
+	// Warnings are the isolation relaxations in force, said on every job.
+	Warnings() []string
+}
+
+// Env is one job's environment: worker account, job object, working folder.
+type Env interface {
+	satellite.Process
+	// Dir is the job's private working folder.
+	Dir() string
+	// SocketDir is where the launcher may create its gRPC socket.
+	SocketDir() string
+	// Owner is the worker account the launcher runs as.
+	Owner() (uid, gid int)
+	// Usage reports what the job object measured so far.
+	Usage() Usage
+	// Close kills what is left, removes the job object and folder and frees
+	// the worker account. It is idempotent.
+	Close() error
+}
+
+// Usage is what a job object measured.
+type Usage struct {
+	PeakMemoryBytes     int64
+	CPUUser, CPUSystem  time.Duration
+	OOMKilled, PidsFull bool
+}
+
+// Config configures a Runner.
+type Config struct {
+	Resolve Resolver
+	Sandbox Sandbox
+	// Source is the instance database input queries run on.
+	Source datasource.Source
+	Limits Limits
+	// BatchBytes is the input batch size target (0: bxl.DefaultBatchBytes).
+	BatchBytes int
+	Logger     hclog.Logger
+}
+
+// Runner runs jobs. It is safe for concurrent use.
+type Runner struct {
+	cfg Config
+	log hclog.Logger
+}
+
+// NewRunner returns a runner for cfg.
+func NewRunner(cfg Config) *Runner {
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	return &Runner{cfg: cfg, log: cfg.Logger.Named("job")}
+}
+
+var jobIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+// ValidJobID reports whether id may name a job (it becomes part of paths).
+func ValidJobID(id string) bool { return jobIDRe.MatchString(id) }
+
+// NewJobID returns a fresh random job id.
+func NewJobID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	return "j-" + hex.EncodeToString(b[:])
+}
+
+// Run runs req to completion. On failure the error is an *Error.
+func (r *Runner) Run(ctx context.Context, req *Request, sink Sink) (*Result, error) {
+	if req.ID == "" {
+		req.ID = NewJobID()
+	}
+	started := time.Now()
+	res, err := r.run(ctx, req, sink)
+	if err != nil {
+		var jerr *Error
+		if !errors.As(err, &jerr) {
+			jerr = &Error{JobID: req.ID, Code: CodeHostFault, Err: err}
+		}
+		r.log.Info("job failed", "job_id", req.ID, "language", req.Language, "code", jerr.Code.String(),
+			"error", jerr.Error(), "duration_ms", time.Since(started).Milliseconds())
+		return nil, jerr
+	}
+	res.Stats.Duration = time.Since(started)
+	r.log.Info("job done", "job_id", req.ID, "language", req.Language, "rows_in", res.Stats.RowsIn,
+		"rows_out", res.Stats.RowsOut, "duration_ms", res.Stats.Duration.Milliseconds(),
+		"peak_memory_bytes", res.Stats.PeakMemoryBytes)
+	return res, nil
+}
+
+func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, error) {
+	id := req.ID
+	params, values, err := r.prepare(req)
+	if err != nil {
+		return nil, err
+	}
+	lim := r.cfg.Limits
+	if lim.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, lim.Timeout)
+		defer cancel()
+	}
+
+	l, err := r.cfg.Resolve(req.Language)
+	if err != nil {
+		code := CodeUntrustedLauncher
+		if errors.Is(err, ErrUnknownLanguage) {
+			code = CodeUnknownLanguage
+		}
+		return nil, &Error{JobID: id, Code: code, Err: err}
+	}
+	defer l.Exe.Close()
+
+	// Run the input query before starting anything: a bad query costs no
+	// process.
+	var rows datasource.Rows
+	if strings.TrimSpace(req.InputQuery) != "" {
+		rows, err = r.cfg.Source.Query(ctx, req.InputQuery, r.cfg.BatchBytes)
+		if err != nil {
+			return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: err})
+		}
+		defer rows.Close()
+	}
+
+	env, err := r.cfg.Sandbox.Open(ctx, id, lim)
+	if errors.Is(err, ErrNoWorker) {
+		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitWorkers, Err: err})
+	}
+	if err != nil {
+		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("open sandbox: %w", err)})
+	}
+	defer env.Close()
+
+	if err := sink.Started(Started{JobID: id, Launcher: l.Name, Warnings: r.cfg.Sandbox.Warnings()}); err != nil {
+		return nil, &Error{JobID: id, Code: CodeCancelled, Err: err}
+	}
+
+	ex := &execution{
+		runner: r, req: req, lim: lim, env: env, launcher: l, sink: sink,
+		params: params, values: values, rows: rows,
+		log: r.log.With("job_id", id, "launcher", l.Name),
+	}
+	return ex.run(ctx)
+}
+
+// prepare validates the request and builds the params block.
+func (r *Runner) prepare(req *Request) (*bxl.Schema, *bxl.Batch, error) {
+	id := req.ID
+	if !ValidJobID(id) {
+		return nil, nil, failf(id, CodeInvalidRequest, "job id %q: use 1-64 letters, digits, '-' or '_'", id)
+	}
+	if strings.TrimSpace(req.Script) == "" {
+		return nil, nil, failf(id, CodeInvalidRequest, "no script")
+	}
+	if req.InputName == "" {
+		req.InputName = "InputDataSet"
+	}
+	if req.OutputName == "" {
+		req.OutputName = "OutputDataSet"
+	}
+	for _, n := range []string{req.InputName, req.OutputName} {
+		if !sqltype.ValidIdentifier(n) {
+			return nil, nil, failf(id, CodeInvalidRequest, "data set name %q is not a valid identifier", n)
+		}
+	}
+	if req.InputName == req.OutputName {
+		return nil, nil, failf(id, CodeInvalidRequest, "input and output data sets are both named %q", req.InputName)
+	}
+	schema := &bxl.Schema{}
+	declared := map[string]bool{}
+	for _, d := range req.Params {
+		if d.Name == req.InputName || d.Name == req.OutputName {
+			return nil, nil, failf(id, CodeInvalidRequest, "param @%s has the name of a data set", d.Name)
+		}
+		schema.Fields = append(schema.Fields, d.Field)
+		declared[d.Name] = true
+	}
+	for name := range req.ParamValues {
+		if !declared[name] {
+			return nil, nil, failf(id, CodeInvalidRequest, "value given for undeclared param @%s", name)
+		}
+	}
+	b := bxl.NewBuilder(schema)
+	if len(schema.Fields) > 0 {
+		vals := make([]any, len(schema.Fields))
+		for i, f := range schema.Fields {
+			text, ok := req.ParamValues[f.Name]
+			if !ok {
+				continue
+			}
+			v, err := sqltype.ParseValue(f, text)
+			if err != nil {
+				return nil, nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
+			}
+			vals[i] = v
+		}
+		if err := b.AppendRow(vals...); err != nil {
+			return nil, nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: fmt.Errorf("params: %w", err)}
+		}
+	}
+	return schema, b.Build(), nil
+}
+
+// contextError prefers the context's reason (time limit, cancel) over the
+// error a dying job produced.
+func (r *Runner) contextError(ctx context.Context, id string, fallback *Error) *Error {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitTime,
+			Err: fmt.Errorf("job exceeded its time limit of %s", r.cfg.Limits.Timeout)}
+	case errors.Is(ctx.Err(), context.Canceled):
+		return &Error{JobID: id, Code: CodeCancelled, Err: errors.New("job cancelled")}
+	}
+	return fallback
+}
+
+// runRequest is the launcher's view of the job.
+func runRequest(req *Request, env Env, l *Launcher) *launcher.RunRequest {
+	return &launcher.RunRequest{JobID: req.ID, Language: req.Language, WorkingDir: env.Dir(), Settings: l.Settings}
+}

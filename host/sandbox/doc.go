@@ -1,0 +1,12 @@
+// Package sandbox runs every Launchpad job in its own sandbox: a worker uid
+// from a reserved range, a job object (cgroup) with limits and kill-on-close,
+// a private working folder, and `launchpad sandbox-init`, which starts in new
+// network, mount, PID, IPC and UTS namespaces, waits at a gate until the host
+// has placed it in its cgroups, then drops to the worker uid under
+// no_new_privs, rlimits and Landlock and executes the verified launcher bytes
+// from a file descriptor.
+//
+// The host's job runner uses Manager and Job; InitMain is the body of the
+// hidden sandbox-init subcommand. docs/isolation.md says what each layer
+// blocks and how it is tested. Linux only.
+package sandbox

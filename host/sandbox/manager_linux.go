@@ -1,0 +1,316 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/openlaunchpad/launchpad/host/sandbox/jobobject"
+	"github.com/openlaunchpad/launchpad/host/sandbox/workers"
+)
+
+// Manager creates sandboxed jobs. It is safe for concurrent use.
+type Manager struct {
+	cfg         Config
+	logger      hclog.Logger
+	pool        *workers.Pool     // nil in "none" mode
+	layout      *jobobject.Layout // nil in "none" mode
+	landlockABI int
+
+	// mu guards jobs.
+	mu   sync.Mutex
+	jobs map[string]*Job
+}
+
+// NewManager validates cfg and, unless Isolation is "none", checks every
+// primitive full isolation needs (root, cgroup controllers, Landlock,
+// namespaces, a free worker uid range). A missing one is an error wrapping
+// ErrIsolationUnavailable that names it: isolation never degrades silently.
+// It creates WorkRoot and the cgroup parent groups.
+func NewManager(cfg Config, logger hclog.Logger) (*Manager, error) {
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	m := &Manager{cfg: cfg, logger: logger.Named("sandbox"), jobs: make(map[string]*Job)}
+	if fi, err := os.Stat(cfg.LauncherExe); err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("launcher exe %s is not a regular file (%v): %w", cfg.LauncherExe, err, ErrBadConfig)
+	}
+	if cfg.Isolation == IsolationNone {
+		if err := os.MkdirAll(cfg.WorkRoot, 0o700); err != nil {
+			return nil, fmt.Errorf("create work root: %w", err)
+		}
+		m.logger.Warn("job isolation is disabled by configuration", "isolation", cfg.Isolation)
+		return m, nil
+	}
+	if os.Geteuid() != 0 {
+		return nil, fmt.Errorf("worker uid switch and namespaces need root (euid %d): %w", os.Geteuid(), ErrIsolationUnavailable)
+	}
+	for _, ns := range []string{"net", "mnt", "pid", "ipc", "uts"} {
+		if _, err := os.Stat("/proc/self/ns/" + ns); err != nil {
+			return nil, fmt.Errorf("%s namespace: %v: %w", ns, err, ErrIsolationUnavailable)
+		}
+	}
+	_, abi, err := landlockConfig()
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", err, ErrIsolationUnavailable)
+	}
+	m.landlockABI = abi
+	if err := workers.CheckUnallocated(cfg.WorkerUIDBase, cfg.WorkerCount, cfg.AccountFiles...); err != nil {
+		return nil, fmt.Errorf("worker range: %w", err)
+	}
+	if m.pool, err = workers.New(cfg.WorkerUIDBase, cfg.WorkerCount); err != nil {
+		return nil, fmt.Errorf("%v: %w", err, ErrBadConfig)
+	}
+	m.layout, err = jobobject.Detect(jobobject.Options{Root: cfg.CgroupRoot, Parent: cfg.CgroupParent})
+	if err != nil {
+		return nil, fmt.Errorf("job objects: %w: %w", err, ErrIsolationUnavailable)
+	}
+	if err := makeWorkRoot(cfg.WorkRoot); err != nil {
+		return nil, err
+	}
+	m.logger.Info("job isolation ready", "cgroups", m.layout.Describe(), "landlock_abi", abi,
+		"worker_uid_base", cfg.WorkerUIDBase, "worker_count", cfg.WorkerCount, "work_root", cfg.WorkRoot)
+	return m, nil
+}
+
+// makeWorkRoot creates the root-owned 0711 parent of job folders: workers
+// may traverse to their own folder but list or create nothing.
+func makeWorkRoot(dir string) error {
+	if err := os.MkdirAll(dir, 0o711); err != nil {
+		return fmt.Errorf("create work root: %w", err)
+	}
+	if err := os.Chown(dir, 0, 0); err != nil {
+		return fmt.Errorf("chown work root: %w", err)
+	}
+	if err := os.Chmod(dir, 0o711); err != nil {
+		return fmt.Errorf("chmod work root: %w", err)
+	}
+	return nil
+}
+
+// Warnings returns the warnings every job's messages must carry because of
+// configured relaxations; empty under full isolation.
+func (m *Manager) Warnings() []string {
+	if m.cfg.Isolation == IsolationNone {
+		return []string{`isolation = "none": this job ran as the host's user with no worker account, namespaces, cgroup limits or Landlock; it could read host files and reach the network`}
+	}
+	return nil
+}
+
+// Isolation reports the configured isolation level.
+func (m *Manager) Isolation() string { return m.cfg.Isolation }
+
+// Cleanup removes what a crashed host left behind: processes of worker uids,
+// job cgroups and working folders; it logs each removal. The host calls it at
+// start, before any job; it returns ErrBusy while jobs are running.
+func (m *Manager) Cleanup() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.jobs) > 0 {
+		return fmt.Errorf("cleanup with %d jobs running: %w", len(m.jobs), ErrBusy)
+	}
+	var errs []error
+	if m.pool != nil {
+		killed, err := killUIDRange(m.pool)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if len(killed) > 0 {
+			m.logger.Warn("killed leftover worker processes", "pids", killed)
+		}
+	}
+	if m.layout != nil {
+		removed, err := m.layout.Sweep()
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, d := range removed {
+			m.logger.Warn("removed leftover job cgroup", "path", d)
+		}
+	}
+	entries, err := os.ReadDir(m.cfg.WorkRoot)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("list work root: %w", err))
+	}
+	for _, e := range entries {
+		p := filepath.Join(m.cfg.WorkRoot, e.Name())
+		if err := os.RemoveAll(p); err != nil {
+			errs = append(errs, fmt.Errorf("remove leftover %s: %w", p, err))
+			continue
+		}
+		m.logger.Warn("removed leftover working folder", "path", p)
+	}
+	return errors.Join(errs...)
+}
+
+// killUIDRange SIGKILLs every process whose real, effective or saved uid is
+// a worker's, until none is left. Such processes can only be leftovers when
+// no job runs: a worker uid is nobody's login.
+func killUIDRange(pool *workers.Pool) ([]int, error) {
+	var killed []int
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pids, err := pidsOfUIDs(pool.Contains)
+		if err != nil {
+			return killed, err
+		}
+		if len(pids) == 0 {
+			return killed, nil
+		}
+		if time.Now().After(deadline) {
+			return killed, fmt.Errorf("worker processes %v survive SIGKILL", pids)
+		}
+		for _, p := range pids {
+			if syscall.Kill(p, syscall.SIGKILL) == nil && !containsInt(killed, p) {
+				killed = append(killed, p)
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// pidsOfUIDs lists live (non-zombie) processes with a uid matching match.
+func pidsOfUIDs(match func(int) bool) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("list /proc: %w", err)
+	}
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue // exited meanwhile
+		}
+		hit, zombie := false, false
+		for _, line := range strings.Split(string(raw), "\n") {
+			if v, ok := strings.CutPrefix(line, "State:"); ok && strings.HasPrefix(strings.TrimSpace(v), "Z") {
+				zombie = true
+			}
+			if v, ok := strings.CutPrefix(line, "Uid:"); ok {
+				for _, f := range strings.Fields(v)[:3] {
+					if id, err := strconv.Atoi(f); err == nil && match(id) {
+						hit = true
+					}
+				}
+			}
+		}
+		if hit && !zombie {
+			out = append(out, pid)
+		}
+	}
+	sort.Ints(out)
+	return out, nil
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// NewJob takes a worker uid (waiting up to QueueTimeout or ctx; then an error
+// wrapping ErrNoWorker), creates the job's cgroup with lim and its working
+// folder (0700, owned by the worker) with a private tmp and a socket folder.
+func (m *Manager) NewJob(ctx context.Context, jobID string, lim Limits) (*Job, error) {
+	if err := checkJobID(jobID); err != nil {
+		return nil, err
+	}
+	if err := lim.Validate(); err != nil {
+		return nil, fmt.Errorf("job %s: %w: %w", jobID, err, ErrBadConfig)
+	}
+	m.mu.Lock()
+	if _, ok := m.jobs[jobID]; ok {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("job %s: %w", jobID, ErrJobExists)
+	}
+	j := &Job{ID: jobID, m: m, logger: m.logger.With("job_id", jobID), lim: lim}
+	m.jobs[jobID] = j // reserve the id while we wait for a worker
+	m.mu.Unlock()
+
+	if err := m.setupJob(ctx, j); err != nil {
+		j.teardown()
+		return nil, fmt.Errorf("job %s: %w", jobID, err)
+	}
+	return j, nil
+}
+
+func (m *Manager) setupJob(ctx context.Context, j *Job) error {
+	if m.cfg.Isolation == IsolationNone {
+		j.UID, j.GID = os.Getuid(), os.Getgid()
+	} else {
+		uid, err := m.pool.Acquire(ctx, m.cfg.QueueTimeout)
+		if err != nil {
+			return err
+		}
+		j.UID, j.GID, j.leased = uid, uid, true
+		if j.group, err = m.layout.New("job-"+j.ID, j.lim); err != nil {
+			return err
+		}
+	}
+	j.Dir = filepath.Join(m.cfg.WorkRoot, j.ID)
+	j.TmpDir = filepath.Join(j.Dir, "tmp")
+	j.SocketDir = filepath.Join(j.Dir, "sock")
+	// Mkdir (not MkdirAll): a folder that already exists is a leftover or a
+	// plant, and we do not adopt either.
+	if err := os.Mkdir(j.Dir, 0o700); err != nil {
+		return fmt.Errorf("create working folder: %w", err)
+	}
+	j.madeDir = true
+	for _, d := range []string{j.Dir, j.TmpDir, j.SocketDir} {
+		if d != j.Dir {
+			if err := os.Mkdir(d, 0o700); err != nil {
+				return fmt.Errorf("create %s: %w", d, err)
+			}
+		}
+		if err := os.Lchown(d, j.UID, j.GID); err != nil {
+			return fmt.Errorf("chown %s: %w", d, err)
+		}
+	}
+	j.logger.Debug("job sandbox ready", "uid", j.UID, "dir", j.Dir)
+	return nil
+}
+
+func (m *Manager) forget(id string) {
+	m.mu.Lock()
+	delete(m.jobs, id)
+	m.mu.Unlock()
+}
+
+// Running reports how many jobs are open.
+func (m *Manager) Running() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.jobs)
+}
+
+// Close tears down the parent cgroups; call after every job is closed.
+func (m *Manager) Close() error {
+	if m.Running() > 0 {
+		return fmt.Errorf("close manager: %w", ErrBusy)
+	}
+	if m.layout != nil {
+		return m.layout.Teardown()
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/openlaunchpad/launchpad/host/config"
+	"github.com/openlaunchpad/launchpad/host/job"
+	"github.com/openlaunchpad/launchpad/host/sandbox"
+)
+
+// sandboxes adapts the sandbox Manager to the job runner.
+type sandboxes struct {
+	m *sandbox.Manager
+}
+
+var _ job.Sandbox = (*sandboxes)(nil)
+
+func newSandboxes(cfg *config.Config, lim config.Resolved, logger hclog.Logger) (*sandboxes, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	s := cfg.Sandbox
+	m, err := sandbox.NewManager(sandbox.Config{
+		Isolation:     s.Isolation,
+		WorkRoot:      filepath.Join(cfg.StateDir, "jobs"),
+		WorkerUIDBase: s.UIDBase,
+		WorkerCount:   s.Workers,
+		QueueTimeout:  lim.QueueTimeout,
+		KeepWorkdir:   s.KeepWorkdir,
+		LauncherExe:   exe,
+		ReadOnlyPaths: s.ReadOnlyPaths,
+	}, logger)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	// Crash safety: whatever a crashed host left behind goes first.
+	if err := m.Cleanup(); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("sandbox cleanup: %w", err)
+	}
+	return &sandboxes{m: m}, nil
+}
+
+func (s *sandboxes) Open(ctx context.Context, id string, lim job.Limits) (job.Env, error) {
+	j, err := s.m.NewJob(ctx, id, sandbox.Limits{
+		MemoryBytes: lim.MemoryBytes, CPUQuotaMillis: lim.CPUQuotaMillis, MaxProcs: lim.MaxProcs,
+	})
+	if errors.Is(err, sandbox.ErrNoWorker) {
+		return nil, fmt.Errorf("%w: %w", job.ErrNoWorker, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return env{j}, nil
+}
+
+func (s *sandboxes) Warnings() []string { return s.m.Warnings() }
+
+func (s *sandboxes) Close() error { return s.m.Close() }
+
+// env is one job's sandbox as the runner sees it.
+type env struct{ *sandbox.Job }
+
+func (e env) Dir() string           { return e.Job.Dir }
+func (e env) SocketDir() string     { return e.Job.SocketDir }
+func (e env) Owner() (uid, gid int) { return e.Job.UID, e.Job.GID }
+
+func (e env) Usage() job.Usage {
+	st := e.Job.Stats()
+	return job.Usage{
+		PeakMemoryBytes: st.PeakMemoryBytes, CPUUser: st.CPUUser, CPUSystem: st.CPUSystem,
+		OOMKilled: st.OOMKilled, PidsFull: st.PidsLimitHit,
+	}
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/openlaunchpad/launchpad/sdk/launcher"
+)
+
+//go:embed runtime/launchpad_runtime.py
+var runtimeModule []byte
+
+const (
+	name           = "PythonLauncher"
+	version        = "0.1.0"
+	defaultRuntime = "/usr/bin/python3"
+	moduleFile     = "launchpad_runtime.py"
+)
+
+type pythonLauncher struct{}
+
+func (pythonLauncher) Info(context.Context) (*launcher.Info, error) {
+	return &launcher.Info{Name: name, Version: version, Languages: []string{"Python"}, APIVersion: launcher.APIVersion}, nil
+}
+
+func (pythonLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stderr io.Writer) (*launcher.ExitStatus, error) {
+	python := req.Settings["runtime"]
+	if python == "" {
+		python = defaultRuntime
+	}
+	module := filepath.Join(req.WorkingDir, moduleFile)
+	if err := os.WriteFile(module, runtimeModule, 0o400); err != nil {
+		return nil, fmt.Errorf("stage runtime module: %w", err)
+	}
+	// -I: ignore PYTHON* variables and the user's site-packages; -B: write no
+	// bytecode into the working folder.
+	cmd := exec.Command(python, "-I", "-B", module)
+	cmd.Env = []string{
+		"PATH=/usr/local/bin:/usr/bin:/bin",
+		"HOME=" + req.WorkingDir,
+		"TMPDIR=" + tmpDir(req),
+		"LANG=C.UTF-8",
+		"LC_ALL=C.UTF-8",
+		"LAUNCHPAD_JOB_ID=" + req.JobID,
+		// One BLAS thread per job: the host's CPU limits decide parallelism.
+		"OPENBLAS_NUM_THREADS=1",
+		"OMP_NUM_THREADS=1",
+		"MPLBACKEND=Agg",
+	}
+	return launcher.RunRuntime(ctx, cmd, req, stdout, stderr)
+}
+
+func tmpDir(req *launcher.RunRequest) string {
+	if d := req.Settings["tmpdir"]; d != "" {
+		return d
+	}
+	return req.WorkingDir
+}
+
+func main() {
+	launcher.Serve(pythonLauncher{})
+}

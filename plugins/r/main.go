@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/openlaunchpad/launchpad/sdk/launcher"
+)
+
+//go:embed runtime/launchpad.R
+var runtimeScript []byte
+
+const (
+	name           = "RLauncher"
+	version        = "0.1.0"
+	defaultRuntime = "/usr/bin/Rscript"
+	scriptFile     = "launchpad.R"
+)
+
+type rLauncher struct{}
+
+func (rLauncher) Info(context.Context) (*launcher.Info, error) {
+	return &launcher.Info{Name: name, Version: version, Languages: []string{"R"}, APIVersion: launcher.APIVersion}, nil
+}
+
+func (rLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stderr io.Writer) (*launcher.ExitStatus, error) {
+	rscript := req.Settings["runtime"]
+	if rscript == "" {
+		rscript = defaultRuntime
+	}
+	script := filepath.Join(req.WorkingDir, scriptFile)
+	if err := os.WriteFile(script, runtimeScript, 0o400); err != nil {
+		return nil, fmt.Errorf("stage runtime script: %w", err)
+	}
+	bridge, err := launcher.NewBridge(req.DataPlane)
+	if err != nil {
+		return nil, fmt.Errorf("bridge data plane: %w", err)
+	}
+	cmd := exec.Command(rscript, "--vanilla", script)
+	cmd.ExtraFiles = bridge.RuntimeFiles()
+	cmd.Env = []string{
+		"PATH=/usr/local/bin:/usr/bin:/bin",
+		"HOME=" + req.WorkingDir,
+		"TMPDIR=" + req.WorkingDir,
+		"LANG=C.UTF-8",
+		"LC_ALL=C.UTF-8",
+		"LAUNCHPAD_JOB_ID=" + req.JobID,
+		"OPENBLAS_NUM_THREADS=1",
+		"OMP_NUM_THREADS=1",
+	}
+	exit, runErr := launcher.RunRuntime(ctx, cmd, req, stdout, stderr)
+	if err := bridge.Close(); err != nil && runErr == nil && exit.Success() {
+		return nil, fmt.Errorf("data plane: %w", err)
+	}
+	return exit, runErr
+}
+
+func main() {
+	launcher.Serve(rLauncher{})
+}
