@@ -248,3 +248,76 @@ func hostPeakRSS(t *testing.T) int64 {
 	t.Fatal("no VmHWM in /proc/PID/status")
 	return 0
 }
+
+// startExtraHost starts one more `launchpad dev` host, with its own copy of
+// the built binaries (so a test may tamper with its plugin folder) and the
+// given configuration file text (limits, sandbox). Its uid range must not
+// overlap the main host's: give sandbox { uid_base = ... } in hcl. The host
+// is stopped and its folder removed when the test ends.
+func startExtraHost(t *testing.T, hcl string) *host {
+	t.Helper()
+	dir, err := os.MkdirTemp("/var/tmp", "launchpad-e2e-extra-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &host{dir: dir, bin: filepath.Join(dir, "bin", "launchpad"), state: filepath.Join(dir, "state")}
+	h.sock = filepath.Join(h.state, "launchpad.sock")
+	t.Cleanup(func() {
+		if err := h.stop(); err != nil {
+			t.Errorf("stop extra host: %v", err)
+		}
+	})
+	if err := os.Chmod(dir, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"launchpad", "plugins/launchpad-python", "plugins/launchpad-r"} {
+		if err := copyFile(filepath.Join(theHost.dir, "bin", name), filepath.Join(dir, "bin", name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"dev", "--state", h.state, "--isolation", isolation(), "--log-level", "debug"}
+	if hcl != "" {
+		cfg := filepath.Join(dir, "launchpad.hcl")
+		if err := os.WriteFile(cfg, []byte(hcl), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--config", cfg)
+	}
+	h.logBuf = &bytes.Buffer{}
+	h.cmd = exec.Command(h.bin, args...)
+	h.cmd.Stdout, h.cmd.Stderr = h.logBuf, h.logBuf
+	if err := h.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(h.sock); err == nil {
+			return h
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("extra host did not come up; log:\n%s", tail(h.logBuf.String(), 4000))
+	return nil
+}
+
+// copyFile copies a built binary, creating root-owned 0755 folders and a
+// 0755 file as the catalog demands.
+func copyFile(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o755)
+}
+
+// exec runs `launchpad exec` against this host.
+func (h *host) exec(t *testing.T, args ...string) result {
+	t.Helper()
+	return execArgsAt(t, "unix://"+h.sock, args...)
+}
+
+// pid is the host process's pid.
+func (h *host) pid() int { return h.cmd.Process.Pid }

@@ -33,9 +33,27 @@ type Host struct {
 	runner  *job.Runner
 }
 
+// Option changes how New builds a host.
+type Option func(*options)
+
+type options struct {
+	source datasource.Source
+}
+
+// WithSource serves input queries from src instead of the configured
+// instance (benchmarks and tests feed synthetic rows this way). The host
+// closes src.
+func WithSource(src datasource.Source) Option {
+	return func(o *options) { o.source = src }
+}
+
 // New opens everything a host needs. It refuses to start when isolation is
 // unavailable and the operator did not configure the relaxation.
-func New(ctx context.Context, cfg *config.Config, logger hclog.Logger) (*Host, error) {
+func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...Option) (*Host, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	lim, err := cfg.JobLimits()
 	if err != nil {
 		return nil, err
@@ -51,15 +69,12 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger) (*Host, e
 	if err != nil {
 		return nil, err
 	}
-	dsn, err := datasource.ResolveDSN(cfg.Instance.DSN, cfg.Instance.DSNEnv, cfg.Instance.DSNFile)
-	if err != nil {
-		sb.Close()
-		return nil, fmt.Errorf("instance: %w", err)
-	}
-	src, err := datasource.Open(ctx, cfg.Instance.Driver, dsn)
-	if err != nil {
-		sb.Close()
-		return nil, fmt.Errorf("open instance database: %w", datasource.SanitizeError(err, dsn))
+	src := o.source
+	if src == nil {
+		if src, err = openInstance(ctx, cfg.Instance); err != nil {
+			sb.Close()
+			return nil, err
+		}
 	}
 	h := &Host{cfg: cfg, log: logger, source: src, catalog: cat, sandbox: sb}
 	h.runner = job.NewRunner(job.Config{
@@ -74,6 +89,18 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger) (*Host, e
 		Logger:     logger,
 	})
 	return h, nil
+}
+
+func openInstance(ctx context.Context, in *config.Instance) (datasource.Source, error) {
+	dsn, err := datasource.ResolveDSN(in.DSN, in.DSNEnv, in.DSNFile)
+	if err != nil {
+		return nil, fmt.Errorf("instance: %w", err)
+	}
+	src, err := datasource.Open(ctx, in.Driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open instance database: %w", datasource.SanitizeError(err, dsn))
+	}
+	return src, nil
 }
 
 // guardState sets the state folder's modes: workers must traverse it to

@@ -22,9 +22,8 @@ bin/launchpad exec --address "$sock" --language Python \
   --input-query "SELECT id, region, product, units, unit_price, sold_on, big_id FROM sales" \
   --params "@min_units int, @top_region nvarchar(20) OUTPUT" --param min_units=5 \
   --script '
-df = InputDataSet
-df = df[df["units"] >= min_units]
-df["revenue"] = df["units"] * df["unit_price"]
+df = InputDataSet.dropna(subset=["units", "unit_price"])
+df = df[df["units"] >= min_units].assign(revenue=lambda d: d["units"] * d["unit_price"])
 OutputDataSet = (df.groupby("region", dropna=False)
                    .agg(orders=("id", "count"), units=("units", "sum"),
                         revenue=("revenue", "sum"), max_big_id=("big_id", "max"))
@@ -41,7 +40,12 @@ if [ -x bin/plugins/launchpad-r ]; then
     --input-query "SELECT product, units, unit_price, sold_on FROM sales" \
     --script '
 df <- InputDataSet
-agg <- aggregate(cbind(units, revenue = units * unit_price) ~ product, data = df, FUN = sum)
+# units is an SQLite INTEGER: a 64-bit bigint, so it arrives exact as
+# bit64::integer64; this sum fits a double, so convert it for aggregate.
+df$units <- as.numeric(df$units)
+df$revenue <- df$units * df$unit_price
+agg <- aggregate(cbind(units, revenue) ~ product, data = df, FUN = sum)
+agg$revenue <- round(agg$revenue, 2)
 OutputDataSet <- agg[order(-agg$revenue), ]
 cat(nrow(df), "rows in,", nrow(OutputDataSet), "products out\n")
 '

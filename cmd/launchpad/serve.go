@@ -45,7 +45,8 @@ func runServe(args []string) error {
 func runDev(args []string) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	state := fs.String("state", "state", "state folder: instance.db, keys, catalog, socket")
-	isolation := fs.String("isolation", "full", `isolation: "full", or "none" on a single-user laptop (every job then carries a warning)`)
+	isolation := fs.String("isolation", "", `isolation: "full" (default), or "none" on a single-user laptop (every job then carries a warning)`)
+	file := fs.String("config", "", "optional configuration file for limits, sandbox and launcher settings; the state folder, instance and plugin folder stay the dev defaults")
 	level := fs.String("log-level", "info", "log level: trace, debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -85,11 +86,19 @@ func runDev(args []string) error {
 	if err := catalog.DevBootstrap(catCfg, bins, log); err != nil {
 		return fmt.Errorf("sign and register the dev launchers: %w", err)
 	}
-	cfg := &config.Config{
-		StateDir:  dir,
-		PluginDir: pluginDir,
-		Instance:  &config.Instance{Driver: "sqlite", DSN: db},
-		Sandbox:   &config.Sandbox{Isolation: *isolation},
+	cfg := &config.Config{}
+	if *file != "" {
+		if cfg, err = config.Parse(*file); err != nil {
+			return err
+		}
+	}
+	cfg.StateDir, cfg.PluginDir, cfg.Socket = dir, pluginDir, ""
+	cfg.Instance = &config.Instance{Driver: "sqlite", DSN: db}
+	if cfg.Sandbox == nil {
+		cfg.Sandbox = &config.Sandbox{}
+	}
+	if *isolation != "" {
+		cfg.Sandbox.Isolation = *isolation
 	}
 	if err := cfg.Normalize(); err != nil {
 		return err

@@ -97,6 +97,18 @@ type Launcher struct {
 
 // Load reads and checks a configuration file.
 func Load(path string) (*Config, error) {
+	c, err := Parse(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Normalize(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Parse reads a configuration file without filling defaults.
+func Parse(path string) (*Config, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -108,9 +120,6 @@ func Load(path string) (*Config, error) {
 	var c Config
 	if diags := gohcl.DecodeBody(f.Body, nil, &c); diags.HasErrors() {
 		return nil, fmt.Errorf("%w: %s", ErrInvalid, diags.Error())
-	}
-	if err := c.Normalize(); err != nil {
-		return nil, err
 	}
 	return &c, nil
 }

@@ -11,6 +11,7 @@ import (
 	mssql "github.com/microsoft/go-mssqldb"
 	"github.com/microsoft/go-mssqldb/msdsn"
 
+	"github.com/openlaunchpad/launchpad/host/sqltype"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
@@ -74,62 +75,37 @@ func (s *sqlServerSource) Query(ctx context.Context, query string, batchBytes in
 	return r, nil
 }
 
-// mssqlColumn maps result metadata to a BXL field. Types without a faithful
-// mapping are refused up front, naming the column, rather than guessed.
+// mssqlColumn maps result metadata to a BXL field through the host's one
+// SQL type table (host/sqltype). Types without a faithful mapping are
+// refused up front, naming the column, rather than guessed.
 func mssqlColumn(ct *sql.ColumnType) (column, error) {
-	f := bxl.Field{Name: ct.Name(), Nullable: true}
+	name := ct.Name()
+	typ := strings.ToLower(ct.DatabaseTypeName())
+	var p, sc uint8
+	if typ == "decimal" || typ == "numeric" {
+		dp, ds, ok := ct.DecimalSize()
+		if !ok || dp < 1 || dp > 38 || ds < 0 || ds > dp {
+			return column{}, fmt.Errorf("column %q: %w: %s without a usable precision", name, ErrUnsupportedType, typ)
+		}
+		p, sc = uint8(dp), uint8(ds)
+	}
+	f, err := sqltype.FieldForSQLType(typ, p, sc, 0)
+	if err != nil {
+		return column{}, fmt.Errorf("column %q has SQL Server type %s: %w; CAST or CONVERT it in the input query "+
+			"(e.g. CAST(%s AS nvarchar(max)) or CAST(%s AS varbinary(max)))",
+			name, typ, ErrUnsupportedType, quoteBracket(name), quoteBracket(name))
+	}
+	f.Name, f.Nullable, f.Output = name, true, false
 	if n, ok := ct.Nullable(); ok {
 		f.Nullable = n
 	}
-	c := column{known: true}
-	typ := ct.DatabaseTypeName()
+	c := column{field: f, known: true}
 	switch typ {
-	case "BIT":
-		f.Type = bxl.TypeBool
-	case "TINYINT": // 0..255 does not fit int8
-		f.Type = bxl.TypeInt16
-	case "SMALLINT":
-		f.Type = bxl.TypeInt16
-	case "INT":
-		f.Type = bxl.TypeInt32
-	case "BIGINT":
-		f.Type = bxl.TypeInt64
-	case "REAL":
-		f.Type = bxl.TypeFloat32
-	case "FLOAT":
-		f.Type = bxl.TypeFloat64
-	case "DECIMAL", "NUMERIC":
-		p, sc, ok := ct.DecimalSize()
-		if !ok || p < 1 || p > 38 || sc < 0 || sc > p {
-			return column{}, fmt.Errorf("column %q: %w: %s without a usable precision", f.Name, ErrUnsupportedType, typ)
-		}
-		f.Type, f.Precision, f.Scale = bxl.TypeDecimal, uint8(p), uint8(sc)
-	case "MONEY":
-		f.Type, f.Precision, f.Scale = bxl.TypeDecimal, 19, 4
-	case "SMALLMONEY":
-		f.Type, f.Precision, f.Scale = bxl.TypeDecimal, 10, 4
-	case "CHAR", "VARCHAR", "NCHAR", "NVARCHAR", "TEXT", "NTEXT", "XML":
-		f.Type = bxl.TypeString
-	case "BINARY", "VARBINARY", "IMAGE":
-		f.Type = bxl.TypeBinary
-	case "DATE":
-		f.Type = bxl.TypeDate
-	case "TIME":
-		f.Type = bxl.TypeTime
-	case "DATETIME", "SMALLDATETIME", "DATETIME2":
-		f.Type = bxl.TypeDateTime
+	case "datetime", "smalldatetime", "datetime2":
 		c.pre = wallClock
-	case "DATETIMEOFFSET":
-		f.Type = bxl.TypeDateTimeOffset
-	case "UNIQUEIDENTIFIER":
-		f.Type = bxl.TypeUUID
+	case "uniqueidentifier":
 		c.pre = guidFromWire
-	default:
-		return column{}, fmt.Errorf("column %q has SQL Server type %s: %w; CAST or CONVERT it in the input query "+
-			"(e.g. CAST(%s AS nvarchar(max)) or CAST(%s AS varbinary(max)))",
-			f.Name, strings.ToLower(typ), ErrUnsupportedType, quoteBracket(f.Name), quoteBracket(f.Name))
 	}
-	c.field = f
 	return c, nil
 }
 

@@ -482,3 +482,99 @@ func BenchmarkSQLiteQuery(b *testing.B) {
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(bytes)/b.Elapsed().Seconds()/1e6, "MB/s")
 }
+
+func TestSQLite_CanceledQueryStopsWithContextError(t *testing.T) {
+	src := openSQLiteTest(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rows, err := src.Query(ctx, seriesSQL(1_000_000), 16<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = rows.Close() }()
+	if _, err := rows.Next(); err != nil {
+		t.Fatalf("first batch: %v", err)
+	}
+	cancel()
+	for i := 0; ; i++ {
+		_, err := rows.Next()
+		if err == nil {
+			if i > 1000 {
+				t.Fatal("query kept streaming after its context was canceled")
+			}
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			t.Fatal("canceled query ended with io.EOF, want an error (a truncated input must not look complete)")
+		}
+		if !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "interrupt") {
+			t.Fatalf("err = %v, want context canceled", err)
+		}
+		return
+	}
+}
+
+// TestSQLite_WriteWhileInputQueryIsOpen is a job's shape: the input query is
+// still open while the output is written into the same instance.
+func TestSQLite_WriteWhileInputQueryIsOpen(t *testing.T) {
+	src := openSQLiteTest(t)
+	ctx := context.Background()
+	rows, err := src.Query(ctx, seriesSQL(100_000), 16<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRows(t, rows)
+	first, err := rows.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := src.BeginWrite(ctx, "main.out", true, rows.Schema())
+	if err != nil {
+		t.Fatalf("begin write while reading: %v", err)
+	}
+	if err := w.Write(first); err != nil {
+		t.Fatal(err)
+	}
+	n, err := w.Commit()
+	if err != nil || n != int64(first.Rows) {
+		t.Fatalf("commit = %d, %v; want %d", n, err, first.Rows)
+	}
+	rest := drain(t, rows)
+	if len(rest) != 100_000-first.Rows {
+		t.Fatalf("read %d more rows after the write, want %d", len(rest), 100_000-first.Rows)
+	}
+}
+
+// BenchmarkSQLiteRawScan is the floor under BenchmarkSQLiteQuery: the same
+// query through database/sql with no BXL conversion.
+func BenchmarkSQLiteRawScan(b *testing.B) {
+	src, err := OpenSQLite(filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = src.Close() }()
+	const n = 1_000_000
+	db := src.(*sqliteSource).db
+	b.ResetTimer()
+	for range b.N {
+		rows, err := db.Query(seriesSQL(n))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var i int64
+		var x float64
+		var s string
+		got := 0
+		for rows.Next() {
+			if err := rows.Scan(&i, &x, &s); err != nil {
+				b.Fatal(err)
+			}
+			got++
+		}
+		if err := rows.Err(); err != nil || got != n {
+			b.Fatalf("got %d rows, %v", got, err)
+		}
+		_ = rows.Close()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

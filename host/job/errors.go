@@ -73,6 +73,11 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	// A runtime's own report already starts with its kind ("script error:
+	// ZeroDivisionError: …"); saying the code again adds nothing.
+	if e.Script != nil && e.Err == error(e.Script) && (e.Code == CodeScript || e.Code == CodeOutput) {
+		return "job " + e.JobID + ": " + e.Script.Error()
+	}
 	msg := e.Code.String()
 	if e.Limit != "" {
 		msg += " (" + e.Limit + ")"

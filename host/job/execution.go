@@ -58,8 +58,8 @@ type runOutcome struct {
 
 // outputEnd is how the runtime's side of the data plane ended.
 type outputEnd struct {
-	script *bxl.ScriptError // an ERROR frame
-	params []byte           // PARAMS payload, after END
+	script  *bxl.ScriptError // an ERROR frame
+	params  []byte           // PARAMS payload, after END
 	pschema *bxl.Schema
 	pbatch  *bxl.Batch
 }

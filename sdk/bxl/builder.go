@@ -33,7 +33,7 @@ type colBuilder struct {
 	validity []byte // nil until the first NULL
 	vals     []byte // values, values bitmap (bool) or offsets (string, binary)
 	data     []byte // string/binary data or datetimeoffset offsets
-	mark     int // rows+1 of the Builder while this column holds a value for the row in progress
+	mark     int    // rows+1 of the Builder while this column holds a value for the row in progress
 	hint     [2]int // buffer sizes of the previous batch, to pre-size the next one
 }
 

@@ -143,7 +143,11 @@ func TestDecodeBatch_RejectsEachBrokenRule(t *testing.T) {
 			return p
 		}, nil, "non-zero padding before buffer 2"},
 		{"non-zero trailing bytes", func() []byte { return append(rawBatch(3, clone()), 0, 0, 1) }, nil, "non-zero bytes after the last buffer"},
-		{"validity length", func() []byte { b := clone(); b[bufStrValidity] = append(b[bufStrValidity], 0xff); return rawBatch(3, b) }, nil,
+		{"validity length", func() []byte {
+			b := clone()
+			b[bufStrValidity] = append(b[bufStrValidity], 0xff)
+			return rawBatch(3, b)
+		}, nil,
 			`column 1 ("s", string): validity bitmap is 2 bytes, want 0 or 1`},
 		{"null in non-nullable", func() []byte { b := clone(); b[bufIntValidity] = []byte{0b101}; return rawBatch(3, b) }, nil,
 			"NULL at row 1 in a non-nullable field"},
@@ -161,7 +165,12 @@ func TestDecodeBatch_RejectsEachBrokenRule(t *testing.T) {
 		{"last offset short of data", func() []byte { b := clone(); b[bufStrData] = append(b[bufStrData], 'y'); return rawBatch(3, b) }, nil,
 			"last offset 3 does not equal the data length 4"},
 		{"invalid utf8", func() []byte { b := clone(); b[bufStrData][2] = 0xff; return rawBatch(3, b) }, nil, "not valid UTF-8"},
-		{"offset splits utf8", func() []byte { b := clone(); put32(b[bufStrOffsets], 1, 1); put32(b[bufStrOffsets], 2, 1); return rawBatch(3, b) }, nil,
+		{"offset splits utf8", func() []byte {
+			b := clone()
+			put32(b[bufStrOffsets], 1, 1)
+			put32(b[bufStrOffsets], 2, 1)
+			return rawBatch(3, b)
+		}, nil,
 			"offset 1 (1) splits a UTF-8 sequence"},
 		{"time too large", func() []byte {
 			b := clone()

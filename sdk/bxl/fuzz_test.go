@@ -244,4 +244,3 @@ func TestFuzzSeeds_AreValid(t *testing.T) {
 		}
 	}
 }
-

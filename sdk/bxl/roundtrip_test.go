@@ -273,14 +273,14 @@ func TestDecimal_ParseAndFormat(t *testing.T) {
 		{"+7", 1, 0, "7", false},
 		{".5", 2, 2, "0.50", false},
 		{"0001.2300", 5, 2, "1.23", false},
-		{"1.234", 10, 2, "", true},     // would round
-		{"12345", 4, 0, "", true},      // exceeds precision
-		{"123.4", 4, 2, "", true},      // 3 integer digits > p-s
-		{"1e5", 10, 0, "", true},       // no exponents
-		{"", 10, 0, "", true},          //
-		{"-", 10, 0, "", true},         //
-		{"1.2.3", 10, 2, "", true},     //
-		{"1", 39, 0, "", true},         // bad precision
+		{"1.234", 10, 2, "", true}, // would round
+		{"12345", 4, 0, "", true},  // exceeds precision
+		{"123.4", 4, 2, "", true},  // 3 integer digits > p-s
+		{"1e5", 10, 0, "", true},   // no exponents
+		{"", 10, 0, "", true},      //
+		{"-", 10, 0, "", true},     //
+		{"1.2.3", 10, 2, "", true}, //
+		{"1", 39, 0, "", true},     // bad precision
 		{"99999999999999999999999999999999999999", 38, 0, "99999999999999999999999999999999999999", false},
 		{"999999999999999999999999999999999999999", 38, 0, "", true},
 	}

@@ -467,7 +467,7 @@ class RuntimeTest(unittest.TestCase):
         fields = [Fld("id", "int64", nullable=False), Fld("ok", "bool", nullable=False),
                   Fld("x", "float64", nullable=False), Fld("name", "string")]
         b1 = [[1, 2], [True, False], [0.5, float("nan")], ["a", None]]
-        b2 = [[3, 4, 5], [False, False, True], [1.0, 2.0, 3.0], ["ü", "", "z"]]
+        b2 = [[3, 4, 5], [False, False, True], [1.0, 2.0, 3.0], ["ü", "", "nul\x00inside"]]
         script = ("assert str(InputDataSet['id'].dtype) == 'int64', InputDataSet.dtypes\n"
                   "assert str(InputDataSet['ok'].dtype) == 'bool'\n"
                   "OutputDataSet = InputDataSet\n")
@@ -479,7 +479,7 @@ class RuntimeTest(unittest.TestCase):
         self.assertEqual(res.columns[1], [True, False, False, False, True])
         # NaN from a non-nullable float column leaves as NULL (SQL has no NaN).
         self.assertEqual(res.columns[2], [0.5, None, 1.0, 2.0, 3.0])
-        self.assertEqual(res.columns[3], ["a", None, "ü", "", "z"])
+        self.assertEqual(res.columns[3], ["a", None, "ü", "", "nul\x00inside"])
 
     def test_Runtime_DatetimeOutsideNanosecondRangeStaysExact(self):
         fields = [Fld("dt", "datetime")]
@@ -723,6 +723,12 @@ class RuntimeTest(unittest.TestCase):
                 self.assertEqual(run.code, 2)
                 self.assertLess(run.elapsed, 20)
 
+    def test_Runtime_ExitsWhenHostSendsError(self):
+        data = hello() + frame(ERROR, enc_dict({"kind": "internal", "message": "host gave up"}))
+        run = run_runtime(self, data, timeout=30)
+        self.assertEqual(run.code, 2)
+        self.assertEqual([t for t, _ in run.frames], [HELLO])
+
     def test_Runtime_PickleSeesScriptFunctions(self):
         script = ("import pickle\n"
                   "def double(x):\n"
@@ -756,42 +762,87 @@ class RuntimeTest(unittest.TestCase):
         self.assertLess(run.elapsed, 20)
 
 
+def load_runtime_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("launchpad_runtime", RUNTIME)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 @unittest.skipUnless(os.environ.get("LAUNCHPAD_BENCH"), "set LAUNCHPAD_BENCH=1 to run benchmarks")
 class BenchTest(unittest.TestCase):
-    def _time(self, script, fields, batches):
-        data = job_input(script, fields=fields, batches=batches)
-        best = None
-        for _ in range(2):
-            run = run_runtime(self, data, timeout=600)
-            # Output batches are counted, not decoded: the pure-Python decoder would dominate.
-            self.assertEqual(run.frames[-1][0], END, bytes(run.frames[-1][1][:300]))
-            self.assertEqual(struct.unpack("<Q", run.frames[-1][1])[0],
-                             sum(struct.unpack_from("<I", p)[0] for t, p in run.frames if t == BATCH))
-            best = run.elapsed if best is None else min(best, run.elapsed)
-        return best
+    """Decode (read_input: frames -> DataFrame) and encode (send_dataset: DataFrame -> frames)
+    timed inside one process over a real socketpair, so interpreter start does not blur them."""
+
+    def _decode_encode(self, lr, data):
+        host, rt = socket.socketpair()
+        self.addCleanup(host.close)
+        self.addCleanup(rt.close)
+        feeder = threading.Thread(target=host.sendall, args=(data,), daemon=True)
+        feeder.start()
+        conn = lr.Conn(rt)
+        t0 = time.perf_counter()
+        _, _, _, df = lr.read_input(conn)
+        t1 = time.perf_counter()
+        got = [0]
+
+        def drain():
+            buf = bytearray(1 << 20)
+            while True:
+                k = host.recv_into(buf)
+                if not k:
+                    return
+                got[0] += k
+
+        drainer = threading.Thread(target=drain, daemon=True)
+        drainer.start()
+        t2 = time.perf_counter()
+        rows = lr.send_dataset(conn, df)
+        t3 = time.perf_counter()
+        rt.shutdown(socket.SHUT_WR)
+        drainer.join()
+        self.assertEqual(rows, len(df))
+        return t1 - t0, t3 - t2, got[0]
 
     def test_Bench_Throughput(self):
-        base = self._time("pass\n", [], [])
-        print("\n  start (import pandas + HELLO..END, empty job): %.3f s" % base, file=sys.stderr)
+        lr = load_runtime_module()
+        step = 200_000
         for rows in (1_000_000, 10_000_000):
             ids = np.arange(rows, dtype=np.int64)
-            xs = ids.astype(np.float64) / 7
-            step = 200_000
+            xs = ids / 7
+            strs = ["%016d" % i for i in range(rows)]
             for with_str in (False, True):
                 fields = [Fld("id", "int64", nullable=False), Fld("x", "float64", nullable=False)]
-                cols = lambda a: [ids[a:a + step], xs[a:a + step]]
                 if with_str:
                     fields.append(Fld("s", "string", nullable=False))
-                    strs = ["%016d" % i for i in range(rows)]
-                    cols = lambda a, c=cols: c(a) + [strs[a:a + step]]
-                batches = [cols(a) for a in range(0, rows, step)]
-                dec = self._time("pass\n", fields, batches) - base
-                both = self._time("OutputDataSet = InputDataSet\n", fields, batches) - base
-                mb = sum(len(enc_batch(fields, b)) for b in batches[:1]) * len(batches) / 2**20
-                print("  %9d rows %-22s decode %.2f s (%.1f Mrows/s), encode %.2f s, decode+encode "
-                      "%.2f s (%.0f MiB/s of BXL each way)"
-                      % (rows, "(int64,float64,str16)" if with_str else "(int64,float64)", dec,
-                         rows / dec / 1e6, both - dec, both, 2 * mb / both), file=sys.stderr)
+                data = job_input("pass", fields=fields, batches=[
+                    [ids[a:a + step], xs[a:a + step]] + ([strs[a:a + step]] if with_str else [])
+                    for a in range(0, rows, step)])
+                runs = [self._decode_encode(lr, data) for _ in range(3)]
+                dec = min(r[0] for r in runs)
+                enc = min(r[1] for r in runs)
+                print("\n  %8d rows %-21s decode %6.3f s (%5.1f Mrows/s, %4.0f MiB/s)  "
+                      "encode %6.3f s (%5.1f Mrows/s, %4.0f MiB/s)"
+                      % (rows, "(int64,float64,str16)" if with_str else "(int64,float64)",
+                         dec, rows / dec / 1e6, len(data) / dec / 2**20,
+                         enc, rows / enc / 1e6, runs[0][2] / enc / 2**20), end="", file=sys.stderr)
+                del data, runs
+        print(file=sys.stderr)
+
+    def test_Bench_EndToEnd(self):
+        rows = 1_000_000
+        fields = [Fld("id", "int64", nullable=False), Fld("x", "float64", nullable=False),
+                  Fld("s", "string", nullable=False)]
+        ids = np.arange(rows, dtype=np.int64)
+        strs = ["%016d" % i for i in range(rows)]
+        data = job_input("OutputDataSet = InputDataSet\n", fields=fields, batches=[
+            [ids[a:a + 200_000], ids[a:a + 200_000] / 7, strs[a:a + 200_000]]
+            for a in range(0, rows, 200_000)])
+        empty = min(run_runtime(self, job_input("pass\n")).elapsed for _ in range(3))
+        full = min(run_runtime(self, data).elapsed for _ in range(3))
+        print("\n  process start to END, empty job: %.3f s; 1M rows (int64,float64,str16) "
+              "identity: %.3f s" % (empty, full), file=sys.stderr)
 
     def test_Bench_ImportPandas(self):
         def t(code):

@@ -616,6 +616,11 @@ big_out <- big + 1L
         self.assertIn("Warning in f() : inner", res.stderr)
         self.assertNotIn("to stderr", res.stdout)
 
+    def test_Runtime_ScriptKeepsTheJIT(self):
+        res = run('cat("jit", compiler::enableJIT(-1), "\\n")\n')
+        self.assertOK(res)
+        self.assertIn("jit 3", res.stdout)
+
     def test_Runtime_WarnTwoBecomesError(self):
         res = run('options(warn = 2)\nwarning("now fatal")\n')
         self.assertError(res, "script")

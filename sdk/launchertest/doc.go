@@ -1,0 +1,9 @@
+// Package launchertest is the launcher conformance kit: a Go test suite that
+// any launcher binary, first-party or third-party, runs against the real
+// host. The kit drives the host only through the launchpad binary, exactly as
+// an administrator and a caller would (key generate, plugin sign, trust add,
+// plugin register, serve, exec), so it never imports the host's packages.
+//
+// A launcher author supplies per-language script snippets (Snippets) and
+// calls Run from a test; see docs/launcher-guide.md.
+package launchertest

@@ -1,0 +1,273 @@
+package launchertest
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite" // the kit creates the host's SQLite instance
+)
+
+// host is a `launchpad serve` the kit configured from scratch.
+type host struct {
+	bin  string
+	sock string
+	cmd  *exec.Cmd
+	log  *syncBuffer
+}
+
+// syncBuffer collects the host's log while tests read it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startHost does what an administrator does: make a state folder, generate a
+// publisher key, sign the launcher, trust the key, install and register the
+// launcher, write a config, and start the host.
+func startHost(t *testing.T, cfg *Config) *host {
+	t.Helper()
+	for _, p := range []string{cfg.LaunchpadBin, cfg.LauncherBin} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("launchertest: %v", err)
+		}
+	}
+	// Not under /tmp: every job gets a private /tmp that would hide the
+	// folder, and the catalog wants root-owned folders up to /.
+	dir, err := os.MkdirTemp("/var/tmp", "launchpad-conformance-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if os.Getenv("LAUNCHPAD_CONFORMANCE_KEEP") == "" {
+			os.RemoveAll(dir)
+		}
+	})
+	state := filepath.Join(dir, "state")
+	plugins := filepath.Join(dir, "plugins")
+	keys := filepath.Join(dir, "keys")
+	for path, mode := range map[string]os.FileMode{dir: 0o711, state: 0o700, plugins: 0o755, keys: 0o700} {
+		if err := os.MkdirAll(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plugin := filepath.Join(plugins, filepath.Base(cfg.LauncherBin))
+	if err := copyFile(cfg.LauncherBin, plugin, 0o755); err != nil {
+		t.Fatalf("install launcher: %v", err)
+	}
+
+	admin := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(cfg.LaunchpadBin, args...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("launchpad %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	key := filepath.Join(keys, "conformance")
+	admin("key", "generate", "--out", key)
+	sign := []string{"plugin", "sign", "--key", key + ".key", "--name", cfg.Name, "--version", cfg.Version}
+	for _, l := range cfg.Languages {
+		sign = append(sign, "--language", l)
+	}
+	admin(append(sign, plugin)...)
+	admin("trust", "add", key+".pub", "--name", "conformance", "--state", state, "--plugin-dir", plugins)
+	admin("plugin", "register", plugin, "--state", state, "--plugin-dir", plugins)
+
+	db := filepath.Join(state, "instance.db")
+	if err := createInstance(db); err != nil {
+		t.Fatalf("create instance database: %v", err)
+	}
+	h := &host{bin: cfg.LaunchpadBin, sock: filepath.Join(state, "launchpad.sock"), log: &syncBuffer{}}
+	conf := filepath.Join(dir, "launchpad.hcl")
+	var launcherBlock string
+	if cfg.Runtime != "" {
+		launcherBlock = fmt.Sprintf("launcher %s {\n  runtime = %s\n}\n", strconv.Quote(cfg.Name), strconv.Quote(cfg.Runtime))
+	}
+	// The timeout bounds a job the kit fails to cancel; the rest are the
+	// defaults an operator gets.
+	hcl := fmt.Sprintf(`state_dir  = %s
+plugin_dir = %s
+socket     = %s
+instance {
+  driver = "sqlite"
+  dsn    = %s
+}
+limits {
+  timeout = "120s"
+}
+sandbox {
+  isolation = "full"
+}
+%s`, strconv.Quote(state), strconv.Quote(plugins), strconv.Quote(h.sock), strconv.Quote(db), launcherBlock)
+	if err := os.WriteFile(conf, []byte(hcl), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	h.cmd = exec.Command(cfg.LaunchpadBin, "serve", "--config", conf, "--log-level", "debug")
+	h.cmd.Stdout, h.cmd.Stderr = h.log, h.log
+	if err := h.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- h.cmd.Wait() }()
+	t.Cleanup(func() { h.stop(t, exited) })
+	deadline := time.After(30 * time.Second)
+	for {
+		if _, err := os.Stat(h.sock); err == nil {
+			return h
+		}
+		select {
+		case err := <-exited:
+			exited <- err // stop waits on it too
+			t.Fatalf("host exited before serving (%v); log:\n%s", err, h.log.String())
+		case <-deadline:
+			t.Fatalf("host did not create %s within 30s; log:\n%s", h.sock, h.log.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// stop ends the host with SIGTERM; it must shut down cleanly.
+func (h *host) stop(t *testing.T, exited chan error) {
+	h.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("host exited with %v after SIGTERM; log tail:\n%s", err, tail(h.log.String(), 4000))
+		}
+	case <-time.After(45 * time.Second):
+		h.cmd.Process.Kill()
+		<-exited
+		t.Errorf("host did not stop within 45s of SIGTERM")
+	}
+	if t.Failed() {
+		t.Logf("host log tail:\n%s", tail(h.log.String(), 6000))
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// typesTable holds every BXL type SQLite columns can carry; the declared
+// types are those the host's SQLite source maps to each BXL type. Integers
+// of other widths and float32 cannot come from SQLite (it stores every
+// integer as 64-bit and every float as double): params cover them.
+const typesTable = `CREATE TABLE conformance_types (
+  id  INTEGER PRIMARY KEY,
+  b   BOOLEAN,
+  i   BIGINT,
+  f   DOUBLE,
+  dec DECIMAL TEXT(38,10),
+  s   TEXT,
+  bin BLOB,
+  d   DATE,
+  tm  TIME,
+  dt  DATETIME,
+  dto DATETIMEOFFSET,
+  u   UNIQUEIDENTIFIER
+)`
+
+func createInstance(path string) error {
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(context.Background(), typesTable); err != nil {
+		return err
+	}
+	for _, r := range typeRows {
+		args := make([]any, len(r))
+		for i, v := range r {
+			args[i] = v.sql
+		}
+		if _, err := db.Exec(`INSERT INTO conformance_types VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cell is one value of typeRows: what is stored, and the JSON exec prints.
+type cell struct {
+	sql  any
+	json string
+}
+
+// typeColumns are conformance_types' columns with the type exec reports.
+var typeColumns = []struct{ name, typ string }{
+	{"id", "int64"}, {"b", "bool"}, {"i", "int64"}, {"f", "float64"}, {"dec", "decimal(38,10)"},
+	{"s", "string"}, {"bin", "binary"}, {"d", "date"}, {"tm", "time"}, {"dt", "datetime"},
+	{"dto", "datetimeoffset"}, {"u", "uuid"},
+}
+
+var typeRows = [][]cell{
+	{
+		{int64(1), `1`}, {int64(1), `true`}, {int64(9007199254740993), `9007199254740993`}, {1.5, `1.5`},
+		{"-1234567890123456789012345678.0123456789", `-1234567890123456789012345678.0123456789`},
+		{"héllo ✓ 你好 🙂", `"héllo ✓ 你好 🙂"`}, {[]byte{0x00, 0xFF, 0x10}, `"0x00FF10"`},
+		{"2024-02-29", `"2024-02-29"`}, {"13:45:00.123456", `"13:45:00.123456"`},
+		{"2024-02-29 13:45:00.123456", `"2024-02-29 13:45:00.123456"`},
+		{"2024-02-29 13:45:00.5+05:45", `"2024-02-29 13:45:00.5 +05:45"`},
+		{"6f9619ff-8b86-d011-b42d-00c04fc964ff", `"6f9619ff-8b86-d011-b42d-00c04fc964ff"`},
+	},
+	{
+		{int64(2), `2`}, {int64(0), `false`}, {int64(-9223372036854775808), `-9223372036854775808`}, {-2.25, `-2.25`},
+		{"0.0000000001", `0.0000000001`}, {"", `""`}, {[]byte{}, `"0x"`},
+		{"1969-12-31", `"1969-12-31"`}, {"00:00:00", `"00:00:00"`},
+		{"1900-01-01 00:00:00", `"1900-01-01 00:00:00"`},
+		{"1999-12-31 23:59:59-08:00", `"1999-12-31 23:59:59 -08:00"`},
+		{"00000000-0000-0000-0000-000000000000", `"00000000-0000-0000-0000-000000000000"`},
+	},
+	{
+		{int64(3), `3`}, {nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`},
+		{nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`},
+	},
+}

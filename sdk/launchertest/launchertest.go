@@ -1,0 +1,129 @@
+package launchertest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+)
+
+// Snippets are script fragments in the launcher's language. Each one is a
+// whole script unless noted; the kit joins lines with "\n".
+type Snippets struct {
+	// Identity sets the output data set to the input data set.
+	Identity string
+	// Print writes the text "conformance-stdout" to standard output.
+	Print string
+	// PrintStderr writes the text "conformance-stderr" to standard error.
+	PrintStderr string
+	// RaiseError raises an error whose message is "conformance-error" on
+	// line ErrorLine (1-based) of the snippet, preferably from inside a
+	// function the snippet defines and calls.
+	RaiseError string
+	ErrorLine  int
+	// SetOutputParam sets the OUTPUT param out_n (int) to in_n + 1 and the
+	// OUTPUT param out_s (nvarchar) to in_s.
+	SetOutputParam string
+	// Assign returns one statement that sets variable dst to variable src,
+	// e.g. "dst = src" in Python or "dst <- src" in R. It copies params of
+	// every type into OUTPUT params.
+	Assign func(dst, src string) string
+	// NoOutput runs without defining an output data set.
+	NoOutput string
+	// CountRows sets the output data set to one row with one integer column
+	// n holding the number of input rows.
+	CountRows string
+	// Sleep sleeps about 60 seconds.
+	Sleep string
+	// Crash ends the runtime at once with exit status 3, without writing
+	// its output.
+	Crash string
+}
+
+// Config describes the launcher under test.
+type Config struct {
+	// LaunchpadBin is the path of a built launchpad binary.
+	LaunchpadBin string
+	// LauncherBin is the path of the built launcher binary under test; the
+	// kit copies it into its own plugin folder.
+	LauncherBin string
+	// Name, Version and Languages go into the signed manifest and must match
+	// what the launcher's Info reports. Jobs use Languages[0].
+	Name      string
+	Version   string
+	Languages []string
+	// Runtime is the interpreter's path (the launcher's "runtime" setting);
+	// empty leaves the launcher's default.
+	Runtime  string
+	Snippets Snippets
+	// LargeRows is the row count of the large streamed input. Default
+	// 1,000,000.
+	LargeRows int
+}
+
+// ErrBadConfig is wrapped by Config.Validate's errors.
+var ErrBadConfig = errors.New("bad conformance config")
+
+// Validate reports what a Config lacks.
+func (c *Config) Validate() error {
+	var errs []error
+	need := func(ok bool, what string) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%w: %s", ErrBadConfig, what))
+		}
+	}
+	need(c.LaunchpadBin != "", "LaunchpadBin is empty")
+	need(c.LauncherBin != "", "LauncherBin is empty")
+	need(c.Name != "", "Name is empty")
+	need(c.Version != "", "Version is empty")
+	need(len(c.Languages) > 0, "Languages is empty")
+	s := c.Snippets
+	for name, v := range map[string]string{
+		"Identity": s.Identity, "Print": s.Print, "PrintStderr": s.PrintStderr, "RaiseError": s.RaiseError,
+		"SetOutputParam": s.SetOutputParam, "NoOutput": s.NoOutput, "CountRows": s.CountRows,
+		"Sleep": s.Sleep, "Crash": s.Crash,
+	} {
+		need(v != "", "Snippets."+name+" is empty")
+	}
+	need(s.Assign != nil, "Snippets.Assign is nil")
+	need(s.ErrorLine > 0, "Snippets.ErrorLine must be the 1-based line of the error")
+	return errors.Join(errs...)
+}
+
+// Run checks the launcher against the real host. Each check is a subtest.
+// It needs root (the host's catalog accepts only root-owned launchers and
+// runs jobs under worker accounts) and skips otherwise.
+func Run(t *testing.T, cfg Config) {
+	t.Helper()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("launchertest needs root: the host trusts only root-owned launchers and runs jobs as worker accounts")
+	}
+	if cfg.LargeRows == 0 {
+		cfg.LargeRows = 1_000_000
+	}
+	h := startHost(t, &cfg)
+	k := &kit{t: t, cfg: &cfg, h: h, lang: cfg.Languages[0]}
+	for _, c := range []struct {
+		name string
+		fn   func(*testing.T)
+	}{
+		{"IdentityEveryTypeWithNulls", k.identityEveryType},
+		{"ParamsInAndOut", k.paramsInAndOut},
+		{"ParamsOfEveryType", k.paramsEveryType},
+		{"Messages", k.messages},
+		{"ErrorWithLine", k.errorWithLine},
+		{"EmptyInput", k.emptyInput},
+		{"NoInputQuery", k.noInputQuery},
+		{"NoOutputDataSet", k.noOutputDataSet},
+		{"LargeStreamedInput", k.largeStreamedInput},
+		{"ConcurrentJobs", k.concurrentJobs},
+		{"Cancellation", k.cancellation},
+		{"RuntimeCrash", k.runtimeCrash},
+		{"UnknownLanguageRefused", k.unknownLanguage},
+	} {
+		t.Run(c.name, c.fn)
+	}
+}
