@@ -1,0 +1,356 @@
+package launchertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// kit runs the checks against one started host.
+type kit struct {
+	t    *testing.T
+	cfg  *Config
+	h    *host
+	lang string
+}
+
+// result is one `launchpad exec` run.
+type result struct {
+	code    int
+	stdout  string
+	stderr  string
+	elapsed time.Duration
+}
+
+// jsonResult is exec's --format json document.
+type jsonResult struct {
+	Columns []struct {
+		Name string `json:"name"`
+		Type string `json:"type"`
+	} `json:"columns"`
+	Rows         [][]json.RawMessage        `json:"rows"`
+	OutputParams map[string]json.RawMessage `json:"output_params"`
+}
+
+// execTimeout bounds one exec: longer than the host's job timeout.
+const execTimeout = 150 * time.Second
+
+// start begins `launchpad exec --format json` with the kit's language.
+func (k *kit) command(ctx context.Context, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	full := append([]string{"exec", "--address", "unix://" + k.h.sock, "--format", "json"}, args...)
+	cmd := exec.CommandContext(ctx, k.h.bin, full...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	return cmd, &out, &errb
+}
+
+func finished(err error, out, errb *bytes.Buffer, began time.Time) result {
+	r := result{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(began)}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	default:
+		r.code, r.stderr = -1, err.Error()
+	}
+	return r
+}
+
+// exec runs a job in the kit's language. Safe from any goroutine.
+func (k *kit) exec(args ...string) result {
+	ctx, cancel := context.WithTimeout(context.Background(), execTimeout)
+	defer cancel()
+	cmd, out, errb := k.command(ctx, append([]string{"--language", k.lang}, args...)...)
+	began := time.Now()
+	return finished(cmd.Run(), out, errb, began)
+}
+
+// decode parses exec's JSON output; numbers stay as their literal text.
+func decode(r result) (jsonResult, error) {
+	var jr jsonResult
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.UseNumber()
+	if err := dec.Decode(&jr); err != nil {
+		return jr, fmt.Errorf("decode exec's json output: %v\n%s", err, r.stdout)
+	}
+	return jr, nil
+}
+
+// run runs a job that must succeed.
+func (k *kit) run(t *testing.T, args ...string) (jsonResult, result) {
+	t.Helper()
+	r := k.exec(args...)
+	if r.code != 0 {
+		t.Fatalf("exec exited %d, want 0\nstderr:\n%s\nstdout:\n%s", r.code, r.stderr, r.stdout)
+	}
+	jr, err := decode(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jr, r
+}
+
+// sameValue compares JSON values; numbers compare by exact value, so 1.50
+// equals 1.5 but 9007199254740993 never equals 9007199254740992.
+func sameValue(got, want string) bool {
+	if got == want {
+		return true
+	}
+	g, okG := new(big.Rat).SetString(got)
+	w, okW := new(big.Rat).SetString(want)
+	return okG && okW && g.Cmp(w) == 0
+}
+
+func wantFailure(t *testing.T, r result, wants ...string) {
+	t.Helper()
+	if r.code != 1 {
+		t.Fatalf("exec exited %d, want 1 (job failed)\nstderr:\n%s\nstdout:\n%s", r.code, r.stderr, r.stdout)
+	}
+	for _, w := range wants {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("exec's stderr lacks %q:\n%s", w, r.stderr)
+		}
+	}
+}
+
+func (k *kit) identityEveryType(t *testing.T) {
+	jr, _ := k.run(t, "--input-query", "SELECT * FROM conformance_types ORDER BY id", "--script", k.cfg.Snippets.Identity)
+	if len(jr.Columns) != len(typeColumns) {
+		t.Fatalf("got %d columns %+v, want %d", len(jr.Columns), jr.Columns, len(typeColumns))
+	}
+	for i, c := range typeColumns {
+		if jr.Columns[i].Name != c.name || jr.Columns[i].Type != c.typ {
+			t.Errorf("column %d = %s %s, want %s %s", i, jr.Columns[i].Name, jr.Columns[i].Type, c.name, c.typ)
+		}
+	}
+	if len(jr.Rows) != len(typeRows) {
+		t.Fatalf("got %d rows, want %d", len(jr.Rows), len(typeRows))
+	}
+	for r, row := range typeRows {
+		if len(jr.Rows[r]) != len(row) {
+			t.Fatalf("row %d has %d values, want %d", r, len(jr.Rows[r]), len(row))
+		}
+		for c, want := range row {
+			if got := string(jr.Rows[r][c]); !sameValue(got, want.json) {
+				t.Errorf("row %d column %s (%s) = %s, want %s", r, typeColumns[c].name, typeColumns[c].typ, got, want.json)
+			}
+		}
+	}
+}
+
+func (k *kit) paramsInAndOut(t *testing.T) {
+	jr, _ := k.run(t, "--params", "@in_n int, @in_s nvarchar(50), @out_n int OUTPUT, @out_s nvarchar(50) OUTPUT",
+		"--param", "in_n=41", "--param", "in_s=Grüße, 世界", "--script", k.cfg.Snippets.SetOutputParam)
+	want := map[string]string{"out_n": `42`, "out_s": `"Grüße, 世界"`}
+	for name, w := range want {
+		if got := string(jr.OutputParams[name]); !sameValue(got, w) {
+			t.Errorf("@%s = %s, want %s", name, got, w)
+		}
+	}
+	if len(jr.OutputParams) != len(want) {
+		t.Errorf("output params %v, want exactly %v", jr.OutputParams, want)
+	}
+}
+
+// paramsEveryType copies a param of every BXL type a caller can declare into
+// an OUTPUT twin, so each value crosses the data plane both ways. These
+// cover the widths SQLite cannot (int16, int32, float32).
+func (k *kit) paramsEveryType(t *testing.T) {
+	decls := []struct{ name, typ, value, want string }{
+		{"b", "bit", "1", `true`},
+		{"i16", "smallint", "-32768", `-32768`},
+		{"u8", "tinyint", "255", `255`},
+		{"i32", "int", "2147483647", `2147483647`},
+		{"i64", "bigint", "-9007199254740993", `-9007199254740993`},
+		{"f32", "real", "1.5", `1.5`},
+		{"f64", "float", "-2.000000000000001", `-2.000000000000001`},
+		{"dec", "decimal(38,10)", "-1234567890123456789012345678.0123456789", `-1234567890123456789012345678.0123456789`},
+		{"s", "nvarchar(50)", "héllo ✓ 🙂", `"héllo ✓ 🙂"`},
+		{"bin", "varbinary(max)", "0x00FF7F", `"0x00FF7F"`},
+		{"d", "date", "1900-01-01", `"1900-01-01"`},
+		{"tm", "time", "23:59:59.999999", `"23:59:59.999999"`},
+		{"dt", "datetime2", "2024-02-29 13:45:00.123456", `"2024-02-29 13:45:00.123456"`},
+		{"dto", "datetimeoffset", "2024-02-29T13:45:00.5+05:45", `"2024-02-29 13:45:00.5 +05:45"`},
+		{"u", "uniqueidentifier", "6f9619ff-8b86-d011-b42d-00c04fc964ff", `"6f9619ff-8b86-d011-b42d-00c04fc964ff"`},
+	}
+	var decl, script []string
+	var args []string
+	for _, d := range decls {
+		decl = append(decl, fmt.Sprintf("@%s %s, @%s_out %s OUTPUT, @%s_null %s, @%s_null_out %s OUTPUT",
+			d.name, d.typ, d.name, d.typ, d.name, d.typ, d.name, d.typ))
+		script = append(script, k.cfg.Snippets.Assign(d.name+"_out", d.name), k.cfg.Snippets.Assign(d.name+"_null_out", d.name+"_null"))
+		args = append(args, "--param", d.name+"="+d.value)
+	}
+	args = append(args, "--params", strings.Join(decl, ", "), "--script", strings.Join(script, "\n"))
+	jr, _ := k.run(t, args...)
+	for _, d := range decls {
+		if got := string(jr.OutputParams[d.name+"_out"]); !sameValue(got, d.want) {
+			t.Errorf("@%s_out (%s) = %s, want %s", d.name, d.typ, got, d.want)
+		}
+		if got := string(jr.OutputParams[d.name+"_null_out"]); got != "null" {
+			t.Errorf("@%s_null_out (%s) = %s, want null", d.name, d.typ, got)
+		}
+	}
+	if len(jr.OutputParams) != 2*len(decls) {
+		t.Errorf("got %d output params, want %d: %v", len(jr.OutputParams), 2*len(decls), jr.OutputParams)
+	}
+}
+
+func (k *kit) messages(t *testing.T) {
+	s := k.cfg.Snippets
+	_, r := k.run(t, "--script", s.Print+"\n"+s.PrintStderr)
+	for _, w := range []string{"conformance-stdout", "conformance-stderr"} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("caller's stderr lacks %q:\n%s", w, r.stderr)
+		}
+	}
+}
+
+func (k *kit) errorWithLine(t *testing.T) {
+	r := k.exec("--script", k.cfg.Snippets.RaiseError)
+	wantFailure(t, r, "script error", "conformance-error", fmt.Sprintf("line %d", k.cfg.Snippets.ErrorLine), "job ")
+}
+
+func (k *kit) emptyInput(t *testing.T) {
+	jr, _ := k.run(t, "--input-query", "SELECT * FROM conformance_types WHERE id < 0", "--script", k.cfg.Snippets.Identity)
+	if len(jr.Rows) != 0 {
+		t.Errorf("got %d rows, want 0", len(jr.Rows))
+	}
+	// An empty result set still has its columns and their types.
+	if len(jr.Columns) != len(typeColumns) {
+		t.Fatalf("got columns %+v, want %d", jr.Columns, len(typeColumns))
+	}
+	for i, c := range typeColumns {
+		if jr.Columns[i].Name != c.name || jr.Columns[i].Type != c.typ {
+			t.Errorf("column %d = %s %s, want %s %s", i, jr.Columns[i].Name, jr.Columns[i].Type, c.name, c.typ)
+		}
+	}
+}
+
+// countIs checks a CountRows result: one row, one integer column n.
+func countIs(jr jsonResult, want int) error {
+	if len(jr.Columns) != 1 || jr.Columns[0].Name != "n" || len(jr.Rows) != 1 {
+		return fmt.Errorf("want one row of one column n, got columns %+v and %d rows", jr.Columns, len(jr.Rows))
+	}
+	switch jr.Columns[0].Type {
+	case "int8", "int16", "int32", "int64":
+	default:
+		return fmt.Errorf("n has type %s, want an integer type", jr.Columns[0].Type)
+	}
+	if got := string(jr.Rows[0][0]); got != fmt.Sprint(want) {
+		return fmt.Errorf("n = %s, want %d", got, want)
+	}
+	return nil
+}
+
+func (k *kit) noInputQuery(t *testing.T) {
+	jr, _ := k.run(t, "--script", k.cfg.Snippets.CountRows)
+	if err := countIs(jr, 0); err != nil {
+		t.Error(err)
+	}
+}
+
+func (k *kit) noOutputDataSet(t *testing.T) {
+	jr, _ := k.run(t, "--input-query", "SELECT * FROM conformance_types", "--script", k.cfg.Snippets.NoOutput)
+	if len(jr.Columns) != 0 || len(jr.Rows) != 0 {
+		t.Errorf("got columns %+v and %d rows, want no result set", jr.Columns, len(jr.Rows))
+	}
+}
+
+func (k *kit) largeStreamedInput(t *testing.T) {
+	n := k.cfg.LargeRows
+	q := fmt.Sprintf(`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < %d)
+SELECT x, x * 0.5 AS half, 'row ' || x AS label FROM c`, n)
+	jr, r := k.run(t, "--input-query", q, "--script", k.cfg.Snippets.CountRows)
+	if err := countIs(jr, n); err != nil {
+		t.Error(err)
+	}
+	t.Logf("%d rows streamed in %v", n, r.elapsed.Round(time.Millisecond))
+}
+
+func (k *kit) concurrentJobs(t *testing.T) {
+	const jobs = 4
+	var wg sync.WaitGroup
+	errs := make([]error, jobs)
+	for i := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rows := 10 * (i + 1)
+			q := fmt.Sprintf("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < %d) SELECT x FROM c", rows)
+			r := k.exec("--input-query", q, "--script", k.cfg.Snippets.CountRows)
+			if r.code != 0 {
+				errs[i] = fmt.Errorf("job %d: exec exited %d: %s", i, r.code, r.stderr)
+				return
+			}
+			jr, err := decode(r)
+			if err == nil {
+				err = countIs(jr, rows)
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("job %d: %w", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// cancellation interrupts exec as a user's Ctrl-C does: exec cancels the job
+// on the host, which must stop the runtime well before its sleep ends.
+func (k *kit) cancellation(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), execTimeout)
+	defer cancel()
+	cmd, out, errb := k.command(ctx, "--language", k.lang, "--script", k.cfg.Snippets.Sleep)
+	began := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Give the job time to start its runtime: a SIGINT before the host
+	// reported the job only drops the call.
+	time.Sleep(3 * time.Second)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	r := finished(cmd.Wait(), out, errb, began)
+	wantFailure(t, r, "cancelled")
+	if r.elapsed > 20*time.Second {
+		t.Errorf("cancelled job ended after %v; the runtime was not stopped promptly", r.elapsed.Round(time.Millisecond))
+	}
+	// The host must be ready for the next job.
+	jr, _ := k.run(t, "--script", k.cfg.Snippets.CountRows)
+	if err := countIs(jr, 0); err != nil {
+		t.Errorf("job after the cancellation: %v", err)
+	}
+}
+
+func (k *kit) runtimeCrash(t *testing.T) {
+	r := k.exec("--input-query", "SELECT * FROM conformance_types", "--script", k.cfg.Snippets.Crash)
+	wantFailure(t, r, "launcher fault", "code 3", "job ")
+	if strings.Contains(r.stdout, `"rows":[[`) {
+		t.Errorf("a crashed job returned rows:\n%s", r.stdout)
+	}
+}
+
+func (k *kit) unknownLanguage(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), execTimeout)
+	defer cancel()
+	cmd, out, errb := k.command(ctx, "--language", "NoSuchLanguage", "--script", k.cfg.Snippets.Identity)
+	began := time.Now()
+	r := finished(cmd.Run(), out, errb, began)
+	wantFailure(t, r, "unknown language", "NoSuchLanguage")
+}
