@@ -12,8 +12,8 @@ const maxIdentLen = 128
 
 // splitTableName validates a table name of at most maxParts dot-separated
 // parts. A part is a plain identifier (letter or _, then letters, digits,
-// _, $, #, @) or a bracketed or double-quoted one that does not contain its
-// closing character. It returns the unquoted parts.
+// _, $, #, @) or a bracketed or double-quoted one, where the closing
+// character is doubled inside. It returns the unquoted parts.
 func splitTableName(name string, maxParts int) ([]string, error) {
 	bad := func(why string) error {
 		return fmt.Errorf("%w %q: %s", ErrBadTableName, name, why)
@@ -31,13 +31,26 @@ func splitTableName(name string, maxParts int) ([]string, error) {
 			if s[0] == '"' {
 				closeCh = `"`
 			}
-			end := strings.Index(s[1:], closeCh)
-			if end < 0 {
-				return nil, bad("unterminated quoted part")
+			// Inside quotes the closing character is written twice.
+			var b strings.Builder
+			i := 1
+			for {
+				j := strings.Index(s[i:], closeCh)
+				if j < 0 {
+					return nil, bad("unterminated quoted part")
+				}
+				b.WriteString(s[i : i+j])
+				i += j + 1
+				if i < len(s) && s[i:i+1] == closeCh {
+					b.WriteString(closeCh)
+					i++
+					continue
+				}
+				break
 			}
-			part = s[1 : 1+end]
-			s = s[2+end:]
-			if part == "" || strings.ContainsAny(part, "\x00") {
+			part = b.String()
+			s = s[i:]
+			if part == "" || strings.ContainsRune(part, 0) {
 				return nil, bad("empty or invalid quoted part")
 			}
 		default:

@@ -374,6 +374,7 @@ func TestSplitTableName_QuotesAndRejects(t *testing.T) {
 		{".a", ""},
 		{"a..b", ""},
 		{"a.b.c.d", ""},
+		{"[a]]]", "[a]]]"},
 		{"[a]]", ""},
 		{"a]", ""},
 		{"[]", ""},

@@ -28,7 +28,7 @@ func requirePandas(t *testing.T) {
 // The runtime's own unit tests (Python, unittest) run as part of go test.
 func TestRuntime_PythonUnitTests(t *testing.T) {
 	requirePandas(t)
-	cmd := exec.Command(python, "-m", "unittest", "discover", "-s", "runtime", "-t", "runtime")
+	cmd := exec.Command(python, "-B", "-m", "unittest", "discover", "-s", "runtime", "-t", "runtime")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("python unit tests failed: %v\n%s", err, out)

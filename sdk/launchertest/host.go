@@ -57,7 +57,9 @@ func startHost(t *testing.T, cfg *Config) *host {
 	}
 	// Not under /tmp: every job gets a private /tmp that would hide the
 	// folder, and the catalog wants root-owned folders up to /.
-	dir, err := os.MkdirTemp("/var/tmp", "launchpad-conformance-")
+	// Short names: go-plugin's socket lands under STATE/jobs/ID/sock/ and a
+	// unix socket path may not exceed 107 bytes.
+	dir, err := os.MkdirTemp("/var/tmp", "lpc-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func startHost(t *testing.T, cfg *Config) *host {
 			os.RemoveAll(dir)
 		}
 	})
-	state := filepath.Join(dir, "state")
+	state := filepath.Join(dir, "s")
 	plugins := filepath.Join(dir, "plugins")
 	keys := filepath.Join(dir, "keys")
 	for path, mode := range map[string]os.FileMode{dir: 0o711, state: 0o700, plugins: 0o755, keys: 0o700} {
