@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ type host struct {
 	state  string
 	sock   string
 	cmd    *exec.Cmd
-	logBuf *bytes.Buffer
+	logBuf *syncBuffer
 }
 
 var theHost *host
@@ -85,8 +86,16 @@ func startHost() (*host, error) {
 			return h, fmt.Errorf("go build %s: %v\n%s", b[1], err, out)
 		}
 	}
-	h.logBuf = &bytes.Buffer{}
-	h.cmd = exec.Command(h.bin, "dev", "--state", h.state, "--isolation", isolation(), "--log-level", "debug")
+	// A worker range (and cgroup parent) of its own: a host sweeps its range
+	// at start, and other packages' hosts run at the same time.
+	conf := filepath.Join(dir, "host.hcl")
+	hcl := fmt.Sprintf("sandbox {\n  uid_base = %d\n}\n", 1_892_000_000+(os.Getpid()%9000)*100)
+	if err := os.WriteFile(conf, []byte(hcl), 0o600); err != nil {
+		return h, err
+	}
+	h.logBuf = &syncBuffer{}
+	h.cmd = exec.Command(h.bin, "dev", "--state", h.state, "--isolation", isolation(), "--log-level", "debug",
+		"--config", conf)
 	h.cmd.Stdout = h.logBuf
 	h.cmd.Stderr = h.logBuf
 	if err := h.cmd.Start(); err != nil {
@@ -256,13 +265,18 @@ func hostPeakRSS(t *testing.T) int64 {
 // is stopped and its folder removed when the test ends.
 func startExtraHost(t *testing.T, hcl string) *host {
 	t.Helper()
-	dir, err := os.MkdirTemp("/var/tmp", "launchpad-e2e-extra-")
+	// A short name: go-plugin's socket path under state/jobs/<id>/sock must
+	// fit in sun_path's 108 bytes.
+	dir, err := os.MkdirTemp("/var/tmp", "lpx-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &host{dir: dir, bin: filepath.Join(dir, "bin", "launchpad"), state: filepath.Join(dir, "state")}
 	h.sock = filepath.Join(h.state, "launchpad.sock")
 	t.Cleanup(func() {
+		if t.Failed() && h.logBuf != nil {
+			t.Logf("extra host log:\n%s", tail(h.logBuf.String(), 6000))
+		}
 		if err := h.stop(); err != nil {
 			t.Errorf("stop extra host: %v", err)
 		}
@@ -283,7 +297,7 @@ func startExtraHost(t *testing.T, hcl string) *host {
 		}
 		args = append(args, "--config", cfg)
 	}
-	h.logBuf = &bytes.Buffer{}
+	h.logBuf = &syncBuffer{}
 	h.cmd = exec.Command(h.bin, args...)
 	h.cmd.Stdout, h.cmd.Stderr = h.logBuf, h.logBuf
 	if err := h.cmd.Start(); err != nil {
@@ -321,3 +335,21 @@ func (h *host) exec(t *testing.T, args ...string) result {
 
 // pid is the host process's pid.
 func (h *host) pid() int { return h.cmd.Process.Pid }
+
+// syncBuffer collects a host's log; the host writes while tests read.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -246,5 +248,367 @@ raise RuntimeError("ptrace attached to the host")`, h.pid())
 	}
 	if err := healthyJob(t, h); err != nil {
 		t.Errorf("host stopped serving after the attacks: %v", err)
+	}
+}
+
+// uidRangeProcesses keeps the workerProcesses lines whose uid is in
+// [base, base+n).
+func uidRangeProcesses(base, n int) []string {
+	var out []string
+	for _, l := range workerProcesses() {
+		var pid, uid int
+		if _, err := fmt.Sscanf(l, "%d uid=%d", &pid, &uid); err == nil && uid >= base && uid < base+n {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// waitNoProcessesIn waits up to d for the uid range to hold no process.
+func waitNoProcessesIn(t *testing.T, base, n int, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		left := uidRangeProcesses(base, n)
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("processes of worker uids %d..%d survive their jobs:\n%s", base, base+n-1, strings.Join(left, "\n"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// A second job must not read, list, signal or ptrace a running job, which
+// must finish unharmed.
+func TestHostile_CannotTouchAnotherRunningJob(t *testing.T) {
+	requireRoot(t)
+	h := theHost
+	secret := fmt.Sprintf("s3cret-%d", time.Now().UnixNano())
+	// The victim writes a secret into its working folder and waits until the
+	// test (root) removes it.
+	victim := fmt.Sprintf(`import os, time, pandas as pd
+open('secret.txt', 'w').write(%q)
+deadline = time.time() + 60
+while os.path.exists('secret.txt') and time.time() < deadline:
+    time.sleep(0.05)
+OutputDataSet = pd.DataFrame({'alive': [1]})`, secret)
+	victimDone := make(chan result, 1)
+	go func() {
+		victimDone <- h.exec(t, "--language", "Python", "--format", "csv", "--script", victim)
+	}()
+	var secretPath string
+	deadline := time.Now().Add(30 * time.Second)
+	for secretPath == "" && time.Now().Before(deadline) {
+		m, _ := filepath.Glob(filepath.Join(h.state, "jobs", "*", "secret.txt"))
+		if len(m) == 1 {
+			secretPath = m[0]
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if secretPath == "" {
+		t.Fatal("the victim job's secret file never appeared under state/jobs")
+	}
+	victimDir := filepath.Dir(secretPath)
+	// The victim's runtime as the host sees it: the python3 process of the
+	// folder's owner.
+	fi, err := os.Stat(victimDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	victimUID := int(fi.Sys().(*syscall.Stat_t).Uid)
+	victimPID := 0
+	for _, l := range workerProcesses() {
+		var pid, uid int
+		if _, err := fmt.Sscanf(l, "%d uid=%d", &pid, &uid); err == nil && uid == victimUID && strings.Contains(l, "python3") {
+			victimPID = pid
+		}
+	}
+	if victimPID == 0 {
+		t.Fatalf("no python3 process of the victim's uid %d:\n%s", victimUID, strings.Join(workerProcesses(), "\n"))
+	}
+
+	cases := []struct {
+		name   string
+		script string
+		wants  []string
+	}{
+		{"ReadSecret", fmt.Sprintf("print(open(%q).read())", secretPath), []string{"PermissionError"}},
+		{"ListFolder", fmt.Sprintf("import os\nprint(os.listdir(%q))", victimDir), []string{"PermissionError"}},
+		{"ListWorkRoot", fmt.Sprintf("import os\nprint(os.listdir(%q))", filepath.Dir(victimDir)), []string{"PermissionError"}},
+		{"KillVictim", fmt.Sprintf("import os, signal\nos.kill(%d, signal.SIGKILL)", victimPID), []string{"ProcessLookupError"}},
+		{"PtraceVictim", fmt.Sprintf(`import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.ptrace(16, %d, 0, 0) != 0:
+    e = ctypes.get_errno()
+    raise OSError(e, "ptrace attach: " + os.strerror(e))
+raise RuntimeError("ptrace attached to the victim")`, victimPID), []string{"ptrace attach: No such process"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := h.exec(t, "--language", "Python", "--script", c.script)
+			mustFail(t, r, append([]string{"script error"}, c.wants...)...)
+			if strings.Contains(r.stderr, secret) {
+				t.Errorf("the attacker saw the victim's secret:\n%s", r.stderr)
+			}
+		})
+	}
+	if err := os.Remove(secretPath); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-victimDone:
+		if r.code != 0 || !strings.Contains(r.stdout, "alive") {
+			t.Errorf("the victim job did not finish unharmed: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, tail(r.stderr, 2000))
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the victim job did not finish")
+	}
+}
+
+// A setuid-root binary run by a job must not gain root: no_new_privs and
+// the empty bounding set keep the worker's uid across exec.
+func TestHostile_SetuidBinaryGainsNothing(t *testing.T) {
+	requireRoot(t)
+	var bin string
+	for _, p := range []string{"/bin/su", "/usr/bin/su", "/usr/bin/passwd"} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode()&os.ModeSetuid != 0 {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		t.Skip("no setuid-root binary (su, passwd) on this machine")
+	}
+	// The child's /proc status is read while it waits for a password; if
+	// the sandbox refuses the exec altogether, that is recorded too.
+	script := fmt.Sprintf(`import os, subprocess, time, pandas as pd
+try:
+    p = subprocess.Popen([%q], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+except OSError as e:
+    OutputDataSet = pd.DataFrame({'outcome': ['exec refused: %%s' %% e], 'uids': [''], 'out': ['']})
+else:
+    uids = ''
+    for _ in range(50):
+        try:
+            st = open('/proc/%%d/status' %% p.pid).read()
+        except OSError:
+            break
+        line = [l for l in st.splitlines() if l.startswith('Uid:')][0]
+        uids = line
+        if 'su' in open('/proc/%%d/comm' %% p.pid).read() or 'passwd' in open('/proc/%%d/comm' %% p.pid).read():
+            break
+        time.sleep(0.01)
+    try:
+        out, _ = p.communicate(b'\n', timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, _ = p.communicate()
+    OutputDataSet = pd.DataFrame({'outcome': ['exit %%d' %% p.returncode], 'uids': [uids], 'out': [out.decode(errors='replace')]})
+OutputDataSet['self_euid'] = os.geteuid()`, bin)
+	jr, _ := runJSON(t, "--language", "Python", "--script", script)
+	str := func(col string) string {
+		var v string
+		if err := json.Unmarshal([]byte(jr.cell(t, 0, col)), &v); err != nil {
+			t.Fatalf("column %s: %v", col, err)
+		}
+		return v
+	}
+	outcome, uids, out, euid := str("outcome"), str("uids"), str("out"), jr.cell(t, 0, "self_euid")
+	t.Logf("%s: outcome %q, child %q, output %q, script euid %s", bin, outcome, uids, out, euid)
+	if euid == "0" || !strings.HasPrefix(euid, "189") {
+		t.Errorf("the script runs as euid %s, want a worker uid", euid)
+	}
+	switch f := strings.Fields(uids); {
+	case strings.HasPrefix(outcome, "exec refused"):
+	case len(f) == 5:
+		// The child was caught after exec: real, effective, saved, fs uid.
+		for _, id := range f[1:] {
+			if id != euid {
+				t.Errorf("%s changed uids inside a job: %s", bin, uids)
+			}
+		}
+	default:
+		t.Errorf("the child's uids were never seen: %q (outcome %q)", uids, outcome)
+	}
+	if strings.Contains(out, "uid=0") {
+		t.Errorf("%s ran as root: %s", bin, out)
+	}
+}
+
+// Limits end a job with a typed error naming the limit and the figure, the
+// job's processes die with it, and the host keeps serving others.
+func TestHostile_LimitsEndJobsClearly(t *testing.T) {
+	requireRoot(t)
+	h := startExtraHost(t, limitsHostHCL)
+	const base, workers = 1890100000, 4
+	cases := []struct {
+		name    string
+		script  string
+		wants   []string
+		within  time.Duration
+		atLeast time.Duration
+	}{
+		{"ForkBomb", `import os, time
+root = os.getpid()
+while True:
+    try:
+        os.fork()  # parent and every child keep forking
+    except BlockingIOError:
+        if os.getpid() == root:
+            raise
+        time.sleep(0.5)`,
+			[]string{"limit exceeded (processes)", "limit of 64 processes"}, 30 * time.Second, 0},
+		{"MemoryHog", `hog = []
+while True:
+    hog.append(b'x' * (16 << 20))`,
+			[]string{"limit exceeded (memory)", "memory limit of 268435456 bytes", "peak"}, 30 * time.Second, 0},
+		{"InfiniteLoop", "while True:\n    pass",
+			[]string{"limit exceeded (time)", "10s"}, 25 * time.Second, 9 * time.Second},
+		{"HundredMegabytesOfStdout", `import sys
+chunk = 'x' * (1 << 20)
+for _ in range(100):
+    sys.stdout.write(chunk)
+sys.stdout.flush()`,
+			[]string{"limit exceeded (messages)", "1048576 bytes"}, 10 * time.Second, 0},
+		{"KilledBySIGKILL", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
+			[]string{"signal", "killed"}, 15 * time.Second, 0},
+		{"KilledBySIGSEGV", "import ctypes\nctypes.string_at(0)",
+			[]string{"signal", "segmentation fault"}, 15 * time.Second, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			whileServing(t, h, func() {
+				start := time.Now()
+				r := h.exec(t, "--language", "Python", "--script", c.script)
+				took := time.Since(start)
+				mustFail(t, r, c.wants...)
+				if took > c.within || took < c.atLeast {
+					t.Errorf("the job ended after %v, want %v..%v", took.Round(time.Millisecond), c.atLeast, c.within)
+				}
+				t.Logf("ended after %v: %.200s", took.Round(time.Millisecond), lastLine(r.stderr))
+			})
+			waitNoProcessesIn(t, base, workers, 10*time.Second)
+		})
+	}
+	t.Run("DoubleForkedDaemonDiesWithItsJob", func(t *testing.T) {
+		// The daemon leaves the job's session and process group, ignores
+		// TERM and HUP and closes every inherited descriptor.
+		script := `import os, signal, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        os.closerange(0, 4096)
+        time.sleep(600)
+    os._exit(0)
+os.wait()
+time.sleep(0.3)`
+		r := h.exec(t, "--language", "Python", "--script", script)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, tail(r.stderr, 2000))
+		}
+		waitNoProcessesIn(t, base, workers, 10*time.Second)
+	})
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// fdCount counts a process's open descriptors.
+func fdCount(t *testing.T, pid int) int {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// After many jobs (ok, failing, daemon-leaving) the host holds no job
+// cgroup, working folder, worker process or extra file descriptor.
+func TestHostile_TwoHundredJobsLeaveNothingBehind(t *testing.T) {
+	requireRoot(t)
+	h := theHost
+	const jobs, parallel = 200, 4
+	// Warm up so lazily opened descriptors are counted in the baseline.
+	for i := 0; i < parallel; i++ {
+		if err := healthyJob(t, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var fdsBefore int
+	waitStable := func() int {
+		// gRPC connections of finished exec clients close asynchronously.
+		n, same := fdCount(t, h.pid()), 0
+		for i := 0; i < 50 && same < 5; i++ {
+			time.Sleep(100 * time.Millisecond)
+			if m := fdCount(t, h.pid()); m == n {
+				same++
+			} else {
+				n, same = m, 0
+			}
+		}
+		return n
+	}
+	fdsBefore = waitStable()
+	prefix := fmt.Sprintf("e2e200-%d-", time.Now().UnixNano()%1e9)
+	scripts := []struct{ script, want string }{
+		{"OutputDataSet = InputDataSet", ""},
+		{"raise ValueError('boom')", "ValueError"},
+		{"import os, time\nif os.fork() == 0:\n    os.setsid()\n    os.closerange(0, 4096)\n    time.sleep(600)\nOutputDataSet = InputDataSet", ""},
+	}
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures []string
+	for w := 0; w < parallel; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= jobs {
+					return
+				}
+				s := scripts[i%len(scripts)]
+				r := h.exec(t, "--language", "Python", "--format", "csv", "--job-id", fmt.Sprintf("%s%d", prefix, i),
+					"--input-query", "SELECT 1 AS n", "--script", s.script)
+				ok := r.code == 0
+				if s.want != "" {
+					ok = r.code == 1 && strings.Contains(r.stderr, s.want)
+				}
+				if !ok {
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("job %d: exit %d: %s", i, r.code, tail(r.stderr, 500)))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Errorf("%d of %d jobs did not end as expected; first: %s", len(failures), jobs, failures[0])
+	}
+	waitNoProcessesIn(t, workerUIDFloor, 20, 10*time.Second)
+	for _, g := range jobCgroups() {
+		if strings.Contains(g, prefix) {
+			t.Errorf("job cgroup left: %s", g)
+		}
+	}
+	if ents, err := os.ReadDir(filepath.Join(h.state, "jobs")); err != nil || len(ents) != 0 {
+		t.Errorf("state/jobs not empty after the jobs (err %v): %d entries", err, len(ents))
+	}
+	if fdsAfter := waitStable(); fdsAfter > fdsBefore {
+		t.Errorf("host holds %d file descriptors after %d jobs, %d before", fdsAfter, jobs, fdsBefore)
+	} else {
+		t.Logf("host file descriptors: %d before, %d after %d jobs", fdsBefore, fdsAfter, jobs)
 	}
 }

@@ -81,6 +81,11 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 		Resolve: h.resolve,
 		Sandbox: sb,
 		Source:  src,
+		// A caller's own data source is SQL Server only: a SQLite path would
+		// let a caller read files with the host's rights.
+		OpenDataSource: func(ctx context.Context, dsn string) (datasource.Source, error) {
+			return datasource.Open(ctx, datasource.DriverSQLServer, dsn)
+		},
 		Limits: job.Limits{
 			Timeout: lim.Timeout, MemoryBytes: lim.MemoryBytes, MaxProcs: lim.MaxProcesses,
 			CPUQuotaMillis: lim.CPUQuotaMillis, MaxOutputBytes: lim.MaxOutputBytes, MaxMessageBytes: lim.MaxMessageBytes,

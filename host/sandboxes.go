@@ -32,6 +32,7 @@ func newSandboxes(cfg *config.Config, lim config.Resolved, logger hclog.Logger) 
 		WorkRoot:      filepath.Join(cfg.StateDir, "jobs"),
 		WorkerUIDBase: s.UIDBase,
 		WorkerCount:   s.Workers,
+		CgroupParent:  s.CgroupParent,
 		QueueTimeout:  lim.QueueTimeout,
 		KeepWorkdir:   s.KeepWorkdir,
 		LauncherExe:   exe,

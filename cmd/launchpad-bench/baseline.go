@@ -64,9 +64,9 @@ func numpyBaseline(python, shape string, rows int64, batchBytes int, roundTrip, 
 		}
 		return reap(cmd, err, &stderr)
 	}
-	var ready [1]byte
-	if _, err := io.ReadFull(conn, ready[:]); err != nil {
-		return 0, wait(fmt.Errorf("%w: numpy child never got ready: %w", errBaseline, err))
+	rd := bxl.NewReader(conn, 0)
+	if t, _, err := rd.Next(); err != nil || t != bxl.FrameHello {
+		return 0, wait(fmt.Errorf("%w: numpy child never said HELLO (%s): %w", errBaseline, t, err))
 	}
 
 	start := time.Now()
@@ -77,7 +77,6 @@ func numpyBaseline(python, shape string, rows int64, batchBytes int, roundTrip, 
 	werr := make(chan error, 1)
 	go func() { werr <- sendBXL(conn, src) }()
 
-	rd := bxl.NewReader(conn, 0)
 	var got uint64
 	for {
 		t, p, err := rd.Next()

@@ -28,6 +28,10 @@ import (
 // identityScript is the job every Launchpad measurement runs.
 const identityScript = "OutputDataSet = InputDataSet"
 
+// benchUIDBase is the first worker uid of the bench's host, away from the
+// default range (1890000000) and the e2e suite's (1890100000).
+const benchUIDBase = 1_890_300_000
+
 // errShortResult means a job returned fewer or more rows than it was given.
 var errShortResult = errors.New("identity job returned a different row count")
 
@@ -36,18 +40,19 @@ type benchHost struct {
 	h         *host.Host
 	state     string
 	isolation string
+	runtime   string // the launcher's python3
 }
 
 // startHost signs and registers the first-party launchers of pluginDir in a
 // fresh state folder under /var/tmp (a job's private /tmp would hide /tmp)
 // and opens a host whose input queries come from the synthetic source, or
 // the state folder's SQLite instance for anything else.
-func startHost(ctx context.Context, pluginDir, isolation string, log hclog.Logger) (*benchHost, error) {
+func startHost(ctx context.Context, pluginDir, isolation, runtime string, log hclog.Logger) (*benchHost, error) {
 	state, err := os.MkdirTemp("/var/tmp", "launchpad-bench-")
 	if err != nil {
 		return nil, err
 	}
-	bh := &benchHost{state: state, isolation: isolation}
+	bh := &benchHost{state: state, isolation: isolation, runtime: runtime}
 	if err := bh.open(ctx, pluginDir, log); err != nil {
 		bh.Close()
 		return nil, err
@@ -59,6 +64,13 @@ func (bh *benchHost) open(ctx context.Context, pluginDir string, log hclog.Logge
 	python := filepath.Join(pluginDir, "launchpad-python")
 	if _, err := os.Stat(python); err != nil {
 		return fmt.Errorf("launcher %s: %w (run make build)", python, err)
+	}
+	// DevBootstrap copies the launcher into a plugin folder of our own: a
+	// snapshot that a `make build` elsewhere in the tree cannot change under
+	// the running bench (its sha256 pin would then refuse it).
+	pluginDir = filepath.Join(bh.state, "plugins")
+	if err := os.Mkdir(pluginDir, 0o755); err != nil {
+		return err
 	}
 	bins := []catalog.DevBinary{{Path: python, Name: "PythonLauncher", Version: "0.1.0", Languages: []string{"Python"}}}
 	if err := catalog.DevBootstrap(catalog.Config{StateDir: bh.state, PluginDir: pluginDir}, bins, log); err != nil {
@@ -77,8 +89,10 @@ func (bh *benchHost) open(ctx context.Context, pluginDir string, log hclog.Logge
 		PluginDir: pluginDir,
 		Instance:  &config.Instance{Driver: "sqlite", DSN: db},
 		Limits:    &config.Limits{Timeout: "30m", Memory: "8GiB", MaxOutput: "16GiB", MaxMessages: "64MiB"},
-		Sandbox:   &config.Sandbox{Isolation: bh.isolation},
-		Launchers: []config.Launcher{{Name: "PythonLauncher", Runtime: "/usr/bin/python3"}},
+		// A worker range of its own: a host kills every process of its range
+		// at start, which must not hit another host's jobs on this machine.
+		Sandbox:   &config.Sandbox{Isolation: bh.isolation, UIDBase: benchUIDBase, Workers: 4},
+		Launchers: []config.Launcher{{Name: "PythonLauncher", Runtime: bh.runtime}},
 	}
 	if err := cfg.Normalize(); err != nil {
 		sqlite.Close()
@@ -141,9 +155,13 @@ type countSink struct {
 
 var _ job.Sink = (*countSink)(nil)
 
-func (s *countSink) Started(job.Started) error            { return nil }
-func (s *countSink) Schema([]byte, *bxl.Schema) error     { return nil }
-func (s *countSink) Batch(p []byte, b *bxl.Batch) error   { s.rows.Add(int64(b.Rows)); s.bytes.Add(int64(len(p))); return nil }
+func (s *countSink) Started(job.Started) error        { return nil }
+func (s *countSink) Schema([]byte, *bxl.Schema) error { return nil }
+func (s *countSink) Batch(p []byte, b *bxl.Batch) error {
+	s.rows.Add(int64(b.Rows))
+	s.bytes.Add(int64(len(p)))
+	return nil
+}
 func (s *countSink) Message(_ job.Stream, p []byte) error { s.keep(p); return nil }
 
 func (s *countSink) keep(p []byte) {

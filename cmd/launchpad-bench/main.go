@@ -19,6 +19,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/openlaunchpad/launchpad/host/job"
+	"github.com/openlaunchpad/launchpad/host/sandbox"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
@@ -30,6 +32,16 @@ const (
 	rssSlackFactor = 1.10
 )
 
+// maxRetries is how often a Launchpad job killed from outside is retried.
+const maxRetries = 2
+
+// retryable reports whether a job failed because its launcher was killed
+// from outside (a launcher fault), not because of the data path.
+func retryable(err error) bool {
+	var jerr *job.Error
+	return errors.As(err, &jerr) && jerr.Code == job.CodeLauncherFault
+}
+
 // errUsage means bad flags.
 var errUsage = errors.New("usage")
 
@@ -40,6 +52,7 @@ type options struct {
 	reps       int
 	plugins    string
 	python     string
+	runtime    string
 	isolation  string
 	cases      map[string]bool
 	cpuProfile string
@@ -47,6 +60,11 @@ type options struct {
 }
 
 func main() {
+	// The host starts every job's satellite as `<this binary> sandbox-init`
+	// (os.Executable), as it does with the launchpad binary.
+	if len(os.Args) > 1 && os.Args[1] == "sandbox-init" {
+		os.Exit(sandbox.InitMain(os.Args[2:]))
+	}
 	opts, err := parseFlags(os.Args[1:])
 	if errors.Is(err, errUsage) {
 		os.Exit(2)
@@ -70,6 +88,7 @@ func parseFlags(args []string) (*options, error) {
 	reps := fs.Int("reps", 3, "repetitions of each case (medians are reported)")
 	plugins := fs.String("plugins", "bin/plugins", "folder of the built launchers (make build)")
 	python := fs.String("python", "/usr/bin/python3", "python3 with numpy and pandas, for the baselines and the launcher")
+	rt := fs.String("runtime", "/usr/bin/python3", "the PythonLauncher's interpreter (a profiling wrapper, say)")
 	isolation := fs.String("isolation", "", `host isolation: "full" or "none" (default: full as root, else none)`)
 	cases := fs.String("cases", "launchpad,numpy,csv,sqlite", "cases to run")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the host side) to this file")
@@ -77,7 +96,7 @@ func parseFlags(args []string) (*options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, errUsage
 	}
-	o := &options{sqliteRows: *sqliteRows, reps: *reps, python: *python, isolation: *isolation,
+	o := &options{sqliteRows: *sqliteRows, reps: *reps, python: *python, runtime: *rt, isolation: *isolation,
 		cpuProfile: *cpuProfile, logLevel: *logLevel, cases: map[string]bool{}}
 	var err error
 	if o.rows, err = parseCounts(*rows); err != nil {
@@ -128,14 +147,15 @@ func parseCounts(s string) ([]int64, error) {
 
 // measurement is one case, all its repetitions.
 type measurement struct {
-	name  string
-	shape string
-	rows  int64
-	info  string // a note for the table
-	times []time.Duration
-	hwm   []int64 // host peak RSS per repetition (Launchpad cases)
-	net   bool    // subtract the Launchpad fixed cost for the "net" column
-	run   func(ctx context.Context) (time.Duration, int64, error)
+	name    string
+	shape   string
+	rows    int64
+	info    string // a note for the table
+	times   []time.Duration
+	hwm     []int64 // host peak RSS per repetition (Launchpad cases)
+	retries int
+	net     bool // subtract the Launchpad fixed cost for the "net" column
+	run     func(ctx context.Context) (time.Duration, int64, error)
 }
 
 func (m *measurement) median() time.Duration {
@@ -164,7 +184,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	var bh *benchHost
 	if o.cases["launchpad"] || o.cases["sqlite"] {
 		var err error
-		if bh, err = startHost(ctx, o.plugins, o.isolation, log); err != nil {
+		if bh, err = startHost(ctx, o.plugins, o.isolation, o.runtime, log); err != nil {
 			return err
 		}
 		defer bh.Close()
@@ -180,6 +200,14 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 				return err
 			}
 			d, hwm, err := m.run(ctx)
+			for try := 1; err != nil && retryable(err) && try <= maxRetries; try++ {
+				// Another host starting on this machine sweeps every job
+				// cgroup under the shared parent, killing our job (see
+				// docs/bench.md); that says nothing about the data path.
+				fmt.Fprintf(os.Stderr, "retry %d of %s N=%d after: %v\n", try, m.name, m.rows, err)
+				m.retries++
+				d, hwm, err = m.run(ctx)
+			}
 			if err != nil {
 				return fmt.Errorf("%s N=%d: %w", m.name, m.rows, err)
 			}

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-FRAME_BATCH, FRAME_END = 4, 5
+FRAME_HELLO, FRAME_BATCH, FRAME_END = 0, 4, 5
 
 
 def recv_exact(sock, view):
@@ -46,7 +46,8 @@ def main():
     data = bytearray(16 * n) if mixed else None
     scratch = bytearray(1 << 16)
     hdr = bytearray(5)
-    sock.sendall(b"R")  # numpy is imported: the clock starts now
+    # HELLO says numpy is imported: the clock starts now.
+    sock.sendall(struct.pack("<IB4sHH", 8, FRAME_HELLO, b"BXL1", 1, 0))
 
     row, dpos, batches = 0, 0, []
     while True:

@@ -58,6 +58,10 @@ func runExec(args []string) int {
 	params := fs.String("params", "", "param declarations: '@n int, @msg nvarchar(100) OUTPUT'")
 	format := fs.String("format", "table", "result format: table, csv or json")
 	jobID := fs.String("job-id", "", "job id to use (default: the host makes one)")
+	dataSource := fs.String("data-source", "", "SQL Server connection string to use instead of the host's instance (remote compute context)")
+	intoTable := fs.String("into-table", "", "write the output data set into this table (one transaction: all rows or none)")
+	createTable := fs.Bool("create-table", false, "create --into-table from the output's schema first")
+	resultSchema := fs.String("result-schema", "", "declared result schema, like WITH RESULT SETS: 'id int, score float'")
 	values := paramFlags{}
 	fs.Var(values, "param", "param value NAME=VALUE (repeatable); an undeclared-value param is NULL")
 	if err := fs.Parse(args); err != nil {
@@ -101,6 +105,7 @@ func runExec(args []string) int {
 		Language: *language, Script: *script, InputQuery: *inputQuery,
 		InputName: *inputName, OutputName: *outputName,
 		Params: *params, ParamValues: values, JobId: *jobID,
+		DataSource: *dataSource, IntoTable: *intoTable, CreateTable: *createTable, ResultSchema: *resultSchema,
 	}, grpc.WaitForReady(false), grpc.MaxCallRecvMsgSize(maxRecvBytes))
 	if err != nil {
 		return fail(exitConnect, "host at %s: %v", *address, err)
@@ -185,6 +190,9 @@ func finish(out resultWriter, st *proto.Status) int {
 	}
 	e := st.GetError()
 	if e == nil {
+		if t := st.GetStats(); t.GetRowsWritten() > 0 {
+			fmt.Fprintf(os.Stderr, "launchpad: %d rows written\n", t.GetRowsWritten())
+		}
 		return exitOK
 	}
 	fmt.Fprintf(os.Stderr, "launchpad exec: job %s failed: %s\n", st.GetJobId(), strings.TrimPrefix(e.GetMessage(), "job "+st.GetJobId()+": "))

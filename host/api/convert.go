@@ -33,7 +33,7 @@ func statsToProto(s job.Stats) *proto.Stats {
 	return &proto.Stats{
 		RowsIn: s.RowsIn, RowsOut: s.RowsOut, BytesIn: s.BytesIn, BytesOut: s.BytesOut,
 		DurationMs: s.Duration.Milliseconds(), PeakMemoryBytes: s.PeakMemoryBytes,
-		CpuUserMs: s.CPUUser.Milliseconds(), CpuSystemMs: s.CPUSystem.Milliseconds(),
+		CpuUserMs: s.CPUUser.Milliseconds(), CpuSystemMs: s.CPUSystem.Milliseconds(), RowsWritten: s.RowsWritten,
 	}
 }
 

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
@@ -51,6 +52,10 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 	if err != nil {
 		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: err})
 	}
+	shape, err := sqltype.ParseColumns(req.GetResultSchema())
+	if err != nil {
+		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: fmt.Errorf("result schema: %w", err)})
+	}
 	ctx, cancel := context.WithCancel(stream.Context())
 	defer cancel()
 	if !s.track(id, cancel) {
@@ -62,6 +67,8 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 		ID: id, Language: req.GetLanguage(), Script: req.GetScript(), InputQuery: req.GetInputQuery(),
 		InputName: req.GetInputName(), OutputName: req.GetOutputName(),
 		Params: params, ParamValues: req.GetParamValues(),
+		DataSource: req.GetDataSource(), IntoTable: req.GetIntoTable(), CreateTable: req.GetCreateTable(),
+		ResultSchema: shape,
 	}, sink)
 	if err != nil {
 		var jerr *job.Error

@@ -75,8 +75,15 @@ type Sandbox struct {
 	// Workers is the number of worker accounts, the most jobs that run at
 	// once. Default 20.
 	Workers int `hcl:"workers,optional"`
-	// UIDBase is the first uid (and gid) of the reserved worker range.
+	// UIDBase is the first uid (and gid) of the reserved worker range
+	// [uid_base, uid_base+workers). The range belongs to this host alone: at
+	// start the host kills every process left in it. Default 1890000000.
 	UIDBase int `hcl:"uid_base,optional"`
+	// CgroupParent is the cgroup holding this host's job cgroups, also this
+	// host's alone (it is swept at start). Default "launchpad", or
+	// "launchpad-UIDBASE" when uid_base is set, so that two hosts with their
+	// own worker ranges never sweep each other's jobs.
+	CgroupParent string `hcl:"cgroup_parent,optional"`
 	// QueueTimeout is how long a job waits for a free worker account.
 	// Default 60s.
 	QueueTimeout string `hcl:"queue_timeout,optional"`
@@ -153,6 +160,12 @@ func (c *Config) Normalize() error {
 	}
 	if s.Workers == 0 {
 		s.Workers = 20
+	}
+	if s.CgroupParent == "" {
+		s.CgroupParent = "launchpad"
+		if s.UIDBase != 0 {
+			s.CgroupParent = fmt.Sprintf("launchpad-%d", s.UIDBase)
+		}
 	}
 	if s.Workers < 0 {
 		return fmt.Errorf("%w: sandbox workers must be positive", ErrInvalid)

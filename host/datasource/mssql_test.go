@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openlaunchpad/launchpad/host/datasource/internal/tdsfake"
+	"github.com/openlaunchpad/launchpad/internal/tdsfake"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 

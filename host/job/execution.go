@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/resultset"
 	"github.com/openlaunchpad/launchpad/host/satellite"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
@@ -39,6 +40,10 @@ type execution struct {
 	params   *bxl.Schema
 	values   *bxl.Batch
 	rows     datasource.Rows
+	// target receives the output when the request names a table; sanitize
+	// strips a caller's credentials from its errors.
+	target   datasource.Source
+	sanitize func(error) error
 	log      hclog.Logger
 
 	conn *net.UnixConn
@@ -49,6 +54,11 @@ type execution struct {
 
 	rowsIn, bytesIn, msgBytes atomic.Int64
 	rowsOut, bytesOut         int64
+	rowsWritten               uint64
+
+	// Set by readOutput when the output has a declared shape or a table.
+	shaper *resultset.Shaper
+	writer datasource.TableWriter
 }
 
 type runOutcome struct {
@@ -106,18 +116,33 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 		ex.writeInput()
 	}()
 
-	end, readErr := ex.readOutput()
+	end, readErr := ex.readOutput(ctx)
+	var run runOutcome
 	if readErr != nil || end.script != nil {
-		// Nothing more will be read: the job is over, whatever is left of it.
+		// The job is over. A runtime that merely ended (EOF, or an ERROR it
+		// sent) gets a moment for its launcher to report how it exited;
+		// garbage on the data plane does not.
+		if end.script != nil || isEOF(readErr) {
+			run = waitRunFor(runDone, runtimeExitWait)
+		}
 		ex.env.Kill()
 		conn.Close()
 	}
-	run := waitRun(runDone, ex.env)
+	if run == (runOutcome{}) {
+		run = waitRun(runDone, ex.env)
+	}
 	<-inDone
 
 	usage := ex.env.Usage()
-	if err := ex.verdict(ctx, end, readErr, run, usage); err != nil {
-		return nil, err
+	verdict := ex.verdict(ctx, end, readErr, run, usage)
+	if verdict == nil {
+		verdict = ex.finishOutput()
+	}
+	if verdict != nil {
+		if ex.writer != nil {
+			ex.writer.Rollback()
+		}
+		return nil, verdict
 	}
 	return &Result{
 		JobID:               id,
@@ -126,10 +151,50 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 		OutputValues:        end.pbatch,
 		Stats: Stats{
 			RowsIn: uint64(ex.rowsIn.Load()), RowsOut: uint64(ex.rowsOut),
-			BytesIn: uint64(ex.bytesIn.Load()), BytesOut: uint64(ex.bytesOut),
+			BytesIn: uint64(ex.bytesIn.Load()), BytesOut: uint64(ex.bytesOut), RowsWritten: ex.rowsWritten,
 			PeakMemoryBytes: usage.PeakMemoryBytes, CPUUser: usage.CPUUser, CPUSystem: usage.CPUSystem,
 		},
 	}, nil
+}
+
+// finishOutput commits the output table, or says what the request wanted
+// but the script did not give.
+func (ex *execution) finishOutput() *Error {
+	id, req := ex.req.ID, ex.req
+	if ex.writer == nil && req.IntoTable != "" {
+		return failf(id, CodeOutput, "the script set no %s to write into %s", req.OutputName, req.IntoTable)
+	}
+	if ex.shaper == nil && len(req.ResultSchema) > 0 {
+		return failf(id, CodeOutput, "the result schema declares %d columns but the script set no %s",
+			len(req.ResultSchema), req.OutputName)
+	}
+	if ex.writer != nil {
+		n, err := ex.writer.Commit()
+		ex.writer = nil
+		if err != nil {
+			return &Error{JobID: id, Code: CodeDataSource, Err: fmt.Errorf("write %s: %w", req.IntoTable, ex.sanitize(err))}
+		}
+		ex.rowsWritten = uint64(n)
+	}
+	return nil
+}
+
+// runtimeExitWait is how long a runtime that ended its data plane early may
+// take to exit before the host kills its job.
+const runtimeExitWait = 2 * time.Second
+
+func isEOF(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, unix.ECONNRESET)
+}
+
+// waitRunFor waits up to d for the launcher's Run to return.
+func waitRunFor(done <-chan runOutcome, d time.Duration) runOutcome {
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(d):
+		return runOutcome{}
+	}
 }
 
 // waitRun waits for the launcher's Run to return, killing the job object if
@@ -174,7 +239,7 @@ func (ex *execution) verdict(ctx context.Context, end outputEnd, readErr error, 
 		return scriptError(id, end.script)
 	}
 	if readErr != nil {
-		if errors.Is(readErr, io.EOF) || errors.Is(readErr, io.ErrUnexpectedEOF) || errors.Is(readErr, net.ErrClosed) {
+		if isEOF(readErr) || errors.Is(readErr, net.ErrClosed) {
 			return &Error{JobID: id, Code: CodeLauncherFault, Err: fmt.Errorf("runtime ended before finishing its output (%s)", describeExit(run))}
 		}
 		return &Error{JobID: id, Code: CodeLauncherFault, Err: readErr}
@@ -251,7 +316,7 @@ func (ex *execution) writeInput() {
 			break
 		}
 		if qerr != nil {
-			ex.fail(&Error{JobID: req.ID, Code: CodeDataSource, Err: qerr})
+			ex.fail(&Error{JobID: req.ID, Code: CodeDataSource, Err: ex.sanitize(qerr)})
 			return
 		}
 		err = w.WriteBatch(b)
@@ -269,7 +334,7 @@ func (ex *execution) writeInput() {
 }
 
 // readOutput reads the runtime's side of the data plane until END or ERROR.
-func (ex *execution) readOutput() (outputEnd, error) {
+func (ex *execution) readOutput(ctx context.Context) (outputEnd, error) {
 	var end outputEnd
 	rd := bxl.NewReader(ex.conn, 0)
 	t, p, err := rd.Next()
@@ -296,9 +361,9 @@ func (ex *execution) readOutput() (outputEnd, error) {
 			if schema, err = bxl.DecodeSchema(p); err != nil {
 				return end, err
 			}
-			if err := ex.sink.Schema(p, schema); err != nil {
-				ex.fail(&Error{JobID: ex.req.ID, Code: CodeCancelled, Err: err})
-				return end, err
+			if e := ex.openOutput(ctx, p, schema); e != nil {
+				ex.fail(e)
+				return end, nil
 			}
 		case bxl.FrameBatch:
 			if schema == nil || end.params != nil {
@@ -315,9 +380,9 @@ func (ex *execution) readOutput() (outputEnd, error) {
 				return end, nil
 			}
 			ex.rowsOut += int64(b.Rows)
-			if err := ex.sink.Batch(p, b); err != nil {
-				ex.fail(&Error{JobID: ex.req.ID, Code: CodeCancelled, Err: err})
-				return end, err
+			if e := ex.deliver(p, b); e != nil {
+				ex.fail(e)
+				return end, nil
 			}
 		case bxl.FrameParams:
 			if end.params != nil {
@@ -354,6 +419,59 @@ func (ex *execution) readOutput() (outputEnd, error) {
 			return end, fmt.Errorf("%w: runtime sent unexpected %s frame", bxl.ErrProtocol, t)
 		}
 	}
+}
+
+// openOutput prepares where the output data set goes: its declared shape,
+// then the table or the caller.
+func (ex *execution) openOutput(ctx context.Context, payload []byte, schema *bxl.Schema) *Error {
+	id, req := ex.req.ID, ex.req
+	if len(req.ResultSchema) > 0 {
+		sh, err := resultset.New(req.ResultSchema, schema)
+		if err != nil {
+			return &Error{JobID: id, Code: CodeOutput, Err: err}
+		}
+		ex.shaper, schema, payload = sh, sh.Schema(), bxl.AppendSchema(nil, sh.Schema())
+	}
+	if req.IntoTable != "" {
+		w, err := ex.target.BeginWrite(ctx, req.IntoTable, req.CreateTable, schema)
+		if err != nil {
+			return &Error{JobID: id, Code: CodeDataSource, Err: fmt.Errorf("write %s: %w", req.IntoTable, ex.sanitize(err))}
+		}
+		ex.writer = w
+		return nil
+	}
+	if err := ex.sink.Schema(payload, schema); err != nil {
+		return &Error{JobID: id, Code: CodeCancelled, Err: err}
+	}
+	return nil
+}
+
+// deliver sends one output batch on: shaped, into the table or to the caller.
+func (ex *execution) deliver(payload []byte, b *bxl.Batch) *Error {
+	id := ex.req.ID
+	if ex.shaper != nil {
+		shaped, err := ex.shaper.Convert(b)
+		if err != nil {
+			return &Error{JobID: id, Code: CodeOutput, Err: err}
+		}
+		if !ex.shaper.Identity() {
+			payload = nil
+		}
+		b = shaped
+	}
+	if ex.writer != nil {
+		if err := ex.writer.Write(b); err != nil {
+			return &Error{JobID: id, Code: CodeDataSource, Err: fmt.Errorf("write %s: %w", ex.req.IntoTable, ex.sanitize(err))}
+		}
+		return nil
+	}
+	if payload == nil {
+		payload = bxl.AppendBatch(nil, b)
+	}
+	if err := ex.sink.Batch(payload, b); err != nil {
+		return &Error{JobID: id, Code: CodeCancelled, Err: err}
+	}
+	return nil
 }
 
 // checkOutputParams makes sure the runtime answered only declared OUTPUT

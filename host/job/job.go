@@ -33,6 +33,17 @@ type Request struct {
 	// name without "@". A declared param without a value is NULL.
 	Params      []sqltype.Decl
 	ParamValues map[string]string
+	// DataSource is an optional SQL Server connection string (remote compute
+	// context) used instead of the instance for input and write-back. It is
+	// never logged; errors from it are sanitized.
+	DataSource string
+	// IntoTable, when set, receives the output data set in one transaction
+	// instead of the caller; CreateTable makes the table first.
+	IntoTable   string
+	CreateTable bool
+	// ResultSchema, when set, is the declared shape of the output (WITH
+	// RESULT SETS); the output is checked and converted to it.
+	ResultSchema []sqltype.Decl
 }
 
 // Stream names where a message came from.
@@ -79,10 +90,12 @@ type Result struct {
 type Stats struct {
 	RowsIn, RowsOut   uint64
 	BytesIn, BytesOut uint64
-	Duration          time.Duration
-	PeakMemoryBytes   int64
-	CPUUser           time.Duration
-	CPUSystem         time.Duration
+	// RowsWritten counts rows committed into Request.IntoTable.
+	RowsWritten     uint64
+	Duration        time.Duration
+	PeakMemoryBytes int64
+	CPUUser         time.Duration
+	CPUSystem       time.Duration
 }
 
 // Limits bound one job.
@@ -151,7 +164,10 @@ type Config struct {
 	Sandbox Sandbox
 	// Source is the instance database input queries run on.
 	Source datasource.Source
-	Limits Limits
+	// OpenDataSource opens a caller's data source (Request.DataSource). Nil
+	// refuses such requests.
+	OpenDataSource func(ctx context.Context, dsn string) (datasource.Source, error)
+	Limits         Limits
 	// BatchBytes is the input batch size target (0: bxl.DefaultBatchBytes).
 	BatchBytes int
 	Logger     hclog.Logger
@@ -231,13 +247,19 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 	}
 	defer l.Exe.Close()
 
+	src, sanitize, closeSrc, err := r.source(ctx, req)
+	if err != nil {
+		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: err})
+	}
+	defer closeSrc()
+
 	// Run the input query before starting anything: a bad query costs no
 	// process.
 	var rows datasource.Rows
 	if strings.TrimSpace(req.InputQuery) != "" {
-		rows, err = r.cfg.Source.Query(ctx, req.InputQuery, r.cfg.BatchBytes)
+		rows, err = src.Query(ctx, req.InputQuery, r.cfg.BatchBytes)
 		if err != nil {
-			return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: err})
+			return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: sanitize(err)})
 		}
 		defer rows.Close()
 	}
@@ -257,7 +279,7 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 
 	ex := &execution{
 		runner: r, req: req, lim: lim, env: env, launcher: l, sink: sink,
-		params: params, values: values, rows: rows,
+		params: params, values: values, rows: rows, target: src, sanitize: sanitize,
 		log: r.log.With("job_id", id, "launcher", l.Name),
 	}
 	return ex.run(ctx)
@@ -282,6 +304,9 @@ func (r *Runner) prepare(req *Request) (*bxl.Schema, *bxl.Batch, error) {
 		if !sqltype.ValidIdentifier(n) {
 			return nil, nil, failf(id, CodeInvalidRequest, "data set name %q is not a valid identifier", n)
 		}
+	}
+	if req.CreateTable && req.IntoTable == "" {
+		return nil, nil, failf(id, CodeInvalidRequest, "create table asked without a table to write into")
 	}
 	if req.InputName == req.OutputName {
 		return nil, nil, failf(id, CodeInvalidRequest, "input and output data sets are both named %q", req.InputName)
@@ -319,6 +344,25 @@ func (r *Runner) prepare(req *Request) (*bxl.Schema, *bxl.Batch, error) {
 		}
 	}
 	return schema, b.Build(), nil
+}
+
+// source picks the job's data source: the caller's, opened for this job,
+// or the instance. sanitize strips the caller's credentials from errors.
+func (r *Runner) source(ctx context.Context, req *Request) (datasource.Source, func(error) error, func(), error) {
+	keep := func(err error) error { return err }
+	if req.DataSource == "" {
+		return r.cfg.Source, keep, func() {}, nil
+	}
+	if r.cfg.OpenDataSource == nil {
+		return nil, nil, nil, errors.New("this host does not accept a caller's data source")
+	}
+	dsn := req.DataSource
+	sanitize := func(err error) error { return datasource.SanitizeError(err, dsn) }
+	src, err := r.cfg.OpenDataSource(ctx, dsn)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("open data source: %w", sanitize(err))
+	}
+	return src, sanitize, func() { src.Close() }, nil
 }
 
 // contextError prefers the context's reason (time limit, cancel) over the

@@ -125,8 +125,9 @@ limits {
 }
 sandbox {
   isolation = "full"
+  uid_base  = %d
 }
-%s`, strconv.Quote(state), strconv.Quote(plugins), strconv.Quote(h.sock), strconv.Quote(db), launcherBlock)
+%s`, strconv.Quote(state), strconv.Quote(plugins), strconv.Quote(h.sock), strconv.Quote(db), uidBase(), launcherBlock)
 	if err := os.WriteFile(conf, []byte(hcl), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -272,4 +273,11 @@ var typeRows = [][]cell{
 		{int64(3), `3`}, {nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`},
 		{nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`},
 	},
+}
+
+// uidBase gives each kit host its own worker range (and so its own cgroup
+// parent): a host sweeps its range at start, and kits for several launchers
+// run at once under go test.
+func uidBase() int {
+	return 1_891_000_000 + (os.Getpid()%9000)*100
 }

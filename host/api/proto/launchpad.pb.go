@@ -178,7 +178,19 @@ type ExecuteRequest struct {
 	// according to the declared type.
 	ParamValues map[string]string `protobuf:"bytes,7,rep,name=param_values,json=paramValues,proto3" json:"param_values,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Optional caller-chosen job id (letters, digits, '-', '_'; at most 64).
-	JobId         string `protobuf:"bytes,8,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	JobId string `protobuf:"bytes,8,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// Optional SQL Server connection string the input query runs on and the
+	// output is written to, instead of the host's instance (remote compute
+	// context). The host never logs it and strips credentials from errors.
+	DataSource string `protobuf:"bytes,9,opt,name=data_source,json=dataSource,proto3" json:"data_source,omitempty"`
+	// Write the output data set into this table (schema-qualified names
+	// allowed) in one transaction instead of returning it; all rows or none.
+	IntoTable string `protobuf:"bytes,10,opt,name=into_table,json=intoTable,proto3" json:"into_table,omitempty"`
+	// Create into_table from the output's schema first.
+	CreateTable bool `protobuf:"varint,11,opt,name=create_table,json=createTable,proto3" json:"create_table,omitempty"`
+	// Declared result schema, like WITH RESULT SETS: "id int, score float".
+	// The output is checked against it and converted; a mismatch fails the job.
+	ResultSchema  string `protobuf:"bytes,12,opt,name=result_schema,json=resultSchema,proto3" json:"result_schema,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -265,6 +277,34 @@ func (x *ExecuteRequest) GetParamValues() map[string]string {
 func (x *ExecuteRequest) GetJobId() string {
 	if x != nil {
 		return x.JobId
+	}
+	return ""
+}
+
+func (x *ExecuteRequest) GetDataSource() string {
+	if x != nil {
+		return x.DataSource
+	}
+	return ""
+}
+
+func (x *ExecuteRequest) GetIntoTable() string {
+	if x != nil {
+		return x.IntoTable
+	}
+	return ""
+}
+
+func (x *ExecuteRequest) GetCreateTable() bool {
+	if x != nil {
+		return x.CreateTable
+	}
+	return false
+}
+
+func (x *ExecuteRequest) GetResultSchema() string {
+	if x != nil {
+		return x.ResultSchema
 	}
 	return ""
 }
@@ -621,8 +661,10 @@ type Stats struct {
 	PeakMemoryBytes int64                  `protobuf:"varint,6,opt,name=peak_memory_bytes,json=peakMemoryBytes,proto3" json:"peak_memory_bytes,omitempty"`
 	CpuUserMs       int64                  `protobuf:"varint,7,opt,name=cpu_user_ms,json=cpuUserMs,proto3" json:"cpu_user_ms,omitempty"`
 	CpuSystemMs     int64                  `protobuf:"varint,8,opt,name=cpu_system_ms,json=cpuSystemMs,proto3" json:"cpu_system_ms,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Rows committed into into_table.
+	RowsWritten   uint64 `protobuf:"varint,9,opt,name=rows_written,json=rowsWritten,proto3" json:"rows_written,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Stats) Reset() {
@@ -707,6 +749,13 @@ func (x *Stats) GetCpuUserMs() int64 {
 func (x *Stats) GetCpuSystemMs() int64 {
 	if x != nil {
 		return x.CpuSystemMs
+	}
+	return 0
+}
+
+func (x *Stats) GetRowsWritten() uint64 {
+	if x != nil {
+		return x.RowsWritten
 	}
 	return 0
 }
@@ -873,7 +922,7 @@ var File_host_api_proto_launchpad_proto protoreflect.FileDescriptor
 
 const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\n" +
-	"\x1ehost/api/proto/launchpad.proto\x12\x10launchpad.api.v1\"\xea\x02\n" +
+	"\x1ehost/api/proto/launchpad.proto\x12\x10launchpad.api.v1\"\xf2\x03\n" +
 	"\x0eExecuteRequest\x12\x1a\n" +
 	"\blanguage\x18\x01 \x01(\tR\blanguage\x12\x16\n" +
 	"\x06script\x18\x02 \x01(\tR\x06script\x12\x1f\n" +
@@ -885,7 +934,14 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"outputName\x12\x16\n" +
 	"\x06params\x18\x06 \x01(\tR\x06params\x12T\n" +
 	"\fparam_values\x18\a \x03(\v21.launchpad.api.v1.ExecuteRequest.ParamValuesEntryR\vparamValues\x12\x15\n" +
-	"\x06job_id\x18\b \x01(\tR\x05jobId\x1a>\n" +
+	"\x06job_id\x18\b \x01(\tR\x05jobId\x12\x1f\n" +
+	"\vdata_source\x18\t \x01(\tR\n" +
+	"dataSource\x12\x1d\n" +
+	"\n" +
+	"into_table\x18\n" +
+	" \x01(\tR\tintoTable\x12!\n" +
+	"\fcreate_table\x18\v \x01(\bR\vcreateTable\x12#\n" +
+	"\rresult_schema\x18\f \x01(\tR\fresultSchema\x1a>\n" +
 	"\x10ParamValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf1\x01\n" +
@@ -917,7 +973,7 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\ttraceback\x18\x04 \x01(\tR\ttraceback\x12\x12\n" +
 	"\x04line\x18\x05 \x01(\x05R\x04line\x12\x16\n" +
 	"\x06column\x18\x06 \x01(\tR\x06column\x12\x14\n" +
-	"\x05limit\x18\a \x01(\tR\x05limit\"\x84\x02\n" +
+	"\x05limit\x18\a \x01(\tR\x05limit\"\xa7\x02\n" +
 	"\x05Stats\x12\x17\n" +
 	"\arows_in\x18\x01 \x01(\x04R\x06rowsIn\x12\x19\n" +
 	"\brows_out\x18\x02 \x01(\x04R\arowsOut\x12\x19\n" +
@@ -927,7 +983,8 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"durationMs\x12*\n" +
 	"\x11peak_memory_bytes\x18\x06 \x01(\x03R\x0fpeakMemoryBytes\x12\x1e\n" +
 	"\vcpu_user_ms\x18\a \x01(\x03R\tcpuUserMs\x12\"\n" +
-	"\rcpu_system_ms\x18\b \x01(\x03R\vcpuSystemMs\"\xa2\x01\n" +
+	"\rcpu_system_ms\x18\b \x01(\x03R\vcpuSystemMs\x12!\n" +
+	"\frows_written\x18\t \x01(\x04R\vrowsWritten\"\xa2\x01\n" +
 	"\x06Status\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12-\n" +
 	"\x05error\x18\x02 \x01(\v2\x17.launchpad.api.v1.ErrorR\x05error\x12#\n" +

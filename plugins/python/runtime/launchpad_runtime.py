@@ -601,6 +601,11 @@ def read_input(conn):
     _expect(conn, ftype, F_SCHEMA)
     r = Reader(payload, what="frame %d (SCHEMA)" % conn.frames_in)
     fields = parse_schema(r)
+    # pandas keeps no decimal precision, and an object column with no values
+    # has no type: remember the input's fields, so an output column of the
+    # same name keeps its declared type when its values allow.
+    INPUT_FIELDS.clear()
+    INPUT_FIELDS.update((f.name, f) for f in fields)
     r.done()
 
     parts = [[] for _ in fields]
@@ -740,6 +745,10 @@ def _decimal_col(field, vals, valid, where):
     return OutCol(field, valid, fixed=[np.frombuffer(raw, np.uint8).reshape(len(vals), 16)])
 
 
+# Input fields by column name (see read_input).
+INPUT_FIELDS = {}
+
+
 def _objects_col(name, code, arr, valid, where, precision=0, scale=0):
     """Encodes an object array of canonical Python values (anything where NULL) as `code`."""
     n = len(arr)
@@ -770,9 +779,14 @@ def _objects_col(name, code, arr, valid, where, precision=0, scale=0):
         return OutCol(field, valid, fixed=[np.array(filled(0.0), dtype=_NP_DTYPE[code]).reshape(n)])
     if code == T_DEC:
         if not precision:
-            scales = [max(0, -d.as_tuple().exponent) for d in filled(decimal.Decimal(0))
-                      if d.is_finite()]
-            field.precision, field.scale = 38, max(scales, default=0)
+            finite = [d for d in filled(decimal.Decimal(0)) if d.is_finite()]
+            top = max((max(0, -d.as_tuple().exponent) for d in finite), default=0)
+            hint = INPUT_FIELDS.get(name)
+            if hint is not None and hint.code == T_DEC and top <= hint.scale and all(
+                    abs(d.scaleb(hint.scale, _DEC_CTX)) < 10 ** hint.precision for d in finite):
+                field.precision, field.scale = hint.precision, hint.scale
+            else:
+                field.precision, field.scale = 38, top
             if field.scale > 38:
                 raise OutputError("%s: scale %d above 38" % (where, field.scale), name)
         return _decimal_col(field, filled(None), valid, where)
@@ -847,6 +861,9 @@ def _object_col(name, arr):
             null = None
     valid = None if null is None else ~null
     if not len(nonnull):
+        hint = INPUT_FIELDS.get(name)
+        if hint is not None:
+            return _objects_col(name, hint.code, arr, valid, where, hint.precision, hint.scale)
         return _strings_col(Field(name, T_STR), [""] * len(arr), valid)
     kinds = {}
     for t in types:

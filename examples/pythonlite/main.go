@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/openlaunchpad/launchpad/sdk/launcher"
+)
+
+//go:embed runtime.py
+var runtimePy []byte
+
+const (
+	name           = "PythonLite"
+	version        = "0.1.0"
+	language       = "PythonLite"
+	defaultRuntime = "/usr/bin/python3"
+)
+
+type liteLauncher struct{}
+
+func (liteLauncher) Info(context.Context) (*launcher.Info, error) {
+	return &launcher.Info{Name: name, Version: version, Languages: []string{language}, APIVersion: launcher.APIVersion}, nil
+}
+
+// Run stages the embedded runtime in the job's folder and runs it with the
+// data plane as descriptor 3; RunRuntime forwards its output and kills it
+// when the job is cancelled.
+func (liteLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stderr io.Writer) (*launcher.ExitStatus, error) {
+	python := req.Settings["runtime"]
+	if python == "" {
+		python = defaultRuntime
+	}
+	file := filepath.Join(req.WorkingDir, "runtime.py")
+	if err := os.WriteFile(file, runtimePy, 0o400); err != nil {
+		return nil, fmt.Errorf("stage runtime: %w", err)
+	}
+	cmd := exec.Command(python, "-I", "-B", file)
+	// The runtime gets only what it needs, never the launcher's environment.
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + req.WorkingDir, "LANG=C.UTF-8", "PYTHONUNBUFFERED=1"}
+	return launcher.RunRuntime(ctx, cmd, req, stdout, stderr)
+}
+
+func main() {
+	launcher.Serve(liteLauncher{})
+}

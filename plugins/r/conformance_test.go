@@ -1,0 +1,40 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/openlaunchpad/launchpad/sdk/launchertest"
+)
+
+// TestRLauncher_Conformance runs the launcher conformance kit on RLauncher
+// through the real host.
+func TestRLauncher_Conformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("conformance kit: starts a host and runs real jobs")
+	}
+	if _, err := os.Stat(defaultRuntime); err != nil {
+		t.Skipf("no %s (install r-base-core): %v", defaultRuntime, err)
+	}
+	launchertest.Run(t, launchertest.Config{
+		LaunchpadBin: launchertest.GoBuild(t, "../..", "./cmd/launchpad"),
+		LauncherBin:  launchertest.GoBuild(t, "../..", "./plugins/r"),
+		Name:         name,
+		Version:      version,
+		Languages:    []string{"R"},
+		Runtime:      defaultRuntime,
+		Snippets: launchertest.Snippets{
+			Identity:       "OutputDataSet <- InputDataSet",
+			Print:          `print("conformance-stdout")`,
+			PrintStderr:    `message("conformance-stderr")`,
+			RaiseError:     "fail <- function() {\n  stop(\"conformance-error\")\n}\nfail()\n",
+			ErrorLine:      2,
+			SetOutputParam: "out_n <- in_n + 1L\nout_s <- in_s",
+			Assign:         func(dst, src string) string { return dst + " <- " + src },
+			NoOutput:       "n <- nrow(InputDataSet)",
+			CountRows:      "OutputDataSet <- data.frame(n = nrow(InputDataSet))",
+			Sleep:          "Sys.sleep(60)",
+			Crash:          `quit(save = "no", status = 3, runLast = FALSE)`,
+		},
+	})
+}
