@@ -23,6 +23,11 @@ func TestRLauncher_Conformance(t *testing.T) {
 		Version:      version,
 		Languages:    []string{"R"},
 		Runtime:      defaultRuntime,
+		// R's data.frame has no decimal, zoned time or uuid type
+		// (docs/types.md); bit64's NA is INT64_MIN, and a double holds 15
+		// significant digits: those values are refused, never changed.
+		Narrows: map[string]string{"decimal": "float64", "datetimeoffset": "datetime", "uuid": "string"},
+		Refuses: []string{launchertest.EdgeInt64Min, launchertest.EdgeWideDecimal},
 		Snippets: launchertest.Snippets{
 			Identity:       "OutputDataSet <- InputDataSet",
 			Print:          `print("conformance-stdout")`,

@@ -40,6 +40,14 @@ type Snippets struct {
 	Crash string
 }
 
+// Edge values a runtime may declare it refuses (Config.Refuses).
+const (
+	// EdgeInt64Min is -9223372036854775808 (NA in R's bit64::integer64).
+	EdgeInt64Min = "int64_min"
+	// EdgeWideDecimal is a decimal with 38 significant digits.
+	EdgeWideDecimal = "wide_decimal"
+)
+
 // Config describes the launcher under test.
 type Config struct {
 	// LaunchpadBin is the path of a built launchpad binary.
@@ -56,6 +64,17 @@ type Config struct {
 	// empty leaves the launcher's default.
 	Runtime  string
 	Snippets Snippets
+	// Narrows declares the BXL types the runtime's data frames cannot keep
+	// and the type each comes back as, as the launcher documents it: R's
+	// {"decimal": "float64", "datetimeoffset": "datetime", "uuid": "string"}.
+	// Values must still come back equal (a datetimeoffset as its UTC wall
+	// clock). Supported: decimal→float64, datetimeoffset→datetime,
+	// uuid→string.
+	Narrows map[string]string
+	// Refuses declares the edge values the runtime cannot represent; for
+	// each, a job must fail with an error naming the column instead of
+	// changing the value. Known edges: EdgeInt64Min, EdgeWideDecimal.
+	Refuses []string
 	// LargeRows is the row count of the large streamed input. Default
 	// 1,000,000.
 	LargeRows int
@@ -87,6 +106,14 @@ func (c *Config) Validate() error {
 	}
 	need(s.Assign != nil, "Snippets.Assign is nil")
 	need(s.ErrorLine > 0, "Snippets.ErrorLine must be the 1-based line of the error")
+	for from, to := range c.Narrows {
+		ok := (from == "decimal" && to == "float64") || (from == "datetimeoffset" && to == "datetime") ||
+			(from == "uuid" && to == "string")
+		need(ok, fmt.Sprintf("Narrows %s→%s is not a supported narrowing", from, to))
+	}
+	for _, r := range c.Refuses {
+		need(r == EdgeInt64Min || r == EdgeWideDecimal, fmt.Sprintf("Refuses names unknown edge %q", r))
+	}
 	return errors.Join(errs...)
 }
 
@@ -111,6 +138,7 @@ func Run(t *testing.T, cfg Config) {
 		fn   func(*testing.T)
 	}{
 		{"IdentityEveryTypeWithNulls", k.identityEveryType},
+		{"IdentityEdgeValues", k.identityEdges},
 		{"ParamsInAndOut", k.paramsInAndOut},
 		{"ParamsOfEveryType", k.paramsEveryType},
 		{"Messages", k.messages},
