@@ -188,6 +188,13 @@ type jsonResult struct {
 	} `json:"columns"`
 	Rows         [][]json.RawMessage        `json:"rows"`
 	OutputParams map[string]json.RawMessage `json:"output_params"`
+	JobID        string                     `json:"job_id"`
+	Stats        struct {
+		RowsIn          int64 `json:"rows_in"`
+		RowsOut         int64 `json:"rows_out"`
+		PeakMemoryBytes int64 `json:"peak_memory_bytes"`
+		CPUUserMs       int64 `json:"cpu_user_ms"`
+	} `json:"stats"`
 }
 
 // runJSON runs a job that must succeed and decodes its JSON result.

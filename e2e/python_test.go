@@ -288,3 +288,14 @@ SELECT i AS id, i * 0.5 AS x, printf('%0100d', i) AS pad FROM c`,
 		t.Errorf("host peak RSS %d MiB: memory grows with the input", after>>20)
 	}
 }
+
+func TestPython_StatsComeBackWithTheStatus(t *testing.T) {
+	jr, _ := runJSON(t, "--language", "Python", "--input-query", "SELECT id FROM sales",
+		"--script", "x = sum(i * i for i in range(2_000_000))\nOutputDataSet = InputDataSet")
+	if !strings.HasPrefix(jr.JobID, "j-") || jr.Stats.RowsIn != 150 || jr.Stats.RowsOut != 150 {
+		t.Errorf("job id %q, stats %+v", jr.JobID, jr.Stats)
+	}
+	if isolation() == "full" && (jr.Stats.PeakMemoryBytes < 10<<20 || jr.Stats.CPUUserMs < 50) {
+		t.Errorf("job object stats missing: %+v", jr.Stats)
+	}
+}

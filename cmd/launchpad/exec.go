@@ -184,7 +184,7 @@ func finish(out resultWriter, st *proto.Status) int {
 			return exitJob
 		}
 	}
-	if err := out.Close(ps, pb); err != nil {
+	if err := out.Close(ps, pb, st); err != nil {
 		fmt.Fprintf(os.Stderr, "launchpad exec: %v\n", err)
 		return exitJob
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/openlaunchpad/launchpad/host/api/proto"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
@@ -21,8 +22,9 @@ import (
 type resultWriter interface {
 	Schema(*bxl.Schema) error
 	Batch(*bxl.Batch) error
-	// Close ends the output; ps and pb are the OUTPUT params (nil for none).
-	Close(ps *bxl.Schema, pb *bxl.Batch) error
+	// Close ends the output; ps and pb are the OUTPUT params (nil for none),
+	// st the job's final status.
+	Close(ps *bxl.Schema, pb *bxl.Batch, st *proto.Status) error
 }
 
 func newResultWriter(format string, w io.Writer) (resultWriter, error) {
@@ -127,7 +129,7 @@ func (c *csvWriter) Batch(b *bxl.Batch) error {
 	return nil
 }
 
-func (c *csvWriter) Close(ps *bxl.Schema, pb *bxl.Batch) error {
+func (c *csvWriter) Close(ps *bxl.Schema, pb *bxl.Batch, _ *proto.Status) error {
 	c.w.Flush()
 	if err := c.w.Error(); err != nil {
 		return err
@@ -233,7 +235,7 @@ func (t *tableWriter) line(cells []string) {
 	t.w.WriteByte('\n')
 }
 
-func (t *tableWriter) Close(ps *bxl.Schema, pb *bxl.Batch) error {
+func (t *tableWriter) Close(ps *bxl.Schema, pb *bxl.Batch, _ *proto.Status) error {
 	if t.s != nil {
 		if !t.flushed {
 			t.flush()
@@ -324,7 +326,7 @@ func jsonValue(t bxl.Type, v any) string {
 	return string(b)
 }
 
-func (j *jsonWriter) Close(ps *bxl.Schema, pb *bxl.Batch) error {
+func (j *jsonWriter) Close(ps *bxl.Schema, pb *bxl.Batch, st *proto.Status) error {
 	if !j.started {
 		j.w.WriteString(`{"columns":[],"rows":[`)
 	}
@@ -345,6 +347,18 @@ func (j *jsonWriter) Close(ps *bxl.Schema, pb *bxl.Batch) error {
 			}
 		}
 	}
-	j.w.WriteString("}}\n")
+	j.w.WriteString("}")
+	if st.GetJobId() != "" {
+		id, _ := json.Marshal(st.GetJobId()) // marshalling a string cannot fail
+		j.w.WriteString(`,"job_id":`)
+		j.w.Write(id)
+	}
+	if s := st.GetStats(); s != nil {
+		fmt.Fprintf(j.w, `,"stats":{"rows_in":%d,"rows_out":%d,"rows_written":%d,"duration_ms":%d,`+
+			`"peak_memory_bytes":%d,"cpu_user_ms":%d,"cpu_system_ms":%d}`,
+			s.GetRowsIn(), s.GetRowsOut(), s.GetRowsWritten(), s.GetDurationMs(), s.GetPeakMemoryBytes(),
+			s.GetCpuUserMs(), s.GetCpuSystemMs())
+	}
+	j.w.WriteString("}\n")
 	return j.w.Flush()
 }

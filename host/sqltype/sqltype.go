@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
@@ -266,6 +267,9 @@ func ParseValue(f bxl.Field, text string) (any, error) {
 		}
 		return d, nil
 	case bxl.TypeString:
+		if !utf8.ValidString(text) {
+			return nil, bad("not valid UTF-8")
+		}
 		return text, nil
 	case bxl.TypeBinary:
 		if !strings.HasPrefix(strings.ToLower(t), "0x") {

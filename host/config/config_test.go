@@ -1,0 +1,116 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "launchpad.hcl")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoad_FullFile(t *testing.T) {
+	c, err := Load(write(t, `
+state_dir  = "/srv/lp"
+plugin_dir = "/usr/lib/launchpad/plugins"
+instance {
+  driver  = "sqlserver"
+  dsn_env = "LP_DSN"
+}
+limits {
+  timeout       = "90s"
+  memory        = "512MiB"
+  max_processes = 64
+  cpus          = 1.5
+  max_output    = "1GB"
+  max_messages  = "1MiB"
+  batch_size    = "1MiB"
+}
+sandbox {
+  workers       = 4
+  uid_base      = 1900000000
+  queue_timeout = "5s"
+}
+launcher "PythonLauncher" {
+  runtime = "/opt/py/bin/python3"
+}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Socket != "/srv/lp/launchpad.sock" || c.Instance.DSNEnv != "LP_DSN" || c.Sandbox.Isolation != "full" {
+		t.Errorf("config = %+v", c)
+	}
+	if c.Sandbox.CgroupParent != "launchpad-1900000000" {
+		t.Errorf("cgroup parent = %q, want one derived from uid_base", c.Sandbox.CgroupParent)
+	}
+	if got := c.LauncherRuntime("pythonlauncher"); got != "/opt/py/bin/python3" {
+		t.Errorf("runtime = %q", got)
+	}
+	r, err := c.JobLimits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Resolved{Timeout: 90 * time.Second, MemoryBytes: 512 << 20, MaxProcesses: 64, CPUQuotaMillis: 1500,
+		MaxOutputBytes: 1e9, MaxMessageBytes: 1 << 20, BatchBytes: 1 << 20, QueueTimeout: 5 * time.Second}
+	if r != want {
+		t.Errorf("limits = %+v, want %+v", r, want)
+	}
+}
+
+func TestLoad_Defaults(t *testing.T) {
+	c, err := Load(write(t, ``))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := c.JobLimits()
+	if c.StateDir != "/var/lib/launchpad" || c.Instance.Driver != "sqlite" || c.Sandbox.Workers != 20 ||
+		c.Sandbox.CgroupParent != "launchpad" || r.MemoryBytes != 2<<30 || r.Timeout != 10*time.Minute {
+		t.Errorf("defaults = %+v %+v", c, r)
+	}
+}
+
+func TestLoad_Refuses(t *testing.T) {
+	cases := map[string]string{
+		"Syntax":          `state_dir = `,
+		"UnknownDriver":   `instance { driver = "oracle" dsn = "x" }`,
+		"TwoDSNs":         `instance { driver = "sqlserver" dsn = "x" dsn_file = "/f" }`,
+		"NoDSN":           `instance { driver = "sqlserver" }`,
+		"BadIsolation":    `sandbox { isolation = "some" }`,
+		"BadMemory":       `limits { memory = "lots" }`,
+		"BadTimeout":      `limits { timeout = "-1s" }`,
+		"TinyBatch":       `limits { batch_size = "1KiB" }`,
+		"UnknownSetting":  `colour = "blue"`,
+		"NegativeWorkers": `sandbox { workers = -1 }`,
+	}
+	for name, body := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(write(t, body))
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("err = %v, want ErrInvalid", err)
+			}
+		})
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"4096": 4096, "2GiB": 2 << 30, "512 MiB": 512 << 20, "1GB": 1e9, "10B": 10} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "-1MiB", "1.5GiB", "9999999999TiB"} {
+		if _, err := ParseSize(in); err == nil || !strings.Contains(err.Error(), "size") {
+			t.Errorf("ParseSize(%q) accepted", in)
+		}
+	}
+}
