@@ -40,6 +40,10 @@ type execution struct {
 	params   *bxl.Schema
 	values   *bxl.Batch
 	rows     datasource.Rows
+	// stopInput cancels the input query, which may be blocked in Next when
+	// the job ends early; inputStopped says the host did it.
+	stopInput    context.CancelFunc
+	inputStopped atomic.Bool
 	// target receives the output when the request names a table; sanitize
 	// strips a caller's credentials from its errors.
 	target   datasource.Source
@@ -131,6 +135,8 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 	if run == (runOutcome{}) {
 		run = waitRun(runDone, ex.env)
 	}
+	ex.inputStopped.Store(true)
+	ex.stopInput()
 	<-inDone
 
 	usage := ex.env.Usage()
@@ -226,11 +232,12 @@ func (ex *execution) verdict(ctx context.Context, end outputEnd, readErr error, 
 	if failure != nil {
 		return failure
 	}
-	if usage.OOMKilled {
+	failed := readErr != nil || end.script != nil || run.err != nil || (run.exit != nil && !run.exit.Success())
+	if usage.OOMKilled && failed {
 		return &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitMemory,
 			Err: fmt.Errorf("job exceeded its memory limit of %d bytes (peak %d bytes)", ex.lim.MemoryBytes, usage.PeakMemoryBytes)}
 	}
-	if usage.PidsFull && (readErr != nil || end.script != nil) {
+	if usage.PidsFull && failed {
 		err := &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitProcesses, Script: end.script,
 			Err: fmt.Errorf("job reached its limit of %d processes", ex.lim.MaxProcs)}
 		return err
@@ -314,6 +321,9 @@ func (ex *execution) writeInput() {
 		b, qerr := ex.rows.Next()
 		if qerr == io.EOF {
 			break
+		}
+		if errors.Is(qerr, context.Canceled) || (qerr != nil && ex.inputStopped.Load()) {
+			return // the job is over (or cancelled): the verdict says why
 		}
 		if qerr != nil {
 			ex.fail(&Error{JobID: req.ID, Code: CodeDataSource, Err: ex.sanitize(qerr)})

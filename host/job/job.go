@@ -254,10 +254,12 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 	defer closeSrc()
 
 	// Run the input query before starting anything: a bad query costs no
-	// process.
+	// process. Its own context lets the job stop it once the job is over.
+	qctx, stopInput := context.WithCancel(ctx)
+	defer stopInput()
 	var rows datasource.Rows
 	if strings.TrimSpace(req.InputQuery) != "" {
-		rows, err = src.Query(ctx, req.InputQuery, r.cfg.BatchBytes)
+		rows, err = src.Query(qctx, req.InputQuery, r.cfg.BatchBytes)
 		if err != nil {
 			return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: sanitize(err)})
 		}
@@ -279,7 +281,7 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 
 	ex := &execution{
 		runner: r, req: req, lim: lim, env: env, launcher: l, sink: sink,
-		params: params, values: values, rows: rows, target: src, sanitize: sanitize,
+		params: params, values: values, rows: rows, stopInput: stopInput, target: src, sanitize: sanitize,
 		log: r.log.With("job_id", id, "launcher", l.Name),
 	}
 	return ex.run(ctx)

@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -43,6 +45,9 @@ func NewManager(cfg Config, logger hclog.Logger) (*Manager, error) {
 	}
 	cfg.setDefaults()
 	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := checkSocketRoom(cfg.WorkRoot); err != nil {
 		return nil, err
 	}
 	m := &Manager{cfg: cfg, logger: logger.Named("sandbox"), jobs: make(map[string]*Job)}
@@ -268,14 +273,23 @@ func (m *Manager) setupJob(ctx context.Context, j *Job) error {
 			return err
 		}
 	}
-	j.Dir = filepath.Join(m.cfg.WorkRoot, j.ID)
-	j.TmpDir = filepath.Join(j.Dir, "tmp")
-	j.SocketDir = filepath.Join(j.Dir, "sock")
-	// Mkdir (not MkdirAll): a folder that already exists is a leftover or a
-	// plant, and we do not adopt either.
-	if err := os.Mkdir(j.Dir, 0o700); err != nil {
+	// The folder's name is short and random, not the job id: the launcher's
+	// socket lives below it and unix socket paths are limited (see
+	// checkSocketRoom). Mkdir (not MkdirAll): a folder that already exists is
+	// a leftover or a plant, and we do not adopt either; a fresh name is
+	// tried instead.
+	var err error
+	for try := 0; try < 3; try++ {
+		j.Dir = filepath.Join(m.cfg.WorkRoot, folderName())
+		if err = os.Mkdir(j.Dir, 0o700); !errors.Is(err, os.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("create working folder: %w", err)
 	}
+	j.TmpDir = filepath.Join(j.Dir, "tmp")
+	j.SocketDir = filepath.Join(j.Dir, "sock")
 	j.madeDir = true
 	for _, d := range []string{j.Dir, j.TmpDir, j.SocketDir} {
 		if d != j.Dir {
@@ -288,6 +302,33 @@ func (m *Manager) setupJob(ctx context.Context, j *Job) error {
 		}
 	}
 	j.logger.Debug("job sandbox ready", "uid", j.UID, "dir", j.Dir)
+	return nil
+}
+
+// folderName is a job folder's name: 8 random hex digits.
+func folderName() string {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// socketTail is the longest path go-plugin puts below a job's work root: the
+// job folder, its socket folder, go-plugin's temporary folder and socket.
+const socketTail = "/01234567/sock/plugin-dir4294967295/plugin4294967295"
+
+// maxSocketPath is the longest unix socket path (sun_path less its NUL).
+const maxSocketPath = 107
+
+// checkSocketRoom refuses a work root so long that a launcher could not
+// create its socket below it.
+func checkSocketRoom(root string) error {
+	if n := len(root) + len(socketTail); n > maxSocketPath {
+		return fmt.Errorf("work root %q is %d bytes long; launcher sockets below it would be %d bytes, over the "+
+			"%d-byte unix socket limit: use a work root of at most %d bytes: %w",
+			root, len(root), n, maxSocketPath, maxSocketPath-len(socketTail), ErrBadConfig)
+	}
 	return nil
 }
 

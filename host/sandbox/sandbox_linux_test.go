@@ -791,3 +791,14 @@ func TestNewManager_RefusesFullIsolationWithoutRoot(t *testing.T) {
 		t.Errorf("err = %v, want ErrIsolationUnavailable naming root", err)
 	}
 }
+
+func TestManager_RefusesWorkRootTooLongForSockets(t *testing.T) {
+	long := "/var/lib/" + strings.Repeat("x", 60)
+	err := checkSocketRoom(long)
+	if !errors.Is(err, ErrBadConfig) || !strings.Contains(err.Error(), "unix socket limit") {
+		t.Fatalf("err = %v", err)
+	}
+	if err := checkSocketRoom("/var/lib/launchpad/jobs"); err != nil {
+		t.Fatalf("default work root refused: %v", err)
+	}
+}
