@@ -24,6 +24,16 @@ type host struct {
 	sock   string
 	cmd    *exec.Cmd
 	logBuf *syncBuffer
+	// uidBase is the host's worker range start (0: the default range).
+	uidBase int
+}
+
+// cgroupParent is the cgroup parent the host's job groups live under.
+func (h *host) cgroupParent() string {
+	if h.uidBase == 0 {
+		return "launchpad"
+	}
+	return fmt.Sprintf("launchpad-%d", h.uidBase)
 }
 
 var theHost *host
@@ -89,7 +99,8 @@ func startHost() (*host, error) {
 	// A worker range (and cgroup parent) of its own: a host sweeps its range
 	// at start, and other packages' hosts run at the same time.
 	conf := filepath.Join(dir, "host.hcl")
-	hcl := fmt.Sprintf("sandbox {\n  uid_base = %d\n}\n", 1_892_000_000+(os.Getpid()%9000)*100)
+	h.uidBase = 1_892_000_000 + (os.Getpid()%9000)*100
+	hcl := fmt.Sprintf("sandbox {\n  uid_base = %d\n}\n", h.uidBase)
 	if err := os.WriteFile(conf, []byte(hcl), 0o600); err != nil {
 		return h, err
 	}

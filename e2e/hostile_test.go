@@ -150,10 +150,10 @@ func waitNoWorkerProcesses(t *testing.T, d time.Duration) {
 	}
 }
 
-// jobCgroups lists the job groups under every hierarchy's launchpad parent.
-func jobCgroups() []string {
+// jobCgroups lists the job groups under every hierarchy's parent cgroup.
+func jobCgroups(parent string) []string {
 	var out []string
-	for _, pat := range []string{"/sys/fs/cgroup/*/launchpad/*", "/sys/fs/cgroup/launchpad/*"} {
+	for _, pat := range []string{"/sys/fs/cgroup/*/" + parent + "/*", "/sys/fs/cgroup/" + parent + "/*"} {
 		m, _ := filepath.Glob(pat)
 		for _, p := range m {
 			if fi, err := os.Stat(p); err == nil && fi.IsDir() {
@@ -581,6 +581,24 @@ func TestHostile_TwoHundredJobsLeaveNothingBehind(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var failures []string
+	// Control: while jobs run, the scan below must see their cgroups, or its
+	// "none left" would prove nothing.
+	var seen atomic.Bool
+	sampling := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-sampling:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			for _, g := range jobCgroups(h.cgroupParent()) {
+				if strings.Contains(g, prefix) {
+					seen.Store(true)
+				}
+			}
+		}
+	}()
 	for w := 0; w < parallel; w++ {
 		wg.Add(1)
 		go func() {
@@ -606,11 +624,15 @@ func TestHostile_TwoHundredJobsLeaveNothingBehind(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	close(sampling)
 	if len(failures) > 0 {
 		t.Errorf("%d of %d jobs did not end as expected; first: %s", len(failures), jobs, failures[0])
 	}
-	waitNoProcessesIn(t, workerUIDFloor, 20, 10*time.Second)
-	for _, g := range jobCgroups() {
+	if !seen.Load() {
+		t.Errorf("never saw a job cgroup under %s while jobs ran: the leftover check below looks in the wrong place", h.cgroupParent())
+	}
+	waitNoProcessesIn(t, h.uidBase, 20, 10*time.Second)
+	for _, g := range jobCgroups(h.cgroupParent()) {
 		if strings.Contains(g, prefix) {
 			t.Errorf("job cgroup left: %s", g)
 		}
