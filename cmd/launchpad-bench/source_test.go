@@ -43,7 +43,7 @@ func TestSynthSource_StreamsExactRowsInBoundedBatches(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if size := batchSize(b); size > batchBytes {
+				if size := b.Bytes(); size > batchBytes {
 					t.Fatalf("batch of %d bytes, want at most %d", size, batchBytes)
 				}
 				// The writer validates the batch against the schema.
@@ -96,15 +96,4 @@ func TestWriteCSV_MatchesSyntheticRows(t *testing.T) {
 	if lines, err := countLines(strings.NewReader(want)); err != nil || lines != 4 {
 		t.Fatalf("countLines = %d, %v; want 4", lines, err)
 	}
-}
-
-func batchSize(b *bxl.Batch) int {
-	n := 0
-	for _, c := range b.Columns {
-		n += len(c.Validity)
-		for _, buf := range c.Buffers {
-			n += len(buf)
-		}
-	}
-	return n
 }

@@ -42,7 +42,7 @@ func (liteLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, s
 	}
 	cmd := exec.Command(python, "-I", "-B", file)
 	// The runtime gets only what it needs, never the launcher's environment.
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + req.WorkingDir, "LANG=C.UTF-8", "PYTHONUNBUFFERED=1"}
+	cmd.Env = launcher.RuntimeEnv(req, "PYTHONUNBUFFERED=1")
 	return launcher.RunRuntime(ctx, cmd, req, stdout, stderr)
 }
 

@@ -3,7 +3,6 @@ package datasource
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -244,84 +243,19 @@ func (s *sqlServerSource) BeginWrite(ctx context.Context, table string, create b
 		_ = tx.Rollback()
 		return nil, s.sanitize(fmt.Errorf("prepare bulk copy into %s: %w", table, err))
 	}
-	return &mssqlWriter{ctx: ctx, src: s, table: table, schema: schema, tx: tx, stmt: stmt, args: make([]any, len(names))}, nil
-}
-
-type mssqlWriter struct {
-	ctx    context.Context
-	src    *sqlServerSource
-	table  string
-	schema *bxl.Schema
-	tx     *sql.Tx
-	stmt   *sql.Stmt
-	args   []any
-	rows   int64
-	err    error // first write failure; Commit reports it
-	done   bool
-}
-
-func (w *mssqlWriter) Write(b *bxl.Batch) error {
-	if w.done {
-		return ErrWriterDone
-	}
-	if w.err != nil {
-		return w.err
-	}
-	if err := checkBatch(w.schema, b); err != nil {
-		w.err = err
-		return err
-	}
-	for r := 0; r < b.Rows; r++ {
-		for c := range b.Columns {
-			w.args[c] = mssqlValue(b.Columns[c].Value(r))
+	w := newStmtWriter(ctx, table, schema, tx, stmt, s.sanitize)
+	w.value = func(_ bxl.Field, v any) (any, error) { return mssqlValue(v), nil }
+	// An Exec without values ends the bulk load; the server then says how
+	// many rows it stored.
+	w.finish = func() error {
+		res, err := stmt.ExecContext(ctx)
+		if err != nil {
+			return fmt.Errorf("finish bulk copy into %s: %w", table, err)
 		}
-		// With CopyIn, each Exec with values adds one row to the bulk load.
-		if _, err := w.stmt.ExecContext(w.ctx, w.args...); err != nil {
-			w.err = w.src.sanitize(fmt.Errorf("bulk copy into %s row %d: %w", w.table, w.rows+1, err))
-			return w.err
+		if n, err := res.RowsAffected(); err == nil && n != w.rows {
+			return fmt.Errorf("bulk copy into %s: server stored %d rows, %d were sent", table, n, w.rows)
 		}
-		w.rows++
-	}
-	return nil
-}
-
-func (w *mssqlWriter) Commit() (int64, error) {
-	if w.done {
-		return 0, ErrWriterDone
-	}
-	w.done = true
-	if w.err != nil {
-		_ = w.stmt.Close()
-		if rbErr := w.tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			return 0, errors.Join(w.err, w.src.sanitize(fmt.Errorf("roll back: %w", rbErr)))
-		}
-		return 0, w.err
-	}
-	// An Exec without values finishes the bulk load.
-	res, err := w.stmt.ExecContext(w.ctx)
-	_ = w.stmt.Close()
-	if err != nil {
-		_ = w.tx.Rollback()
-		return 0, w.src.sanitize(fmt.Errorf("finish bulk copy into %s: %w", w.table, err))
-	}
-	if n, err := res.RowsAffected(); err == nil && n != w.rows {
-		_ = w.tx.Rollback()
-		return 0, fmt.Errorf("bulk copy into %s: server stored %d rows, %d were sent", w.table, n, w.rows)
-	}
-	if err := w.tx.Commit(); err != nil {
-		return 0, w.src.sanitize(fmt.Errorf("commit write to %s: %w", w.table, err))
-	}
-	return w.rows, nil
-}
-
-func (w *mssqlWriter) Rollback() error {
-	if w.done {
 		return nil
 	}
-	w.done = true
-	_ = w.stmt.Close()
-	if err := w.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
-		return w.src.sanitize(fmt.Errorf("roll back write to %s: %w", w.table, err))
-	}
-	return nil
+	return w, nil
 }

@@ -273,83 +273,9 @@ func (s *sqliteSource) BeginWrite(ctx context.Context, table string, create bool
 		_ = tx.Rollback()
 		return nil, fmt.Errorf("prepare insert into %s: %w", table, err)
 	}
-	return &sqliteWriter{ctx: ctx, table: table, schema: schema, tx: tx, stmt: stmt, args: make([]any, len(names))}, nil
-}
-
-type sqliteWriter struct {
-	ctx    context.Context
-	table  string
-	schema *bxl.Schema
-	tx     *sql.Tx
-	stmt   *sql.Stmt
-	args   []any
-	rows   int64
-	err    error // first write failure; Commit reports it
-	done   bool
-}
-
-func (w *sqliteWriter) Write(b *bxl.Batch) error {
-	if w.done {
-		return ErrWriterDone
-	}
-	if w.err != nil {
-		return w.err
-	}
-	if err := checkBatch(w.schema, b); err != nil {
-		w.err = err
-		return err
-	}
-	for r := 0; r < b.Rows; r++ {
-		for c := range b.Columns {
-			col := &b.Columns[c]
-			if col.IsNull(r) {
-				w.args[c] = nil
-				continue
-			}
-			v, err := sqliteValue(w.schema.Fields[c], col.Value(r))
-			if err != nil {
-				w.err = fmt.Errorf("write %s row %d: %w", w.table, w.rows+1, err)
-				return w.err
-			}
-			w.args[c] = v
-		}
-		if _, err := w.stmt.ExecContext(w.ctx, w.args...); err != nil {
-			w.err = fmt.Errorf("write %s row %d: %w", w.table, w.rows+1, err)
-			return w.err
-		}
-		w.rows++
-	}
-	return nil
-}
-
-func (w *sqliteWriter) Commit() (int64, error) {
-	if w.done {
-		return 0, ErrWriterDone
-	}
-	w.done = true
-	_ = w.stmt.Close()
-	if w.err != nil {
-		if rbErr := w.tx.Rollback(); rbErr != nil {
-			return 0, errors.Join(w.err, fmt.Errorf("roll back: %w", rbErr))
-		}
-		return 0, w.err
-	}
-	if err := w.tx.Commit(); err != nil {
-		return 0, fmt.Errorf("commit write to %s: %w", w.table, err)
-	}
-	return w.rows, nil
-}
-
-func (w *sqliteWriter) Rollback() error {
-	if w.done {
-		return nil
-	}
-	w.done = true
-	_ = w.stmt.Close()
-	if err := w.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
-		return fmt.Errorf("roll back write to %s: %w", w.table, err)
-	}
-	return nil
+	w := newStmtWriter(ctx, table, schema, tx, stmt, func(err error) error { return err })
+	w.value = sqliteValue
+	return w, nil
 }
 
 // checkBatch makes sure a batch carries the schema the writer was begun with.

@@ -331,7 +331,7 @@ func (ex *execution) writeInput() {
 		}
 		err = w.WriteBatch(b)
 		ex.rowsIn.Add(int64(b.Rows))
-		ex.bytesIn.Add(int64(batchBytes(b)))
+		ex.bytesIn.Add(int64(b.Bytes()))
 	}
 	if err == nil {
 		err = w.WriteEnd(uint64(ex.rowsIn.Load()))
@@ -523,17 +523,6 @@ func (w messageWriter) Write(p []byte) (int, error) {
 		ex.fail(&Error{JobID: ex.req.ID, Code: CodeCancelled, Err: err})
 	}
 	return len(p), nil
-}
-
-func batchBytes(b *bxl.Batch) int {
-	n := 0
-	for _, c := range b.Columns {
-		n += len(c.Validity)
-		for _, buf := range c.Buffers {
-			n += len(buf)
-		}
-	}
-	return n
 }
 
 // socketpair makes the data plane: the host's end as a connection, the

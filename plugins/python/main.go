@@ -40,26 +40,8 @@ func (pythonLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout,
 	// -I: ignore PYTHON* variables and the user's site-packages; -B: write no
 	// bytecode into the working folder.
 	cmd := exec.Command(python, "-I", "-B", module)
-	cmd.Env = []string{
-		"PATH=/usr/local/bin:/usr/bin:/bin",
-		"HOME=" + req.WorkingDir,
-		"TMPDIR=" + tmpDir(req),
-		"LANG=C.UTF-8",
-		"LC_ALL=C.UTF-8",
-		"LAUNCHPAD_JOB_ID=" + req.JobID,
-		// One BLAS thread per job: the host's CPU limits decide parallelism.
-		"OPENBLAS_NUM_THREADS=1",
-		"OMP_NUM_THREADS=1",
-		"MPLBACKEND=Agg",
-	}
+	cmd.Env = launcher.RuntimeEnv(req, "MPLBACKEND=Agg")
 	return launcher.RunRuntime(ctx, cmd, req, stdout, stderr)
-}
-
-func tmpDir(req *launcher.RunRequest) string {
-	if d := req.Settings["tmpdir"]; d != "" {
-		return d
-	}
-	return req.WorkingDir
 }
 
 func main() {

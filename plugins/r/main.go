@@ -43,16 +43,7 @@ func (rLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stde
 	}
 	cmd := exec.Command(rscript, "--vanilla", script)
 	cmd.ExtraFiles = bridge.RuntimeFiles()
-	cmd.Env = []string{
-		"PATH=/usr/local/bin:/usr/bin:/bin",
-		"HOME=" + req.WorkingDir,
-		"TMPDIR=" + req.WorkingDir,
-		"LANG=C.UTF-8",
-		"LC_ALL=C.UTF-8",
-		"LAUNCHPAD_JOB_ID=" + req.JobID,
-		"OPENBLAS_NUM_THREADS=1",
-		"OMP_NUM_THREADS=1",
-	}
+	cmd.Env = launcher.RuntimeEnv(req)
 	exit, runErr := launcher.RunRuntime(ctx, cmd, req, stdout, stderr)
 	if err := bridge.Close(); err != nil && runErr == nil && exit.Success() {
 		return nil, fmt.Errorf("data plane: %w", err)

@@ -29,6 +29,19 @@ type Batch struct {
 	Columns []Column
 }
 
+// Bytes is the size of the batch's buffers: what its data weighs on the
+// data plane, less framing.
+func (b *Batch) Bytes() int {
+	n := 0
+	for _, c := range b.Columns {
+		n += len(c.Validity)
+		for _, buf := range c.Buffers {
+			n += len(buf)
+		}
+	}
+	return n
+}
+
 // Row returns row i as values per the package's mapping (boxed: not for hot paths).
 func (b *Batch) Row(i int) []any {
 	out := make([]any, len(b.Columns))

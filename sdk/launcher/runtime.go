@@ -99,3 +99,21 @@ func RunRuntime(ctx context.Context, cmd *exec.Cmd, req *RunRequest, stdout, std
 		return nil, fmt.Errorf("wait for runtime: %w", waitErr)
 	}
 }
+
+// RuntimeEnv is the environment a runtime starts with: a fixed PATH, HOME
+// and TMPDIR in the job's folder, a UTF-8 locale, the job id, one BLAS/OpenMP
+// thread (the job object's CPU limit decides parallelism), plus extra
+// "NAME=value" entries. Nothing of the launcher's own environment leaks in.
+func RuntimeEnv(req *RunRequest, extra ...string) []string {
+	env := []string{
+		"PATH=/usr/local/bin:/usr/bin:/bin",
+		"HOME=" + req.WorkingDir,
+		"TMPDIR=" + req.WorkingDir,
+		"LANG=C.UTF-8",
+		"LC_ALL=C.UTF-8",
+		"LAUNCHPAD_JOB_ID=" + req.JobID,
+		"OPENBLAS_NUM_THREADS=1",
+		"OMP_NUM_THREADS=1",
+	}
+	return append(env, extra...)
+}
