@@ -227,15 +227,9 @@ func (s *sqlServerSource) BeginWrite(ctx context.Context, table string, create b
 		}
 		decls[i] = quoteBracket(f.Name) + " " + d
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := beginTable(ctx, s.db, table, qtable, decls, create)
 	if err != nil {
-		return nil, s.sanitize(fmt.Errorf("begin write to %s: %w", table, err))
-	}
-	if create {
-		if _, err := tx.ExecContext(ctx, "CREATE TABLE "+qtable+" ("+strings.Join(decls, ", ")+")"); err != nil {
-			_ = tx.Rollback()
-			return nil, s.sanitize(fmt.Errorf("create table %s: %w", table, err))
-		}
+		return nil, s.sanitize(err)
 	}
 	// KeepNulls: a NULL stays NULL instead of taking a column default.
 	stmt, err := tx.PrepareContext(ctx, mssql.CopyIn(qtable, mssql.BulkOptions{KeepNulls: true}, names...))

@@ -257,15 +257,9 @@ func (s *sqliteSource) BeginWrite(ctx context.Context, table string, create bool
 		}
 		decls[i] = names[i] + " " + d
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := beginTable(ctx, s.db, table, qtable, decls, create)
 	if err != nil {
-		return nil, fmt.Errorf("begin write to %s: %w", table, err)
-	}
-	if create {
-		if _, err := tx.ExecContext(ctx, "CREATE TABLE "+qtable+" ("+strings.Join(decls, ", ")+")"); err != nil {
-			_ = tx.Rollback()
-			return nil, fmt.Errorf("create table %s: %w", table, err)
-		}
+		return nil, err
 	}
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ")
 	stmt, err := tx.PrepareContext(ctx, "INSERT INTO "+qtable+" ("+strings.Join(names, ", ")+") VALUES ("+marks+")")

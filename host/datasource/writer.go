@@ -5,9 +5,26 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
+
+// beginTable opens a write's transaction and, when create is set, creates
+// the table (qtable is quoted; decls are its column declarations) in it.
+func beginTable(ctx context.Context, db *sql.DB, table, qtable string, decls []string, create bool) (*sql.Tx, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin write to %s: %w", table, err)
+	}
+	if create {
+		if _, err := tx.ExecContext(ctx, "CREATE TABLE "+qtable+" ("+strings.Join(decls, ", ")+")"); err != nil {
+			_ = tx.Rollback()
+			return nil, fmt.Errorf("create table %s: %w", table, err)
+		}
+	}
+	return tx, nil
+}
 
 // stmtWriter writes batches through one prepared statement inside one
 // transaction: all rows or none. Drivers differ only in how a value is
