@@ -24,6 +24,9 @@ var numpyBaselinePy string
 //go:embed csv_baseline.py
 var csvBaselinePy string
 
+//go:embed csv_baseline.R
+var csvBaselineR string
+
 // errBaseline means a baseline's child did not return what it was given.
 var errBaseline = errors.New("baseline failed")
 
@@ -111,7 +114,7 @@ func sendBXL(conn *net.UnixConn, src *synthRows) error {
 	w := bxl.NewWriter(conn)
 	err := w.WriteHello()
 	if err == nil {
-		err = w.WriteJob(bxl.JobHeader{JobID: "baseline", Language: "Python", Script: identityScript,
+		err = w.WriteJob(bxl.JobHeader{JobID: "baseline", Language: "Python", Script: identityScripts["Python"],
 			InputName: "InputDataSet", OutputName: "OutputDataSet"})
 	}
 	if err == nil {
@@ -157,17 +160,18 @@ func dataPlane() (*net.UnixConn, *os.File, error) {
 	return c.(*net.UnixConn), os.NewFile(uintptr(fds[1]), "bench-child"), nil
 }
 
-// csvBaseline writes rows of shape as CSV into python3's stdin, which reads
-// them with pandas.read_csv and writes them back with to_csv to a pipe this
-// process reads and discards. The clock starts once pandas is imported. It
-// returns the elapsed time and the CSV bytes sent.
-func csvBaseline(python, shape string, rows int64) (time.Duration, int64, error) {
+// csvBaseline writes rows of shape as CSV into the stdin of argv (python3
+// with pandas.read_csv/to_csv, or Rscript with read.csv/write.csv), which
+// writes them back to a pipe this process reads and discards. The clock
+// starts once the child says (on descriptor 3) that it is up. It returns the
+// elapsed time and the CSV bytes sent.
+func csvBaseline(argv []string, shape string, rows int64) (time.Duration, int64, error) {
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
 		return 0, 0, err
 	}
 	defer readyR.Close()
-	cmd := exec.Command(python, "-c", csvBaselinePy)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.ExtraFiles = []*os.File{readyW}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -25,8 +25,11 @@ import (
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
-// identityScript is the job every Launchpad measurement runs.
-const identityScript = "OutputDataSet = InputDataSet"
+// identityScripts are the job every Launchpad measurement runs, by language.
+var identityScripts = map[string]string{
+	"Python": "OutputDataSet = InputDataSet",
+	"R":      "OutputDataSet <- InputDataSet",
+}
 
 // benchUIDBase is the first worker uid of the bench's host, away from the
 // default range (1890000000) and the e2e suite's (1890100000).
@@ -73,6 +76,9 @@ func (bh *benchHost) open(ctx context.Context, pluginDir string, log hclog.Logge
 		return err
 	}
 	bins := []catalog.DevBinary{{Path: python, Name: "PythonLauncher", Version: "0.1.0", Languages: []string{"Python"}}}
+	if r := filepath.Join(filepath.Dir(python), "launchpad-r"); fileExists(r) {
+		bins = append(bins, catalog.DevBinary{Path: r, Name: "RLauncher", Version: "0.1.0", Languages: []string{"R"}})
+	}
 	if err := catalog.DevBootstrap(catalog.Config{StateDir: bh.state, PluginDir: pluginDir}, bins, log); err != nil {
 		return fmt.Errorf("sign and register the dev launchers: %w", err)
 	}
@@ -125,14 +131,20 @@ type jobRun struct {
 	hwm      int64  // the host process's peak RSS during the job
 }
 
-// runIdentity runs the identity script over query and checks the row count.
-func (bh *benchHost) runIdentity(ctx context.Context, query string, want int64) (jobRun, error) {
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// runIdentity runs the identity script in language over query and checks
+// the row count.
+func (bh *benchHost) runIdentity(ctx context.Context, language, query string, want int64) (jobRun, error) {
 	runtime.GC()
 	debug.FreeOSMemory()
 	resetPeakRSS()
 	sink := &countSink{}
 	start := time.Now()
-	res, err := bh.h.Runner().Run(ctx, &job.Request{Language: "Python", Script: identityScript, InputQuery: query}, sink)
+	res, err := bh.h.Runner().Run(ctx, &job.Request{Language: language, Script: identityScripts[language], InputQuery: query}, sink)
 	wall := time.Since(start)
 	if err != nil {
 		return jobRun{}, fmt.Errorf("job %q: %w (messages: %s)", query, err, sink.messages())

@@ -52,6 +52,8 @@ type options struct {
 	reps       int
 	plugins    string
 	python     string
+	rscript    string
+	rRows      []int64
 	runtime    string
 	isolation  string
 	cases      map[string]bool
@@ -89,20 +91,25 @@ func parseFlags(args []string) (*options, error) {
 	plugins := fs.String("plugins", "bin/plugins", "folder of the built launchers (make build)")
 	python := fs.String("python", "/usr/bin/python3", "python3 with numpy and pandas, for the baselines and the launcher")
 	rt := fs.String("runtime", "/usr/bin/python3", "the PythonLauncher's interpreter (a profiling wrapper, say)")
+	rscript := fs.String("rscript", "/usr/bin/Rscript", "Rscript, for the R baseline (the RLauncher uses its default)")
+	rRows := fs.String("r-rows", "1000000", "row counts of the R cases")
 	isolation := fs.String("isolation", "", `host isolation: "full" or "none" (default: full as root, else none)`)
-	cases := fs.String("cases", "launchpad,numpy,csv,sqlite", "cases to run")
+	cases := fs.String("cases", "launchpad,numpy,csv,sqlite,r", "cases to run")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the host side) to this file")
 	logLevel := fs.String("log-level", "warn", "host log level")
 	if err := fs.Parse(args); err != nil {
 		return nil, errUsage
 	}
-	o := &options{sqliteRows: *sqliteRows, reps: *reps, python: *python, runtime: *rt, isolation: *isolation,
+	o := &options{sqliteRows: *sqliteRows, reps: *reps, python: *python, rscript: *rscript, runtime: *rt, isolation: *isolation,
 		cpuProfile: *cpuProfile, logLevel: *logLevel, cases: map[string]bool{}}
 	var err error
 	if o.rows, err = parseCounts(*rows); err != nil {
 		return nil, err
 	}
 	if o.csvRows, err = parseCounts(*csvRows); err != nil {
+		return nil, err
+	}
+	if o.rRows, err = parseCounts(*rRows); err != nil {
 		return nil, err
 	}
 	if o.reps < 1 {
@@ -113,7 +120,7 @@ func parseFlags(args []string) (*options, error) {
 	}
 	for _, c := range strings.Split(*cases, ",") {
 		switch c = strings.TrimSpace(c); c {
-		case "launchpad", "numpy", "csv", "sqlite":
+		case "launchpad", "numpy", "csv", "sqlite", "r":
 			o.cases[c] = true
 		case "":
 		default:
@@ -154,7 +161,8 @@ type measurement struct {
 	times   []time.Duration
 	hwm     []int64 // host peak RSS per repetition (Launchpad cases)
 	retries int
-	net     bool // subtract the Launchpad fixed cost for the "net" column
+	net     bool   // subtract the Launchpad fixed cost for the "net" column
+	base    string // the empty-job case holding that fixed cost
 	run     func(ctx context.Context) (time.Duration, int64, error)
 }
 
@@ -182,7 +190,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	}
 	log := hclog.New(&hclog.LoggerOptions{Name: "bench", Level: hclog.LevelFromString(o.logLevel), Output: os.Stderr})
 	var bh *benchHost
-	if o.cases["launchpad"] || o.cases["sqlite"] {
+	if o.cases["launchpad"] || o.cases["sqlite"] || o.cases["r"] {
 		var err error
 		if bh, err = startHost(ctx, o.plugins, o.isolation, o.runtime, log); err != nil {
 			return err
@@ -225,12 +233,19 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 // plan lists the cases to measure.
 func plan(o *options, bh *benchHost) []*measurement {
 	var ms []*measurement
-	lp := func(name, shape string, rows int64, query, info string, net bool) *measurement {
-		return &measurement{name: name, shape: shape, rows: rows, info: info, net: net,
+	job := func(language, name, shape string, rows int64, query, info string, net bool) *measurement {
+		base := "launchpad empty job"
+		if language == "R" {
+			base = "r launchpad empty job"
+		}
+		return &measurement{name: name, shape: shape, rows: rows, info: info, net: net, base: base,
 			run: func(ctx context.Context) (time.Duration, int64, error) {
-				r, err := bh.runIdentity(ctx, query, rows)
+				r, err := bh.runIdentity(ctx, language, query, rows)
 				return r.wall, r.hwm, err
 			}}
+	}
+	lp := func(name, shape string, rows int64, query, info string, net bool) *measurement {
+		return job("Python", name, shape, rows, query, info, net)
 	}
 	if o.cases["launchpad"] {
 		ms = append(ms, lp("launchpad empty job", shapeNumeric, 0, synthQuery(shapeNumeric, 0),
@@ -268,9 +283,23 @@ func plan(o *options, bh *benchHost) []*measurement {
 				ms = append(ms, &measurement{name: "(b) csv pipe " + shape, shape: shape, rows: n,
 					info: "pandas read_csv + to_csv",
 					run: func(context.Context) (time.Duration, int64, error) {
-						d, _, err := csvBaseline(o.python, shape, n)
+						d, _, err := csvBaseline([]string{o.python, "-c", csvBaselinePy}, shape, n)
 						return d, 0, err
 					}})
+			}
+		}
+	}
+	if o.cases["r"] {
+		ms = append(ms, job("R", "r launchpad empty job", shapeNumeric, 0, synthQuery(shapeNumeric, 0),
+			"fixed cost: launcher + Rscript start", false))
+		for _, n := range o.rRows {
+			for _, shape := range []string{shapeNumeric, shapeMixed} {
+				ms = append(ms, job("R", "r launchpad "+shape, shape, n, synthQuery(shape, n), "RLauncher identity", true),
+					&measurement{name: "r (b) csv pipe " + shape, shape: shape, rows: n, info: "read.csv + write.csv",
+						run: func(context.Context) (time.Duration, int64, error) {
+							d, _, err := csvBaseline([]string{o.rscript, "--vanilla", "-e", csvBaselineR}, shape, n)
+							return d, 0, err
+						}})
 			}
 		}
 	}

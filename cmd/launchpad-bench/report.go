@@ -24,6 +24,9 @@ func report(out io.Writer, o *options, ms []*measurement) {
 		row := fmt.Sprintf("%s\t%d\t%.3f\t%s\t%s\t", m.name, m.rows, d.Seconds(), rate(float64(m.rows), d), mbps(m.dataBytes(), d))
 		if m.net {
 			nd := netOf(d, fixed)
+			if e := find(ms, m.base, 0); e != nil {
+				nd = netOf(d, e.median())
+			}
 			row += fmt.Sprintf("%s\t%s\t", rate(float64(m.rows), nd), mbps(m.dataBytes(), nd))
 		} else {
 			row += "\t\t"
@@ -46,6 +49,25 @@ func report(out io.Writer, o *options, ms []*measurement) {
 	checkLimit(out, o, ms)
 	checkCSV(out, o, ms)
 	checkRSS(out, o, ms)
+	reportR(out, o, ms)
+}
+
+// reportR compares the R identity job with R's own CSV round trip. No target
+// is set for R; the ratio is information.
+func reportR(out io.Writer, o *options, ms []*measurement) {
+	fixed := find(ms, "r launchpad empty job", 0)
+	for _, n := range o.rRows {
+		for _, shape := range []string{shapeNumeric, shapeMixed} {
+			lp, csv := find(ms, "r launchpad "+shape, n), find(ms, "r (b) csv pipe "+shape, n)
+			if lp == nil || csv == nil || fixed == nil {
+				continue
+			}
+			net := netOf(lp.median(), fixed.median())
+			fmt.Fprintf(out, "  [info] R %s at N=%d: Launchpad %.3fs (%.3fs without Rscript start-up) vs read.csv/write.csv %.3fs = %.1f× (%.1f× net)\n",
+				shape, n, lp.median().Seconds(), net.Seconds(), csv.median().Seconds(),
+				csv.median().Seconds()/lp.median().Seconds(), csv.median().Seconds()/net.Seconds())
+		}
+	}
 }
 
 // marginal is the rows/s of the extra rows between the smallest and the
