@@ -42,6 +42,7 @@ import datetime
 import decimal
 import linecache
 import math
+import mmap
 import os
 import socket
 import struct
@@ -151,6 +152,7 @@ class Conn:
         self.sock = sock
         self.frames_in = 0
         self._hdr = bytearray(5)
+        self._scratch = None
 
     def _recv_exact(self, buf):
         view = memoryview(buf)
@@ -166,8 +168,8 @@ class Conn:
                 raise PeerGone("host closed the data plane")
             got += k
 
-    def read_frame(self):
-        """Returns (frame type, payload bytearray); one copy per frame."""
+    def read_header(self):
+        """Reads one frame header; returns (frame type, checked payload length)."""
         self._recv_exact(self._hdr)
         length, ftype = struct.unpack_from("<IB", self._hdr)
         self.frames_in += 1
@@ -176,9 +178,31 @@ class Conn:
         if length > MAX_FRAME:
             raise ProtocolError("frame %d (%s): length %d exceeds limit %d"
                                 % (self.frames_in, _FRAME_NAMES[ftype], length, MAX_FRAME))
+        return ftype, length
+
+    def read_payload(self, length):
         payload = bytearray(length)
         self._recv_exact(payload)
-        return ftype, payload
+        return payload
+
+    def read_frame(self):
+        """Returns (frame type, payload bytearray); one copy per frame."""
+        ftype, length = self.read_header()
+        return ftype, self.read_payload(length)
+
+    def recv_into(self, view):
+        """Fills the writable buffer view (a memoryview of bytes) from the stream."""
+        self._recv_exact(view)
+
+    def release_scratch(self):
+        self._scratch = None
+
+    def scratch(self, size):
+        """A reusable uint8 array of at least size bytes: one allocation for all
+        batches instead of a fresh (zeroed, page-faulted) buffer per frame."""
+        if self._scratch is None or len(self._scratch) < size:
+            self._scratch = np.empty(max(size, 1 << 16), np.uint8)
+        return self._scratch
 
     def send(self, ftype, parts):
         """Sends one frame whose payload is the concatenation of parts (buffer objects)."""
@@ -305,21 +329,10 @@ def _nbuffers(code):
 # ---------------------------------------------------------------- decoding
 
 
-def parse_batch(buf, start, end, fields, what):
-    """Decodes the record batch in buf[start:end] into (rows, per-column parts)."""
-    r = Reader(buf, start, end, what)
-    n = r.u32()
-    nbuf = r.u32()
-    want = sum(_nbuffers(f.code) for f in fields)
-    if nbuf != want:
-        raise ProtocolError("%s: %d buffers, schema needs %d" % (what, nbuf, want))
-    spans = []
-    for _ in range(nbuf):
-        off, ln = r.u64(), r.u64()
-        spans.append((off, ln))
-    head = r.pos - start
-    head += _pad8(head)
-    size = end - start
+def _check_spans(spans, head, size, what):
+    """Validates a batch's buffer table against a payload of size bytes whose
+    table ends at head; returns the non-empty buffers as (offset, length, index)
+    in payload order."""
     order = []
     for i, (off, ln) in enumerate(spans):
         if off % 8:
@@ -333,25 +346,221 @@ def parse_batch(buf, start, end, fields, what):
     for (o1, l1, i1), (o2, _, i2) in zip(order, order[1:]):
         if o1 + l1 > o2:
             raise ProtocolError("%s: buffers %d and %d overlap" % (what, i1, i2))
+    return order
+
+
+def _decode_validity(buf, off, ln, n, cw):
+    """Returns the validity as a bool array, or None when no row is NULL."""
+    if ln not in (0, (n + 7) // 8):
+        raise ProtocolError("%s: validity is %d bytes, want 0 or %d" % (cw, ln, (n + 7) // 8))
+    if not ln or not n:
+        return None
+    valid = np.unpackbits(np.frombuffer(buf, np.uint8, ln, off), count=n,
+                          bitorder="little").view(np.bool_)
+    return None if valid.all() else valid
+
+
+def parse_batch(buf, start, end, fields, what):
+    """Decodes the record batch in buf[start:end] into (rows, [(valid, values)] per column)."""
+    r = Reader(buf, start, end, what)
+    n = r.u32()
+    nbuf = r.u32()
+    want = sum(_nbuffers(f.code) for f in fields)
+    if nbuf != want:
+        raise ProtocolError("%s: %d buffers, schema needs %d" % (what, nbuf, want))
+    spans = []
+    for _ in range(nbuf):
+        off, ln = r.u64(), r.u64()
+        spans.append((off, ln))
+    head = r.pos - start
+    _check_spans(spans, head + _pad8(head), end - start, what)
     cols = []
     k = 0
-    bitmap_len = (n + 7) // 8
     for f in fields:
         cw = "%s column %r" % (what, f.name)
         nb = _nbuffers(f.code)
         bufs = [(start + off, ln) for off, ln in spans[k:k + nb]]
         k += nb
-        voff, vlen = bufs[0]
-        if vlen not in (0, bitmap_len):
-            raise ProtocolError("%s: validity is %d bytes, want 0 or %d" % (cw, vlen, bitmap_len))
-        valid = None
-        if vlen and n:
-            valid = np.unpackbits(np.frombuffer(buf, np.uint8, vlen, voff), count=n,
-                                  bitorder="little").view(np.bool_)
-            if valid.all():
-                valid = None
+        valid = _decode_validity(buf, bufs[0][0], bufs[0][1], n, cw)
         cols.append((valid, _decode_values(buf, f, n, bufs[1:], cw, valid)))
     return n, cols
+
+
+class GrowArray:
+    """A 1-D typed array that grows without copying or zero-filling.
+
+    The memory is an anonymous mmap that mremap enlarges (mmap.resize), so a
+    page costs memory only once it is written, and growing never copies:
+    ndarray.resize would zero-fill (fault in) the whole new capacity, and
+    per-batch arrays would need a final concatenate (a second copy).
+    numpy arrays from np.frombuffer do not pin the map, so a view must not be
+    kept across reserve (read_batch drops its views after each batch).
+    """
+
+    __slots__ = ("dtype", "map", "cap")
+
+    def __init__(self, dtype):
+        self.dtype, self.map, self.cap = np.dtype(dtype), None, 0
+
+    def reserve(self, need):
+        if need <= self.cap:
+            return
+        cap = max(need, 2 * self.cap, 1 << 16)
+        if self.map is None:
+            # Private: a shared anonymous map is a fixed-size shmem object, and
+            # pages mremap adds beyond it fault (EFAULT/SIGBUS).
+            self.map = mmap.mmap(-1, cap * self.dtype.itemsize, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+            _huge_pages(self.map)
+        else:
+            self.map.resize(cap * self.dtype.itemsize)
+        self.cap = cap
+
+    def view(self, a, b):
+        """Rows a..b as a writable numpy array (drop it before the next reserve)."""
+        return np.frombuffer(self.map, self.dtype, b - a, a * self.dtype.itemsize)
+
+    def finish(self, rows):
+        """Returns rows 0..rows as a numpy array; the GrowArray is spent."""
+        m, self.map, self.cap = self.map, None, 0
+        if not rows:
+            return np.empty(0, self.dtype)
+        m.resize(rows * self.dtype.itemsize)  # hand back the unused capacity
+        return np.frombuffer(m, self.dtype)
+
+
+def _huge_pages(m):
+    """Asks for transparent huge pages, as numpy does for its own large arrays:
+    where THP is in "madvise" mode, filling 4 KiB pages one fault at a time
+    costs several times the copy itself."""
+    advice = getattr(mmap, "MADV_HUGEPAGE", None)
+    if advice is not None:
+        try:
+            m.madvise(advice)
+        except OSError:  # THP unsupported or disabled: plain pages work too
+            pass
+
+
+class InputColumn:
+    """One input column accumulated over the stream's batches.
+
+    The row count is known only at END: fixed-width values go into a GrowArray
+    that BATCH buffers are received straight into. Strings and binaries
+    keep per-batch lists; other kinds per-batch arrays.
+    """
+
+    __slots__ = ("field", "rows", "valid", "values", "zones", "items", "parts")
+
+    def __init__(self, field):
+        self.field, self.rows, self.valid = field, 0, []
+        self.values = self.zones = self.items = self.parts = None
+        if field.code in _NP_DTYPE:
+            self.values = GrowArray(_NP_DTYPE[field.code])
+            if field.code == T_DTO:
+                self.zones = GrowArray("<i2")
+        elif field.code in (T_STR, T_BIN):
+            self.items = []
+        else:
+            self.parts = []
+
+    def reserve(self, n):
+        """Makes room for n more rows in the fixed-width arrays."""
+        if self.values is not None:
+            self.values.reserve(self.rows + n)
+            if self.zones is not None:
+                self.zones.reserve(self.rows + n)
+
+    def add(self, n, valid, vals=None):
+        self.valid.append((n, valid))
+        if self.items is not None:
+            self.items.append(vals)
+        elif self.parts is not None:
+            self.parts.append(vals)
+        self.rows += n
+
+    def finish(self):
+        """Returns (validity or None, values) over all batches."""
+        valid = None
+        if any(v is not None for _, v in self.valid):
+            valid = np.concatenate([v if v is not None else np.ones(k, np.bool_) for k, v in self.valid])
+        self.valid = []
+        if self.values is not None:
+            vals = self.values.finish(self.rows)
+            if self.zones is not None:
+                vals = (vals, self.zones.finish(self.rows))
+        elif self.items is not None:
+            vals = np.empty(self.rows, dtype=object)
+            a = 0
+            for part in self.items:  # one pass over the objects, no list.extend
+                vals[a:a + len(part)] = part
+                a += len(part)
+        else:
+            vals = _concat(self.parts, np.bool_ if self.field.code == T_BOOL else object)
+        self.values = self.zones = self.items = self.parts = None
+        return valid, vals
+
+
+def read_batch(conn, length, cols, what):
+    """Reads one BATCH payload of length bytes (its header already read) into
+    cols, the InputColumns of the schema's fields; returns its row count.
+
+    Fixed-width values are received straight into their column's array (one
+    copy, kernel to array, like baseline (a)); validity bitmaps, strings and
+    the other kinds pass through the connection's reused scratch buffer.
+    """
+    if length < 8:
+        raise ProtocolError("%s: truncated at byte 0 (need 8 more, have %d)" % (what, length))
+    n, nbuf = struct.unpack("<II", conn.read_payload(8))
+    want = sum(_nbuffers(c.field.code) for c in cols)
+    if nbuf != want:
+        raise ProtocolError("%s: %d buffers, schema needs %d" % (what, nbuf, want))
+    tlen = 16 * nbuf
+    if tlen > length - 8:
+        raise ProtocolError("%s: truncated at byte 8 (need %d more, have %d)" % (what, tlen, length - 8))
+    flat = struct.unpack("<%dQ" % (2 * nbuf), conn.read_payload(tlen))
+    spans = list(zip(flat[0::2], flat[1::2]))
+    head = 8 + tlen
+    order = _check_spans(spans, head + _pad8(head), length, what)
+
+    direct = {}  # buffer index -> the column array slice it is received into
+    k = 0
+    for c in cols:
+        if c.values is not None:
+            cw = "%s column %r" % (what, c.field.name)
+            _check_len(cw, "values", spans[k + 1][1], n * c.values.dtype.itemsize)
+            if c.zones is not None:
+                _check_len(cw, "offsets", spans[k + 2][1], n * 2)
+            c.reserve(n)
+            direct[k + 1] = c.values.view(c.rows, c.rows + n)
+            if c.zones is not None:
+                direct[k + 2] = c.zones.view(c.rows, c.rows + n)
+        k += _nbuffers(c.field.code)
+    scratch = conn.scratch(length)
+    pos = head  # bytes of the payload consumed so far
+    for off, ln, i in order:
+        if off > pos:  # padding
+            conn.recv_into(memoryview(scratch[pos:off]))
+        dest = direct.pop(i, None)
+        if dest is not None:
+            conn.recv_into(memoryview(dest).cast("B"))
+        else:
+            conn.recv_into(memoryview(scratch[off:off + ln]))
+        pos = off + ln
+    dest = direct = None  # no view may outlive the read: the arrays grow by mremap
+    if length > pos:
+        conn.recv_into(memoryview(scratch[pos:length]))
+
+    k = 0
+    for c in cols:
+        f = c.field
+        cw = "%s column %r" % (what, f.name)
+        nb = _nbuffers(f.code)
+        valid = _decode_validity(scratch, spans[k][0], spans[k][1], n, cw)
+        if c.values is not None:
+            c.add(n, valid)
+        else:
+            c.add(n, valid, _decode_values(scratch, f, n, spans[k + 1:k + nb], cw, valid))
+        k += nb
+    return n
 
 
 def _check_len(cw, what, got, want):
@@ -385,32 +594,64 @@ def _decode_values(buf, f, n, bufs, cw, valid):
         if valid is not None:
             out[~valid] = None
         return out
-    # string / binary
+    # string / binary: a list (NULL slots hold '' or b''; finish_column sets None)
     doff, dln = bufs[1]
     if n == 0 and ln == 0:
         _check_len(cw, "data", dln, 0)
-        return _objects([])
+        return []
     _check_len(cw, "offsets", ln, (n + 1) * 4)
     offs = np.frombuffer(buf, "<i4", n + 1, off)
-    if offs[0] != 0 or offs[-1] != dln or (n and (np.diff(offs) < 0).any()):
+    lens = np.diff(offs)
+    if offs[0] != 0 or offs[-1] != dln or (n and lens.min() < 0):
         raise ProtocolError("%s: offsets do not run from 0 to the data length %d" % (cw, dln))
-    data = bytes(memoryview(buf)[doff:doff + dln])
-    o = offs.tolist()
-    if code == T_BIN:
-        vals = [data[a:b] for a, b in zip(o, o[1:])]
+    data = np.frombuffer(buf, np.uint8, dln, doff)
+    try:
+        return _split_values(data, offs, lens, code == T_STR)
+    except UnicodeDecodeError as exc:
+        raise InputError("%s: invalid UTF-8: %s" % (cw, exc), f.name)
+
+
+def _split_values(data, offs, lens, text):
+    """Returns the n values data[offs[i]:offs[i+1]] as a list of str (text,
+    UTF-8) or bytes.
+
+    Python objects are built by str.split/bytes.split in C: the values are
+    copied once with a separator byte after each (a byte the data does not
+    hold; for text an ASCII one, which UTF-8 never uses inside a character),
+    then split. That halves the cost of slicing value by value in Python, the
+    wall of a string column. Data holding every candidate byte is sliced.
+    """
+    n = len(lens)
+    if n <= 1:
+        whole = bytes(data)
+        return [str(whole, "utf-8") if text else whole] if n else []
+    sep = 0
+    if not data.all():
+        free = np.flatnonzero(np.bincount(data, minlength=256)[:128 if text else 256] == 0)
+        sep = int(free[0]) if len(free) else -1
+    if sep < 0:
+        raw, o = bytes(data), offs.tolist()
+        if text:
+            return [raw[a:b].decode("utf-8") for a, b in zip(o, o[1:])]
+        return [raw[a:b] for a, b in zip(o, o[1:])]
+    total = len(data)
+    width = int(lens[0])
+    if width and lens.min() == lens.max():  # fixed width (CHAR(n), codes): a strided copy
+        pitched = np.empty((n, width + 1), np.uint8)
+        pitched[:, :width] = data.reshape(n, width)
+        pitched[:, width] = sep
+        out = pitched.reshape(-1)[:-1]
     else:
-        try:
-            text = data.decode("utf-8")
-            if len(text) == dln:  # all ASCII: char offsets are byte offsets
-                vals = [text[a:b] for a, b in zip(o, o[1:])]
-            else:
-                vals = [data[a:b].decode("utf-8") for a, b in zip(o, o[1:])]
-        except UnicodeDecodeError as exc:
-            raise InputError("%s: invalid UTF-8: %s" % (cw, exc), f.name)
-    out = _objects(vals)
-    if valid is not None:
-        out[~valid] = None
-    return out
+        out = np.empty(total + n - 1, np.uint8)
+        at = offs[1:-1].astype(np.int64)
+        at += np.arange(n - 1)
+        keep = np.ones(len(out), np.bool_)
+        keep[at] = False
+        out[at] = sep
+        out[keep] = data
+    if text:
+        return str(out, "utf-8").split(chr(sep))
+    return out.tobytes().split(bytes((sep,)))
 
 
 def _objects(values):
@@ -440,14 +681,6 @@ def _decode_decimals(buf, off, n, f, cw, valid):
     return out
 
 
-def _concat_valid(parts):
-    if all(v is None for v, _ in parts):
-        return None
-    return np.concatenate([v if v is not None else
-                           np.ones(len(d[0] if isinstance(d, tuple) else d), np.bool_)
-                           for v, d in parts])
-
-
 def _concat(arrays, dtype):
     if not arrays:
         return np.empty(0, dtype)
@@ -456,18 +689,15 @@ def _concat(arrays, dtype):
     return np.concatenate(arrays)
 
 
-def finish_column(f, parts, n):
-    """Turns the per-batch parts of one input column into a pandas-ready array."""
+def finish_column(f, valid, vals):
+    """Turns one input column (validity or None, values over all rows; for
+    datetimeoffset a (values, zones) pair) into a pandas-ready array. vals is
+    the caller's own writable array: NULL slots are overwritten in place."""
     code = f.code
-    valid = _concat_valid(parts)
     null = None if valid is None else ~valid
     where = "input column %r" % f.name
     if code == T_DTO:
-        vals = _concat([d[0] for _, d in parts], np.int64)
-        zones = _concat([d[1] for _, d in parts], np.int16)
-        return _to_dto(vals, zones, null, where, f.name)
-    vals = _concat([d for _, d in parts], object if code in (T_DEC, T_STR, T_BIN, T_UUID)
-                   else _NP_DTYPE.get(code, np.bool_))
+        return _to_dto(vals[0], vals[1], null, where, f.name)
     if code == T_BOOL:
         if f.nullable or null is not None:
             return pd.arrays.BooleanArray(vals, np.zeros(len(vals), np.bool_) if null is None else null)
@@ -481,6 +711,8 @@ def finish_column(f, parts, n):
             vals[null] = np.nan
         return vals
     if code in (T_DEC, T_STR, T_BIN, T_UUID):
+        if null is not None:
+            vals[null] = None
         return vals
     if null is not None:
         vals[null] = 0  # NULL slots are to be ignored; keep them out of range checks
@@ -493,7 +725,7 @@ def finish_column(f, parts, n):
                                 (vals.astype("m8[us]") + np.datetime64(0, "us")).astype(object))))
     else:  # T_DT
         if not len(vals) or (vals.min() >= _NS_MIN_US and vals.max() <= _NS_MAX_US):
-            ns = vals * 1000
+            ns = np.multiply(vals, 1000, out=vals)  # in place: the column is ours
             if null is not None:
                 ns[null] = np.iinfo(np.int64).min  # NaT
             return ns.view("M8[ns]")
@@ -537,13 +769,37 @@ def _to_dto(vals, zones, null, where, column):
     return out
 
 
-def build_frame(fields, parts_per_col, n):
+def build_frame(fields, cols, n):
+    """Builds the input DataFrame from the finished InputColumns."""
     if not fields:
         return pd.DataFrame(index=pd.RangeIndex(n))
-    data = {i: finish_column(f, parts_per_col[i], n) for i, f in enumerate(fields)}
-    df = pd.DataFrame(data, index=pd.RangeIndex(n), copy=False)
-    df.columns = pd.Index([f.name for f in fields], dtype=object)
-    return df
+    arrays = []
+    for c in cols:
+        arrays.append(finish_column(c.field, *c.finish()))
+    return frame_from_arrays(arrays, [f.name for f in fields], n)
+
+
+def frame_from_arrays(arrays, names, n):
+    """A DataFrame holding each array as its own block, without copying.
+
+    pd.DataFrame({...}, copy=False) consolidates columns of one dtype into a
+    2-D block, i.e. copies every numeric column once more. The block manager
+    built with consolidate=False keeps the arrays as they are (pandas
+    consolidates later only if an operation needs it). Falls back to the
+    public constructor on a pandas without this internal API.
+    """
+    columns = pd.Index(names, dtype=object)
+    index = pd.RangeIndex(n)
+    try:
+        from pandas.core.internals.construction import arrays_to_mgr
+        mgr = arrays_to_mgr(arrays, columns, index, verify_integrity=False, typ="block",
+                            consolidate=False)
+        from_mgr = getattr(pd.DataFrame, "_from_mgr", None)
+        return from_mgr(mgr, axes=mgr.axes) if from_mgr is not None else pd.DataFrame(mgr)
+    except (ImportError, TypeError, AttributeError):
+        df = pd.DataFrame(dict(enumerate(arrays)), index=index, copy=False)
+        df.columns = columns
+        return df
 
 
 def param_values(fields, cols):
@@ -560,7 +816,9 @@ def param_values(fields, cols):
                 raise InputError("param %r: datetime %d µs out of range" % (f.name, us))
             out[f.name] = _EPOCH + datetime.timedelta(microseconds=us)
             continue
-        v = finish_column(Field(f.name, code, 0, f.precision, f.scale), [(None, data)], 1)[0]
+        if isinstance(data, list):
+            data = _objects(data)
+        v = finish_column(Field(f.name, code, 0, f.precision, f.scale), None, data)[0]
         out[f.name] = v.item() if isinstance(v, np.generic) else v
     return out
 
@@ -608,17 +866,14 @@ def read_input(conn):
     INPUT_FIELDS.update((f.name, f) for f in fields)
     r.done()
 
-    parts = [[] for _ in fields]
+    cols = [InputColumn(f) for f in fields]
     total = 0
     while True:
-        ftype, payload = conn.read_frame()
+        ftype, length = conn.read_header()
         if ftype == F_BATCH:
-            n, cols = parse_batch(payload, 0, len(payload), fields,
-                                  "frame %d (BATCH)" % conn.frames_in)
-            total += n
-            for i, c in enumerate(cols):
-                parts[i].append(c)
+            total += read_batch(conn, length, cols, "frame %d (BATCH)" % conn.frames_in)
             continue
+        payload = conn.read_payload(length)
         _expect(conn, ftype, F_END)
         if len(payload) != 8:
             raise ProtocolError("frame %d: END payload is %d bytes, want 8" % (conn.frames_in, len(payload)))
@@ -627,7 +882,8 @@ def read_input(conn):
             raise ProtocolError("frame %d: END says %d rows, batches held %d"
                                 % (conn.frames_in, declared, total))
         break
-    return job, pfields, params, build_frame(fields, parts, total)
+    conn.release_scratch()
+    return job, pfields, params, build_frame(fields, cols, total)
 
 
 def _expect(conn, got, want):
@@ -692,16 +948,24 @@ def _zero_nulls(vals, valid):
     return vals
 
 
-def _strings_col(field, vals, valid):
-    """vals: list of str ('' where NULL)."""
+def _strings_col(field, vals, valid, text=None):
+    """vals: list of str ('' where NULL); text: "".join(vals) when the caller has it."""
     n = len(vals)
-    # Join with NUL separators and find them with numpy: offsets without a per-value pass.
-    # UTF-8 never puts a 0 byte inside a multi-byte character.
     try:
-        joined = "\0".join(vals).encode("utf-8")
+        if text is None:
+            text = "".join(vals)
+        data = text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise OutputError("output column %r: string is not encodable as UTF-8: %s"
                           % (field.name, exc), field.name)
+    if len(data) == len(text):  # all ASCII: byte lengths are the str lengths (a C pass)
+        offs = np.zeros(n + 1, np.int64)
+        np.cumsum(np.fromiter(map(len, vals), np.int64, n), out=offs[1:])
+        return OutCol(field, valid, var=(offs, data))
+    del text, data
+    # Join with NUL separators and find them with numpy: offsets without a per-value pass.
+    # UTF-8 never puts a 0 byte inside a multi-byte character.
+    joined = "\0".join(vals).encode("utf-8")
     buf = np.frombuffer(joined, np.uint8)
     zero = buf == 0
     seps = np.flatnonzero(zero)
@@ -850,6 +1114,17 @@ _MAYBE_NULL = (type(None), float, np.floating, decimal.Decimal, np.datetime64,
 def _object_col(name, arr):
     """Infers the BXL type of an object column from its non-null values."""
     where = "output column %r" % name
+    if len(arr):
+        # The common case, str values without NULLs, in one C pass: join
+        # accepts nothing but str (subclasses included, as _kind_of does).
+        vals = arr.tolist()
+        try:
+            text = "".join(vals)
+        except TypeError:
+            pass
+        else:
+            return _strings_col(Field(name, T_STR), vals, None, text)
+        del vals
     types = set(map(type, arr))
     null, nonnull = None, arr
     if any(issubclass(t, _MAYBE_NULL) for t in types):  # pd.isna is a slow pass; skip it when we can
@@ -941,7 +1216,12 @@ def prepare_column(name, s):
         return OutCol(Field(name, T_DT), valid, fixed=[_zero_nulls(i8 // 1000, valid)])
     if dt.kind in "biuf":
         vals = s.to_numpy()
-        return _numeric_col(name, vals, ~np.isnan(vals) if dt.kind == "f" else None, where)
+        valid = None
+        if dt.kind == "f":
+            nan = np.isnan(vals)
+            if nan.any():
+                valid = ~nan
+        return _numeric_col(name, vals, valid, where)
     raise OutputError("%s: unsupported dtype %s" % (where, dt), name)
 
 

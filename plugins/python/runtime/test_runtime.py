@@ -481,6 +481,75 @@ class RuntimeTest(unittest.TestCase):
         self.assertEqual(res.columns[2], [0.5, None, 1.0, 2.0, 3.0])
         self.assertEqual(res.columns[3], ["a", None, "ü", "", "nul\x00inside"])
 
+    def test_Runtime_StringAndBinaryValuesSurviveEverySplitPath(self):
+        # The runtime builds str/bytes objects by splitting on a separator byte
+        # the data lacks; each case forces another separator or the fallback.
+        every_ascii = "".join(map(chr, range(128)))
+        cases = {
+            "fixed_width": ("string", ["abcd", "efgh", "ijkl", "mnop"]),
+            "varying_with_empty": ("string", ["", "a", "", "bcd", ""]),
+            "nul_inside": ("string", ["a\x00b", "\x00", "c", ""]),
+            "non_ascii": ("string", ["\u00fc\u00e9", "\U0001f600x", "\x00\u4e2d", ""]),
+            "every_ascii_byte": ("string", [every_ascii, "x", "\u00e9" + every_ascii]),
+            "fixed_width_nul": ("string", ["\x00\x01", "\x01\x00", "ab"]),
+            "single_value": ("string", ["only"]),
+            "binary_fixed": ("binary", [b"\x00\x01", b"\xff\x00", b"ab"]),
+            "binary_every_byte": ("binary", [bytes(range(256)), b"", b"\x00", bytes(range(255, -1, -1))]),
+            "binary_varying": ("binary", [b"", b"\x00\x00", b"\xff", b"", b"z"]),
+        }
+        for name, (typ, vals) in cases.items():
+            with self.subTest(name):
+                want = vals + [None] + vals[::-1]
+                fields = [Fld("v", typ)]
+                script = ("vals = InputDataSet['v'].tolist()\n"
+                          "assert vals == %r, vals\n"
+                          "OutputDataSet = InputDataSet\n" % (want,))
+                res = run_job(self, script, fields=fields, batches=[[vals + [None]], [vals[::-1]]])
+                self.assertIsNone(res.error, res.error)
+                self.assertEqual(res.columns[0], want)
+
+    def test_Runtime_RejectsUTF8SplitAcrossValues(self):
+        # "\xc3" + "\xa9" is valid UTF-8 only when the two values are read as one.
+        batch = enc_batch([Fld("s", "binary")], [[b"a\xc3", b"\xa9b"]])  # same layout as string
+        data = (hello() + frame(JOB, enc_dict({"script": "pass"})) + frame(PARAMS, enc_params([], []))
+                + frame(SCHEMA, enc_schema([Fld("s", "string")])) + frame(BATCH, batch)
+                + frame(END, struct.pack("<Q", 2)))
+        res = parse_output(self, run_runtime(self, data).frames)
+        self.assertIsNotNone(res.error)
+        self.assertEqual(res.error["kind"], "input", res.error)
+        self.assertEqual(res.error["column"], "s")
+
+    def test_Runtime_FixedWidthColumnsGrowOverManyBatches(self):
+        # Past the first capacity of the grow-in-place arrays (65536 rows), with
+        # NULLs and a zone column (datetimeoffset has two fixed buffers).
+        step, nb = 30_000, 5
+        fields = [Fld("id", "int64"), Fld("x", "float32", nullable=False),
+                  Fld("dto", "datetimeoffset"), Fld("s", "string")]
+        tz = datetime.timezone(datetime.timedelta(hours=-3, minutes=-30))
+        batches = []
+        for b in range(nb):
+            ids = [None if i % 7 == 3 else i for i in range(b * step, (b + 1) * step)]
+            batches.append([ids, [float(i % 1000) for i in range(b * step, (b + 1) * step)],
+                            [datetime.datetime(2020, 1, 1, tzinfo=tz) if b % 2 else None] * step,
+                            ["r%d" % i for i in range(b * step, (b + 1) * step)]])
+        batches.insert(2, [[], [], [], []])
+        script = ("df = InputDataSet\n"
+                  "assert len(df) == %d and str(df['id'].dtype) == 'Int64', df.dtypes\n"
+                  "assert df['id'][%d] == %d and df['id'][3] is __import__('pandas').NA\n"
+                  "OutputDataSet = df\n" % (nb * step, nb * step - 2, nb * step - 2))
+        res = run_job(self, script, fields=fields, batches=batches)
+        self.assertIsNone(res.error, res.error)
+        self.assertEqual(res.end, nb * step)
+        # Long lists: report the first difference (a full diff would take minutes).
+        for got, want in ((res.columns[0], [None if i % 7 == 3 else i for i in range(nb * step)]),
+                          (res.columns[1], [float(i % 1000) for i in range(nb * step)])):
+            self.assertEqual(len(got), len(want))
+            bad = next((i for i, (g, w) in enumerate(zip(got, want)) if g != w), None)
+            self.assertIsNone(bad, bad is not None and "row %d: %r != %r" % (bad, got[bad], want[bad]))
+        self.assertEqual(res.columns[2][step - 1], None)
+        self.assertEqual(res.columns[2][step], datetime.datetime(2020, 1, 1, tzinfo=tz))
+        self.assertEqual(res.columns[3][-1], "r%d" % (nb * step - 1))
+
     def test_Runtime_DatetimeOutsideNanosecondRangeStaysExact(self):
         fields = [Fld("dt", "datetime")]
         vals = [datetime.datetime(1, 1, 1), None, datetime.datetime(9999, 12, 31, 23, 59, 59, 999999)]
