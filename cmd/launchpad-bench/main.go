@@ -87,7 +87,7 @@ func parseFlags(args []string) (*options, error) {
 	rows := fs.String("rows", "1000000,10000000", "row counts of the Launchpad and numpy runs")
 	csvRows := fs.String("csv-rows", "1000000", "row counts of the CSV baseline (slow: ~several s per million rows)")
 	sqliteRows := fs.Int64("sqlite-rows", 1000000, "rows of the identity job over the SQLite instance (0: skip)")
-	reps := fs.Int("reps", 3, "repetitions of each case (medians are reported)")
+	reps := fs.Int("reps", 5, "repetitions of each case (medians are reported; 2 noisy cores need 5)")
 	plugins := fs.String("plugins", "bin/plugins", "folder of the built launchers (make build)")
 	python := fs.String("python", "/usr/bin/python3", "python3 with numpy and pandas, for the baselines and the launcher")
 	rt := fs.String("runtime", "/usr/bin/python3", "the PythonLauncher's interpreter (a profiling wrapper, say)")

@@ -38,6 +38,7 @@ Exit status: 0 after END, 1 after ERROR was sent, 2 when the data plane failed
 """
 
 import builtins
+import gc
 import datetime
 import decimal
 import linecache
@@ -410,7 +411,6 @@ class GrowArray:
             # Private: a shared anonymous map is a fixed-size shmem object, and
             # pages mremap adds beyond it fault (EFAULT/SIGBUS).
             self.map = mmap.mmap(-1, cap * self.dtype.itemsize, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-            _huge_pages(self.map)
         else:
             self.map.resize(cap * self.dtype.itemsize)
         self.cap = cap
@@ -426,18 +426,6 @@ class GrowArray:
             return np.empty(0, self.dtype)
         m.resize(rows * self.dtype.itemsize)  # hand back the unused capacity
         return np.frombuffer(m, self.dtype)
-
-
-def _huge_pages(m):
-    """Asks for transparent huge pages, as numpy does for its own large arrays:
-    where THP is in "madvise" mode, filling 4 KiB pages one fault at a time
-    costs several times the copy itself."""
-    advice = getattr(mmap, "MADV_HUGEPAGE", None)
-    if advice is not None:
-        try:
-            m.madvise(advice)
-        except OSError:  # THP unsupported or disabled: plain pages work too
-            pass
 
 
 class InputColumn:
@@ -1519,10 +1507,16 @@ def _send_error(conn, info):
 def serve(conn):
     """Runs one job over conn; returns the process exit status."""
     conn.send(F_HELLO, [MAGIC + struct.pack("<HH", MAJOR, MINOR)])
+    # Decoding and encoding make millions of objects but no reference
+    # cycles: the cyclic collector only costs time there. The user's script
+    # runs with it on, as Python's default.
+    gc.disable()
     try:
         job, pfields, params, frame = read_input(conn)
         try:
+            gc.enable()
             ns = run_script(job, params, frame)
+            gc.disable()
         except ScriptFailed as failed:
             _send_error(conn, failed.info)
             return 1
