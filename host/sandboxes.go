@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -16,7 +17,8 @@ import (
 
 // sandboxes adapts the sandbox Manager to the job runner.
 type sandboxes struct {
-	m *sandbox.Manager
+	m        *sandbox.Manager
+	workRoot string
 }
 
 var _ job.Sandbox = (*sandboxes)(nil)
@@ -27,9 +29,13 @@ func newSandboxes(cfg *config.Config, lim config.Resolved, logger hclog.Logger) 
 		return nil, err
 	}
 	s := cfg.Sandbox
+	workRoot := s.WorkRoot
+	if workRoot == "" {
+		workRoot = filepath.Join(cfg.StateDir, "jobs")
+	}
 	m, err := sandbox.NewManager(sandbox.Config{
 		Isolation:     s.Isolation,
-		WorkRoot:      filepath.Join(cfg.StateDir, "jobs"),
+		WorkRoot:      workRoot,
 		WorkerUIDBase: s.UIDBase,
 		WorkerCount:   s.Workers,
 		CgroupParent:  s.CgroupParent,
@@ -46,7 +52,7 @@ func newSandboxes(cfg *config.Config, lim config.Resolved, logger hclog.Logger) 
 		m.Close()
 		return nil, fmt.Errorf("sandbox cleanup: %w", err)
 	}
-	return &sandboxes{m: m}, nil
+	return &sandboxes{m: m, workRoot: workRoot}, nil
 }
 
 func (s *sandboxes) Open(ctx context.Context, id string, lim job.Limits) (job.Env, error) {
@@ -64,7 +70,15 @@ func (s *sandboxes) Open(ctx context.Context, id string, lim job.Limits) (job.En
 
 func (s *sandboxes) Warnings() []string { return s.m.Warnings() }
 
-func (s *sandboxes) Close() error { return s.m.Close() }
+// Close stops the sandbox and removes the work root if no job folder is
+// left in it (a kept one, with keep_workdir, stays, and so does the root).
+func (s *sandboxes) Close() error {
+	err := s.m.Close()
+	if rerr := os.Remove(s.workRoot); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && !errors.Is(rerr, syscall.ENOTEMPTY) {
+		err = errors.Join(err, rerr)
+	}
+	return err
+}
 
 // env is one job's sandbox as the runner sees it.
 type env struct{ *sandbox.Job }

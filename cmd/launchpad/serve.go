@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
@@ -99,6 +102,13 @@ func runDev(args []string) error {
 	}
 	if *isolation != "" {
 		cfg.Sandbox.Isolation = *isolation
+	}
+	// Every job gets a private /tmp, which would hide job folders below a
+	// state folder in /tmp (a checkout there, say): keep them in /var/tmp.
+	if rel, err := filepath.Rel("/tmp", dir); cfg.Sandbox.WorkRoot == "" && err == nil && !strings.HasPrefix(rel, "..") {
+		sum := sha256.Sum256([]byte(dir))
+		cfg.Sandbox.WorkRoot = "/var/tmp/launchpad-jobs-" + hex.EncodeToString(sum[:4])
+		log.Info("state folder is under /tmp: job folders go elsewhere", "work_root", cfg.Sandbox.WorkRoot)
 	}
 	if err := cfg.Normalize(); err != nil {
 		return err

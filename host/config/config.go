@@ -87,6 +87,11 @@ type Sandbox struct {
 	// QueueTimeout is how long a job waits for a free worker account.
 	// Default 60s.
 	QueueTimeout string `hcl:"queue_timeout,optional"`
+	// WorkRoot is the parent of job working folders, dedicated to this host
+	// (it is emptied at start). Default STATE_DIR/jobs. It must not lie
+	// under /tmp (every job gets a private /tmp that would hide it) and must
+	// leave room for a unix socket path below it (at most 55 bytes).
+	WorkRoot string `hcl:"work_root,optional"`
 	// KeepWorkdir keeps job folders after jobs end (debugging only).
 	KeepWorkdir bool `hcl:"keep_workdir,optional"`
 	// ReadOnlyPaths replaces the default list of paths a job may read and
