@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/openlaunchpad/launchpad/host/job"
 
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
@@ -30,9 +30,6 @@ var csvBaselineR string
 // errBaseline means a baseline's child did not return what it was given.
 var errBaseline = errors.New("baseline failed")
 
-// dataPlaneBuffer matches the host's data plane socket buffers (host/job).
-const dataPlaneBuffer = 4 << 20
-
 // numpyBaseline sends rows of shape as the host would (same frames, same
 // batches) through a socketpair to a python3 child that receives them into
 // preallocated numpy arrays. roundTrip has it send the arrays back as BXL
@@ -40,7 +37,7 @@ const dataPlaneBuffer = 4 << 20
 // objects (and encode them back) first. The clock starts once numpy is
 // imported and stops when the child's END arrives.
 func numpyBaseline(python, shape string, rows int64, batchBytes int, roundTrip, decodeStrings bool) (time.Duration, error) {
-	conn, child, err := dataPlane()
+	conn, child, err := job.NewDataPlane()
 	if err != nil {
 		return 0, err
 	}
@@ -137,27 +134,6 @@ func sendBXL(conn *net.UnixConn, src *synthRows) error {
 		err = w.WriteEnd(w.Rows())
 	}
 	return err
-}
-
-// dataPlane makes a socketpair like the host's data plane.
-func dataPlane() (*net.UnixConn, *os.File, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, fd := range fds {
-		// Best effort, as in the host: a smaller buffer is slower, not wrong.
-		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, dataPlaneBuffer)
-		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, dataPlaneBuffer)
-	}
-	f := os.NewFile(uintptr(fds[0]), "bench-host")
-	c, err := net.FileConn(f)
-	f.Close()
-	if err != nil {
-		unix.Close(fds[1])
-		return nil, nil, err
-	}
-	return c.(*net.UnixConn), os.NewFile(uintptr(fds[1]), "bench-child"), nil
 }
 
 // csvBaseline writes rows of shape as CSV into the stdin of argv (python3

@@ -63,7 +63,7 @@ func text(v any) string {
 	case []byte:
 		return "0x" + strings.ToUpper(hex.EncodeToString(x))
 	case time.Duration:
-		return clock(x)
+		return bxl.FormatTimeOfDay(x)
 	case time.Time:
 		return x.Format("2006-01-02 15:04:05.999999")
 	case fmt.Stringer:
@@ -81,18 +81,6 @@ func render(t bxl.Type, v any) string {
 		return v.(time.Time).Format("2006-01-02 15:04:05.999999 -07:00")
 	}
 	return text(v)
-}
-
-func clock(d time.Duration) string {
-	h := d / time.Hour
-	m := (d % time.Hour) / time.Minute
-	s := (d % time.Minute) / time.Second
-	us := (d % time.Second) / time.Microsecond
-	out := fmt.Sprintf("%02d:%02d:%02d", h, m, s)
-	if us != 0 {
-		out += strings.TrimRight(fmt.Sprintf(".%06d", us), "0")
-	}
-	return out
 }
 
 // csvWriter: a header row, then rows; NULL is an empty field.

@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	_ "embed"
-	"fmt"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
 
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
@@ -32,15 +29,11 @@ func (liteLauncher) Info(context.Context) (*launcher.Info, error) {
 // data plane as descriptor 3; RunRuntime forwards its output and kills it
 // when the job is cancelled.
 func (liteLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stderr io.Writer) (*launcher.ExitStatus, error) {
-	python := req.Settings["runtime"]
-	if python == "" {
-		python = defaultRuntime
+	file, err := launcher.StageFile(req, "runtime.py", runtimePy)
+	if err != nil {
+		return nil, err
 	}
-	file := filepath.Join(req.WorkingDir, "runtime.py")
-	if err := os.WriteFile(file, runtimePy, 0o400); err != nil {
-		return nil, fmt.Errorf("stage runtime: %w", err)
-	}
-	cmd := exec.Command(python, "-I", "-B", file)
+	cmd := exec.Command(req.Setting("runtime", defaultRuntime), "-I", "-B", file)
 	// The runtime gets only what it needs, never the launcher's environment.
 	cmd.Env = launcher.RuntimeEnv(req, "PYTHONUNBUFFERED=1")
 	return launcher.RunRuntime(ctx, cmd, req, stdout, stderr)

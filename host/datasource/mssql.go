@@ -206,26 +206,13 @@ func mssqlValue(v any) any {
 }
 
 func (s *sqlServerSource) BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (TableWriter, error) {
-	parts, err := splitTableName(table, 3)
+	qtable, decls, err := tableSpec(table, 3, schema, quoteBracket, mssqlDecl)
 	if err != nil {
 		return nil, err
 	}
-	if schema == nil {
-		return nil, fmt.Errorf("%w: nil", ErrBadSchema)
-	}
-	if err := checkOutputSchema(len(schema.Fields), func(i int) string { return schema.Fields[i].Name }); err != nil {
-		return nil, err
-	}
-	qtable := quoteParts(parts, quoteBracket)
-	names := make([]string, len(schema.Fields))
-	decls := make([]string, len(schema.Fields))
+	names := make([]string, len(schema.Fields)) // CopyIn quotes them itself
 	for i, f := range schema.Fields {
 		names[i] = f.Name
-		d, err := mssqlDecl(f)
-		if err != nil {
-			return nil, err
-		}
-		decls[i] = quoteBracket(f.Name) + " " + d
 	}
 	tx, err := beginTable(ctx, s.db, table, qtable, decls, create)
 	if err != nil {

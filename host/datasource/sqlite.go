@@ -200,13 +200,13 @@ func sqliteValue(f bxl.Field, v any) (any, error) {
 	case bxl.UUID:
 		return x.String(), nil
 	case time.Duration:
-		return formatTimeOfDay(x), nil
+		return bxl.FormatTimeOfDay(x), nil
 	case time.Time:
 		switch f.Type {
 		case bxl.TypeDate:
 			return x.Format(time.DateOnly), nil
 		case bxl.TypeTime:
-			return formatTimeOfDay(time.Duration(x.Hour())*time.Hour + time.Duration(x.Minute())*time.Minute +
+			return bxl.FormatTimeOfDay(time.Duration(x.Hour())*time.Hour + time.Duration(x.Minute())*time.Minute +
 				time.Duration(x.Second())*time.Second + time.Duration(x.Nanosecond())), nil
 		case bxl.TypeDateTimeOffset:
 			return x.Format("2006-01-02 15:04:05.999999-07:00"), nil
@@ -224,38 +224,14 @@ func sqliteValue(f bxl.Field, v any) (any, error) {
 	return nil, fmt.Errorf("%w: column %q: cannot store %T", ErrValueMismatch, f.Name, v)
 }
 
-func formatTimeOfDay(d time.Duration) string {
-	h := d / time.Hour
-	m := (d % time.Hour) / time.Minute
-	s := (d % time.Minute) / time.Second
-	us := (d % time.Second) / time.Microsecond
-	if us == 0 {
-		return fmt.Sprintf("%02d:%02d:%02d", h, m, s)
-	}
-	return strings.TrimRight(fmt.Sprintf("%02d:%02d:%02d.%06d", h, m, s, us), "0")
-}
-
 func (s *sqliteSource) BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (TableWriter, error) {
-	parts, err := splitTableName(table, 2)
+	qtable, decls, err := tableSpec(table, 2, schema, quoteDouble, sqliteDecl)
 	if err != nil {
 		return nil, err
 	}
-	if schema == nil {
-		return nil, fmt.Errorf("%w: nil", ErrBadSchema)
-	}
-	if err := checkOutputSchema(len(schema.Fields), func(i int) string { return schema.Fields[i].Name }); err != nil {
-		return nil, err
-	}
-	qtable := quoteParts(parts, quoteDouble)
 	names := make([]string, len(schema.Fields))
-	decls := make([]string, len(schema.Fields))
 	for i, f := range schema.Fields {
 		names[i] = quoteDouble(f.Name)
-		d, err := sqliteDecl(f)
-		if err != nil {
-			return nil, err
-		}
-		decls[i] = names[i] + " " + d
 	}
 	tx, err := beginTable(ctx, s.db, table, qtable, decls, create)
 	if err != nil {

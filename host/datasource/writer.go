@@ -10,6 +10,32 @@ import (
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
+// tableSpec checks a write's target table (at most maxParts dotted parts)
+// and output schema, and renders the quoted table name and the column
+// declarations CREATE TABLE needs.
+func tableSpec(table string, maxParts int, schema *bxl.Schema, quote func(string) string,
+	decl func(bxl.Field) (string, error)) (qtable string, decls []string, err error) {
+	parts, err := splitTableName(table, maxParts)
+	if err != nil {
+		return "", nil, err
+	}
+	if schema == nil {
+		return "", nil, fmt.Errorf("%w: nil", ErrBadSchema)
+	}
+	if err := checkOutputSchema(len(schema.Fields), func(i int) string { return schema.Fields[i].Name }); err != nil {
+		return "", nil, err
+	}
+	decls = make([]string, len(schema.Fields))
+	for i, f := range schema.Fields {
+		d, err := decl(f)
+		if err != nil {
+			return "", nil, err
+		}
+		decls[i] = quote(f.Name) + " " + d
+	}
+	return quoteParts(parts, quote), decls, nil
+}
+
 // beginTable opens a write's transaction and, when create is set, creates
 // the table (qtable is quoted; decls are its column declarations) in it.
 func beginTable(ctx context.Context, db *sql.DB, table, qtable string, decls []string, create bool) (*sql.Tx, error) {

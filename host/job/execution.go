@@ -80,7 +80,7 @@ type outputEnd struct {
 
 func (ex *execution) run(ctx context.Context) (*Result, error) {
 	id := ex.req.ID
-	conn, satEnd, err := socketpair()
+	conn, satEnd, err := NewDataPlane()
 	if err != nil {
 		return nil, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("data plane: %w", err)}
 	}
@@ -525,9 +525,10 @@ func (w messageWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// socketpair makes the data plane: the host's end as a connection, the
-// satellite's as a file to hand down.
-func socketpair() (*net.UnixConn, *os.File, error) {
+// NewDataPlane makes a job's data plane: a unix socketpair with large
+// buffers, the host's end as a connection, the satellite's as a file to hand
+// down. Benchmarks use it to measure the same path.
+func NewDataPlane() (*net.UnixConn, *os.File, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, err

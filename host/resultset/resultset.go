@@ -229,8 +229,7 @@ func text(v any, from bxl.Type) string {
 	case float64:
 		return strconv.FormatFloat(x, 'g', -1, 64)
 	case time.Duration:
-		t := time.Time{}.Add(x)
-		return t.Format("15:04:05.999999")
+		return bxl.FormatTimeOfDay(x)
 	case fmt.Stringer:
 		return x.String()
 	}

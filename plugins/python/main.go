@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	_ "embed"
-	"fmt"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
 
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
@@ -29,17 +26,13 @@ func (pythonLauncher) Info(context.Context) (*launcher.Info, error) {
 }
 
 func (pythonLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stderr io.Writer) (*launcher.ExitStatus, error) {
-	python := req.Settings["runtime"]
-	if python == "" {
-		python = defaultRuntime
-	}
-	module := filepath.Join(req.WorkingDir, moduleFile)
-	if err := os.WriteFile(module, runtimeModule, 0o400); err != nil {
-		return nil, fmt.Errorf("stage runtime module: %w", err)
+	module, err := launcher.StageFile(req, moduleFile, runtimeModule)
+	if err != nil {
+		return nil, err
 	}
 	// -I: ignore PYTHON* variables and the user's site-packages; -B: write no
 	// bytecode into the working folder.
-	cmd := exec.Command(python, "-I", "-B", module)
+	cmd := exec.Command(req.Setting("runtime", defaultRuntime), "-I", "-B", module)
 	cmd.Env = launcher.RuntimeEnv(req, "MPLBACKEND=Agg")
 	return launcher.RunRuntime(ctx, cmd, req, stdout, stderr)
 }

@@ -5,9 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
 
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
@@ -29,19 +27,15 @@ func (rLauncher) Info(context.Context) (*launcher.Info, error) {
 }
 
 func (rLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stderr io.Writer) (*launcher.ExitStatus, error) {
-	rscript := req.Settings["runtime"]
-	if rscript == "" {
-		rscript = defaultRuntime
-	}
-	script := filepath.Join(req.WorkingDir, scriptFile)
-	if err := os.WriteFile(script, runtimeScript, 0o400); err != nil {
-		return nil, fmt.Errorf("stage runtime script: %w", err)
+	script, err := launcher.StageFile(req, scriptFile, runtimeScript)
+	if err != nil {
+		return nil, err
 	}
 	bridge, err := launcher.NewBridge(req.DataPlane)
 	if err != nil {
 		return nil, fmt.Errorf("bridge data plane: %w", err)
 	}
-	cmd := exec.Command(rscript, "--vanilla", script)
+	cmd := exec.Command(req.Setting("runtime", defaultRuntime), "--vanilla", script)
 	cmd.ExtraFiles = bridge.RuntimeFiles()
 	cmd.Env = launcher.RuntimeEnv(req)
 	exit, runErr := launcher.RunRuntime(ctx, cmd, req, stdout, stderr)

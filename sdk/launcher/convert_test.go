@@ -1,6 +1,8 @@
 package launcher
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -32,5 +34,29 @@ func TestConvert_ExitRoundTrip(t *testing.T) {
 		if got.Success() != (in.Code == 0 && in.Signal == "") {
 			t.Errorf("Success() wrong for %+v", in)
 		}
+	}
+}
+
+func TestRunRequest_SettingFallsBackToDefault(t *testing.T) {
+	r := &RunRequest{Settings: map[string]string{"runtime": "/opt/python3", "empty": ""}}
+	if got := r.Setting("runtime", "/usr/bin/python3"); got != "/opt/python3" {
+		t.Errorf("set: %q", got)
+	}
+	for _, key := range []string{"empty", "missing"} {
+		if got := r.Setting(key, "def"); got != "def" {
+			t.Errorf("%s: %q, want the default", key, got)
+		}
+	}
+}
+
+func TestStageFile_WritesReadOnlyIntoTheJobFolder(t *testing.T) {
+	dir := t.TempDir()
+	p, err := StageFile(&RunRequest{WorkingDir: dir}, "rt.py", []byte("print(1)"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(p)
+	if err != nil || filepath.Dir(p) != dir || fi.Mode().Perm() != 0o400 {
+		t.Fatalf("staged %s: %v %v", p, fi.Mode(), err)
 	}
 }

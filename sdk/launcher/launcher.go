@@ -49,6 +49,15 @@ type RunRequest struct {
 	DataPlane *os.File
 }
 
+// Setting returns the operator's setting key for this launcher, or def when
+// the operator set none.
+func (r *RunRequest) Setting(key, def string) string {
+	if v := r.Settings[key]; v != "" {
+		return v
+	}
+	return def
+}
+
 // ExitStatus is how the runtime ended.
 type ExitStatus struct {
 	// Code is the exit code, or -1 when a signal ended the runtime.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -98,6 +99,16 @@ func RunRuntime(ctx context.Context, cmd *exec.Cmd, req *RunRequest, stdout, std
 	default:
 		return nil, fmt.Errorf("wait for runtime: %w", waitErr)
 	}
+}
+
+// StageFile writes a launcher's embedded runtime code into the job's folder,
+// read-only, and returns its path.
+func StageFile(req *RunRequest, name string, content []byte) (string, error) {
+	path := filepath.Join(req.WorkingDir, name)
+	if err := os.WriteFile(path, content, 0o400); err != nil {
+		return "", fmt.Errorf("stage %s: %w", name, err)
+	}
+	return path, nil
 }
 
 // RuntimeEnv is the environment a runtime starts with: a fixed PATH, HOME

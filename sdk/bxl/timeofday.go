@@ -1,0 +1,22 @@
+package bxl
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// FormatTimeOfDay renders a time value (a duration since midnight) as
+// "hh:mm:ss" with up to six fraction digits, trailing zeros dropped — the
+// form SQL tools print and the Python and R runtimes accept.
+func FormatTimeOfDay(d time.Duration) string {
+	h := d / time.Hour
+	m := (d % time.Hour) / time.Minute
+	s := (d % time.Minute) / time.Second
+	us := (d % time.Second) / time.Microsecond
+	out := fmt.Sprintf("%02d:%02d:%02d", h, m, s)
+	if us != 0 {
+		out += strings.TrimRight(fmt.Sprintf(".%06d", us), "0")
+	}
+	return out
+}
