@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -162,67 +164,46 @@ func (g *Group) Add(pid int) error {
 	return nil
 }
 
-// Procs lists the pids in the group (all hierarchies, sorted, unique).
+// Procs lists the pids in the group and its sub-groups (all hierarchies,
+// sorted, unique). A hierarchy the group is already gone from has none.
 func (g *Group) Procs() ([]int, error) {
 	set := map[int]bool{}
-	dirs := g.dirs()
-	for _, d := range dirs {
-		pids, err := readProcsRecursive(d)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range pids {
-			set[p] = true
-		}
-	}
-	out := make([]int, 0, len(set))
-	for p := range set {
-		out = append(out, p)
-	}
-	sort.Ints(out)
-	return out, nil
-}
-
-func (g *Group) dirs() []string {
-	var out []string
 	if g.v1 != nil {
-		for _, c := range v1Controllers {
-			out = append(out, g.v1Dir(c))
+		for _, s := range g.v1.Subsystems() {
+			procs, err := g.v1.Processes(s.Name(), true)
+			if errors.Is(err, os.ErrNotExist) || errors.Is(err, cgroup1.ErrCgroupDeleted) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("list processes of %s (%s): %w", g.name, s.Name(), err)
+			}
+			for _, p := range procs {
+				set[p.Pid] = true
+			}
 		}
 	}
 	if g.v2 != nil {
-		out = append(out, g.v2Dir())
+		pids, err := g.v2.Procs(true)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("list processes of %s: %w", g.name, err)
+		}
+		for _, p := range pids {
+			set[int(p)] = true
+		}
 	}
-	return out
+	return slices.Sorted(maps.Keys(set)), nil
 }
 
 // Kill kills every process in the group and waits until it is empty. A
 // process cannot escape by forking while we kill: v2 (and the hybrid tracking
-// group) use cgroup.kill, v1 freezes the group first.
+// group) use cgroup.kill, v1 freezes the group first. The library kills; the
+// wait until the group is empty is ours.
 func (g *Group) Kill() error {
-	freezer := ""
-	if g.v1 != nil {
-		freezer = g.v1Dir(cgroup1.Freezer)
-	}
-	unified := ""
-	if g.v2 != nil {
-		unified = g.v2Dir()
-	}
-	return killDirs(g.dirs(), freezer, unified)
-}
-
-// killDirs empties the groups at dirs. freezer (v1) and unified (v2) are the
-// directories used to stop and kill atomically; either may be "".
-func killDirs(dirs []string, freezer, unified string) error {
 	deadline := time.Now().Add(killTimeout)
 	for {
-		var pids []int
-		for _, d := range dirs {
-			p, err := readProcsRecursive(d)
-			if err != nil {
-				return err
-			}
-			pids = append(pids, p...)
+		pids, err := g.Procs()
+		if err != nil {
+			return err
 		}
 		if len(pids) == 0 {
 			return nil
@@ -230,76 +211,54 @@ func killDirs(dirs []string, freezer, unified string) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("pids %v after %s: %w", pids, killTimeout, ErrStillPopulated)
 		}
-		// cgroup.kill is atomic for the whole subtree; without it, freeze so
-		// nothing forks between listing and killing.
-		if unified == "" || writeFile(filepath.Join(unified, "cgroup.kill"), "1") != nil {
-			frozen := freezer != "" && writeFile(filepath.Join(freezer, "freezer.state"), "FROZEN") == nil
-			for _, p := range pids {
-				// ESRCH: already gone; anything else shows up as a survivor next round.
-				_ = syscall.Kill(p, syscall.SIGKILL)
-			}
-			if frozen {
-				if err := writeFile(filepath.Join(freezer, "freezer.state"), "THAWED"); err != nil {
-					return fmt.Errorf("thaw %s: %w", freezer, err)
-				}
-			}
+		if err := g.killOnce(pids); err != nil {
+			return err
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 }
 
+// killOnce sends SIGKILL to everything in the group once.
+func (g *Group) killOnce(pids []int) error {
+	// cgroup.kill is atomic for the whole subtree.
+	if g.v2 != nil && g.v2.Kill() == nil {
+		return nil
+	}
+	frozen := g.v1 != nil && g.v1.Freeze() == nil
+	for _, p := range pids {
+		// ESRCH: already gone; anything else shows up as a survivor next round.
+		_ = syscall.Kill(p, syscall.SIGKILL)
+	}
+	if frozen {
+		if err := g.v1.Thaw(); err != nil {
+			return fmt.Errorf("thaw %s: %w", g.name, err)
+		}
+	}
+	return nil
+}
+
 // Stats reads peak memory, CPU times and whether a limit was hit.
 func (g *Group) Stats() (Stats, error) {
-	var s Stats
 	if g.v1 != nil {
-		m, err := g.v1.Stat(cgroup1.IgnoreNotExist)
-		if err != nil {
-			return s, fmt.Errorf("stat %s: %w", g.name, err)
-		}
-		if m.Memory != nil && m.Memory.Usage != nil {
-			s.PeakMemoryBytes = int64(m.Memory.Usage.Max)
-		}
-		if m.MemoryOomControl != nil {
-			s.OOMKilled = m.MemoryOomControl.OomKill > 0
-		}
-		if m.CPU != nil && m.CPU.Usage != nil {
-			s.CPUUser = time.Duration(m.CPU.Usage.User)
-			s.CPUSystem = time.Duration(m.CPU.Usage.Kernel)
-		}
-		// cpuacct.stat (what the library reads) counts 10 ms ticks; the
-		// nanosecond counters, where the kernel has them, see short jobs too.
-		acct := g.v1Dir(cgroup1.Cpuacct)
-		if u, err := readUint(filepath.Join(acct, "cpuacct.usage_user")); err == nil && u > 0 {
-			s.CPUUser = time.Duration(u)
-		}
-		if k, err := readUint(filepath.Join(acct, "cpuacct.usage_sys")); err == nil && k > 0 {
-			s.CPUSystem = time.Duration(k)
-		}
-		ev, err := readKV(filepath.Join(g.v1Dir(cgroup1.Pids), "pids.events"))
-		if err != nil {
-			return s, err
-		}
-		s.PidsLimitHit = ev["max"] > 0
-		return s, nil
+		return g.v1Stats()
 	}
-	dir := g.v2Dir()
-	peak, err := readUint(filepath.Join(dir, "memory.peak"))
+	var s Stats
+	m, err := g.v2.Stat()
 	if err != nil {
-		return s, err
+		return s, fmt.Errorf("stat %s: %w", g.name, err)
 	}
-	s.PeakMemoryBytes = int64(peak)
-	mev, err := readKV(filepath.Join(dir, "memory.events"))
-	if err != nil {
-		return s, err
+	if m.Memory != nil {
+		s.PeakMemoryBytes = int64(m.Memory.MaxUsage) // memory.peak; 0 on kernels without it
 	}
-	s.OOMKilled = mev["oom_kill"] > 0
-	cpu, err := readKV(filepath.Join(dir, "cpu.stat"))
-	if err != nil {
-		return s, err
+	if m.MemoryEvents != nil {
+		s.OOMKilled = m.MemoryEvents.OomKill > 0
 	}
-	s.CPUUser = time.Duration(cpu["user_usec"]) * time.Microsecond
-	s.CPUSystem = time.Duration(cpu["system_usec"]) * time.Microsecond
-	pev, err := readKV(filepath.Join(dir, "pids.events"))
+	if m.CPU != nil {
+		s.CPUUser = time.Duration(m.CPU.UserUsec) * time.Microsecond
+		s.CPUSystem = time.Duration(m.CPU.SystemUsec) * time.Microsecond
+	}
+	// The library does not read pids.events.
+	pev, err := readKV(filepath.Join(g.v2Dir(), "pids.events"))
 	if err != nil {
 		return s, err
 	}
@@ -307,64 +266,83 @@ func (g *Group) Stats() (Stats, error) {
 	return s, nil
 }
 
+func (g *Group) v1Stats() (Stats, error) {
+	var s Stats
+	m, err := g.v1.Stat(cgroup1.IgnoreNotExist)
+	if err != nil {
+		return s, fmt.Errorf("stat %s: %w", g.name, err)
+	}
+	if m.Memory != nil && m.Memory.Usage != nil {
+		s.PeakMemoryBytes = int64(m.Memory.Usage.Max)
+	}
+	if m.MemoryOomControl != nil {
+		s.OOMKilled = m.MemoryOomControl.OomKill > 0
+	}
+	if m.CPU != nil && m.CPU.Usage != nil {
+		s.CPUUser = time.Duration(m.CPU.Usage.User)
+		s.CPUSystem = time.Duration(m.CPU.Usage.Kernel)
+	}
+	// cpuacct.stat (what the library reads) counts 10 ms ticks; the
+	// nanosecond counters, where the kernel has them, see short jobs too.
+	acct := g.v1Dir(cgroup1.Cpuacct)
+	if u, err := readUint(filepath.Join(acct, "cpuacct.usage_user")); err == nil && u > 0 {
+		s.CPUUser = time.Duration(u)
+	}
+	if k, err := readUint(filepath.Join(acct, "cpuacct.usage_sys")); err == nil && k > 0 {
+		s.CPUSystem = time.Duration(k)
+	}
+	ev, err := readKV(filepath.Join(g.v1Dir(cgroup1.Pids), "pids.events"))
+	if err != nil {
+		return s, err
+	}
+	s.PidsLimitHit = ev["max"] > 0
+	return s, nil
+}
+
 // Delete removes the group from every hierarchy. It fails with
 // ErrStillPopulated while processes remain (call Kill first) and is
 // idempotent.
 func (g *Group) Delete() error {
+	pids, err := g.Procs()
+	if err != nil {
+		return err
+	}
+	if len(pids) > 0 {
+		return fmt.Errorf("delete %s: pids %v: %w", g.name, pids, ErrStillPopulated)
+	}
 	var errs []error
-	for _, d := range g.dirs() {
-		if err := removeTree(d); err != nil {
-			errs = append(errs, err)
+	if g.v1 != nil {
+		if err := g.v1.Delete(); err != nil && !errors.Is(err, cgroup1.ErrCgroupDeleted) {
+			errs = append(errs, fmt.Errorf("delete %s: %w", g.name, err))
+		}
+	}
+	if g.v2 != nil && g.exists(g.v2Dir()) {
+		if err := g.v2.Delete(); err != nil {
+			errs = append(errs, fmt.Errorf("delete %s: %w", g.name, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// removeTree removes a cgroup directory and its sub-groups, deepest first
-// (cgroupfs only allows rmdir, and only of empty groups).
-func removeTree(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("remove group: %w", err)
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			if err := removeTree(filepath.Join(dir, e.Name())); err != nil {
-				return err
-			}
+// load returns the leftover group name as it exists now (any hierarchy may be
+// missing); ok is false when it exists in none.
+func (l *Layout) load(name string) (g *Group, ok bool, err error) {
+	g = &Group{name: name, layout: l}
+	if l.Version == V1 {
+		g.v1, err = cgroup1.Load(g.v1Path, cgroup1.WithHierarchy(l.v1Hierarchy))
+		if errors.Is(err, cgroup1.ErrCgroupDeleted) {
+			g.v1, err = nil, nil
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("load %s: %w", name, err)
 		}
 	}
-	var err2 error
-	for i := 0; i < 50; i++ {
-		err2 = syscall.Rmdir(dir)
-		if err2 == nil || errors.Is(err2, syscall.ENOENT) {
-			return nil
+	if l.unifiedMount != "" && g.exists(g.v2Dir()) {
+		if g.v2, err = cgroup2.Load(l.unifiedParent+"/"+name, cgroup2.WithMountpoint(l.unifiedMount)); err != nil {
+			return nil, false, fmt.Errorf("load %s: %w", name, err)
 		}
-		if errors.Is(err2, syscall.ENOTEMPTY) && !isCgroupFS(dir) {
-			// A plain directory (tests on t.TempDir) holds the control files.
-			return os.RemoveAll(dir)
-		}
-		if !errors.Is(err2, syscall.EBUSY) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	if errors.Is(err2, syscall.EBUSY) {
-		return fmt.Errorf("remove %s: %w", dir, ErrStillPopulated)
-	}
-	return fmt.Errorf("remove %s: %w", dir, err2)
-}
-
-func isCgroupFS(dir string) bool {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return false
-	}
-	const cgroupMagic, cgroup2Magic = 0x27e0eb, 0x63677270
-	return st.Type == cgroupMagic || st.Type == cgroup2Magic
+	return g, g.v1 != nil || g.v2 != nil, nil
 }
 
 // Sweep kills and removes every job group under the parents: what a crashed
@@ -385,98 +363,46 @@ func (l *Layout) Sweep() ([]string, error) {
 	var removed []string
 	var errs []error
 	for n := range names {
-		g := &Group{name: n, layout: l}
-		var dirs []string
-		freezer, unified := "", ""
-		if l.Version == V1 {
-			for _, c := range v1Controllers {
-				dirs = append(dirs, g.v1Dir(c))
-			}
-			freezer = g.v1Dir(cgroup1.Freezer)
+		g, ok, err := l.load(n)
+		if err != nil || !ok {
+			errs = append(errs, err)
+			continue
 		}
-		if l.unifiedMount != "" {
-			unified = g.v2Dir()
-			dirs = append(dirs, unified)
-		}
-		if err := killDirs(existing(dirs), ifExists(freezer), ifExists(unified)); err != nil {
+		dirs := g.existingDirs()
+		if err := g.Kill(); err != nil {
 			errs = append(errs, fmt.Errorf("sweep %s: %w", n, err))
 			continue
 		}
-		for _, d := range existing(dirs) {
-			if err := removeTree(d); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			removed = append(removed, d)
+		if err := g.Delete(); err != nil {
+			errs = append(errs, fmt.Errorf("sweep %s: %w", n, err))
+			continue
 		}
+		removed = append(removed, dirs...)
 	}
 	sort.Strings(removed)
 	return removed, errors.Join(errs...)
 }
 
-func existing(dirs []string) []string {
+// existingDirs lists the group's directories that exist now.
+func (g *Group) existingDirs() []string {
 	var out []string
-	for _, d := range dirs {
-		if _, err := os.Stat(d); err == nil {
-			out = append(out, d)
+	if g.v1 != nil {
+		for _, s := range g.v1.Subsystems() {
+			if d := g.v1Dir(s.Name()); g.exists(d) {
+				out = append(out, d)
+			}
 		}
+	}
+	if g.v2 != nil {
+		out = append(out, g.v2Dir())
 	}
 	return out
-}
-
-func ifExists(d string) string {
-	if d == "" {
-		return ""
-	}
-	if _, err := os.Stat(d); err != nil {
-		return ""
-	}
-	return d
-}
-
-// readProcsRecursive reads cgroup.procs of dir and its sub-groups; a job can
-// create sub-groups only if it can write cgroupfs, which it cannot, but a
-// crashed host may have left nested ones.
-func readProcsRecursive(dir string) ([]int, error) {
-	var out []int
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if !d.IsDir() {
-			return nil
-		}
-		raw, err := os.ReadFile(filepath.Join(p, "cgroup.procs"))
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		for _, f := range strings.Fields(string(raw)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				out = append(out, pid)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list processes of %s: %w", dir, err)
-	}
-	return out, nil
-}
-
-func writeFile(p, v string) error {
-	return os.WriteFile(p, []byte(v), 0)
 }
 
 func readUint(p string) (uint64, error) {
 	raw, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil // older kernels lack memory.peak
+		return 0, nil
 	}
 	if err != nil {
 		return 0, err
@@ -488,7 +414,7 @@ func readUint(p string) (uint64, error) {
 	return strconv.ParseUint(s, 10, 64)
 }
 
-// readKV parses "key value" lines (memory.events, cpu.stat, pids.events).
+// readKV parses "key value" lines (pids.events).
 func readKV(p string) (map[string]uint64, error) {
 	out := map[string]uint64{}
 	f, err := os.Open(p)

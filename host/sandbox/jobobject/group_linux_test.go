@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -125,10 +126,14 @@ func TestGroup_KillGetsSetsidDaemons(t *testing.T) {
 			t.Errorf("pid %d still running after Kill", p)
 		}
 	}
+	dirs := g.existingDirs()
+	if len(dirs) == 0 {
+		t.Fatal("the group has no directories before Delete")
+	}
 	if err := g.Delete(); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	for _, d := range g.dirs() {
+	for _, d := range dirs {
 		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s still exists after Delete", d)
 		}
@@ -189,17 +194,19 @@ func TestLayout_SweepRemovesLeftovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd, _ := gated(t, g, "")
+	dirs := g.existingDirs()
+	slices.Sort(dirs)
 	removed, err := l.Sweep()
 	if err != nil {
 		t.Fatalf("Sweep: %v", err)
 	}
-	if len(removed) != len(g.dirs()) {
-		t.Errorf("removed %v, want the %d dirs %v", removed, len(g.dirs()), g.dirs())
+	if !slices.Equal(removed, dirs) {
+		t.Errorf("removed %v, want the dirs %v", removed, dirs)
 	}
 	if err := cmd.Wait(); err == nil {
 		t.Error("process in a leftover group survived Sweep")
 	}
-	for _, d := range g.dirs() {
+	for _, d := range dirs {
 		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s survived Sweep", d)
 		}

@@ -75,6 +75,7 @@ func TestDetect_V2WritesLimits(t *testing.T) {
 		t.Errorf("parent subtree_control = %q, want memory and pids enabled", got)
 	}
 
+	write(t, filepath.Join(dir, "memory.stat"), "anon 4096\n") // the library reads memory.* only when it exists
 	write(t, filepath.Join(dir, "memory.peak"), "99999\n")
 	write(t, filepath.Join(dir, "memory.events"), "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n")
 	write(t, filepath.Join(dir, "cpu.stat"), "usage_usec 3000\nuser_usec 2000\nsystem_usec 1000\n")
