@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,10 +10,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/openlaunchpad/launchpad/host/api/proto"
+	"github.com/openlaunchpad/launchpad/host/sqltype"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
@@ -40,47 +39,13 @@ func newResultWriter(format string, w io.Writer) (resultWriter, error) {
 	return nil, fmt.Errorf("--format %q: want table, csv or json", format)
 }
 
-// typeName is a field's type as callers read it: "decimal(10,2)", "int64".
-func typeName(f bxl.Field) string {
-	if f.Type == bxl.TypeDecimal {
-		return fmt.Sprintf("decimal(%d,%d)", f.Precision, f.Scale)
-	}
-	return f.Type.String()
-}
-
-// text renders a non-NULL value the way SQL tools print it.
-func text(v any) string {
-	switch x := v.(type) {
-	case bool:
-		if x {
-			return "true"
-		}
-		return "false"
-	case float32:
-		return strconv.FormatFloat(float64(x), 'g', -1, 32)
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	case []byte:
-		return "0x" + strings.ToUpper(hex.EncodeToString(x))
-	case time.Duration:
-		return bxl.FormatTimeOfDay(x)
-	case time.Time:
-		return x.Format("2006-01-02 15:04:05.999999")
-	case fmt.Stringer:
-		return x.String()
-	}
-	return fmt.Sprint(v)
-}
-
-// render is text with the type's own layout for dates and offsets.
+// render prints a non-NULL value the way SQL tools print it (the type
+// table's text), except that bit reads true or false.
 func render(t bxl.Type, v any) string {
-	switch t {
-	case bxl.TypeDate:
-		return v.(time.Time).Format(time.DateOnly)
-	case bxl.TypeDateTimeOffset:
-		return v.(time.Time).Format("2006-01-02 15:04:05.999999 -07:00")
+	if b, ok := v.(bool); ok {
+		return strconv.FormatBool(b)
 	}
-	return text(v)
+	return sqltype.Text(t, v)
 }
 
 // csvWriter: a header row, then rows; NULL is an empty field.
@@ -253,7 +218,7 @@ func (j *jsonWriter) Schema(s *bxl.Schema) error {
 	}
 	cols := make([]col, len(s.Fields))
 	for i, f := range s.Fields {
-		cols[i] = col{f.Name, typeName(f)}
+		cols[i] = col{f.Name, sqltype.Name(f)}
 	}
 	b, err := json.Marshal(cols)
 	if err != nil {
@@ -294,21 +259,21 @@ func (j *jsonWriter) Batch(b *bxl.Batch) error {
 func jsonValue(t bxl.Type, v any) string {
 	switch x := v.(type) {
 	case bool:
-		return text(x)
+		return strconv.FormatBool(x)
 	case int8, int16, int32, int64:
 		return fmt.Sprint(x)
 	case bxl.Decimal:
 		return x.String()
 	case float32:
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return strconv.Quote(text(x))
+			return strconv.Quote(render(t, x))
 		}
-		return text(x)
+		return render(t, x)
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return strconv.Quote(text(x))
+			return strconv.Quote(render(t, x))
 		}
-		return text(x)
+		return render(t, x)
 	}
 	b, _ := json.Marshal(render(t, v)) // marshalling a string cannot fail
 	return string(b)

@@ -7,15 +7,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/openlaunchpad/launchpad/host/sqltype"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
-
-func fieldTypeName(f bxl.Field) string {
-	if f.Type == bxl.TypeDecimal {
-		return fmt.Sprintf("decimal(%d,%d)", f.Precision, f.Scale)
-	}
-	return f.Type.String()
-}
 
 // mismatch builds the error for a value that cannot be stored in f's type
 // without losing data. The caller adds column and row.
@@ -27,7 +21,7 @@ func mismatch(f bxl.Field, v any, why string) error {
 	if len(s) > 40 {
 		s = s[:37] + "..."
 	}
-	msg := fmt.Sprintf("%T value %q into %s", v, s, fieldTypeName(f))
+	msg := fmt.Sprintf("%T value %q into %s", v, s, sqltype.Name(f))
 	if why != "" {
 		msg += ": " + why
 	}
@@ -201,8 +195,7 @@ func toBXL(f bxl.Field, v any) (any, error) {
 		case time.Duration:
 			d = x
 		case time.Time:
-			d = time.Duration(x.Hour())*time.Hour + time.Duration(x.Minute())*time.Minute +
-				time.Duration(x.Second())*time.Second + time.Duration(x.Nanosecond())
+			d = bxl.TimeOfDay(x)
 		case string:
 			t, err := time.Parse("15:04:05.999999999", x)
 			if err != nil {

@@ -138,49 +138,13 @@ func swapGUID(b []byte) {
 	b[6], b[7] = b[7], b[6]
 }
 
-// mssqlDecl is the T-SQL type a created column gets: the narrowest that
-// holds every value of the BXL type (int8 → smallint: tinyint is unsigned).
+// mssqlDecl is the T-SQL column declaration of a created column.
 func mssqlDecl(f bxl.Field) (string, error) {
-	var d string
-	switch f.Type {
-	case bxl.TypeBool:
-		d = "bit"
-	case bxl.TypeInt8, bxl.TypeInt16:
-		d = "smallint"
-	case bxl.TypeInt32:
-		d = "int"
-	case bxl.TypeInt64:
-		d = "bigint"
-	case bxl.TypeFloat32:
-		d = "real"
-	case bxl.TypeFloat64:
-		d = "float"
-	case bxl.TypeDecimal:
-		if f.Precision < 1 || f.Precision > 38 || f.Scale > f.Precision {
-			return "", fmt.Errorf("%w: column %q: bad decimal(%d,%d)", ErrBadSchema, f.Name, f.Precision, f.Scale)
-		}
-		d = fmt.Sprintf("decimal(%d,%d)", f.Precision, f.Scale)
-	case bxl.TypeString:
-		d = "nvarchar(max)"
-	case bxl.TypeBinary:
-		d = "varbinary(max)"
-	case bxl.TypeDate:
-		d = "date"
-	case bxl.TypeTime:
-		d = "time(6)"
-	case bxl.TypeDateTime:
-		d = "datetime2(6)"
-	case bxl.TypeDateTimeOffset:
-		d = "datetimeoffset(6)"
-	case bxl.TypeUUID:
-		d = "uniqueidentifier"
-	default:
-		return "", fmt.Errorf("%w: column %q: BXL %s", ErrUnsupportedType, f.Name, f.Type)
+	d, err := sqltype.SQLServerDecl(f)
+	if err != nil {
+		return "", fmt.Errorf("%w: column %q: %w", ErrBadSchema, f.Name, err)
 	}
-	if f.Nullable {
-		return d + " NULL", nil
-	}
-	return d + " NOT NULL", nil
+	return d, nil
 }
 
 // mssqlValue turns a BXL value into what go-mssqldb's bulk copy accepts.

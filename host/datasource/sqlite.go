@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/openlaunchpad/launchpad/host/sqltype"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 
 	_ "modernc.org/sqlite" // registers driver "sqlite"
@@ -68,120 +68,21 @@ func (s *sqliteSource) Query(ctx context.Context, query string, batchBytes int) 
 	return r, nil
 }
 
-// sqliteColumn maps a declared column type the way SQLite's affinity rules
-// read it, but to a precise BXL type. An empty or unrecognised declaration
-// (expressions, NUMERIC without precision) is inferred from the data.
+// sqliteColumn maps a declared column type through the type table; an
+// unknown declaration is inferred from the data.
 func sqliteColumn(name, decl string) (column, error) {
-	f := bxl.Field{Name: name, Nullable: true}
-	base, args, _ := strings.Cut(strings.ToUpper(strings.TrimSpace(decl)), "(")
-	base = strings.TrimSpace(base)
-	args = strings.TrimSuffix(strings.TrimSpace(args), ")")
-	known := true
-	switch base {
-	case "":
-		known = false
-	case "BOOL", "BOOLEAN":
-		f.Type = bxl.TypeBool
-	case "DATE":
-		f.Type = bxl.TypeDate
-	case "DATETIME", "TIMESTAMP", "DATETIME2", "SMALLDATETIME":
-		f.Type = bxl.TypeDateTime
-	case "TIME":
-		f.Type = bxl.TypeTime
-	case "DATETIMEOFFSET", "TIMESTAMPTZ":
-		f.Type = bxl.TypeDateTimeOffset
-	case "UUID", "GUID", "UNIQUEIDENTIFIER":
-		f.Type = bxl.TypeUUID
-	case "DECIMAL", "NUMERIC", "DECIMAL TEXT", "NUMERIC TEXT":
-		if args == "" {
-			known = false
-			break
-		}
-		p, s, err := parsePrecisionScale(args)
-		if err != nil {
-			return column{}, fmt.Errorf("column %q declared %s: %w", name, decl, err)
-		}
-		f.Type, f.Precision, f.Scale = bxl.TypeDecimal, p, s
-	default:
-		switch {
-		case strings.Contains(base, "INT"):
-			f.Type = bxl.TypeInt64
-		case strings.Contains(base, "CHAR"), strings.Contains(base, "CLOB"), strings.Contains(base, "TEXT"),
-			base == "JSON", base == "XML":
-			f.Type = bxl.TypeString
-		case strings.Contains(base, "BLOB"), strings.Contains(base, "BINARY"):
-			f.Type = bxl.TypeBinary
-		case strings.Contains(base, "REAL"), strings.Contains(base, "FLOA"), strings.Contains(base, "DOUB"):
-			f.Type = bxl.TypeFloat64
-		default:
-			known = false
-		}
+	f, known, err := sqltype.SQLiteField(name, decl)
+	if err != nil {
+		return column{}, fmt.Errorf("%w: %w", ErrUnsupportedType, err)
 	}
 	return column{field: f, known: known}, nil
 }
 
-func parsePrecisionScale(args string) (uint8, uint8, error) {
-	ps, ss, hasScale := strings.Cut(args, ",")
-	p, err := strconv.Atoi(strings.TrimSpace(ps))
-	if err != nil || p < 1 || p > 38 {
-		return 0, 0, fmt.Errorf("%w: decimal precision must be 1..38", ErrUnsupportedType)
-	}
-	s := 0
-	if hasScale {
-		s, err = strconv.Atoi(strings.TrimSpace(ss))
-		if err != nil || s < 0 || s > p {
-			return 0, 0, fmt.Errorf("%w: decimal scale must be 0..precision", ErrUnsupportedType)
-		}
-	}
-	return uint8(p), uint8(s), nil
-}
-
-// sqliteDecl is the declared type a created column gets; sqliteColumn maps
-// each back to the same BXL type (ints widen to int64, as SQLite stores them).
+// sqliteDecl is the declared type of a created column.
 func sqliteDecl(f bxl.Field) (string, error) {
-	var d string
-	switch f.Type {
-	case bxl.TypeBool:
-		d = "BOOLEAN"
-	case bxl.TypeInt8:
-		d = "TINYINT"
-	case bxl.TypeInt16:
-		d = "SMALLINT"
-	case bxl.TypeInt32:
-		d = "INT"
-	case bxl.TypeInt64:
-		d = "BIGINT"
-	case bxl.TypeFloat32:
-		d = "FLOAT"
-	case bxl.TypeFloat64:
-		d = "DOUBLE"
-	case bxl.TypeDecimal:
-		if f.Precision < 1 || f.Precision > 38 || f.Scale > f.Precision {
-			return "", fmt.Errorf("%w: column %q: bad decimal(%d,%d)", ErrBadSchema, f.Name, f.Precision, f.Scale)
-		}
-		// "TEXT" in the declared type gives the column TEXT affinity: plain
-		// DECIMAL has NUMERIC affinity, under which SQLite turns '1.10' or a
-		// 38-digit value into a REAL and loses digits.
-		d = fmt.Sprintf("DECIMAL TEXT(%d,%d)", f.Precision, f.Scale)
-	case bxl.TypeString:
-		d = "TEXT"
-	case bxl.TypeBinary:
-		d = "BLOB"
-	case bxl.TypeDate:
-		d = "DATE"
-	case bxl.TypeTime:
-		d = "TIME"
-	case bxl.TypeDateTime:
-		d = "DATETIME"
-	case bxl.TypeDateTimeOffset:
-		d = "DATETIMEOFFSET"
-	case bxl.TypeUUID:
-		d = "UUID"
-	default:
-		return "", fmt.Errorf("%w: column %q: BXL %s", ErrUnsupportedType, f.Name, f.Type.String())
-	}
-	if !f.Nullable {
-		d += " NOT NULL"
+	d, err := sqltype.SQLiteDecl(f)
+	if err != nil {
+		return "", fmt.Errorf("%w: column %q: %w", ErrBadSchema, f.Name, err)
 	}
 	return d, nil
 }
@@ -206,8 +107,7 @@ func sqliteValue(f bxl.Field, v any) (any, error) {
 		case bxl.TypeDate:
 			return x.Format(time.DateOnly), nil
 		case bxl.TypeTime:
-			return bxl.FormatTimeOfDay(time.Duration(x.Hour())*time.Hour + time.Duration(x.Minute())*time.Minute +
-				time.Duration(x.Second())*time.Second + time.Duration(x.Nanosecond())), nil
+			return bxl.FormatTimeOfDay(bxl.TimeOfDay(x)), nil
 		case bxl.TypeDateTimeOffset:
 			return x.Format("2006-01-02 15:04:05.999999-07:00"), nil
 		default:
@@ -260,7 +160,7 @@ func checkBatch(s *bxl.Schema, b *bxl.Batch) error {
 		for i, f := range b.Schema.Fields {
 			w := s.Fields[i]
 			if f.Type != w.Type || f.Precision != w.Precision || f.Scale != w.Scale {
-				return fmt.Errorf("%w: batch column %d is %s, table writer expects %s", ErrBadSchema, i+1, fieldTypeName(f), fieldTypeName(w))
+				return fmt.Errorf("%w: batch column %d is %s, table writer expects %s", ErrBadSchema, i+1, sqltype.Name(f), sqltype.Name(w))
 			}
 		}
 	}

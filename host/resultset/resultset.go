@@ -11,7 +11,6 @@ import (
 	"math"
 	"math/big"
 	"strconv"
-	"time"
 
 	"github.com/openlaunchpad/launchpad/host/sqltype"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
@@ -36,9 +35,9 @@ func New(decls []sqltype.Decl, got *bxl.Schema) (*Shaper, error) {
 	for i, d := range decls {
 		from, to := got.Fields[i], d.Field
 		to.Output = false
-		if !convertible(from.Type, to.Type) {
+		if !sqltype.CanCast(from.Type, to.Type) {
 			return nil, fmt.Errorf("%w: column %d %q is %s and cannot become %s (%s) as declared for %q",
-				ErrMismatch, i+1, from.Name, typeName(from), d.SQLType, typeName(to), d.Name)
+				ErrMismatch, i+1, from.Name, sqltype.Name(from), d.SQLType, sqltype.Name(to), d.Name)
 		}
 		if from.Type != to.Type || from.Precision != to.Precision || from.Scale != to.Scale {
 			s.identity = false
@@ -83,47 +82,15 @@ func (s *Shaper) Convert(b *bxl.Batch) (*bxl.Batch, error) {
 	return bb.Build(), nil
 }
 
-func typeName(f bxl.Field) string {
-	if f.Type == bxl.TypeDecimal {
-		return fmt.Sprintf("decimal(%d,%d)", f.Precision, f.Scale)
-	}
-	return f.Type.String()
-}
-
 func isInt(t bxl.Type) bool {
 	return t == bxl.TypeInt8 || t == bxl.TypeInt16 || t == bxl.TypeInt32 || t == bxl.TypeInt64
-}
-
-func isNumber(t bxl.Type) bool {
-	return isInt(t) || t == bxl.TypeFloat32 || t == bxl.TypeFloat64 || t == bxl.TypeDecimal || t == bxl.TypeBool
-}
-
-func isTemporal(t bxl.Type) bool {
-	return t == bxl.TypeDate || t == bxl.TypeDateTime || t == bxl.TypeDateTimeOffset
-}
-
-// convertible says which CASTs a result schema may ask for.
-func convertible(from, to bxl.Type) bool {
-	switch {
-	case from == to:
-		return true
-	case to == bxl.TypeString:
-		return from != bxl.TypeBinary
-	case from == bxl.TypeString:
-		return to != bxl.TypeBinary
-	case isNumber(from) && isNumber(to):
-		return true
-	case isTemporal(from) && isTemporal(to):
-		return true
-	}
-	return false
 }
 
 // convert turns a non-NULL value of type from into one the builder accepts
 // for field to.
 func convert(v any, from bxl.Type, to bxl.Field) (any, error) {
 	if to.Type == bxl.TypeString {
-		return text(v, from), nil
+		return sqltype.Text(from, v), nil
 	}
 	if b, ok := v.(bool); ok {
 		if to.Type == bxl.TypeBool {
@@ -205,33 +172,4 @@ func fromDecimal(d bxl.Decimal, to bxl.Field) (any, error) {
 		return nil, fmt.Errorf("%s is not a whole number within %s", d, to.Type)
 	}
 	return q.Int64(), nil
-}
-
-// text renders a value as CAST(... AS nvarchar) would.
-func text(v any, from bxl.Type) string {
-	if t, ok := v.(time.Time); ok {
-		switch from {
-		case bxl.TypeDate:
-			return t.Format(time.DateOnly)
-		case bxl.TypeDateTimeOffset:
-			return t.Format("2006-01-02 15:04:05.999999 -07:00")
-		}
-		return t.Format("2006-01-02 15:04:05.999999")
-	}
-	switch x := v.(type) {
-	case bool:
-		if x {
-			return "1"
-		}
-		return "0"
-	case float32:
-		return strconv.FormatFloat(float64(x), 'g', -1, 32)
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	case time.Duration:
-		return bxl.FormatTimeOfDay(x)
-	case fmt.Stringer:
-		return x.String()
-	}
-	return fmt.Sprint(v)
 }

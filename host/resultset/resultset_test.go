@@ -62,7 +62,7 @@ func TestShaper_ConvertsLikeCast(t *testing.T) {
 		case bxl.Decimal:
 			str = x.String()
 		default:
-			str = text(v, bxl.TypeInt64)
+			str = sqltype.Text(out.Schema.Fields[i].Type, v)
 		}
 		if str != w {
 			t.Errorf("column %s = %v (%T), want %s", out.Schema.Fields[i].Name, v, v, w)

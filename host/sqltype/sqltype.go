@@ -160,159 +160,184 @@ func FieldForSQLType(name string, precision, scale uint8, length int) (bxl.Field
 }
 
 func fieldFor(base string, hasArg1, hasArg2 bool, a1, a2 int) (bxl.Field, error) {
-	switch base {
-	case "bit", "bool", "boolean":
-		return bxl.Field{Type: bxl.TypeBool}, nil
-	case "tinyint", "smallint":
-		// tinyint is 0..255: int16 holds it exactly, BXL has no unsigned types.
-		return bxl.Field{Type: bxl.TypeInt16}, nil
-	case "int", "integer":
-		return bxl.Field{Type: bxl.TypeInt32}, nil
-	case "bigint":
-		return bxl.Field{Type: bxl.TypeInt64}, nil
-	case "real":
-		return bxl.Field{Type: bxl.TypeFloat32}, nil
-	case "float":
-		if hasArg1 && a1 >= 1 && a1 <= 24 {
-			return bxl.Field{Type: bxl.TypeFloat32}, nil
-		}
-		if hasArg1 && (a1 < 1 || a1 > 53) {
-			return bxl.Field{}, fmt.Errorf("float(%d): n must be 1..53", a1)
-		}
-		return bxl.Field{Type: bxl.TypeFloat64}, nil
-	case "decimal", "numeric", "dec":
-		p, s := 18, 0
-		if hasArg1 {
-			p = a1
-		}
-		if hasArg2 {
-			s = a2
-		}
-		if p < 1 || p > 38 || s < 0 || s > p {
-			return bxl.Field{}, fmt.Errorf("decimal(%d,%d): precision must be 1..38 and scale 0..precision", p, s)
-		}
-		return bxl.Field{Type: bxl.TypeDecimal, Precision: uint8(p), Scale: uint8(s)}, nil
-	case "money":
-		return bxl.Field{Type: bxl.TypeDecimal, Precision: 19, Scale: 4}, nil
-	case "smallmoney":
-		return bxl.Field{Type: bxl.TypeDecimal, Precision: 10, Scale: 4}, nil
-	case "char", "varchar", "nchar", "nvarchar", "text", "ntext", "xml", "sysname":
-		return bxl.Field{Type: bxl.TypeString}, nil
-	case "binary", "varbinary", "image":
-		return bxl.Field{Type: bxl.TypeBinary}, nil
-	case "date":
-		return bxl.Field{Type: bxl.TypeDate}, nil
-	case "time":
-		return bxl.Field{Type: bxl.TypeTime}, nil
-	case "datetime", "datetime2", "smalldatetime":
-		return bxl.Field{Type: bxl.TypeDateTime}, nil
-	case "datetimeoffset":
-		return bxl.Field{Type: bxl.TypeDateTimeOffset}, nil
-	case "uniqueidentifier":
-		return bxl.Field{Type: bxl.TypeUUID}, nil
+	m, ok := sqlServerTypes[base]
+	if !ok {
+		return bxl.Field{}, fmt.Errorf("unsupported type %q", base)
 	}
-	return bxl.Field{}, fmt.Errorf("unsupported type %q", base)
+	if m.args == nil {
+		return bxl.Field{Type: m.t}, nil
+	}
+	return m.args(hasArg1, hasArg2, a1, a2)
 }
 
-// ParseValue parses a param value given as text for field f. The forms are
-// those of T-SQL literals: 1/0/true/false, 12.50, 2024-01-31,
-// 13:45:00.123456, 2024-01-31 13:45:00, 2024-01-31T13:45:00+05:45, 0x0A0B,
-// a UUID. Text for string params is taken as is.
-func ParseValue(f bxl.Field, text string) (any, error) {
-	bad := func(why string) error {
-		return fmt.Errorf("%w: %q for %s %s: %s", ErrBadValue, text, f.Name, f.Type, why)
+// sqlServerTypes maps SQL Server type names (and a few common synonyms) to
+// BXL; args, when set, reads the type's arguments.
+var sqlServerTypes = map[string]struct {
+	t    bxl.Type
+	args func(hasArg1, hasArg2 bool, a1, a2 int) (bxl.Field, error)
+}{
+	"bit": {t: bxl.TypeBool}, "bool": {t: bxl.TypeBool}, "boolean": {t: bxl.TypeBool},
+	// tinyint is 0..255: int16 holds it exactly, BXL has no unsigned types.
+	"tinyint": {t: bxl.TypeInt16}, "smallint": {t: bxl.TypeInt16},
+	"int": {t: bxl.TypeInt32}, "integer": {t: bxl.TypeInt32},
+	"bigint":  {t: bxl.TypeInt64},
+	"real":    {t: bxl.TypeFloat32},
+	"float":   {args: floatArgs},
+	"decimal": {args: decimalArgs}, "numeric": {args: decimalArgs}, "dec": {args: decimalArgs},
+	"money":      {args: fixedDecimal(19, 4)},
+	"smallmoney": {args: fixedDecimal(10, 4)},
+	"char":       {t: bxl.TypeString}, "varchar": {t: bxl.TypeString}, "nchar": {t: bxl.TypeString},
+	"nvarchar": {t: bxl.TypeString}, "text": {t: bxl.TypeString}, "ntext": {t: bxl.TypeString},
+	"xml": {t: bxl.TypeString}, "sysname": {t: bxl.TypeString},
+	"binary": {t: bxl.TypeBinary}, "varbinary": {t: bxl.TypeBinary}, "image": {t: bxl.TypeBinary},
+	"date":     {t: bxl.TypeDate},
+	"time":     {t: bxl.TypeTime},
+	"datetime": {t: bxl.TypeDateTime}, "datetime2": {t: bxl.TypeDateTime}, "smalldatetime": {t: bxl.TypeDateTime},
+	"datetimeoffset":   {t: bxl.TypeDateTimeOffset},
+	"uniqueidentifier": {t: bxl.TypeUUID},
+}
+
+func floatArgs(hasArg1, _ bool, a1, _ int) (bxl.Field, error) {
+	if hasArg1 && a1 >= 1 && a1 <= 24 {
+		return bxl.Field{Type: bxl.TypeFloat32}, nil
 	}
-	t := strings.TrimSpace(text)
+	if hasArg1 && (a1 < 1 || a1 > 53) {
+		return bxl.Field{}, fmt.Errorf("float(%d): n must be 1..53", a1)
+	}
+	return bxl.Field{Type: bxl.TypeFloat64}, nil
+}
+
+func decimalArgs(hasArg1, hasArg2 bool, a1, a2 int) (bxl.Field, error) {
+	p, s := 18, 0
+	if hasArg1 {
+		p = a1
+	}
+	if hasArg2 {
+		s = a2
+	}
+	if p < 1 || p > 38 || s < 0 || s > p {
+		return bxl.Field{}, fmt.Errorf("decimal(%d,%d): precision must be 1..38 and scale 0..precision", p, s)
+	}
+	return bxl.Field{Type: bxl.TypeDecimal, Precision: uint8(p), Scale: uint8(s)}, nil
+}
+
+func fixedDecimal(p, s uint8) func(bool, bool, int, int) (bxl.Field, error) {
+	return func(bool, bool, int, int) (bxl.Field, error) {
+		return bxl.Field{Type: bxl.TypeDecimal, Precision: p, Scale: s}, nil
+	}
+}
+
+func parseBool(f bxl.Field, text string) (any, error) {
+	switch strings.ToLower(strings.TrimSpace(text)) {
+	case "1", "true":
+		return true, nil
+	case "0", "false":
+		return false, nil
+	}
+	return nil, badValue(f, text, "want 1, 0, true or false")
+}
+
+var intBits = map[bxl.Type]int{bxl.TypeInt8: 8, bxl.TypeInt16: 16, bxl.TypeInt32: 32, bxl.TypeInt64: 64}
+
+func parseInt(f bxl.Field, text string) (any, error) {
+	bits := intBits[f.Type]
+	v, err := strconv.ParseInt(strings.TrimSpace(text), 10, bits)
+	if err != nil {
+		return nil, badValue(f, text, fmt.Sprintf("not a %d-bit integer", bits))
+	}
 	switch f.Type {
-	case bxl.TypeBool:
-		switch strings.ToLower(t) {
-		case "1", "true":
-			return true, nil
-		case "0", "false":
-			return false, nil
-		}
-		return nil, bad("want 1, 0, true or false")
-	case bxl.TypeInt8, bxl.TypeInt16, bxl.TypeInt32, bxl.TypeInt64:
-		bits := map[bxl.Type]int{bxl.TypeInt8: 8, bxl.TypeInt16: 16, bxl.TypeInt32: 32, bxl.TypeInt64: 64}[f.Type]
-		v, err := strconv.ParseInt(t, 10, bits)
-		if err != nil {
-			return nil, bad(fmt.Sprintf("not a %d-bit integer", bits))
-		}
-		switch f.Type {
-		case bxl.TypeInt8:
-			return int8(v), nil
-		case bxl.TypeInt16:
-			return int16(v), nil
-		case bxl.TypeInt32:
-			return int32(v), nil
-		}
-		return v, nil
-	case bxl.TypeFloat32, bxl.TypeFloat64:
-		bits := 64
-		if f.Type == bxl.TypeFloat32 {
-			bits = 32
-		}
-		v, err := strconv.ParseFloat(t, bits)
-		if err != nil || math.IsInf(v, 0) {
-			return nil, bad("not a finite number")
-		}
-		if bits == 32 {
-			return float32(v), nil
-		}
-		return v, nil
-	case bxl.TypeDecimal:
-		d, err := bxl.ParseDecimal(t, f.Precision, f.Scale)
-		if err != nil {
-			return nil, bad(err.Error())
-		}
-		return d, nil
-	case bxl.TypeString:
-		if !utf8.ValidString(text) {
-			return nil, bad("not valid UTF-8")
-		}
-		return text, nil
-	case bxl.TypeBinary:
-		if !strings.HasPrefix(strings.ToLower(t), "0x") {
-			return nil, bad("want hex bytes like 0x0A0B")
-		}
-		b, err := hex.DecodeString(t[2:])
-		if err != nil {
-			return nil, bad("not hex")
-		}
-		return b, nil
-	case bxl.TypeDate:
-		v, err := time.Parse(time.DateOnly, t)
-		if err != nil {
-			return nil, bad("want YYYY-MM-DD")
-		}
-		return v, nil
-	case bxl.TypeTime:
-		v, err := time.Parse("15:04:05.999999999", t)
-		if err != nil {
-			return nil, bad("want hh:mm:ss[.ffffff]")
-		}
-		return time.Duration(v.Hour())*time.Hour + time.Duration(v.Minute())*time.Minute +
-			time.Duration(v.Second())*time.Second + time.Duration(v.Nanosecond()), nil
-	case bxl.TypeDateTime:
-		for _, layout := range []string{"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", time.DateOnly} {
-			if v, err := time.Parse(layout, t); err == nil {
-				return v, nil
-			}
-		}
-		return nil, bad("want YYYY-MM-DD hh:mm:ss[.ffffff]")
-	case bxl.TypeDateTimeOffset:
-		for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999 Z07:00"} {
-			if v, err := time.Parse(layout, t); err == nil {
-				return v, nil
-			}
-		}
-		return nil, bad("want YYYY-MM-DDThh:mm:ss[.ffffff]+hh:mm")
-	case bxl.TypeUUID:
-		u, err := bxl.ParseUUID(t)
-		if err != nil {
-			return nil, bad("not a UUID")
-		}
-		return u, nil
+	case bxl.TypeInt8:
+		return int8(v), nil
+	case bxl.TypeInt16:
+		return int16(v), nil
+	case bxl.TypeInt32:
+		return int32(v), nil
 	}
-	return nil, bad("unsupported type")
+	return v, nil
+}
+
+func parseFloat(f bxl.Field, text string) (any, error) {
+	bits := 64
+	if f.Type == bxl.TypeFloat32 {
+		bits = 32
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(text), bits)
+	if err != nil || math.IsInf(v, 0) {
+		return nil, badValue(f, text, "not a finite number")
+	}
+	if bits == 32 {
+		return float32(v), nil
+	}
+	return v, nil
+}
+
+func parseDecimal(f bxl.Field, text string) (any, error) {
+	d, err := bxl.ParseDecimal(strings.TrimSpace(text), f.Precision, f.Scale)
+	if err != nil {
+		return nil, badValue(f, text, err.Error())
+	}
+	return d, nil
+}
+
+func parseString(f bxl.Field, text string) (any, error) {
+	if !utf8.ValidString(text) {
+		return nil, badValue(f, text, "not valid UTF-8")
+	}
+	return text, nil
+}
+
+func parseBinary(f bxl.Field, text string) (any, error) {
+	t := strings.TrimSpace(text)
+	if !strings.HasPrefix(strings.ToLower(t), "0x") {
+		return nil, badValue(f, text, "want hex bytes like 0x0A0B")
+	}
+	b, err := hex.DecodeString(t[2:])
+	if err != nil {
+		return nil, badValue(f, text, "not hex")
+	}
+	return b, nil
+}
+
+func parseDate(f bxl.Field, text string) (any, error) {
+	v, err := time.Parse(time.DateOnly, strings.TrimSpace(text))
+	if err != nil {
+		return nil, badValue(f, text, "want YYYY-MM-DD")
+	}
+	return v, nil
+}
+
+func parseTime(f bxl.Field, text string) (any, error) {
+	v, err := time.Parse("15:04:05.999999999", strings.TrimSpace(text))
+	if err != nil {
+		return nil, badValue(f, text, "want hh:mm:ss[.ffffff]")
+	}
+	return bxl.TimeOfDay(v), nil
+}
+
+func parseDateTime(f bxl.Field, text string) (any, error) {
+	return parseLayouts(f, text, "want YYYY-MM-DD hh:mm:ss[.ffffff]",
+		"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", time.DateOnly)
+}
+
+func parseDateTimeOffset(f bxl.Field, text string) (any, error) {
+	return parseLayouts(f, text, "want YYYY-MM-DDThh:mm:ss[.ffffff]+hh:mm",
+		time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999 Z07:00")
+}
+
+func parseLayouts(f bxl.Field, text, want string, layouts ...string) (any, error) {
+	t := strings.TrimSpace(text)
+	for _, layout := range layouts {
+		if v, err := time.Parse(layout, t); err == nil {
+			return v, nil
+		}
+	}
+	return nil, badValue(f, text, want)
+}
+
+func parseUUID(f bxl.Field, text string) (any, error) {
+	u, err := bxl.ParseUUID(strings.TrimSpace(text))
+	if err != nil {
+		return nil, badValue(f, text, "not a UUID")
+	}
+	return u, nil
 }

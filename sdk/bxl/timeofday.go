@@ -20,3 +20,10 @@ func FormatTimeOfDay(d time.Duration) string {
 	}
 	return out
 }
+
+// TimeOfDay is t's wall clock as a duration since midnight, the Go value of
+// a BXL time.
+func TimeOfDay(t time.Time) time.Duration {
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute +
+		time.Duration(t.Second())*time.Second + time.Duration(t.Nanosecond())
+}
