@@ -96,171 +96,197 @@ func exactFloat(i int64) bool {
 // toBXL converts a non-NULL driver value to the Go value the BXL builder takes
 // for f's type, refusing anything that would lose data.
 func toBXL(f bxl.Field, v any) (any, error) {
-	switch f.Type {
-	case bxl.TypeBool:
-		switch x := v.(type) {
-		case bool:
-			return x, nil
-		}
-		if i, ok := asInt64(v); ok && (i == 0 || i == 1) {
-			return i == 1, nil
-		}
-	case bxl.TypeInt8, bxl.TypeInt16, bxl.TypeInt32, bxl.TypeInt64:
-		i, ok := asInt64(v)
-		if !ok {
-			break
-		}
-		switch f.Type {
-		case bxl.TypeInt8:
-			if i >= math.MinInt8 && i <= math.MaxInt8 {
-				return int8(i), nil
-			}
-		case bxl.TypeInt16:
-			if i >= math.MinInt16 && i <= math.MaxInt16 {
-				return int16(i), nil
-			}
-		case bxl.TypeInt32:
-			if i >= math.MinInt32 && i <= math.MaxInt32 {
-				return int32(i), nil
-			}
-		default:
-			return i, nil
-		}
-		return nil, mismatch(f, v, "out of range")
-	case bxl.TypeFloat32, bxl.TypeFloat64:
-		var d float64
-		switch x := v.(type) {
-		case float64:
-			d = x
-		case float32:
-			d = float64(x)
-		default:
-			i, ok := asInt64(v)
-			if !ok {
-				return nil, mismatch(f, v, "")
-			}
-			if !exactFloat(i) {
-				return nil, mismatch(f, v, "integer not exactly representable as a float")
-			}
-			d = float64(i)
-		}
-		if f.Type == bxl.TypeFloat32 {
-			if float64(float32(d)) != d && !math.IsNaN(d) {
-				return nil, mismatch(f, v, "not exactly representable as float32")
-			}
-			return float32(d), nil
-		}
-		return d, nil
-	case bxl.TypeDecimal:
-		return toDecimal(f, v)
-	case bxl.TypeString:
-		switch x := v.(type) {
-		case string:
-			if !utf8.ValidString(x) {
-				return nil, mismatch(f, v, "not valid UTF-8")
-			}
-			return x, nil
-		case []byte:
-			if !utf8.Valid(x) {
-				return nil, mismatch(f, v, "not valid UTF-8")
-			}
-			return string(x), nil
-		}
-	case bxl.TypeBinary:
-		switch x := v.(type) {
-		case []byte:
-			return x, nil
-		case string:
-			return []byte(x), nil
-		}
-	case bxl.TypeDate:
-		t, ok := v.(time.Time)
-		if !ok {
-			s, isStr := v.(string)
-			if !isStr {
-				break
-			}
-			var err error
-			if t, err = time.Parse(time.DateOnly, s); err != nil {
-				return nil, mismatch(f, v, "not a date (YYYY-MM-DD)")
-			}
-		}
-		if t.Hour() != 0 || t.Minute() != 0 || t.Second() != 0 || t.Nanosecond() != 0 {
-			return nil, mismatch(f, v, "has a time of day")
-		}
-		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
-	case bxl.TypeTime:
-		var d time.Duration
-		switch x := v.(type) {
-		case time.Duration:
-			d = x
-		case time.Time:
-			d = bxl.TimeOfDay(x)
-		case string:
-			t, err := time.Parse("15:04:05.999999999", x)
-			if err != nil {
-				return nil, mismatch(f, v, "not a time of day (HH:MM:SS[.ffffff])")
-			}
-			return toBXL(f, t)
-		default:
-			return nil, mismatch(f, v, "")
-		}
-		if d < 0 || d >= 24*time.Hour {
-			return nil, mismatch(f, v, "outside 00:00:00..23:59:59.999999")
-		}
-		if d%time.Microsecond != 0 {
-			return nil, mismatch(f, v, "finer than a microsecond")
-		}
-		return d, nil
-	case bxl.TypeDateTime, bxl.TypeDateTimeOffset:
-		t, ok := v.(time.Time)
-		if !ok {
-			s, isStr := v.(string)
-			if !isStr {
-				break
-			}
-			var err error
-			if t, err = parseTimestamp(s); err != nil {
-				return nil, mismatch(f, v, "not a timestamp")
-			}
-		}
-		if t.Nanosecond()%1000 != 0 {
-			return nil, mismatch(f, v, "finer than a microsecond (CAST to a 6-digit fraction)")
-		}
-		if f.Type == bxl.TypeDateTime {
-			// A naive datetime: a zoned value is stored as its UTC wall clock.
-			u := t.UTC()
-			return time.Date(u.Year(), u.Month(), u.Day(), u.Hour(), u.Minute(), u.Second(), u.Nanosecond(), time.UTC), nil
-		}
-		return t, nil
-	case bxl.TypeUUID:
-		switch x := v.(type) {
-		case bxl.UUID:
-			return x, nil
-		case [16]byte:
-			return bxl.UUID(x), nil
-		case string:
-			u, err := bxl.ParseUUID(x)
-			if err != nil {
-				return nil, mismatch(f, v, "not a UUID")
-			}
-			return u, nil
-		case []byte:
-			if len(x) == 16 {
-				var u bxl.UUID
-				copy(u[:], x)
-				return u, nil
-			}
-			u, err := bxl.ParseUUID(string(x))
-			if err != nil {
-				return nil, mismatch(f, v, "not a UUID")
-			}
-			return u, nil
-		}
-	default:
+	conv, ok := fromDriver[f.Type]
+	if !ok {
 		return nil, fmt.Errorf("%w: BXL %s", ErrUnsupportedType, f.Type.String())
 	}
+	return conv(f, v)
+}
+
+// fromDriver holds, per BXL type, the exact conversion of a driver value.
+var fromDriver = map[bxl.Type]func(f bxl.Field, v any) (any, error){
+	bxl.TypeBool: boolFromDriver,
+	bxl.TypeInt8: intFromDriver, bxl.TypeInt16: intFromDriver, bxl.TypeInt32: intFromDriver, bxl.TypeInt64: intFromDriver,
+	bxl.TypeFloat32: floatFromDriver, bxl.TypeFloat64: floatFromDriver,
+	bxl.TypeDecimal:        toDecimal,
+	bxl.TypeString:         stringFromDriver,
+	bxl.TypeBinary:         binaryFromDriver,
+	bxl.TypeDate:           dateFromDriver,
+	bxl.TypeTime:           timeFromDriver,
+	bxl.TypeDateTime:       timestampFromDriver,
+	bxl.TypeDateTimeOffset: timestampFromDriver,
+	bxl.TypeUUID:           uuidFromDriver,
+}
+
+func boolFromDriver(f bxl.Field, v any) (any, error) {
+	if b, ok := v.(bool); ok {
+		return b, nil
+	}
+	if i, ok := asInt64(v); ok && (i == 0 || i == 1) {
+		return i == 1, nil
+	}
 	return nil, mismatch(f, v, "")
+}
+
+func intFromDriver(f bxl.Field, v any) (any, error) {
+	i, ok := asInt64(v)
+	if !ok {
+		return nil, mismatch(f, v, "")
+	}
+	switch {
+	case f.Type == bxl.TypeInt64:
+		return i, nil
+	case f.Type == bxl.TypeInt8 && i >= math.MinInt8 && i <= math.MaxInt8:
+		return int8(i), nil
+	case f.Type == bxl.TypeInt16 && i >= math.MinInt16 && i <= math.MaxInt16:
+		return int16(i), nil
+	case f.Type == bxl.TypeInt32 && i >= math.MinInt32 && i <= math.MaxInt32:
+		return int32(i), nil
+	}
+	return nil, mismatch(f, v, "out of range")
+}
+
+func floatFromDriver(f bxl.Field, v any) (any, error) {
+	var d float64
+	switch x := v.(type) {
+	case float64:
+		d = x
+	case float32:
+		d = float64(x)
+	default:
+		i, ok := asInt64(v)
+		if !ok {
+			return nil, mismatch(f, v, "")
+		}
+		if !exactFloat(i) {
+			return nil, mismatch(f, v, "integer not exactly representable as a float")
+		}
+		d = float64(i)
+	}
+	if f.Type == bxl.TypeFloat32 {
+		if float64(float32(d)) != d && !math.IsNaN(d) {
+			return nil, mismatch(f, v, "not exactly representable as float32")
+		}
+		return float32(d), nil
+	}
+	return d, nil
+}
+
+func stringFromDriver(f bxl.Field, v any) (any, error) {
+	switch x := v.(type) {
+	case string:
+		if utf8.ValidString(x) {
+			return x, nil
+		}
+	case []byte:
+		if utf8.Valid(x) {
+			return string(x), nil
+		}
+	default:
+		return nil, mismatch(f, v, "")
+	}
+	return nil, mismatch(f, v, "not valid UTF-8")
+}
+
+func binaryFromDriver(f bxl.Field, v any) (any, error) {
+	switch x := v.(type) {
+	case []byte:
+		return x, nil
+	case string:
+		return []byte(x), nil
+	}
+	return nil, mismatch(f, v, "")
+}
+
+func dateFromDriver(f bxl.Field, v any) (any, error) {
+	t, ok := v.(time.Time)
+	if !ok {
+		s, isStr := v.(string)
+		if !isStr {
+			return nil, mismatch(f, v, "")
+		}
+		var err error
+		if t, err = time.Parse(time.DateOnly, s); err != nil {
+			return nil, mismatch(f, v, "not a date (YYYY-MM-DD)")
+		}
+	}
+	if t.Hour() != 0 || t.Minute() != 0 || t.Second() != 0 || t.Nanosecond() != 0 {
+		return nil, mismatch(f, v, "has a time of day")
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
+}
+
+func timeFromDriver(f bxl.Field, v any) (any, error) {
+	var d time.Duration
+	switch x := v.(type) {
+	case time.Duration:
+		d = x
+	case time.Time:
+		d = bxl.TimeOfDay(x)
+	case string:
+		t, err := time.Parse("15:04:05.999999999", x)
+		if err != nil {
+			return nil, mismatch(f, v, "not a time of day (HH:MM:SS[.ffffff])")
+		}
+		return timeFromDriver(f, t)
+	default:
+		return nil, mismatch(f, v, "")
+	}
+	if d < 0 || d >= 24*time.Hour {
+		return nil, mismatch(f, v, "outside 00:00:00..23:59:59.999999")
+	}
+	if d%time.Microsecond != 0 {
+		return nil, mismatch(f, v, "finer than a microsecond")
+	}
+	return d, nil
+}
+
+func timestampFromDriver(f bxl.Field, v any) (any, error) {
+	t, ok := v.(time.Time)
+	if !ok {
+		s, isStr := v.(string)
+		if !isStr {
+			return nil, mismatch(f, v, "")
+		}
+		var err error
+		if t, err = parseTimestamp(s); err != nil {
+			return nil, mismatch(f, v, "not a timestamp")
+		}
+	}
+	if t.Nanosecond()%1000 != 0 {
+		return nil, mismatch(f, v, "finer than a microsecond (CAST to a 6-digit fraction)")
+	}
+	if f.Type == bxl.TypeDateTime {
+		// A naive datetime: a zoned value is stored as its UTC wall clock.
+		u := t.UTC()
+		return time.Date(u.Year(), u.Month(), u.Day(), u.Hour(), u.Minute(), u.Second(), u.Nanosecond(), time.UTC), nil
+	}
+	return t, nil
+}
+
+func uuidFromDriver(f bxl.Field, v any) (any, error) {
+	switch x := v.(type) {
+	case bxl.UUID:
+		return x, nil
+	case [16]byte:
+		return bxl.UUID(x), nil
+	case []byte:
+		if len(x) == 16 {
+			return bxl.UUID(x), nil
+		}
+		return parseUUIDText(f, v, string(x))
+	case string:
+		return parseUUIDText(f, v, x)
+	}
+	return nil, mismatch(f, v, "")
+}
+
+func parseUUIDText(f bxl.Field, v any, s string) (any, error) {
+	u, err := bxl.ParseUUID(s)
+	if err != nil {
+		return nil, mismatch(f, v, "not a UUID")
+	}
+	return u, nil
 }
 
 // timestampLayouts are the text forms SQLite's date functions produce, plus ISO 8601 with T.
