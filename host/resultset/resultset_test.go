@@ -105,7 +105,10 @@ func TestShaper_RefusesWithColumnName(t *testing.T) {
 		{"ColumnCount", bxl.Field{Name: "a", Type: bxl.TypeInt64}, "a int, b int", nil, "declares 2 columns, the output data set has 1"},
 		{"BinaryToInt", bxl.Field{Name: "blob", Type: bxl.TypeBinary}, "n int", nil, `"blob" is binary and cannot become int (int32) as declared for "n"`},
 		{"IntOverflow", bxl.Field{Name: "big", Type: bxl.TypeInt64}, "n int", int64(math.MaxInt32) + 1, `column "n"`},
-		{"FractionToInt", bxl.Field{Name: "f", Type: bxl.TypeFloat64}, "n int", 1.5, "not a whole number"},
+		{"FloatOverflow", bxl.Field{Name: "f", Type: bxl.TypeFloat64}, "n int", 3e9, "arithmetic overflow"},
+		{"NaNToInt", bxl.Field{Name: "f", Type: bxl.TypeFloat64}, "n int", math.NaN(), "not a finite number"},
+		{"TextExponentToDecimal", bxl.Field{Name: "s", Type: bxl.TypeString}, "d decimal(5,1)", "1e3", `column "d" row 1`},
+		{"TextFractionToInt", bxl.Field{Name: "s", Type: bxl.TypeString}, "n int", "1.5", `column "n" row 1`},
 		{"DecimalPrecision", bxl.Field{Name: "f", Type: bxl.TypeFloat64}, "d decimal(4,2)", 123.4, `column "d" row 1`},
 		{"BadText", bxl.Field{Name: "s", Type: bxl.TypeString}, "d date", "yesterday", `column "d" row 1`},
 	}
@@ -121,5 +124,71 @@ func TestShaper_RefusesWithColumnName(t *testing.T) {
 				t.Errorf("err = %v, want ErrMismatch mentioning %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestShaper_CastRules(t *testing.T) {
+	dec := func(s string, p, sc uint8) bxl.Decimal {
+		d, err := bxl.ParseDecimal(s, p, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	cases := []struct {
+		name string
+		in   bxl.Field
+		decl string
+		v    any
+		want string
+	}{
+		{"FloatTruncates", bxl.Field{Type: bxl.TypeFloat64}, "n int", 2.7, "2"},
+		{"NegativeFloatTruncatesTowardZero", bxl.Field{Type: bxl.TypeFloat64}, "n int", -2.7, "-2"},
+		{"DecimalTruncates", bxl.Field{Type: bxl.TypeDecimal, Precision: 10, Scale: 3}, "n bigint", dec("-9.999", 10, 3), "-9"},
+		{"FloatRoundsHalfAwayFromZero", bxl.Field{Type: bxl.TypeFloat64}, "d decimal(3,0)", 2.5, "3"},
+		{"NegativeHalfAwayFromZero", bxl.Field{Type: bxl.TypeFloat64}, "d decimal(3,0)", -2.5, "-3"},
+		{"DecimalRounds", bxl.Field{Type: bxl.TypeDecimal, Precision: 10, Scale: 2}, "d decimal(3,1)", dec("1.25", 10, 2), "1.3"},
+		{"TextRoundsToDecimal", bxl.Field{Type: bxl.TypeString}, "d decimal(3,1)", " 1.55 ", "1.6"},
+		{"TextToInt", bxl.Field{Type: bxl.TypeString}, "n int", " 42 ", "42"},
+		{"TextToFloat", bxl.Field{Type: bxl.TypeString}, "x float", "1e3", "1000"},
+		{"TextToBit", bxl.Field{Type: bxl.TypeString}, "b bit", "2", "1"},
+		{"BitToInt", bxl.Field{Type: bxl.TypeBool}, "n tinyint", true, "1"},
+		{"BigIntToFloat", bxl.Field{Type: bxl.TypeInt64}, "x float", int64(1) << 53, "9.007199254740992e+15"},
+		{"IntToText", bxl.Field{Type: bxl.TypeInt32}, "s nvarchar(max)", int32(-5), "-5"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.in.Name, c.in.Nullable = "c", true
+			in := &bxl.Schema{Fields: []bxl.Field{c.in}}
+			s, err := New(decls(t, c.decl), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := s.Convert(batch(t, in, []any{c.v}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := out.Schema.Fields[0]
+			if got := sqltype.Text(f.Type, out.Row(0)[0]); got != c.want {
+				t.Errorf("%v as %s = %s, want %s", c.v, c.decl, got, c.want)
+			}
+		})
+	}
+}
+
+func TestShaper_NotNullNamesColumnAndRow(t *testing.T) {
+	in := &bxl.Schema{Fields: []bxl.Field{{Name: "a", Type: bxl.TypeInt64, Nullable: true}}}
+	for _, decl := range []string{"[order id] bigint NOT NULL", "[order id] int NOT NULL"} { // identity and converting paths
+		s, err := New(decls(t, decl), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Convert(batch(t, in, []any{int64(1)}, []any{int64(2)})); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Convert(batch(t, in, []any{int64(3)}, []any{nil}))
+		if !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), `column "order id" row 4 is NULL`) {
+			t.Errorf("%s: err = %v, want the NULL named at row 4", decl, err)
+		}
 	}
 }

@@ -33,17 +33,17 @@ type Decl struct {
 	Length int
 }
 
-var (
-	identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	typeRe  = regexp.MustCompile(`^([a-z][a-z0-9_]*)(?:\s*\(\s*(max|\d+)\s*(?:,\s*(\d+)\s*)?\))?$`)
-)
+var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// ParseParams parses sp_execute_external_script style param declarations.
+// ParseParams parses sp_execute_external_script style param declarations:
+// "@n int, @msg nvarchar(100) OUTPUT".
 func ParseParams(s string) ([]Decl, error) {
 	return parseList(s, true)
 }
 
-// ParseColumns parses a result schema: "id int, score float".
+// ParseColumns parses a result schema as T-SQL writes it inside WITH RESULT
+// SETS ((…)): "[order id] int NOT NULL, score decimal(10,2) NULL, name
+// nvarchar(50) COLLATE Latin1_General_CI_AS".
 func ParseColumns(s string) ([]Decl, error) {
 	return parseList(s, false)
 }
@@ -51,102 +51,6 @@ func ParseColumns(s string) ([]Decl, error) {
 // ValidIdentifier reports whether name can be a param or variable name in
 // every runtime: letters, digits and '_', not starting with a digit.
 func ValidIdentifier(name string) bool { return identRe.MatchString(name) }
-
-func parseList(s string, params bool) ([]Decl, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	var out []Decl
-	seen := map[string]bool{}
-	for _, item := range splitTopLevel(s) {
-		d, err := parseOne(strings.TrimSpace(item), params)
-		if err != nil {
-			return nil, err
-		}
-		key := strings.ToLower(d.Name)
-		if seen[key] {
-			return nil, fmt.Errorf("%w: %q declared twice", ErrBadDeclaration, d.Name)
-		}
-		seen[key] = true
-		out = append(out, d)
-	}
-	return out, nil
-}
-
-// splitTopLevel splits on commas outside parentheses: decimal(10,2) stays whole.
-func splitTopLevel(s string) []string {
-	var parts []string
-	depth, start := 0, 0
-	for i, r := range s {
-		switch r {
-		case '(':
-			depth++
-		case ')':
-			depth--
-		case ',':
-			if depth == 0 {
-				parts = append(parts, s[start:i])
-				start = i + 1
-			}
-		}
-	}
-	return append(parts, s[start:])
-}
-
-func parseOne(item string, params bool) (Decl, error) {
-	words := strings.Fields(item)
-	if len(words) < 2 {
-		return Decl{}, fmt.Errorf("%w: %q: want a name and a type", ErrBadDeclaration, item)
-	}
-	name := words[0]
-	if params {
-		if !strings.HasPrefix(name, "@") {
-			return Decl{}, fmt.Errorf("%w: param %q must start with @", ErrBadDeclaration, name)
-		}
-		name = strings.TrimPrefix(name, "@")
-	} else {
-		name = strings.TrimSuffix(strings.TrimPrefix(name, "["), "]")
-	}
-	if !ValidIdentifier(name) {
-		return Decl{}, fmt.Errorf("%w: %q is not a valid name", ErrBadDeclaration, words[0])
-	}
-	rest := words[1:]
-	output := false
-	if params && len(rest) > 1 {
-		last := strings.ToUpper(rest[len(rest)-1])
-		if last == "OUTPUT" || last == "OUT" {
-			output = true
-			rest = rest[:len(rest)-1]
-		}
-	}
-	typ := strings.ToLower(strings.Join(rest, " "))
-	m := typeRe.FindStringSubmatch(typ)
-	if m == nil {
-		return Decl{}, fmt.Errorf("%w: %q has an unreadable type %q", ErrBadDeclaration, name, typ)
-	}
-	base, arg1, arg2 := m[1], m[2], m[3]
-	d := Decl{Name: name, SQLType: typ}
-	var p, sc int
-	if arg1 == "max" {
-		d.Length = -1
-	} else if arg1 != "" {
-		p, _ = strconv.Atoi(arg1)
-		d.Length = p
-	}
-	if arg2 != "" {
-		sc, _ = strconv.Atoi(arg2)
-	}
-	f, err := fieldFor(base, arg1 != "", arg2 != "", p, sc)
-	if err != nil {
-		return Decl{}, fmt.Errorf("%w: %q: %v", ErrBadDeclaration, name, err)
-	}
-	if f.Type != bxl.TypeString && f.Type != bxl.TypeBinary {
-		d.Length = 0
-	}
-	f.Name, f.Nullable, f.Output = name, true, output
-	d.Field = f
-	return d, nil
-}
 
 // FieldForSQLType maps a SQL Server type name (without arguments) and its
 // precision, scale or length to a BXL field. length is ignored except for

@@ -157,3 +157,82 @@ func FuzzParseParams(f *testing.F) {
 		}
 	})
 }
+
+func TestParseColumns_TSQLSyntax(t *testing.T) {
+	ds, err := ParseColumns(`[order id] int NOT NULL, "Unit Price" decimal (10, 2) NULL,
+		name nvarchar(max) COLLATE Latin1_General_CI_AS NOT NULL, [a]]b] float(53), c char(20),
+		at datetime2(7), x double precision, y national character varying(30), z varbinary(max)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		name     string
+		sqlType  string
+		typ      bxl.Type
+		nullable bool
+		length   int
+	}{
+		{"order id", "int", bxl.TypeInt32, false, 0},
+		{"Unit Price", "decimal(10,2)", bxl.TypeDecimal, true, 0},
+		{"name", "nvarchar(max)", bxl.TypeString, false, -1},
+		{"a]b", "float(53)", bxl.TypeFloat64, true, 0},
+		{"c", "char(20)", bxl.TypeString, true, 20},
+		{"at", "datetime2(7)", bxl.TypeDateTime, true, 0},
+		{"x", "float", bxl.TypeFloat64, true, 0},
+		{"y", "nvarchar(30)", bxl.TypeString, true, 30},
+		{"z", "varbinary(max)", bxl.TypeBinary, true, -1},
+	}
+	if len(ds) != len(want) {
+		t.Fatalf("got %d columns, want %d: %+v", len(ds), len(want), ds)
+	}
+	for i, w := range want {
+		d := ds[i]
+		if d.Name != w.name || d.SQLType != w.sqlType || d.Field.Type != w.typ || d.Field.Nullable != w.nullable ||
+			d.Length != w.length || d.Field.Name != w.name {
+			t.Errorf("column %d = %+v, want %+v", i, d, w)
+		}
+	}
+}
+
+func TestParseColumns_RefusesWithReason(t *testing.T) {
+	cases := map[string]string{
+		"NotWithoutNull":   "a int NOT",
+		"NullTwice":        "a int NULL NOT NULL",
+		"CollateNoName":    "a nvarchar(10) COLLATE",
+		"UnclosedBracket":  "[a int",
+		"EmptyName":        "[] int",
+		"SpaceInPlainName": "order id int",
+		"Output":           "a int OUTPUT",
+		"MaxTwoArgs":       "a varchar(max, 2)",
+		"ThreeArgs":        "a decimal(10,2,1)",
+		"TrailingComma":    "a int,",
+		"UnknownWord":      "a int IDENTITY",
+	}
+	for name, in := range cases {
+		t.Run(name, func(t *testing.T) {
+			if ds, err := ParseColumns(in); !errors.Is(err, ErrBadDeclaration) {
+				t.Errorf("ParseColumns(%q) = %+v, %v; want ErrBadDeclaration", in, ds, err)
+			}
+		})
+	}
+	if _, err := ParseParams("@a int NOT NULL"); !errors.Is(err, ErrBadDeclaration) {
+		t.Errorf("NOT NULL accepted on a param: %v", err)
+	}
+}
+
+func FuzzParseColumns(f *testing.F) {
+	for _, s := range []string{`[order id] int NOT NULL, "b" decimal(10,2) COLLATE x`, "a double precision", "[a]]", `"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ds, err := ParseColumns(s)
+		if err != nil {
+			return
+		}
+		for _, d := range ds {
+			if d.Name == "" || d.Field.Name != d.Name {
+				t.Fatalf("column without its name: %+v", d)
+			}
+		}
+	})
+}

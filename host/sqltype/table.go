@@ -136,7 +136,7 @@ func Text(t bxl.Type, v any) string {
 
 // CanCast reports whether a result schema may turn a column of type from
 // into type to: numbers into numbers, anything but binary into and out of
-// text, temporal types into each other.
+// text, date and datetimes into each other, a datetime's clock into a time.
 func CanCast(from, to bxl.Type) bool {
 	if from == to {
 		return true
@@ -149,6 +149,8 @@ func CanCast(from, to bxl.Type) bool {
 		return cf != classBinary
 	case cf == classText:
 		return ct != classBinary
+	case cf == classTemporal && ct == classTime:
+		return from != bxl.TypeDate // the clock of a datetime; a date has none
 	}
 	return cf == ct && (cf == classNumber || cf == classTemporal)
 }

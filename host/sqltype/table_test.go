@@ -135,6 +135,8 @@ func TestTable_CanCast(t *testing.T) {
 		{bxl.TypeBinary, bxl.TypeString, false},
 		{bxl.TypeString, bxl.TypeBinary, false},
 		{bxl.TypeTime, bxl.TypeDateTime, false},
+		{bxl.TypeDateTimeOffset, bxl.TypeTime, true},
+		{bxl.TypeDate, bxl.TypeTime, false},
 		{bxl.TypeUUID, bxl.TypeInt64, false},
 		{bxl.TypeInt32, bxl.TypeDate, false},
 		{bxl.TypeUUID, bxl.TypeUUID, true},
