@@ -458,20 +458,34 @@ func (ex *execution) openOutput(ctx context.Context, payload []byte, schema *bxl
 
 // deliver sends one output batch on: shaped, into the table or to the caller.
 func (ex *execution) deliver(payload []byte, b *bxl.Batch) *Error {
-	id := ex.req.ID
-	if ex.shaper != nil {
-		shaped, err := ex.shaper.Convert(b)
-		if err != nil {
-			return &Error{JobID: id, Code: CodeOutput, Err: err}
-		}
-		if !ex.shaper.Identity() {
-			payload = nil
-		}
-		b = shaped
+	if ex.shaper == nil {
+		return ex.send(payload, b)
 	}
+	if !ex.shaper.Identity() {
+		payload = nil // the shaped batches are new
+	}
+	var sendErr *Error
+	err := ex.shaper.Convert(b, func(shaped *bxl.Batch) error {
+		if sendErr = ex.send(payload, shaped); sendErr != nil {
+			return sendErr
+		}
+		return nil
+	})
+	if sendErr != nil {
+		return sendErr
+	}
+	if err != nil {
+		return &Error{JobID: ex.req.ID, Code: CodeOutput, Err: err}
+	}
+	return nil
+}
+
+// send writes one batch into the table or streams it to the caller;
+// payload is b's encoded form when the runtime's frame can be forwarded.
+func (ex *execution) send(payload []byte, b *bxl.Batch) *Error {
 	if ex.writer != nil {
 		if err := ex.writer.Write(b); err != nil {
-			return &Error{JobID: id, Code: CodeDataSource, Err: fmt.Errorf("write %s: %w", ex.req.IntoTable, ex.sanitize(err))}
+			return &Error{JobID: ex.req.ID, Code: CodeDataSource, Err: fmt.Errorf("write %s: %w", ex.req.IntoTable, ex.sanitize(err))}
 		}
 		return nil
 	}
@@ -479,7 +493,7 @@ func (ex *execution) deliver(payload []byte, b *bxl.Batch) *Error {
 		payload = bxl.AppendBatch(nil, b)
 	}
 	if err := ex.sink.Batch(payload, b); err != nil {
-		return &Error{JobID: id, Code: CodeCancelled, Err: err}
+		return &Error{JobID: ex.req.ID, Code: CodeCancelled, Err: err}
 	}
 	return nil
 }

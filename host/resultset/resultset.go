@@ -52,36 +52,60 @@ func (s *Shaper) Identity() bool { return s.identity }
 // Schema is the declared schema the converted batches have.
 func (s *Shaper) Schema() *bxl.Schema { return s.out }
 
-// Convert returns b in the declared shape. When only names change it
-// returns b's buffers under the declared schema without copying.
-func (s *Shaper) Convert(b *bxl.Batch) (*bxl.Batch, error) {
+// maxShapedBytes bounds one converted batch: a narrow input column (bits)
+// may become a wide one (text), and the host must not build a frame's worth
+// of it at once.
+const maxShapedBytes = 4 << 20
+
+// Convert passes b to emit in the declared shape, as one or more batches of
+// at most about maxShapedBytes. When only names change, emit gets b's
+// buffers under the declared schema, without copying.
+func (s *Shaper) Convert(b *bxl.Batch, emit func(*bxl.Batch) error) error {
 	if err := s.checkNotNull(b); err != nil {
-		return nil, err
+		return err
 	}
-	defer func() { s.rows += b.Rows }()
 	if s.identity {
-		return &bxl.Batch{Schema: s.out, Rows: b.Rows, Columns: b.Columns}, nil
+		s.rows += b.Rows
+		return emit(&bxl.Batch{Schema: s.out, Rows: b.Rows, Columns: b.Columns})
 	}
 	bb := bxl.NewBuilder(s.out)
 	row := make([]any, len(s.out.Fields))
 	for r := 0; r < b.Rows; r++ {
-		for c := range s.out.Fields {
-			col := &b.Columns[c]
-			if col.IsNull(r) {
-				row[c] = nil
-				continue
-			}
-			v, err := cast(col.Value(r), col.Type, s.out.Fields[c])
-			if err != nil {
-				return nil, fmt.Errorf("%w: column %q row %d: %v", ErrMismatch, s.out.Fields[c].Name, s.rows+r+1, err)
-			}
-			row[c] = v
+		if err := s.convertRow(b, r, row); err != nil {
+			return err
 		}
 		if err := bb.AppendRow(row...); err != nil {
-			return nil, fmt.Errorf("%w: row %d: %v", ErrMismatch, s.rows+r+1, err)
+			return fmt.Errorf("%w: row %d: %v", ErrMismatch, s.rows+1, err)
+		}
+		s.rows++
+		if bb.Size() >= maxShapedBytes {
+			if err := emit(bb.Build()); err != nil {
+				return err
+			}
+			bb = bxl.NewBuilder(s.out)
 		}
 	}
-	return bb.Build(), nil
+	if bb.Rows() == 0 {
+		return nil
+	}
+	return emit(bb.Build())
+}
+
+// convertRow fills row with row r of b in the declared types.
+func (s *Shaper) convertRow(b *bxl.Batch, r int, row []any) error {
+	for c := range s.out.Fields {
+		col := &b.Columns[c]
+		if col.IsNull(r) {
+			row[c] = nil
+			continue
+		}
+		v, err := cast(col.Value(r), col.Type, s.out.Fields[c])
+		if err != nil {
+			return fmt.Errorf("%w: column %q row %d: %v", ErrMismatch, s.out.Fields[c].Name, s.rows+1, err)
+		}
+		row[c] = v
+	}
+	return nil
 }
 
 // checkNotNull refuses a NULL in a column declared NOT NULL, naming the

@@ -2,6 +2,7 @@ package resultset
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -20,6 +21,18 @@ func batch(t *testing.T, s *bxl.Schema, rows ...[]any) *bxl.Batch {
 		}
 	}
 	return b.Build()
+}
+
+// convert runs s.Convert and joins what it emits (tests keep data small).
+func convert(s *Shaper, b *bxl.Batch) (*bxl.Batch, error) {
+	var out []*bxl.Batch
+	if err := s.Convert(b, func(x *bxl.Batch) error { out = append(out, x); return nil }); err != nil {
+		return nil, err
+	}
+	if len(out) != 1 {
+		return nil, fmt.Errorf("Convert emitted %d batches", len(out))
+	}
+	return out[0], nil
 }
 
 func decls(t *testing.T, s string) []sqltype.Decl {
@@ -45,7 +58,7 @@ func TestShaper_ConvertsLikeCast(t *testing.T) {
 		t.Fatal(err)
 	}
 	dt := time.Date(2024, 3, 1, 23, 59, 0, 0, time.UTC)
-	out, err := s.Convert(batch(t, in,
+	out, err := convert(s, batch(t, in,
 		[]any{int64(7), 2.345, "2024-02-29", dt, true, time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)},
 		[]any{nil, nil, nil, nil, nil, nil}))
 	if err != nil {
@@ -85,7 +98,7 @@ func TestShaper_RenamesWithoutCopying(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := batch(t, in, []any{int64(1)})
-	out, err := s.Convert(b)
+	out, err := convert(s, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +131,7 @@ func TestShaper_RefusesWithColumnName(t *testing.T) {
 			in := &bxl.Schema{Fields: []bxl.Field{c.in}}
 			s, err := New(decls(t, c.decl), in)
 			if err == nil {
-				_, err = s.Convert(batch(t, in, []any{c.value}))
+				_, err = convert(s, batch(t, in, []any{c.value}))
 			}
 			if !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("err = %v, want ErrMismatch mentioning %q", err, c.want)
@@ -164,7 +177,7 @@ func TestShaper_CastRules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := s.Convert(batch(t, in, []any{c.v}))
+			out, err := convert(s, batch(t, in, []any{c.v}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,12 +196,50 @@ func TestShaper_NotNullNamesColumnAndRow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Convert(batch(t, in, []any{int64(1)}, []any{int64(2)})); err != nil {
+		if _, err := convert(s, batch(t, in, []any{int64(1)}, []any{int64(2)})); err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.Convert(batch(t, in, []any{int64(3)}, []any{nil}))
+		_, err = convert(s, batch(t, in, []any{int64(3)}, []any{nil}))
 		if !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), `column "order id" row 4 is NULL`) {
 			t.Errorf("%s: err = %v, want the NULL named at row 4", decl, err)
 		}
+	}
+}
+
+// A narrow batch (bits) shaped into a wide type (text) leaves in bounded
+// pieces, in order, with every row.
+func TestShaper_WideningIsCutIntoBoundedBatches(t *testing.T) {
+	in := &bxl.Schema{Fields: []bxl.Field{{Name: "b", Type: bxl.TypeBool}}}
+	bb := bxl.NewBuilder(in)
+	const rows = 1 << 20
+	for i := 0; i < rows; i++ {
+		if err := bb.AppendRow(i%3 == 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := New(decls(t, "x nvarchar(max)"), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, batches int
+	err = s.Convert(bb.Build(), func(b *bxl.Batch) error {
+		if sz := len(bxl.AppendBatch(nil, b)); sz > 2*maxShapedBytes {
+			t.Errorf("batch of %d bytes", sz)
+		}
+		for r := 0; r < b.Rows; r++ {
+			want := "0"
+			if (got+r)%3 == 0 {
+				want = "1"
+			}
+			if v := b.Columns[0].Value(r); v != want {
+				t.Fatalf("row %d = %v, want %s", got+r, v, want)
+			}
+		}
+		got += b.Rows
+		batches++
+		return nil
+	})
+	if err != nil || got != rows || batches < 2 {
+		t.Errorf("Convert: %v, %d rows in %d batches", err, got, batches)
 	}
 }
