@@ -276,6 +276,25 @@ func hostPeakRSS(t *testing.T) int64 {
 	return 0
 }
 
+// extraUIDBase is a worker range for extra host number slot (0..9) of this
+// test process: away from the main host's and from other test processes'.
+func extraUIDBase(slot int) int {
+	return 1_893_000_000 + (os.Getpid()%9000)*1000 + slot*100
+}
+
+// startSharedHost starts one more `launchpad dev` host on the main host's
+// binaries (one build, two state folders), with the given configuration
+// text; stopped and removed when the test ends.
+func startSharedHost(t *testing.T, hcl string) *host {
+	t.Helper()
+	dir, err := os.MkdirTemp("/var/tmp", "lps-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &host{dir: dir, bin: theHost.bin, state: filepath.Join(dir, "state")}
+	return h.start(t, hcl)
+}
+
 // startExtraHost starts one more `launchpad dev` host, with its own copy of
 // the built binaries (so a test may tamper with its plugin folder) and the
 // given configuration file text (limits, sandbox). Its uid range must not
@@ -289,7 +308,21 @@ func startExtraHost(t *testing.T, hcl string) *host {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
 	h := &host{dir: dir, bin: filepath.Join(dir, "bin", "launchpad"), state: filepath.Join(dir, "state")}
+	for _, name := range []string{"launchpad", "plugins/launchpad-python", "plugins/launchpad-r"} {
+		if err := copyFile(filepath.Join(theHost.dir, "bin", name), filepath.Join(dir, "bin", name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h.start(t, hcl)
+}
+
+// start runs `launchpad dev` for an extra host whose dir, bin and state are
+// set, and registers its stop with the test.
+func (h *host) start(t *testing.T, hcl string) *host {
+	t.Helper()
+	dir := h.dir
 	h.sock = filepath.Join(h.state, "launchpad.sock")
 	t.Cleanup(func() {
 		if t.Failed() && h.logBuf != nil {
@@ -301,11 +334,6 @@ func startExtraHost(t *testing.T, hcl string) *host {
 	})
 	if err := os.Chmod(dir, 0o711); err != nil {
 		t.Fatal(err)
-	}
-	for _, name := range []string{"launchpad", "plugins/launchpad-python", "plugins/launchpad-r"} {
-		if err := copyFile(filepath.Join(theHost.dir, "bin", name), filepath.Join(dir, "bin", name)); err != nil {
-			t.Fatal(err)
-		}
 	}
 	args := []string{"dev", "--state", h.state, "--isolation", isolation(), "--log-level", "debug"}
 	if hcl != "" {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,12 +49,12 @@ func refusedWith(evs []map[string]any, target, reason string) bool {
 // refusal. The host here has its own plugin folder.
 func TestTrust_HostRefusesTamperedAndRevokedLaunchers(t *testing.T) {
 	requireRoot(t)
-	h := startExtraHost(t, "sandbox {\n  workers  = 2\n  uid_base = 1890200000\n}\n")
-	const base, workers = 1890200000, 2
+	base, workers := extraUIDBase(1), 2
+	h := startExtraHost(t, fmt.Sprintf("sandbox {\n  workers  = %d\n  uid_base = %d\n}\n", workers, base))
 	if err := healthyJob(t, h); err != nil {
 		t.Fatal(err)
 	}
-	plugin := filepath.Join(h.dir, "bin", "plugins", "launchpad-python")
+	plugin := filepath.Join(h.state, "plugins", "launchpad-python") // dev registers its own copy
 	orig, err := os.ReadFile(plugin)
 	if err != nil {
 		t.Fatal(err)

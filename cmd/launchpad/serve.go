@@ -85,7 +85,11 @@ func runDev(args []string) error {
 	if len(bins) == 0 {
 		return fmt.Errorf("no first-party launchers in %s: run make build", pluginDir)
 	}
-	catCfg := catalog.Config{StateDir: dir, PluginDir: pluginDir}
+	// The launchers are copied into the state folder and signed there: what
+	// this host trusts no other dev host (another state folder on the same
+	// build) or rebuild can change under it.
+	devPlugins := filepath.Join(dir, "plugins")
+	catCfg := catalog.Config{StateDir: dir, PluginDir: devPlugins}
 	if err := catalog.DevBootstrap(catCfg, bins, log); err != nil {
 		return fmt.Errorf("sign and register the dev launchers: %w", err)
 	}
@@ -95,7 +99,7 @@ func runDev(args []string) error {
 			return err
 		}
 	}
-	cfg.StateDir, cfg.PluginDir, cfg.Socket = dir, pluginDir, ""
+	cfg.StateDir, cfg.PluginDir, cfg.Socket = dir, devPlugins, ""
 	cfg.Instance = &config.Instance{Driver: "sqlite", DSN: db}
 	if cfg.Sandbox == nil {
 		cfg.Sandbox = &config.Sandbox{}
