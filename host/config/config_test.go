@@ -114,3 +114,28 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// The README's example configuration is what operators copy: it must parse
+// and say what it shows.
+func TestReadmeExample_Parses(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## Production hosts")
+	if !ok {
+		t.Fatal("README has no Production hosts section")
+	}
+	_, rest, ok = strings.Cut(rest, "```hcl\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README's Production hosts section has no hcl block")
+	}
+	c, err := Parse(write(t, block))
+	if err != nil {
+		t.Fatalf("README example does not parse: %v\n%s", err, block)
+	}
+	if c.StateDir != "/var/lib/launchpad" || c.Instance == nil || c.Instance.Driver != "sqlite" {
+		t.Errorf("README example read as %+v", c)
+	}
+}
