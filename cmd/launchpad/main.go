@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 )
 
 const usage = `usage: launchpad <command> [flags]
@@ -17,6 +18,8 @@ Administrators:
   key      generate signing keys
   plugin   sign, register, list and remove launchers
   trust    add, list and revoke trusted publishers
+Other:
+  version  print the version (also --version)
 
 Run 'launchpad <command> -h' for a command's flags.
 `
@@ -46,6 +49,9 @@ func main() {
 		err = runTrust(args)
 	case "sandbox-init":
 		os.Exit(runSandboxInit(args))
+	case "version", "--version":
+		fmt.Println(versionString())
+		return
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return
@@ -60,4 +66,45 @@ func main() {
 		}
 		os.Exit(1)
 	}
+}
+
+// version is set at link time by packagers (-ldflags "-X main.version=…").
+var version = ""
+
+// versionString is "launchpad VERSION (go1.x, vcs REVISION[+dirty])": the
+// build's own module and VCS stamps when no version was linked in.
+func versionString() string {
+	v, rev, dirty := version, "", false
+	info, ok := debug.ReadBuildInfo()
+	if ok {
+		if v == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			v = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if v == "" {
+		v = "dev"
+	}
+	out := "launchpad " + v
+	if ok {
+		out += " (" + info.GoVersion
+		if rev != "" {
+			if len(rev) > 12 {
+				rev = rev[:12]
+			}
+			out += ", vcs " + rev
+			if dirty {
+				out += "+dirty"
+			}
+		}
+		out += ")"
+	}
+	return out
 }

@@ -1,0 +1,20 @@
+package main
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func TestVersion_LinkedVersionAndToolchain(t *testing.T) {
+	defer func(v string) { version = v }(version)
+	version = "1.2.3"
+	got := versionString()
+	if !strings.HasPrefix(got, "launchpad 1.2.3 (") || !strings.Contains(got, runtime.Version()) {
+		t.Errorf("versionString() = %q", got)
+	}
+	version = ""
+	if got := versionString(); !strings.HasPrefix(got, "launchpad dev") && !strings.HasPrefix(got, "launchpad v") {
+		t.Errorf("unstamped versionString() = %q", got)
+	}
+}
