@@ -34,58 +34,16 @@ type verified struct {
 // while hashing; every later check and the eventual exec use those bytes, so
 // swapping the file after this point changes nothing.
 func (c *Catalog) verifyBinary(path string, trust []Publisher, pinned, language string, keepExe bool) (v *verified, err error) {
-	real, err := filepath.EvalSymlinks(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s", ErrMissingBinary, path)
-	}
+	f, real, err := c.openBinary(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: resolve %s: %v", ErrMissingBinary, path, err)
-	}
-	pluginDir, err := filepath.EvalSymlinks(c.cfg.PluginDir)
-	if err != nil {
-		return nil, fmt.Errorf("%w: resolve plugin dir %s: %v", ErrOutsidePluginDir, c.cfg.PluginDir, err)
-	}
-	if !strings.HasPrefix(real, pluginDir+string(filepath.Separator)) {
-		return nil, fmt.Errorf("%w: %s resolves to %s, not inside %s", ErrOutsidePluginDir, path, real, pluginDir)
-	}
-	// Ancestors first: once they are owner-only, nobody else can swap a
-	// component between these checks and the open below.
-	if err := c.checkTree(filepath.Dir(real), pluginDir); err != nil {
 		return nil, err
-	}
-	f, err := openNoSymlinks(real)
-	if err != nil {
-		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV) {
-			return nil, fmt.Errorf("%w: %s changed to a symlink during verification", ErrUnsafePermissions, real)
-		}
-		return nil, fmt.Errorf("%w: open %s: %v", ErrMissingBinary, real, err)
 	}
 	defer f.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return nil, fmt.Errorf("%w: fstat %s: %v", ErrMissingBinary, real, err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, fmt.Errorf("%w: %s is not a regular file", ErrUnsafePermissions, real)
-	}
-	if err := c.checkOwnerMode(real, st.Uid, st.Mode, false); err != nil {
-		return nil, err
-	}
-
-	sig, err := readSignature(real + signing.SignatureSuffix)
+	sig, pub, key, err := signatureOf(real, trust)
 	if err != nil {
 		return nil, err
 	}
-	pub, err := findKey(trust, sig.KeyID)
-	if err != nil {
-		return nil, err
-	}
-	key, err := signing.ParsePublicKey([]byte(pub.PublicKey))
-	if err != nil {
-		return nil, fmt.Errorf("%w: trusted key %s of %s is corrupt: %v", ErrUntrustedKey, pub.KeyID, pub.Name, err)
-	}
-
-	mem, err := newSealableMemfd(filepath.Base(real))
+	mem, d, err := sealedCopy(f, real)
 	if err != nil {
 		return nil, err
 	}
@@ -94,16 +52,6 @@ func (c *Catalog) verifyBinary(path string, trust []Publisher, pinned, language 
 			mem.Close()
 		}
 	}()
-	d := signing.NewDigest(f)
-	if _, err := io.Copy(mem, d); err != nil {
-		return nil, fmt.Errorf("%w: copy %s: %v", ErrMissingBinary, real, err)
-	}
-	if err := seal(mem); err != nil {
-		return nil, err
-	}
-	if _, err := mem.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("rewind memfd: %w", err)
-	}
 	got := d.SHA256()
 	if pinned != "" && got != pinned {
 		return nil, fmt.Errorf("%w: binary changed since registration: pinned %s, now %s", ErrHashMismatch, pinned, got)
@@ -112,20 +60,115 @@ func (c *Catalog) verifyBinary(path string, trust []Publisher, pinned, language 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w (key %s of publisher %s)", ErrBadSignature, err, pub.KeyID, pub.Name)
 	}
-	if m.SHA256 != got {
-		return nil, fmt.Errorf("%w: manifest says %s, binary is %s", ErrHashMismatch, m.SHA256, got)
-	}
-	if m.APIVersion != signing.LauncherAPIVersion {
-		return nil, fmt.Errorf("%w: manifest api=%d, host speaks %d", ErrUnsupportedAPI, m.APIVersion, signing.LauncherAPIVersion)
-	}
-	if language != "" && !m.HasLanguage(language) {
-		return nil, fmt.Errorf("%w: %q not in signed languages %s", ErrLanguageNotInManifest, language, strings.Join(m.Languages, ","))
+	if err := checkManifest(m, got, language); err != nil {
+		return nil, err
 	}
 	v = &verified{manifest: m, publisher: pub, sha256: got, realPath: real}
 	if keepExe {
 		v.exe = mem
 	}
 	return v, nil
+}
+
+// openBinary resolves path inside the plugin folder, checks the folders above
+// it and opens it without following symlinks: a regular file with safe
+// owner and mode. It returns the open file and its resolved path.
+func (c *Catalog) openBinary(path string) (*os.File, string, error) {
+	real, err := filepath.EvalSymlinks(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", fmt.Errorf("%w: %s", ErrMissingBinary, path)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: resolve %s: %v", ErrMissingBinary, path, err)
+	}
+	pluginDir, err := filepath.EvalSymlinks(c.cfg.PluginDir)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: resolve plugin dir %s: %v", ErrOutsidePluginDir, c.cfg.PluginDir, err)
+	}
+	if !strings.HasPrefix(real, pluginDir+string(filepath.Separator)) {
+		return nil, "", fmt.Errorf("%w: %s resolves to %s, not inside %s", ErrOutsidePluginDir, path, real, pluginDir)
+	}
+	// Ancestors first: once they are owner-only, nobody else can swap a
+	// component between these checks and the open below.
+	if err := c.checkTree(filepath.Dir(real), pluginDir); err != nil {
+		return nil, "", err
+	}
+	f, err := openNoSymlinks(real)
+	if err != nil {
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV) {
+			return nil, "", fmt.Errorf("%w: %s changed to a symlink during verification", ErrUnsafePermissions, real)
+		}
+		return nil, "", fmt.Errorf("%w: open %s: %v", ErrMissingBinary, real, err)
+	}
+	var st unix.Stat_t
+	err = unix.Fstat(int(f.Fd()), &st)
+	switch {
+	case err != nil:
+		err = fmt.Errorf("%w: fstat %s: %v", ErrMissingBinary, real, err)
+	case st.Mode&unix.S_IFMT != unix.S_IFREG:
+		err = fmt.Errorf("%w: %s is not a regular file", ErrUnsafePermissions, real)
+	default:
+		err = c.checkOwnerMode(real, st.Uid, st.Mode, false)
+	}
+	if err != nil {
+		f.Close()
+		return nil, "", err
+	}
+	return f, real, nil
+}
+
+// signatureOf reads the binary's signature and finds its key in trust.
+func signatureOf(real string, trust []Publisher) (*signing.Signature, Publisher, signing.PublicKey, error) {
+	sig, err := readSignature(real + signing.SignatureSuffix)
+	if err != nil {
+		return nil, Publisher{}, signing.PublicKey{}, err
+	}
+	pub, err := findKey(trust, sig.KeyID)
+	if err != nil {
+		return nil, Publisher{}, signing.PublicKey{}, err
+	}
+	key, err := signing.ParsePublicKey([]byte(pub.PublicKey))
+	if err != nil {
+		return nil, Publisher{}, signing.PublicKey{}, fmt.Errorf("%w: trusted key %s of %s is corrupt: %v", ErrUntrustedKey, pub.KeyID, pub.Name, err)
+	}
+	return sig, pub, key, nil
+}
+
+// sealedCopy reads f once into a sealed memfd while hashing it; the
+// returned memfd is rewound, ready to exec.
+func sealedCopy(f *os.File, real string) (*os.File, *signing.Digest, error) {
+	mem, err := newSealableMemfd(filepath.Base(real))
+	if err != nil {
+		return nil, nil, err
+	}
+	d := signing.NewDigest(f)
+	if _, err = io.Copy(mem, d); err != nil {
+		err = fmt.Errorf("%w: copy %s: %v", ErrMissingBinary, real, err)
+	} else if err = seal(mem); err == nil {
+		if _, err = mem.Seek(0, io.SeekStart); err != nil {
+			err = fmt.Errorf("rewind memfd: %w", err)
+		}
+	}
+	if err != nil {
+		mem.Close()
+		return nil, nil, err
+	}
+	return mem, d, nil
+}
+
+// checkManifest checks what the verified manifest says against the bytes
+// (got), the host's API version and the requested language ("" for any).
+func checkManifest(m signing.Manifest, got, language string) error {
+	if m.SHA256 != got {
+		return fmt.Errorf("%w: manifest says %s, binary is %s", ErrHashMismatch, m.SHA256, got)
+	}
+	if m.APIVersion != signing.LauncherAPIVersion {
+		return fmt.Errorf("%w: manifest api=%d, host speaks %d", ErrUnsupportedAPI, m.APIVersion, signing.LauncherAPIVersion)
+	}
+	if language != "" && !m.HasLanguage(language) {
+		return fmt.Errorf("%w: %q not in signed languages %s", ErrLanguageNotInManifest, language, strings.Join(m.Languages, ","))
+	}
+	return nil
 }
 
 func readSignature(path string) (*signing.Signature, error) {

@@ -278,64 +278,10 @@ func (b *Builder) Append(col int, v any) error {
 		return err
 	}
 	switch c.f.Type {
-	case TypeBool:
-		x, ok := v.(bool)
-		if !ok {
-			return b.valueErr(c, v, "want bool")
-		}
-		c.vals = appendBit(c.vals, b.rows, x)
 	case TypeInt8, TypeInt16, TypeInt32, TypeInt64:
-		i, ok, inRange := toInt64(v)
-		if !ok {
-			return b.valueErr(c, v, "want an integer")
-		}
-		if !inRange {
-			return b.valueErr(c, v, fmt.Sprintf("%v out of range", v))
-		}
-		if why := b.appendInt(c, i); why != "" {
-			return b.valueErr(c, v, why)
-		}
-		return nil
+		return b.appendAnyInt(c, v)
 	case TypeFloat32, TypeFloat64:
-		var f float64
-		switch x := v.(type) {
-		case float64:
-			f = x
-		case float32:
-			f = float64(x)
-		default:
-			i, ok, inRange := toInt64(v)
-			if !ok {
-				return b.valueErr(c, v, "want a float or an integer")
-			}
-			f = float64(i)
-			if !inRange || (f >= math.MaxInt64 || int64(f) != i) {
-				return b.valueErr(c, v, fmt.Sprintf("%v is not exact as a float", v))
-			}
-		}
-		if why := b.appendFloat(c, f); why != "" {
-			return b.valueErr(c, v, why)
-		}
-		return nil
-	case TypeDecimal:
-		var d Decimal
-		switch x := v.(type) {
-		case Decimal:
-			d = x
-		case string:
-			return b.appendString(c, x)
-		default:
-			i, ok, inRange := toInt64(v)
-			if !ok || !inRange {
-				return b.valueErr(c, v, "want Decimal, string or an integer")
-			}
-			d = Decimal{Hi: i >> 63, Lo: uint64(i)}
-		}
-		d, err := d.Rescale(c.f.Precision, c.f.Scale)
-		if err != nil {
-			return b.valueErr(c, v, err.Error())
-		}
-		c.appendDecimal(d)
+		return b.appendAnyFloat(c, v)
 	case TypeString, TypeBinary:
 		switch x := v.(type) {
 		case string:
@@ -344,74 +290,176 @@ func (b *Builder) Append(col int, v any) error {
 			return b.AppendBytes(col, x)
 		}
 		return b.valueErr(c, v, "want string or []byte")
-	case TypeDate:
-		t, ok := v.(time.Time)
-		if !ok {
-			return b.valueErr(c, v, "want time.Time")
-		}
-		y, m, d := t.Date()
-		days := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
-		if days < math.MinInt32 || days > math.MaxInt32 {
-			return b.valueErr(c, v, "date out of range")
-		}
-		c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(int32(days)))
-	case TypeTime:
-		var d time.Duration
-		switch x := v.(type) {
-		case time.Duration:
-			d = x
-		case time.Time:
-			h, m, s := x.Clock()
-			d = time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second + time.Duration(x.Nanosecond())
-		default:
-			return b.valueErr(c, v, "want time.Duration or time.Time")
-		}
-		if d < 0 || d >= 24*time.Hour {
-			return b.valueErr(c, v, fmt.Sprintf("%v outside [0, 24h)", d))
-		}
-		c.vals = binary.LittleEndian.AppendUint64(c.vals, uint64(d/time.Microsecond))
-	case TypeDateTime:
-		t, ok := v.(time.Time)
-		if !ok {
-			return b.valueErr(c, v, "want time.Time")
-		}
-		if !microRange(t) {
-			return b.valueErr(c, v, "year out of range")
-		}
-		y, mo, d := t.Date()
-		h, mi, s := t.Clock()
-		us := time.Date(y, mo, d, h, mi, s, t.Nanosecond(), time.UTC).UnixMicro()
-		c.vals = binary.LittleEndian.AppendUint64(c.vals, uint64(us))
-	case TypeDateTimeOffset:
-		t, ok := v.(time.Time)
-		if !ok {
-			return b.valueErr(c, v, "want time.Time")
-		}
-		_, off := t.Zone()
-		if off%60 != 0 || off < -maxOffsetMinutes*60 || off > maxOffsetMinutes*60 {
-			return b.valueErr(c, v, fmt.Sprintf("zone offset %ds is not whole minutes within ±14:00", off))
-		}
-		if !microRange(t) {
-			return b.valueErr(c, v, "year out of range")
-		}
-		c.vals = binary.LittleEndian.AppendUint64(c.vals, uint64(t.UnixMicro()))
-		c.data = binary.LittleEndian.AppendUint16(c.data, uint16(int16(off/60)))
-	case TypeUUID:
-		switch x := v.(type) {
-		case UUID:
-			c.vals = append(c.vals, x[:]...)
-		case [16]byte:
-			c.vals = append(c.vals, x[:]...)
-		case string:
+	case TypeDecimal, TypeUUID:
+		if x, ok := v.(string); ok { // parsed by appendString
 			return b.appendString(c, x)
-		default:
-			return b.valueErr(c, v, "want UUID or string")
 		}
-	default:
+	}
+	var put func(*colBuilder, int, any) string
+	if int(c.f.Type) < len(fixedPut) {
+		put = fixedPut[c.f.Type]
+	}
+	if put == nil {
 		return b.valueErr(c, v, "invalid column type")
+	}
+	if why := put(c, b.rows, v); why != "" {
+		return b.valueErr(c, v, why)
 	}
 	b.done(c)
 	return nil
+}
+
+// fixedPut appends one value of a fixed-width type to its column (row is the
+// row's index), or says why it cannot. An array: Append runs once per value.
+var fixedPut = [...]func(c *colBuilder, row int, v any) string{
+	TypeBool:           putBool,
+	TypeDecimal:        putDecimal,
+	TypeDate:           putDate,
+	TypeTime:           putTime,
+	TypeDateTime:       putDateTime,
+	TypeDateTimeOffset: putDateTimeOffset,
+	TypeUUID:           putUUID,
+}
+
+func (b *Builder) appendAnyInt(c *colBuilder, v any) error {
+	i, ok, inRange := toInt64(v)
+	if !ok {
+		return b.valueErr(c, v, "want an integer")
+	}
+	if !inRange {
+		return b.valueErr(c, v, fmt.Sprintf("%v out of range", v))
+	}
+	if why := b.appendInt(c, i); why != "" {
+		return b.valueErr(c, v, why)
+	}
+	return nil
+}
+
+func (b *Builder) appendAnyFloat(c *colBuilder, v any) error {
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case float32:
+		f = float64(x)
+	default:
+		i, ok, inRange := toInt64(v)
+		if !ok {
+			return b.valueErr(c, v, "want a float or an integer")
+		}
+		f = float64(i)
+		if !inRange || (f >= math.MaxInt64 || int64(f) != i) {
+			return b.valueErr(c, v, fmt.Sprintf("%v is not exact as a float", v))
+		}
+	}
+	if why := b.appendFloat(c, f); why != "" {
+		return b.valueErr(c, v, why)
+	}
+	return nil
+}
+
+func putBool(c *colBuilder, row int, v any) string {
+	x, ok := v.(bool)
+	if !ok {
+		return "want bool"
+	}
+	c.vals = appendBit(c.vals, row, x)
+	return ""
+}
+
+func putDecimal(c *colBuilder, row int, v any) string {
+	var d Decimal
+	if x, ok := v.(Decimal); ok {
+		d = x
+	} else {
+		i, ok, inRange := toInt64(v)
+		if !ok || !inRange {
+			return "want Decimal, string or an integer"
+		}
+		d = Decimal{Hi: i >> 63, Lo: uint64(i)}
+	}
+	d, err := d.Rescale(c.f.Precision, c.f.Scale)
+	if err != nil {
+		return err.Error()
+	}
+	c.appendDecimal(d)
+	return ""
+}
+
+func putDate(c *colBuilder, row int, v any) string {
+	t, ok := v.(time.Time)
+	if !ok {
+		return "want time.Time"
+	}
+	y, m, d := t.Date()
+	days := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	if days < math.MinInt32 || days > math.MaxInt32 {
+		return "date out of range"
+	}
+	c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(int32(days)))
+	return ""
+}
+
+func putTime(c *colBuilder, row int, v any) string {
+	var d time.Duration
+	switch x := v.(type) {
+	case time.Duration:
+		d = x
+	case time.Time:
+		h, m, s := x.Clock()
+		d = time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second + time.Duration(x.Nanosecond())
+	default:
+		return "want time.Duration or time.Time"
+	}
+	if d < 0 || d >= 24*time.Hour {
+		return fmt.Sprintf("%v outside [0, 24h)", d)
+	}
+	c.vals = binary.LittleEndian.AppendUint64(c.vals, uint64(d/time.Microsecond))
+	return ""
+}
+
+func putDateTime(c *colBuilder, row int, v any) string {
+	t, ok := v.(time.Time)
+	if !ok {
+		return "want time.Time"
+	}
+	if !microRange(t) {
+		return "year out of range"
+	}
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	us := time.Date(y, mo, d, h, mi, s, t.Nanosecond(), time.UTC).UnixMicro()
+	c.vals = binary.LittleEndian.AppendUint64(c.vals, uint64(us))
+	return ""
+}
+
+func putDateTimeOffset(c *colBuilder, row int, v any) string {
+	t, ok := v.(time.Time)
+	if !ok {
+		return "want time.Time"
+	}
+	_, off := t.Zone()
+	if off%60 != 0 || off < -maxOffsetMinutes*60 || off > maxOffsetMinutes*60 {
+		return fmt.Sprintf("zone offset %ds is not whole minutes within ±14:00", off)
+	}
+	if !microRange(t) {
+		return "year out of range"
+	}
+	c.vals = binary.LittleEndian.AppendUint64(c.vals, uint64(t.UnixMicro()))
+	c.data = binary.LittleEndian.AppendUint16(c.data, uint16(int16(off/60)))
+	return ""
+}
+
+func putUUID(c *colBuilder, row int, v any) string {
+	switch x := v.(type) {
+	case UUID:
+		c.vals = append(c.vals, x[:]...)
+	case [16]byte:
+		c.vals = append(c.vals, x[:]...)
+	default:
+		return "want UUID or string"
+	}
+	return ""
 }
 
 // microRange keeps µs since the epoch within int64.
