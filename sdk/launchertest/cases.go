@@ -382,19 +382,29 @@ func (k *kit) concurrentJobs(t *testing.T) {
 	}
 }
 
+// launcherStarted is what the host logs (at debug level, which the kit's host
+// runs at) once a job's launcher answered go-plugin's handshake.
+const launcherStarted = "using plugin"
+
 // cancellation interrupts exec as a user's Ctrl-C does: exec cancels the job
 // on the host, which must stop the runtime well before its sleep ends.
 func (k *kit) cancellation(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), execTimeout)
 	defer cancel()
 	cmd, out, errb := k.command(ctx, "--language", k.lang, "--script", k.cfg.Snippets.Sleep)
+	started := strings.Count(k.h.log.String(), launcherStarted)
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Give the job time to start its runtime: a SIGINT before the host
-	// reported the job only drops the call.
-	time.Sleep(3 * time.Second)
+	// Cancel once the host started the job's launcher: a SIGINT before the
+	// host took the job only drops the call.
+	for strings.Count(k.h.log.String(), launcherStarted) == started {
+		if time.Since(began) > execTimeout {
+			t.Fatalf("the host did not start the launcher within %v", execTimeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}

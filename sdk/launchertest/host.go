@@ -55,6 +55,25 @@ func startHost(t *testing.T, cfg *Config) *host {
 			t.Fatalf("launchertest: %v", err)
 		}
 	}
+	dir := hostDirs(t)
+	state, plugins := filepath.Join(dir, "s"), filepath.Join(dir, "plugins")
+	installLauncher(t, cfg, dir)
+	db := filepath.Join(state, "instance.db")
+	if err := createInstance(db); err != nil {
+		t.Fatalf("create instance database: %v", err)
+	}
+	h := &host{bin: cfg.LaunchpadBin, sock: filepath.Join(state, "launchpad.sock"), log: &syncBuffer{}}
+	conf := filepath.Join(dir, "launchpad.hcl")
+	if err := os.WriteFile(conf, []byte(hostConfig(cfg, state, plugins, h.sock, db)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.serve(t, conf)
+	return h
+}
+
+// hostDirs makes the host's folder with its state, plugins and keys folders.
+func hostDirs(t *testing.T) string {
+	t.Helper()
 	// Not under /tmp: every job gets a private /tmp that would hide the
 	// folder, and the catalog wants root-owned folders up to /.
 	// Short names: go-plugin's socket lands under STATE/jobs/ID/sock/ and a
@@ -68,22 +87,29 @@ func startHost(t *testing.T, cfg *Config) *host {
 			os.RemoveAll(dir)
 		}
 	})
-	state := filepath.Join(dir, "s")
-	plugins := filepath.Join(dir, "plugins")
-	keys := filepath.Join(dir, "keys")
-	for path, mode := range map[string]os.FileMode{dir: 0o711, state: 0o700, plugins: 0o755, keys: 0o700} {
-		if err := os.MkdirAll(path, mode); err != nil {
+	for _, d := range []struct {
+		path string
+		mode os.FileMode
+	}{{dir, 0o711}, {filepath.Join(dir, "s"), 0o700}, {filepath.Join(dir, "plugins"), 0o755}, {filepath.Join(dir, "keys"), 0o700}} {
+		if err := os.MkdirAll(d.path, d.mode); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Chmod(path, mode); err != nil {
+		if err := os.Chmod(d.path, d.mode); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return dir
+}
+
+// installLauncher copies the launcher into dir/plugins, signs it with a new
+// key, trusts the key and registers the launcher, through the admin CLI.
+func installLauncher(t *testing.T, cfg *Config, dir string) {
+	t.Helper()
+	state, plugins, keys := filepath.Join(dir, "s"), filepath.Join(dir, "plugins"), filepath.Join(dir, "keys")
 	plugin := filepath.Join(plugins, filepath.Base(cfg.LauncherBin))
 	if err := copyFile(cfg.LauncherBin, plugin, 0o755); err != nil {
 		t.Fatalf("install launcher: %v", err)
 	}
-
 	admin := func(args ...string) {
 		t.Helper()
 		cmd := exec.Command(cfg.LaunchpadBin, args...)
@@ -100,20 +126,16 @@ func startHost(t *testing.T, cfg *Config) *host {
 	admin(append(sign, plugin)...)
 	admin("trust", "add", key+".pub", "--name", "conformance", "--state", state, "--plugin-dir", plugins)
 	admin("plugin", "register", plugin, "--state", state, "--plugin-dir", plugins)
+}
 
-	db := filepath.Join(state, "instance.db")
-	if err := createInstance(db); err != nil {
-		t.Fatalf("create instance database: %v", err)
-	}
-	h := &host{bin: cfg.LaunchpadBin, sock: filepath.Join(state, "launchpad.sock"), log: &syncBuffer{}}
-	conf := filepath.Join(dir, "launchpad.hcl")
+// hostConfig is the configuration file: the defaults an operator gets, and
+// a timeout that bounds a job the kit fails to cancel.
+func hostConfig(cfg *Config, state, plugins, sock, db string) string {
 	var launcherBlock string
 	if cfg.Runtime != "" {
 		launcherBlock = fmt.Sprintf("launcher %s {\n  runtime = %s\n}\n", strconv.Quote(cfg.Name), strconv.Quote(cfg.Runtime))
 	}
-	// The timeout bounds a job the kit fails to cancel; the rest are the
-	// defaults an operator gets.
-	hcl := fmt.Sprintf(`state_dir  = %s
+	return fmt.Sprintf(`state_dir  = %s
 plugin_dir = %s
 socket     = %s
 instance {
@@ -127,12 +149,13 @@ sandbox {
   isolation = "full"
   uid_base  = %d
 }
-%s`, strconv.Quote(state), strconv.Quote(plugins), strconv.Quote(h.sock), strconv.Quote(db), uidBase(), launcherBlock)
-	if err := os.WriteFile(conf, []byte(hcl), 0o600); err != nil {
-		t.Fatal(err)
-	}
+%s`, strconv.Quote(state), strconv.Quote(plugins), strconv.Quote(sock), strconv.Quote(db), uidBase(), launcherBlock)
+}
 
-	h.cmd = exec.Command(cfg.LaunchpadBin, "serve", "--config", conf, "--log-level", "debug")
+// serve starts `launchpad serve` and waits for its socket.
+func (h *host) serve(t *testing.T, conf string) {
+	t.Helper()
+	h.cmd = exec.Command(h.bin, "serve", "--config", conf, "--log-level", "debug")
 	h.cmd.Stdout, h.cmd.Stderr = h.log, h.log
 	if err := h.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -143,7 +166,7 @@ sandbox {
 	deadline := time.After(30 * time.Second)
 	for {
 		if _, err := os.Stat(h.sock); err == nil {
-			return h
+			return
 		}
 		select {
 		case err := <-exited:
