@@ -137,6 +137,9 @@ func (h *Host) resolve(language string) (*job.Launcher, error) {
 	if errors.Is(err, catalog.ErrNoLauncher) {
 		return nil, fmt.Errorf("%w %q: %w", job.ErrUnknownLanguage, language, err)
 	}
+	if errors.Is(err, catalog.ErrHostFault) {
+		return nil, fmt.Errorf("%w: %w", job.ErrResolveFault, err)
+	}
 	if err != nil {
 		return nil, err
 	}

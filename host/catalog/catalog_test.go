@@ -681,3 +681,19 @@ func mustRun(t *testing.T, name string, args ...string) {
 		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
 	}
 }
+
+// A state file the host cannot read (here: corrupt JSON with safe modes) is
+// a host fault: neither called an untrusted launcher nor audited as a refusal.
+func TestCatalog_UnreadableStateIsAHostFaultNotARefusal(t *testing.T) {
+	e := newEnv(t, true)
+	if err := os.WriteFile(filepath.Join(e.state, TrustFile), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.cat.Resolve("Python")
+	if !errors.Is(err, ErrHostFault) || errors.Is(err, ErrUntrustedPlugin) {
+		t.Fatalf("corrupt trust store: got %v, want a host fault that is not a refusal", err)
+	}
+	if ev := e.lastAudit(t); ev.Result != ResultError || ev.Action != "launcher.start" {
+		t.Errorf("audit event %+v, want result %q", ev, ResultError)
+	}
+}

@@ -24,6 +24,11 @@ var (
 	ErrUnsupportedAPI        = errors.New("unsupported launcher api version")
 )
 
+// ErrHostFault is returned when the host could not verify a launcher at all
+// (memfd_create failed, a state file could not be read): a fault of the host,
+// not a verdict on the launcher, so it is neither a refusal nor audited as one.
+var ErrHostFault = errors.New("host fault while verifying a launcher")
+
 // Errors of admin actions that are not verification refusals.
 var (
 	// ErrLanguageTaken: another registered launcher already serves a language.

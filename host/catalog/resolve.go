@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -33,7 +34,7 @@ func (c *Catalog) Resolve(language string) (*Launcher, error) {
 	}
 	var cs catalogState
 	if err := c.load(CatalogFile, &cs); err != nil {
-		return nil, c.refuse(action, &RefusalError{Language: language, Err: fmt.Errorf("%w: catalog: %w", ErrUnsafePermissions, err)}, nil)
+		return nil, c.fail(action, &RefusalError{Language: language, Err: stateFileError("catalog", err)}, nil)
 	}
 	var entry *Entry
 	for i, e := range cs.Launchers {
@@ -48,12 +49,12 @@ func (c *Catalog) Resolve(language string) (*Launcher, error) {
 	}
 	var ts trustState
 	if err := c.load(TrustFile, &ts); err != nil {
-		return nil, c.refuse(action, &RefusalError{Launcher: entry.Name, Language: language, Err: fmt.Errorf("%w: trust store: %w", ErrUnsafePermissions, err)}, nil)
+		return nil, c.fail(action, &RefusalError{Launcher: entry.Name, Language: language, Err: stateFileError("trust store", err)}, nil)
 	}
 	details := map[string]string{"path": entry.Path, "pinned_sha256": entry.SHA256}
 	v, err := c.verifyBinary(entry.Path, ts.Publishers, entry.SHA256, language, true)
 	if err != nil {
-		return nil, c.refuse(action, &RefusalError{Launcher: entry.Name, Language: language, Err: err}, details)
+		return nil, c.fail(action, &RefusalError{Launcher: entry.Name, Language: language, Err: err}, details)
 	}
 	if v.manifest.Name != entry.Name {
 		v.exe.Close()
@@ -71,4 +72,28 @@ func (c *Catalog) Resolve(language string) (*Launcher, error) {
 		APIVersion: v.manifest.APIVersion,
 		Exe:        v.exe,
 	}, nil
+}
+
+// stateFileError classifies a failure to read a state file: unsafe
+// ownership is a refusal, anything else (I/O, corrupt JSON) a host fault.
+func stateFileError(what string, err error) error {
+	if errors.Is(err, ErrUnsafePermissions) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("%w: %s: %w", ErrHostFault, what, err)
+}
+
+// fail reports r: a refusal is audited and logged as one; a host fault is
+// logged and audited as an error and returned without ErrUntrustedPlugin.
+func (c *Catalog) fail(action string, r *RefusalError, details map[string]string) error {
+	if !errors.Is(r.Err, ErrHostFault) {
+		return c.refuse(action, r, details)
+	}
+	c.audit(AuditEvent{Action: action, Target: r.Launcher, Result: ResultError, Reason: r.Err.Error(), Details: details})
+	c.logger.Error("launcher verification failed", "action", action, "launcher", r.Launcher, "language", r.Language, "error", r.Err)
+	who := r.Launcher
+	if who == "" {
+		who = "(none)"
+	}
+	return fmt.Errorf("launcher %s for language %s: %w", who, r.Language, r.Err)
 }

@@ -146,7 +146,7 @@ func sealedCopy(f *os.File, real string) (*os.File, *signing.Digest, error) {
 		err = fmt.Errorf("%w: copy %s: %v", ErrMissingBinary, real, err)
 	} else if err = seal(mem); err == nil {
 		if _, err = mem.Seek(0, io.SeekStart); err != nil {
-			err = fmt.Errorf("rewind memfd: %w", err)
+			err = fmt.Errorf("%w: rewind memfd: %w", ErrHostFault, err)
 		}
 	}
 	if err != nil {
@@ -244,7 +244,7 @@ func newSealableMemfd(name string) (*os.File, error) {
 		fd, err = unix.MemfdCreate("launchpad:"+name, flags)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("memfd_create: %w", err)
+		return nil, fmt.Errorf("%w: memfd_create: %w", ErrHostFault, err)
 	}
 	return os.NewFile(uintptr(fd), "memfd:launchpad:"+name), nil
 }
@@ -253,7 +253,7 @@ func newSealableMemfd(name string) (*os.File, error) {
 func seal(f *os.File) error {
 	const seals = unix.F_SEAL_WRITE | unix.F_SEAL_GROW | unix.F_SEAL_SHRINK | unix.F_SEAL_SEAL
 	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals); err != nil {
-		return fmt.Errorf("seal memfd: %w", err)
+		return fmt.Errorf("%w: seal memfd: %w", ErrHostFault, err)
 	}
 	return nil
 }

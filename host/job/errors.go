@@ -57,6 +57,10 @@ const (
 // ErrUnknownLanguage is wrapped when no launcher is registered for a language.
 var ErrUnknownLanguage = errors.New("unknown language")
 
+// ErrResolveFault is wrapped by Config.Resolve when the host could not verify
+// a launcher at all: a host fault, not an untrusted launcher.
+var ErrResolveFault = errors.New("could not verify the launcher")
+
 // ErrNoWorker is wrapped by a Sandbox when no worker account became free in
 // time.
 var ErrNoWorker = errors.New("no worker account free")

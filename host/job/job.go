@@ -240,8 +240,11 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 	l, err := r.cfg.Resolve(req.Language)
 	if err != nil {
 		code := CodeUntrustedLauncher
-		if errors.Is(err, ErrUnknownLanguage) {
+		switch {
+		case errors.Is(err, ErrUnknownLanguage):
 			code = CodeUnknownLanguage
+		case errors.Is(err, ErrResolveFault):
+			code = CodeHostFault
 		}
 		return nil, &Error{JobID: id, Code: code, Err: err}
 	}
