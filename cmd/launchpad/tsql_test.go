@@ -128,7 +128,7 @@ func TestApplyTSQL_SetsFlagsAndRefusesClashes(t *testing.T) {
 	if _, err := applyTSQL(fs, path); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(*script, "Label = \"it's ok\"") || values["Counter"] != "41" {
+	if !strings.Contains(*script, "Label = \"it's ok!\"") || values["Counter"] != "41" {
 		t.Errorf("script %q, params %v", *script, values)
 	}
 	fs, _, _ = newFS()

@@ -103,7 +103,7 @@ func TestParse_DocumentationBatches(t *testing.T) {
 				ResultSets: "([Answer] INT NOT NULL)"}},
 		"series to frame": {file: "python_series_frame.sql", script: "pd.DataFrame(s)",
 			want: summary{Language: "Python", ResultSets: "(ResultValue FLOAT)"}},
-		"params OUTPUT and SELECT": {file: "python_params_output.sql", script: `Label = "it's ok"`,
+		"params OUTPUT and SELECT": {file: "python_params_output.sql", script: `Label = "it's ok!"`,
 			want: summary{Language: "Python", Params: "@Counter INT OUTPUT, @Label CHAR(8) OUTPUT",
 				Bindings:  []string{"counter=41 via @Counter OUTPUT", "label='before  ' via @Label OUTPUT"},
 				Select:    []string{"@Counter AS Counter", "@Label AS Label"},

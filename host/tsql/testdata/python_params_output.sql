@@ -11,7 +11,7 @@ if Counter == 41:
     Counter = Counter + 1
 else:
     Counter = -1
-Label = "it''s ok"
+Label = "it''s ok!"
 print("counter is", Counter)
 ',
 @params = N'@Counter INT OUTPUT, @Label CHAR(8) OUTPUT',
