@@ -158,3 +158,23 @@ func execStdin(t *testing.T, src string) result {
 	}
 	return r
 }
+
+// The README's --tsql example runs and prints what it says.
+func TestTSQL_ReadmeExample(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "cat > total.sql <<'SQL'\n")
+	src, _, ok2 := strings.Cut(rest, "\nSQL\n")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no total.sql example")
+	}
+	r := execStdin(t, src)
+	sum, _ := runJSON(t, "--language", "Python", "--input-query", "SELECT SUM(units) AS s FROM sales",
+		"--script", "OutputDataSet = InputDataSet")
+	want := "@total = " + sum.cell(t, 0, "s") + "\n"
+	if r.code != 0 || r.stdout != want || !strings.Contains(r.stderr, "it's summed") {
+		t.Errorf("exit %d, stdout %q (want %q), stderr:\n%s", r.code, r.stdout, want, r.stderr)
+	}
+}
