@@ -96,10 +96,10 @@ func tsqlFlags(s *tsql.Script) ([][2]string, *tsqlOutput, error) {
 		return nil, nil, err
 	}
 	if strings.TrimSpace(c.Language) == "" {
-		return nil, nil, fmt.Errorf("line %d: @language is empty", c.Pos.Line)
+		return nil, nil, fmt.Errorf("line %d, column %d: @language is empty", c.Pos.Line, c.Pos.Col)
 	}
 	if strings.TrimSpace(c.Script) == "" {
-		return nil, nil, fmt.Errorf("line %d: @script is empty: there is nothing to run", c.Pos.Line)
+		return nil, nil, fmt.Errorf("line %d, column %d: @script is empty: there is nothing to run", c.Pos.Line, c.Pos.Col)
 	}
 	flags := [][2]string{{"language", c.Language}, {"script", c.Script}}
 	// SQL Server reads a blank query, or one of only ';', as no input.
@@ -137,18 +137,18 @@ func tsqlFlags(s *tsql.Script) ([][2]string, *tsqlOutput, error) {
 // (issue 9 items 6 and 7).
 func refuseMissingFeatures(c *tsql.Call) error {
 	if a := c.Parallel; a != nil && a.Value.Kind != tsql.Null && a.Value.Text != "0" {
-		return fmt.Errorf("line %d: @parallel = %s is %w yet: the script runs in one sandbox",
-			a.Pos.Line, a.Value.Text, tsql.ErrUnsupported)
+		return fmt.Errorf("line %d, column %d: @parallel = %s is %w yet: the script runs in one sandbox",
+			a.Pos.Line, a.Pos.Col, a.Value.Text, tsql.ErrUnsupported)
 	}
 	for _, a := range []*tsql.Arg{c.PartitionBy, c.OrderBy} {
 		if a != nil && strings.TrimSpace(a.Value.Text) != "" {
-			return fmt.Errorf("line %d: @%s is %w yet: the script runs once on all rows",
-				a.Pos.Line, a.Name, tsql.ErrUnsupported)
+			return fmt.Errorf("line %d, column %d: @%s is %w yet: the script runs once on all rows",
+				a.Pos.Line, a.Pos.Col, a.Name, tsql.ErrUnsupported)
 		}
 	}
 	if c.Into != nil && len(c.Into.Columns) > 0 {
-		return fmt.Errorf("line %d: INSERT INTO %s (%s): a column list is %w yet: the output's columns are matched to the table's by name",
-			c.Into.Pos.Line, c.Into.Table, strings.Join(c.Into.Columns, ", "), tsql.ErrUnsupported)
+		return fmt.Errorf("line %d, column %d: INSERT INTO %s (%s): a column list is %w yet: the output's columns are matched to the table's by name",
+			c.Into.Pos.Line, c.Into.Pos.Col, c.Into.Table, strings.Join(c.Into.Columns, ", "), tsql.ErrUnsupported)
 	}
 	return nil
 }
@@ -159,12 +159,12 @@ func refuseMissingFeatures(c *tsql.Call) error {
 func bindParams(c *tsql.Call) ([][2]string, map[string]string, error) {
 	decls, err := sqltype.ParseParams(c.Params)
 	if err != nil {
-		return nil, nil, fmt.Errorf("line %d: @params: %w", c.Pos.Line, err)
+		return nil, nil, fmt.Errorf("line %d, column %d: @params: %w", c.Pos.Line, c.Pos.Col, err)
 	}
 	for _, d := range decls {
 		if strings.EqualFold(d.Name, "r_rowsPerRead") {
-			return nil, nil, fmt.Errorf("line %d: @r_rowsPerRead (running the script on chunks of rows) is %w yet",
-				c.Pos.Line, tsql.ErrUnsupported)
+			return nil, nil, fmt.Errorf("line %d, column %d: @r_rowsPerRead (running the script on chunks of rows) is %w yet",
+				c.Pos.Line, c.Pos.Col, tsql.ErrUnsupported)
 		}
 	}
 	var values [][2]string
@@ -172,13 +172,13 @@ func bindParams(c *tsql.Call) ([][2]string, map[string]string, error) {
 	for _, b := range c.Bindings {
 		i := slices.IndexFunc(decls, func(d sqltype.Decl) bool { return strings.EqualFold(d.Name, b.Name) })
 		if i < 0 {
-			return nil, nil, fmt.Errorf("line %d: @%s is not a parameter of sp_execute_external_script nor declared in @params",
-				b.Pos.Line, b.Name)
+			return nil, nil, fmt.Errorf("line %d, column %d: @%s is not a parameter of sp_execute_external_script nor declared in @params",
+				b.Pos.Line, b.Pos.Col, b.Name)
 		}
 		d := decls[i]
 		if b.Output && !d.Field.Output {
-			return nil, nil, fmt.Errorf("line %d: @%s is bound with OUTPUT but @params does not declare it OUTPUT",
-				b.Pos.Line, b.Name)
+			return nil, nil, fmt.Errorf("line %d, column %d: @%s is bound with OUTPUT but @params does not declare it OUTPUT",
+				b.Pos.Line, b.Pos.Col, b.Name)
 		}
 		if b.Value.Kind != tsql.Null {
 			values = append(values, [2]string{"param", d.Name + "=" + b.Value.Text})
@@ -247,7 +247,8 @@ func (o *tsqlOutput) selected(ps *bxl.Schema, pb *bxl.Batch, ok bool) (*bxl.Sche
 	out := &bxl.Schema{}
 	b := &bxl.Batch{Schema: out, Rows: pb.Rows}
 	for _, s := range o.selects {
-		i := slices.IndexFunc(ps.Fields, func(f bxl.Field) bool { return f.Name == s.param })
+		// T-SQL names are case-insensitive; the host may echo either spelling.
+		i := slices.IndexFunc(ps.Fields, func(f bxl.Field) bool { return strings.EqualFold(f.Name, s.param) })
 		if i < 0 {
 			return nil, nil, fmt.Errorf("the host returned no value for OUTPUT param @%s", s.param)
 		}

@@ -86,13 +86,13 @@ func TestTSQLFlags_MapTheCall(t *testing.T) {
 // What the host cannot do yet is refused by name, never dropped.
 func TestTSQLFlags_RefusesWhatTheHostLacks(t *testing.T) {
 	tests := map[string]struct{ src, want string }{
-		"rows per read":     {"@python_rows_per_read.sql", "line 5: @r_rowsPerRead (running the script on chunks of rows) is not supported yet"},
-		"parallel":          {"@r_partitions.sql", "line 9: @parallel = 1 is not supported yet"},
+		"rows per read":     {"@python_rows_per_read.sql", "line 5, column 1: @r_rowsPerRead (running the script on chunks of rows) is not supported yet"},
+		"parallel":          {"@r_partitions.sql", "line 9, column 3: @parallel = 1 is not supported yet"},
 		"partition by":      {"EXEC sp_execute_external_script N'R', N'1', @input_data_1_partition_by_columns = N'region'", "@input_data_1_partition_by_columns is not supported yet"},
 		"order by":          {"EXEC sp_execute_external_script N'R', N'1', @input_data_1_order_by_columns = N'units'", "@input_data_1_order_by_columns is not supported yet"},
 		"insert columns":    {"@python_insert_exec.sql", "INSERT INTO dbo.Scores (region, total): a column list is not supported yet"},
 		"undeclared param":  {"EXEC sp_execute_external_script N'R', N'1', @n = 5", "@n is not a parameter of sp_execute_external_script nor declared in @params"},
-		"output not output": {"DECLARE @v int\nEXEC sp_execute_external_script N'R', N'1', @params = N'@n int', @n = @v OUTPUT", "line 2: @n is bound with OUTPUT but @params does not declare it OUTPUT"},
+		"output not output": {"DECLARE @v int\nEXEC sp_execute_external_script N'R', N'1', @params = N'@n int', @n = @v OUTPUT", "line 2, column 66: @n is bound with OUTPUT but @params does not declare it OUTPUT"},
 		"bad params":        {"EXEC sp_execute_external_script N'R', N'1', @params = N'n int'", "@params: bad declaration"},
 		"empty script":      {"EXEC sp_execute_external_script N'R', N'  '", "@script is empty"},
 		"empty language":    {"EXEC sp_execute_external_script N'', N'1'", "@language is empty"},
@@ -168,7 +168,7 @@ func TestTSQLWriter_SelectsAndNone(t *testing.T) {
 	}
 	pb := bld.Build()
 	rec := &recordingWriter{}
-	w := (&tsqlOutput{selects: []tsqlSelect{{param: "b", column: "Bee"}, {param: "a", column: "a"}}}).wrap(rec)
+	w := (&tsqlOutput{selects: []tsqlSelect{{param: "B", column: "Bee"}, {param: "a", column: "a"}}}).wrap(rec)
 	if err := w.Close(ps, pb, &proto.Status{}); err != nil {
 		t.Fatal(err)
 	}
