@@ -35,6 +35,7 @@ bench: deps build
 fuzz:
 	for f in FuzzReader FuzzDecodeSchema FuzzDecodeBatch FuzzDecodeParams FuzzDecodeDict; do \
 		$(GO) test ./sdk/bxl -run '^$$' -fuzz "^$$f$$" -fuzztime 30s || exit 1; done
+	$(GO) test ./host/tsql -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s
 
 proto:
 	GOBIN=$(CURDIR)/$(BIN)/tools $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12

@@ -62,6 +62,7 @@ func runExec(args []string) int {
 	intoTable := fs.String("into-table", "", "write the output data set into this table (one transaction: all rows or none)")
 	createTable := fs.Bool("create-table", false, "create --into-table from the output's schema first")
 	resultSchema := fs.String("result-schema", "", "declared result schema, like WITH RESULT SETS: 'id int, score float'")
+	tsqlFile := fs.String("tsql", "", "T-SQL batch file (- for stdin) whose sp_execute_external_script call gives the job")
 	values := paramFlags{}
 	fs.Var(values, "param", "param value NAME=VALUE (repeatable); an undeclared-value param is NULL")
 	if err := fs.Parse(args); err != nil {
@@ -73,6 +74,10 @@ func runExec(args []string) int {
 	}
 	if fs.NArg() > 0 {
 		return fail(exitUsage, "unexpected argument %q", fs.Arg(0))
+	}
+	shape, err := applyTSQL(fs, *tsqlFile)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
 	}
 	if *language == "" {
 		return fail(exitUsage, "--language is required")
@@ -91,6 +96,7 @@ func runExec(args []string) int {
 	if err != nil {
 		return fail(exitUsage, "%v", err)
 	}
+	out = shape.wrap(out)
 
 	conn, err := dial(*address)
 	if err != nil {

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/openlaunchpad/launchpad/host/api/proto"
+	"github.com/openlaunchpad/launchpad/host/sqltype"
+	"github.com/openlaunchpad/launchpad/host/tsql"
+	"github.com/openlaunchpad/launchpad/sdk/bxl"
+)
+
+// maxBatchBytes bounds a --tsql batch: a script and its call, not data.
+const maxBatchBytes = 16 << 20
+
+// tsqlOwnedFlags are the exec flags a --tsql batch sets itself; giving one
+// too would leave two answers to one question.
+var tsqlOwnedFlags = []string{"language", "script", "script-file", "input-query", "input-name", "output-name",
+	"params", "param", "result-schema", "into-table"}
+
+// applyTSQL reads the batch named by --tsql (a file, or - for stdin), maps
+// its sp_execute_external_script call onto exec's flags and returns what
+// shapes the printed result. Without --tsql (path "") it does nothing.
+func applyTSQL(fs *flag.FlagSet, path string) (*tsqlOutput, error) {
+	if path == "" {
+		return nil, nil
+	}
+	var clash []string
+	fs.Visit(func(f *flag.Flag) {
+		if slices.Contains(tsqlOwnedFlags, f.Name) {
+			clash = append(clash, "--"+f.Name)
+		}
+	})
+	if len(clash) > 0 {
+		return nil, fmt.Errorf("--tsql gives the call; %s cannot be given too", strings.Join(clash, ", "))
+	}
+	src, err := readBatch(path)
+	if err != nil {
+		return nil, err
+	}
+	script, err := tsql.Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", batchName(path), err)
+	}
+	flags, out, err := tsqlFlags(script)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", batchName(path), err)
+	}
+	for _, kv := range flags {
+		if err := fs.Set(kv[0], kv[1]); err != nil {
+			return nil, fmt.Errorf("%s: --%s: %w", batchName(path), kv[0], err)
+		}
+	}
+	return out, nil
+}
+
+func batchName(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	return path
+}
+
+// readBatch reads a batch file, or stdin for "-", up to maxBatchBytes.
+func readBatch(path string) (string, error) {
+	r := io.Reader(os.Stdin)
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxBatchBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", batchName(path), err)
+	}
+	if len(b) > maxBatchBytes {
+		return "", fmt.Errorf("%s is larger than %d MiB", batchName(path), maxBatchBytes>>20)
+	}
+	return string(b), nil
+}
+
+// tsqlFlags maps a parsed call onto exec's flags, as name/value pairs in
+// the order they are set. Features the host does not have yet are refused
+// by name rather than dropped.
+func tsqlFlags(s *tsql.Script) ([][2]string, *tsqlOutput, error) {
+	c := s.Call
+	if err := refuseMissingFeatures(c); err != nil {
+		return nil, nil, err
+	}
+	if strings.TrimSpace(c.Language) == "" {
+		return nil, nil, fmt.Errorf("line %d, column %d: @language is empty", c.Pos.Line, c.Pos.Col)
+	}
+	if strings.TrimSpace(c.Script) == "" {
+		return nil, nil, fmt.Errorf("line %d, column %d: @script is empty: there is nothing to run", c.Pos.Line, c.Pos.Col)
+	}
+	flags := [][2]string{{"language", c.Language}, {"script", c.Script}}
+	// SQL Server reads a blank query, or one of only ';', as no input.
+	if strings.Trim(c.InputData1, " \t\r\n;") != "" {
+		flags = append(flags, [2]string{"input-query", c.InputData1})
+	}
+	for _, f := range [][2]string{{"input-name", c.InputData1Name}, {"output-name", c.OutputData1Name}, {"params", c.Params}} {
+		if f[1] != "" {
+			flags = append(flags, f)
+		}
+	}
+	values, outputs, err := bindParams(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	flags = append(flags, values...)
+	out := &tsqlOutput{none: c.ResultSets.Kind == tsql.ResultSetsNone}
+	if c.ResultSets.Kind == tsql.ResultSetsColumns {
+		flags = append(flags, [2]string{"result-schema", c.ResultSets.Columns})
+	}
+	if c.Into != nil {
+		flags = append(flags, [2]string{"into-table", c.Into.Table})
+	}
+	for _, it := range s.Select {
+		col := it.Alias
+		if col == "" {
+			col = it.Variable
+		}
+		out.selects = append(out.selects, tsqlSelect{param: outputs[strings.ToLower(it.Variable)], column: col})
+	}
+	return flags, out, nil
+}
+
+// refuseMissingFeatures names the call's features the host lacks so far
+// (issue 9 items 6 and 7).
+func refuseMissingFeatures(c *tsql.Call) error {
+	if a := c.Parallel; a != nil && a.Value.Kind != tsql.Null && a.Value.Text != "0" {
+		return fmt.Errorf("line %d, column %d: @parallel = %s is %w yet: the script runs in one sandbox",
+			a.Pos.Line, a.Pos.Col, a.Value.Text, tsql.ErrUnsupported)
+	}
+	for _, a := range []*tsql.Arg{c.PartitionBy, c.OrderBy} {
+		if a != nil && strings.TrimSpace(a.Value.Text) != "" {
+			return fmt.Errorf("line %d, column %d: @%s is %w yet: the script runs once on all rows",
+				a.Pos.Line, a.Pos.Col, a.Name, tsql.ErrUnsupported)
+		}
+	}
+	if c.Into != nil && len(c.Into.Columns) > 0 {
+		return fmt.Errorf("line %d, column %d: INSERT INTO %s (%s): a column list is %w yet: the output's columns are matched to the table's by name",
+			c.Into.Pos.Line, c.Into.Pos.Col, c.Into.Table, strings.Join(c.Into.Columns, ", "), tsql.ErrUnsupported)
+	}
+	return nil
+}
+
+// bindParams checks the call's bindings against the @params declarations
+// and returns the --param flags of the literal values and, by lower-case
+// variable name, the declared param each OUTPUT variable receives.
+func bindParams(c *tsql.Call) ([][2]string, map[string]string, error) {
+	decls, err := sqltype.ParseParams(c.Params)
+	if err != nil {
+		return nil, nil, fmt.Errorf("line %d, column %d: @params: %w", c.Pos.Line, c.Pos.Col, err)
+	}
+	for _, d := range decls {
+		if strings.EqualFold(d.Name, "r_rowsPerRead") {
+			return nil, nil, fmt.Errorf("line %d, column %d: @r_rowsPerRead (running the script on chunks of rows) is %w yet",
+				c.Pos.Line, c.Pos.Col, tsql.ErrUnsupported)
+		}
+	}
+	var values [][2]string
+	outputs := map[string]string{}
+	for _, b := range c.Bindings {
+		i := slices.IndexFunc(decls, func(d sqltype.Decl) bool { return strings.EqualFold(d.Name, b.Name) })
+		if i < 0 {
+			return nil, nil, fmt.Errorf("line %d, column %d: @%s is not a parameter of sp_execute_external_script nor declared in @params",
+				b.Pos.Line, b.Pos.Col, b.Name)
+		}
+		d := decls[i]
+		if b.Output && !d.Field.Output {
+			return nil, nil, fmt.Errorf("line %d, column %d: @%s is bound with OUTPUT but @params does not declare it OUTPUT",
+				b.Pos.Line, b.Pos.Col, b.Name)
+		}
+		if b.Value.Kind != tsql.Null {
+			values = append(values, [2]string{"param", d.Name + "=" + b.Value.Text})
+		}
+		if b.Output {
+			outputs[strings.ToLower(b.Variable)] = d.Name
+		}
+	}
+	return values, outputs, nil
+}
+
+// tsqlOutput shapes the printed result the way the batch asks.
+type tsqlOutput struct {
+	// none: WITH RESULT SETS NONE, so a result set is an error.
+	none bool
+	// selects are the final SELECT's columns; without one, no OUTPUT
+	// values are printed, as SQL Server shows none.
+	selects []tsqlSelect
+}
+
+// tsqlSelect is one selected OUTPUT variable: the param it received and
+// the column name it is printed under.
+type tsqlSelect struct {
+	param, column string
+}
+
+// wrap returns w printing through o; a nil o leaves w as it is.
+func (o *tsqlOutput) wrap(w resultWriter) resultWriter {
+	if o == nil {
+		return w
+	}
+	return &tsqlWriter{resultWriter: w, o: o}
+}
+
+// tsqlWriter enforces WITH RESULT SETS NONE and prints the final SELECT's
+// variables in place of the raw OUTPUT params.
+type tsqlWriter struct {
+	resultWriter
+	o *tsqlOutput
+}
+
+func (w *tsqlWriter) Schema(s *bxl.Schema) error {
+	if w.o.none && len(s.Fields) > 0 {
+		return fmt.Errorf("the script returned a result set of %d columns, but the call says WITH RESULT SETS NONE", len(s.Fields))
+	}
+	return w.resultWriter.Schema(s)
+}
+
+func (w *tsqlWriter) Close(ps *bxl.Schema, pb *bxl.Batch, st *proto.Status) error {
+	sel, sb, err := w.o.selected(ps, pb, st.GetError() == nil)
+	if err != nil {
+		return err
+	}
+	return w.resultWriter.Close(sel, sb, st)
+}
+
+// selected picks the SELECTed variables' values out of the OUTPUT params,
+// renamed to their columns. A successful job must have returned each.
+func (o *tsqlOutput) selected(ps *bxl.Schema, pb *bxl.Batch, ok bool) (*bxl.Schema, *bxl.Batch, error) {
+	if len(o.selects) == 0 || ps == nil || pb == nil {
+		if len(o.selects) > 0 && ok {
+			return nil, nil, errors.New("the host returned no OUTPUT params for the final SELECT")
+		}
+		return nil, nil, nil
+	}
+	out := &bxl.Schema{}
+	b := &bxl.Batch{Schema: out, Rows: pb.Rows}
+	for _, s := range o.selects {
+		// T-SQL names are case-insensitive; the host may echo either spelling.
+		i := slices.IndexFunc(ps.Fields, func(f bxl.Field) bool { return strings.EqualFold(f.Name, s.param) })
+		if i < 0 {
+			return nil, nil, fmt.Errorf("the host returned no value for OUTPUT param @%s", s.param)
+		}
+		f := ps.Fields[i]
+		f.Name = s.column
+		out.Fields = append(out.Fields, f)
+		b.Columns = append(b.Columns, pb.Columns[i])
+	}
+	return out, b, nil
+}
