@@ -90,7 +90,7 @@ prep_column <- function(x, t, name) {
       x <- tolower(as.character(x)); null <- is.na(x)
       h <- gsub("-", "", x[!null], fixed = TRUE)
       if (any(!grepl("^[0-9a-f]{32}$", h))) bad("not a UUID")
-      x <- h
+      x[!null] <- h
     }
   )
   if (!is.null(na_in) && any(null & !na_in)) bad(sprintf("a value cannot be converted to %s", TYPE_NAMES[t]))
@@ -185,7 +185,7 @@ enc_slice <- function(pc, idx, f) {
     datetimeoffset = list(i64_raw(x), writeBin(integer(n), raw(), size = 2L)),
     uuid = {
       h <- rep(strrep("0", 32), n)
-      h[!null] <- x
+      h[!null] <- x[!null]
       list(as.raw(strtoi(substring(paste(h, collapse = ""), seq(1, 32 * n, 2), seq(2, 32 * n, 2)), 16L)))
     }
   )

@@ -6,7 +6,8 @@
 # fresh copy of the runtime: the parts launchpad.R sources, in a private
 # environment whose parent is the global one, as in a job. Every function
 # named test_* then runs on its own; the helpers below are in scope. Prints
-# "ok <file> <test>" or "FAIL <file> <test>: <message>" per test; the exit
+# "ok <file> <test>" or "FAIL <file> <test>: <message>" per test (a warning
+# the runtime leaves unhandled is a failure too); the exit
 # status is 1 when a test failed or a file holds none.
 local({
   self <- normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1L]))
@@ -63,7 +64,14 @@ local({
     }
     failed <- 0L
     for (t in tests) {
-      err <- tryCatch({ get(t, envir = te)(); NULL }, error = function(e) conditionMessage(e))
+      # A warning the runtime does not handle itself fails the test.
+      err <- tryCatch({
+        withCallingHandlers(get(t, envir = te)(), warning = function(w) {
+          # warn = 2 makes R turn it into an error itself.
+          if (getOption("warn", 0) < 2) stop(sprintf("warning: %s", conditionMessage(w)), call. = FALSE)
+        })
+        NULL
+      }, error = function(e) conditionMessage(e))
       if (is.null(err)) {
         cat(sprintf("ok   %s %s\n", file, t))
       } else {
