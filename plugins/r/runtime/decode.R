@@ -19,20 +19,31 @@ i64_parts <- function(buf, n) {
 }
 i64_double <- function(pt) pt$hi * 2^32 + pt$lo
 
+# decode_column returns one column's values as a plain R vector (classes are
+# finish_column's), NULLs as NA (NULL in a binary list).
 decode_column <- function(bufs, n, f, where, opts) {
-  vb <- bufs[[1]]
-  valid <- NULL
-  if (length(vb)) {
-    expect_len(vb, ceiling(n / 8), where, "validity")
-    valid <- bits_to_logical(vb, n)
-    if (all(valid)) valid <- NULL
-  }
-  null <- if (is.null(valid)) rep(FALSE, n) else !valid
+  null <- decode_validity(bufs[[1]], n, where)
   t <- f$type
   w <- TYPE_WIDTH[t]
   if (w > 0) expect_len(bufs[[2]], n * w, where, "values")
+  x <- decode_values(bufs, n, null, f, where, opts)
+  if (any(null)) {
+    if (is.list(x)) x[null] <- list(NULL) else x[null] <- if (t == T_INT64 && opts$bit64) NA_I64 else NA
+  }
+  x
+}
+
+# decode_validity returns the NULL mask; an empty buffer means no NULLs.
+decode_validity <- function(vb, n, where) {
+  if (!length(vb)) return(rep(FALSE, n))
+  expect_len(vb, ceiling(n / 8), where, "validity")
+  valid <- bits_to_logical(vb, n)
+  if (all(valid)) rep(FALSE, n) else !valid
+}
+
+decode_values <- function(bufs, n, null, f, where, opts) {
   col <- f$name
-  x <- switch(TYPE_NAMES[t],
+  switch(TYPE_NAMES[f$type],
     bool = {
       expect_len(bufs[[2]], ceiling(n / 8), where, "values")
       bits_to_logical(bufs[[2]], n)
@@ -46,27 +57,7 @@ decode_column <- function(bufs, n, f, where, opts) {
       }
       x
     },
-    int64 = {
-      if (opts$bit64) {
-        x <- readBin(bufs[[2]], "double", n, size = 8L, endian = "little")
-        # integer64 keeps the int64 bits in a double; its NA is INT64_MIN,
-        # whose bits read as -0.0.
-        if (any(int64_na(x) & !null)) {
-          fail("input", sprintf("column %s holds -9223372036854775808, which is NA in bit64::integer64", col), col)
-        }
-        x[null] <- NA_I64
-        x
-      } else {
-        pt <- i64_parts(bufs[[2]], n)
-        exact <- (pt$hi >= -2^21 & pt$hi < 2^21) | (pt$hi == 2^21 & pt$lo == 0)
-        if (any(!exact & !null)) {
-          fail("input", sprintf(
-            "column %s holds bigint values beyond 2^53 that a double would round; install r-cran-bit64 or CAST the column in the query",
-            col), col)
-        }
-        i64_double(pt)
-      }
-    },
+    int64 = if (opts$bit64) decode_int64_bits(bufs[[2]], n, null, col) else decode_int64_double(bufs[[2]], n, null, col),
     float32 = readBin(bufs[[2]], "double", n, size = 4L, endian = "little"),
     float64 = readBin(bufs[[2]], "double", n, size = 8L, endian = "little"),
     decimal = decode_decimal(bufs[[2]], n, null, f, col),
@@ -92,10 +83,29 @@ decode_column <- function(bufs, n, f, where, opts) {
     },
     uuid = decode_uuid(bufs[[2]], n)
   )
-  if (any(null)) {
-    if (is.list(x)) x[null] <- list(NULL) else x[null] <- if (t == T_INT64 && opts$bit64) NA_I64 else NA
+}
+
+# decode_int64_bits keeps the int64 bits in a double, as bit64's integer64
+# does; its NA is INT64_MIN, whose bits read as -0.0, so that value is refused.
+decode_int64_bits <- function(buf, n, null, col) {
+  x <- readBin(buf, "double", n, size = 8L, endian = "little")
+  if (any(int64_na(x) & !null)) {
+    fail("input", sprintf("column %s holds -9223372036854775808, which is NA in bit64::integer64", col), col)
   }
+  x[null] <- NA_I64
   x
+}
+
+# decode_int64_double converts to doubles, refusing values a double would round.
+decode_int64_double <- function(buf, n, null, col) {
+  pt <- i64_parts(buf, n)
+  exact <- (pt$hi >= -2^21 & pt$hi < 2^21) | (pt$hi == 2^21 & pt$lo == 0)
+  if (any(!exact & !null)) {
+    fail("input", sprintf(
+      "column %s holds bigint values beyond 2^53 that a double would round; install r-cran-bit64 or CAST the column in the query",
+      col), col)
+  }
+  i64_double(pt)
 }
 
 decode_strings <- function(ob, data, n, where, text, col) {

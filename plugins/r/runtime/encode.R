@@ -14,7 +14,6 @@ int64_na <- function(x) {
 # NULL mask, and per-row variable byte counts (for cutting batches by size).
 prep_column <- function(x, t, name) {
   bad <- function(msg) fail("output", sprintf("column %s: %s", name, msg), name)
-  var <- NULL
   na_in <- if (is.list(x) && !inherits(x, "POSIXlt")) NULL else is.na(x)
   if (t == T_INT64 && inherits(x, "integer64")) {
     x <- unclass(x); attributes(x) <- NULL
@@ -22,79 +21,105 @@ prep_column <- function(x, t, name) {
     x[null] <- 0
     return(list(type = t, null = null, x = x, var = NULL, bits = TRUE))
   }
-  switch(TYPE_NAMES[t],
-    bool = { x <- suppressWarnings(as.logical(x)); null <- is.na(x); x[null] <- FALSE },
-    int8 = , int16 = , int32 = {
-      if (!is.integer(x)) {
-        x <- suppressWarnings(as.double(x))
-        if (any(!is.na(x) & x != round(x))) bad("value is not a whole number")
-      }
-      lim <- c(2^7, 2^15, 2^31)[t - 1L]
-      if (any(!is.na(x) & (x < -lim | x >= lim))) bad(sprintf("value outside %s", TYPE_NAMES[t]))
-      x <- suppressWarnings(as.integer(x)); null <- is.na(x); x[null] <- 0L
-    },
-    int64 = {
-      x <- suppressWarnings(as.double(x))
-      if (any(!is.na(x) & x != round(x))) bad("value is not a whole number")
-      if (any(!is.na(x) & abs(x) >= 2^63)) bad("value outside int64")
-      null <- is.na(x); x[null] <- 0
-    },
+  p <- switch(TYPE_NAMES[t],
+    bool = { x <- suppressWarnings(as.logical(x)); null <- is.na(x); x[null] <- FALSE; list(x = x, null = null) },
+    int8 = , int16 = , int32 = prep_int(x, t, bad),
+    int64 = prep_int64(x, bad),
     float32 = , float64 = {
       x <- suppressWarnings(as.double(x)); attributes(x) <- NULL
       # NaN is a value, NA is NULL.
       null <- is.na(x) & !is.nan(x); x[null] <- 0
+      list(x = x, null = null)
     },
     decimal = bad("decimal is written for OUTPUT params only"),
-    string = {
-      x <- if (is.factor(x)) as.character(x) else if (is.character(x)) x else as.character(x)
-      null <- is.na(x); x[null] <- ""
-      x <- enc2utf8(x)
-      if (!all(validUTF8(x))) bad("string is not valid UTF-8")
-      var <- nchar(x, type = "bytes")
-    },
-    binary = {
-      if (is.raw(x)) x <- list(x)
-      ok <- vapply(x, function(e) is.null(e) || is.raw(e), NA)
-      if (!all(ok)) bad("a binary (list) column must hold raw vectors or NULL")
-      null <- vapply(x, is.null, NA)
-      var <- lengths(x)
-    },
-    date = {
-      if (!inherits(x, "Date")) x <- as.Date(x, tz = "UTC")
-      x <- floor(unclass(x)); attributes(x) <- NULL
-      null <- is.na(x)
-      if (any(!null & abs(x) >= 2^31)) bad("date out of range")
-      x <- as.integer(ifelse(null, 0, x))
-    },
-    time = {
-      if (inherits(x, "difftime")) x <- as.double(x, units = "secs")
-      else if (is.character(x)) x <- time_from_text(x, bad)
-      else x <- as.double(x)
-      x <- round(x * 1e6); attributes(x) <- NULL
-      null <- is.na(x)
-      if (any(!null & (x < 0 | x >= US_PER_DAY))) bad("time outside 00:00:00..24:00:00 (use as.numeric() for durations)")
-      x[null] <- 0
-    },
-    datetime = , datetimeoffset = {
-      # POSIXct is an instant; its UTC wall clock is that instant's epoch offset.
-      x <- if (inherits(x, "Date")) unclass(x) * 86400
-           else if (is.character(x)) unclass(as.POSIXct(x, tz = "UTC"))
-           else if (inherits(x, "POSIXt")) unclass(as.POSIXct(x))
-           else as.double(x)
-      x <- round(as.double(x) * 1e6); attributes(x) <- NULL
-      null <- is.na(x)
-      if (any(!null & abs(x) >= 2^63)) bad("datetime out of range")
-      x[null] <- 0
-    },
-    uuid = {
-      x <- tolower(as.character(x)); null <- is.na(x)
-      h <- gsub("-", "", x[!null], fixed = TRUE)
-      if (any(!grepl("^[0-9a-f]{32}$", h))) bad("not a UUID")
-      x[!null] <- h
-    }
+    string = prep_string(x, bad),
+    binary = prep_binary(x, bad),
+    date = prep_date(x, bad),
+    time = prep_time(x, bad),
+    datetime = , datetimeoffset = prep_datetime(x, bad),
+    uuid = prep_uuid(x, bad)
   )
-  if (!is.null(na_in) && any(null & !na_in)) bad(sprintf("a value cannot be converted to %s", TYPE_NAMES[t]))
-  list(type = t, null = null, x = x, var = var, bits = FALSE)
+  if (!is.null(na_in) && any(p$null & !na_in)) bad(sprintf("a value cannot be converted to %s", TYPE_NAMES[t]))
+  list(type = t, null = p$null, x = p$x, var = p$var, bits = FALSE)
+}
+
+# The prep_* helpers return list(x = values with NULLs zeroed, null = mask,
+# var = bytes per row for variable-width types); bad(msg) raises the column's
+# output error.
+
+prep_int <- function(x, t, bad) {
+  if (!is.integer(x)) {
+    x <- suppressWarnings(as.double(x))
+    if (any(!is.na(x) & x != round(x))) bad("value is not a whole number")
+  }
+  lim <- c(2^7, 2^15, 2^31)[t - 1L]
+  if (any(!is.na(x) & (x < -lim | x >= lim))) bad(sprintf("value outside %s", TYPE_NAMES[t]))
+  x <- suppressWarnings(as.integer(x)); null <- is.na(x); x[null] <- 0L
+  list(x = x, null = null)
+}
+
+prep_int64 <- function(x, bad) {
+  x <- suppressWarnings(as.double(x))
+  if (any(!is.na(x) & x != round(x))) bad("value is not a whole number")
+  if (any(!is.na(x) & abs(x) >= 2^63)) bad("value outside int64")
+  null <- is.na(x); x[null] <- 0
+  list(x = x, null = null)
+}
+
+prep_string <- function(x, bad) {
+  x <- if (is.factor(x)) as.character(x) else if (is.character(x)) x else as.character(x)
+  null <- is.na(x); x[null] <- ""
+  x <- enc2utf8(x)
+  if (!all(validUTF8(x))) bad("string is not valid UTF-8")
+  list(x = x, null = null, var = nchar(x, type = "bytes"))
+}
+
+prep_binary <- function(x, bad) {
+  if (is.raw(x)) x <- list(x)
+  ok <- vapply(x, function(e) is.null(e) || is.raw(e), NA)
+  if (!all(ok)) bad("a binary (list) column must hold raw vectors or NULL")
+  list(x = x, null = vapply(x, is.null, NA), var = lengths(x))
+}
+
+prep_date <- function(x, bad) {
+  if (!inherits(x, "Date")) x <- as.Date(x, tz = "UTC")
+  x <- floor(unclass(x)); attributes(x) <- NULL
+  null <- is.na(x)
+  if (any(!null & abs(x) >= 2^31)) bad("date out of range")
+  list(x = as.integer(ifelse(null, 0, x)), null = null)
+}
+
+prep_time <- function(x, bad) {
+  if (inherits(x, "difftime")) x <- as.double(x, units = "secs")
+  else if (is.character(x)) x <- time_from_text(x, bad)
+  else x <- as.double(x)
+  x <- round(x * 1e6); attributes(x) <- NULL
+  null <- is.na(x)
+  if (any(!null & (x < 0 | x >= US_PER_DAY))) bad("time outside 00:00:00..24:00:00 (use as.numeric() for durations)")
+  x[null] <- 0
+  list(x = x, null = null)
+}
+
+prep_datetime <- function(x, bad) {
+  # POSIXct is an instant; its UTC wall clock is that instant's epoch offset.
+  x <- if (inherits(x, "Date")) unclass(x) * 86400
+       else if (is.character(x)) unclass(as.POSIXct(x, tz = "UTC"))
+       else if (inherits(x, "POSIXt")) unclass(as.POSIXct(x))
+       else as.double(x)
+  x <- round(as.double(x) * 1e6); attributes(x) <- NULL
+  null <- is.na(x)
+  if (any(!null & abs(x) >= 2^63)) bad("datetime out of range")
+  x[null] <- 0
+  list(x = x, null = null)
+}
+
+# prep_uuid keeps 32 lowercase hex digits per row (NA where NULL).
+prep_uuid <- function(x, bad) {
+  x <- tolower(as.character(x)); null <- is.na(x)
+  h <- gsub("-", "", x[!null], fixed = TRUE)
+  if (any(!grepl("^[0-9a-f]{32}$", h))) bad("not a UUID")
+  x[!null] <- h
+  list(x = x, null = null)
 }
 
 time_from_text <- function(x, bad) {

@@ -153,6 +153,7 @@ send_error <- function(e, path) {
             traceback = e$traceback, line = e$line, column = e$column)
   ok <- tryCatch({
     con <- if (!is.null(state$out)) state$out else open_output(path)
+    state$out <- NULL
     write_frame(con, FRAME[["ERROR"]], encode_dict(d))
     close(con)
     TRUE
