@@ -30,5 +30,6 @@ local({
   parts <- c("bxl.R", "decode.R", "encode.R", "frame.R", "params.R", "script.R", "main.R")
   lapply(file.path(dirname(self), parts), sys.source, envir = rt, keep.source = FALSE)
   rt$check_fds()
-  quit(save = "no", status = rt$run(rt$FD_IO, user_jit), runLast = FALSE)
+  status <- rt$run(rt$FD_IO, user_jit)
+  quit(save = "no", status = status, runLast = FALSE)
 })
