@@ -2,21 +2,27 @@ package main
 
 import (
 	"context"
-	_ "embed"
+	"embed"
 	"fmt"
 	"io"
+	"io/fs"
 	"os/exec"
+	"path"
 
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
 
-//go:embed runtime/launchpad.R
-var runtimeScript []byte
+// runtimeFS holds the R runtime: launchpad.R and the parts it sources from
+// its own folder. Its tests (runtime/tests) are not embedded.
+//
+//go:embed runtime/*.R
+var runtimeFS embed.FS
 
 const (
 	name           = "RLauncher"
 	version        = "0.1.0"
 	defaultRuntime = "/usr/bin/Rscript"
+	runtimeDir     = "runtime"
 	scriptFile     = "launchpad.R"
 )
 
@@ -27,7 +33,7 @@ func (rLauncher) Info(context.Context) (*launcher.Info, error) {
 }
 
 func (rLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stderr io.Writer) (*launcher.ExitStatus, error) {
-	script, err := launcher.StageFile(req, scriptFile, runtimeScript)
+	script, err := stageRuntime(req)
 	if err != nil {
 		return nil, err
 	}
@@ -43,6 +49,33 @@ func (rLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stde
 		return nil, fmt.Errorf("data plane: %w", err)
 	}
 	return exit, runErr
+}
+
+// stageRuntime writes every runtime file into the job's folder, where
+// launchpad.R finds its parts beside itself, and returns launchpad.R's path.
+func stageRuntime(req *launcher.RunRequest) (string, error) {
+	entries, err := fs.ReadDir(runtimeFS, runtimeDir)
+	if err != nil {
+		return "", fmt.Errorf("list embedded runtime: %w", err)
+	}
+	script := ""
+	for _, e := range entries {
+		content, err := runtimeFS.ReadFile(path.Join(runtimeDir, e.Name()))
+		if err != nil {
+			return "", fmt.Errorf("read embedded %s: %w", e.Name(), err)
+		}
+		p, err := launcher.StageFile(req, e.Name(), content)
+		if err != nil {
+			return "", err
+		}
+		if e.Name() == scriptFile {
+			script = p
+		}
+	}
+	if script == "" {
+		return "", fmt.Errorf("embedded runtime has no %s", scriptFile)
+	}
+	return script, nil
 }
 
 func main() {

@@ -626,6 +626,15 @@ big_out <- big + 1L
         self.assertError(res, "script")
         self.assertIn("now fatal", res.error["message"])
 
+    def test_Runtime_ScriptSeesNothingOfTheRuntime(self):
+        res = run('OutputDataSet <- data.frame(\n'
+                  '  global = length(ls(globalenv(), all.names = TRUE)),\n'
+                  '  parts = sum(vapply(c("decode_batch", "prep_column", "run_script", "main", "FRAME"),\n'
+                  '                    exists, NA)),\n'
+                  '  attached = sum(!startsWith(search(), "package:") & !(search() %in% c(".GlobalEnv", "Autoloads"))))\n')
+        self.assertOK(res)
+        self.assertEqual((res.col("global"), res.col("parts"), res.col("attached")), ([0], [0], [0]))
+
     def test_Runtime_ConfigurableNames(self):
         res = run("result <- df[df$x > 1, , drop = FALSE]\n", [Field("x", "int32")], [[1, 2, 3]],
                   job={"input_name": "df", "output_name": "result"})

@@ -1,0 +1,90 @@
+# frame.R - data.frames in and out: the input frame built from the host's
+# record batches, and the output frame's column types inferred from R classes
+# and cut into batches of about BATCH_BYTES.
+
+# read_data_frame decodes BATCH frames up to END into one data.frame. Batches
+# are decoded to plain vectors and concatenated once per column: appending
+# row by row or classing each batch would cost a copy per batch.
+read_data_frame <- function(input, fields, opts) {
+  parts <- vector("list", length(fields))
+  for (j in seq_along(parts)) parts[[j]] <- list()
+  total <- 0
+  repeat {
+    fr <- input$next_frame(c("BATCH", "END"))
+    if (fr$type == FRAME[["END"]]) {
+      r <- reader(fr$payload, "END")
+      sent <- r$u64()
+      if (sent != total) fail("protocol", sprintf("END says %.0f rows, batches held %.0f", sent, total))
+      break
+    }
+    b <- decode_batch(fr$payload, fields, sprintf("frame %d BATCH", input$index() - 1L), opts)
+    total <- total + b$n
+    for (j in seq_along(fields)) parts[[j]][[length(parts[[j]]) + 1L]] <- b$cols[[j]]
+  }
+  cols <- lapply(seq_along(fields), function(j) {
+    v <- if (length(parts[[j]])) do.call(c, parts[[j]]) else NULL
+    if (is.null(v)) v <- empty_column(fields[[j]]$type)
+    finish_column(v, fields[[j]], opts)
+  })
+  rm(parts)
+  as_data_frame(cols, vapply(fields, `[[`, "", "name"), total)
+}
+
+# empty_column is the zero-row vector of a type, so an empty input still has
+# typed columns.
+empty_column <- function(t) {
+  switch(TYPE_NAMES[t],
+    bool = logical(0), int8 = , int16 = , int32 = integer(0), binary = list(),
+    string = , uuid = character(0), double(0))
+}
+
+as_data_frame <- function(cols, names, n) {
+  structure(cols, names = names, class = "data.frame", row.names = .set_row_names(as.integer(n)))
+}
+
+infer_type <- function(x, name) {
+  if (inherits(x, "integer64")) return(T_INT64)
+  if (is.factor(x)) return(T_STR)
+  if (inherits(x, "Date")) return(T_DATE)
+  if (inherits(x, "POSIXt")) return(T_DT)
+  if (inherits(x, "difftime")) return(T_TIME)
+  if (is.list(x) && (!is.object(x) || identical(class(x), "AsIs"))) return(T_BIN)
+  if (is.null(dim(x))) {
+    if (is.logical(x)) return(T_BOOL)
+    if (is.integer(x)) return(T_INT32)
+    if (is.double(x)) return(T_F64)
+    if (is.character(x)) return(T_STR)
+  }
+  fail("output", sprintf("column %s has unsupported class %s", name, paste(class(x), collapse = "/")), name)
+}
+row_fixed_bytes <- function(t) TYPE_WIDTH[t] + if (t %in% c(T_STR, T_BIN)) 4 else if (t == T_DTO) 2 else if (t == T_BOOL) 0.125 else 0
+
+write_data_frame <- function(con, df) {
+  n <- nrow(df)
+  names <- names(df)
+  if (is.null(names)) names <- rep("", length(df))
+  names[is.na(names)] <- ""
+  fields <- vector("list", length(df))
+  prep <- vector("list", length(df))
+  rowb <- rep(0, n)
+  for (j in seq_along(df)) {
+    x <- df[[j]]
+    if (length(x) != n) fail("output", sprintf("column %s has %d values for %d rows", names[j], length(x), n), names[j])
+    t <- infer_type(x, names[j])
+    fields[[j]] <- list(name = names[j], type = t, flags = FLAG_NULLABLE, prec = 0L, scale = 0L)
+    prep[[j]] <- prep_column(x, t, names[j])
+    rowb <- rowb + row_fixed_bytes(t) + 0.125 + if (is.null(prep[[j]]$var)) 0 else prep[[j]]$var
+  }
+  write_frame(con, FRAME[["SCHEMA"]], encode_schema(fields))
+  if (n == 0) return(0)
+  cut <- if (length(df)) floor(cumsum(rowb) / BATCH_BYTES) else rep(0, n)
+  starts <- which(!duplicated(cut))
+  ends <- c(starts[-1] - 1L, n)
+  for (k in seq_along(starts)) {
+    idx <- starts[k]:ends[k]
+    bufs <- do.call(c, lapply(seq_along(prep), function(j) enc_slice(prep[[j]], idx, fields[[j]])))
+    write_batch(con, length(idx), if (is.null(bufs)) list() else bufs)
+  }
+  n
+}
+

@@ -1,0 +1,175 @@
+# main.R - one job, start to end: HELLO, the host's input into the script's
+# environment, the script, then the output frames or one ERROR frame.
+
+# FD_IO is the data plane as the launcher gives it: the host's stream on fd 3,
+# ours on fd 4 (both pipes, see check_fds). Tests pass files instead.
+FD_IO <- list(input = "/dev/fd/3", output = "/dev/fd/4")
+
+# run does one job and returns the process exit status: 0 done, 1 failed and
+# the ERROR frame was sent, 2 the ERROR could not be sent, 3 the host aborted.
+run <- function(io, user_jit) {
+  tryCatch({ main(io, user_jit); 0L },
+    launchpad_abort = function(a) {
+      cat(sprintf("launchpad: host aborted the job: %s\n", conditionMessage(a)), file = stderr())
+      3L
+    },
+    error = function(e) if (send_error(e, io$output)) 1L else 2L)
+}
+
+main <- function(io, user_jit) {
+  send_hello(io$output)
+  env <- new.env(parent = globalenv())
+  job <- read_input(io$input, env)
+  run_user_script(job$script, env, user_jit)
+  send_output(io$output, script_results(env, job))
+}
+
+# open_output opens our stream for one write phase. It is reopened after the
+# script, so closeAllConnections() in a script is harmless; append mode keeps
+# earlier frames when io$output is a file (pipes ignore it).
+open_output <- function(path) file(path, "ab", raw = TRUE)
+
+send_hello <- function(path) {
+  out <- open_output(path)
+  write_frame(out, FRAME[["HELLO"]], hello_payload())
+  close(out)
+}
+
+# read_input reads the host's stream up to END: the job's settings come back,
+# the input data.frame and the input params go into env.
+read_input <- function(path, env) {
+  con <- file(path, "rb", raw = TRUE)
+  on.exit(close(con))
+  input <- input_stream(con)
+  check_hello(input$next_frame("HELLO")$payload)
+  job <- job_settings(decode_dict(input$next_frame("JOB")$payload, "JOB"))
+  pfr <- input$next_frame("PARAMS")
+  fields <- decode_schema(reader(input$next_frame("SCHEMA")$payload, "SCHEMA"), "SCHEMA")
+  opts <- list(bit64 = use_bit64(fields, pfr$payload))
+  job$params <- decode_params(pfr$payload, opts)
+  assign(job$input_name, read_data_frame(input, fields, opts), envir = env)
+  for (j in seq_along(job$params$fields)) {
+    assign(job$params$fields[[j]]$name, job$params$values[[j]], envir = env)
+  }
+  job
+}
+
+# input_stream reads the host's frames in order: next_frame(want) returns the
+# next frame if its type is one of want, and turns the host's ERROR into a
+# launchpad_abort. index() counts the frames read.
+input_stream <- function(con) {
+  frame <- 0L
+  next_frame <- function(want) {
+    fr <- read_frame(con, frame)
+    if (fr$type == FRAME[["ERROR"]]) {
+      d <- tryCatch(decode_dict(fr$payload, "ERROR"), error = function(e) list())
+      stop(structure(class = c("launchpad_abort", "condition"),
+                     list(message = paste(d$message, collapse = ""), call = NULL)))
+    }
+    if (!(fr$type %in% FRAME[want])) {
+      fail("protocol", sprintf("frame %d: got %s, want %s", frame, names(FRAME)[fr$type + 1L], paste(want, collapse = " or ")))
+    }
+    frame <<- frame + 1L
+    fr
+  }
+  list(next_frame = next_frame, index = function() frame)
+}
+
+# job_settings reads the JOB dictionary with its defaults.
+job_settings <- function(d) {
+  name_or <- function(v, def) if (is.null(v) || !nzchar(v)) def else v
+  list(script = if (is.null(d$script)) "" else d$script,
+       input_name = name_or(d$input_name, "InputDataSet"),
+       output_name = name_or(d$output_name, "OutputDataSet"))
+}
+
+# use_bit64 says whether int64 values become bit64::integer64. bit64 is
+# loaded only when an int64 column or param arrives: it pulls in methods
+# (~100 ms). LAUNCHPAD_R_BIT64=0 behaves as if it were not installed.
+use_bit64 <- function(fields, params_raw) {
+  if (Sys.getenv("LAUNCHPAD_R_BIT64", "1") == "0" || length(find.package("bit64", quiet = TRUE)) == 0) {
+    return(FALSE)
+  }
+  need <- any(field_types(fields) == T_INT64) ||
+    (length(params_raw) > 0 && any(field_types(params_fields(params_raw)) == T_INT64))
+  if (!need) return(TRUE)
+  tryCatch({ loadNamespace("bit64"); TRUE }, error = function(e) {
+    cat(sprintf("launchpad: bit64 is installed but fails to load (%s); bigint arrives as double\n",
+                conditionMessage(e)), file = stderr())
+    FALSE
+  })
+}
+
+field_types <- function(fields) vapply(fields, `[[`, 0L, "type")
+
+# script_results finds what the script left: the output data.frame (NULL if
+# none) and the OUTPUT params' payload. The script's own environment wins over
+# the global one, which a script reaches with <<- or assign().
+script_results <- function(env, job) {
+  lookup <- function(name) {
+    if (exists(name, envir = env, inherits = FALSE)) return(list(get(name, envir = env, inherits = FALSE)))
+    if (exists(name, envir = globalenv(), inherits = FALSE)) return(list(get(name, envir = globalenv(), inherits = FALSE)))
+    NULL
+  }
+  outdf <- lookup(job$output_name)
+  if (!is.null(outdf) && !is.data.frame(outdf[[1]])) {
+    fail("output", sprintf("%s is a %s, not a data.frame", job$output_name, paste(class(outdf[[1]]), collapse = "/")))
+  }
+  outf <- Filter(function(f) bitwAnd(f$flags, FLAG_OUTPUT) != 0L, job$params$fields)
+  outv <- lapply(outf, function(f) { v <- lookup(f$name); if (is.null(v)) NULL else v[[1]] })
+  list(df = if (is.null(outdf)) NULL else outdf[[1]], params = encode_out_params(outf, outv))
+}
+
+# send_output writes [SCHEMA BATCH*] PARAMS END. state$out holds the open
+# connection meanwhile, so an ERROR follows the frames already written.
+send_output <- function(path, res) {
+  flush_std()
+  con <- open_output(path)
+  state$out <- con
+  rows <- 0
+  if (!is.null(res$df)) rows <- write_data_frame(con, res$df)
+  write_frame(con, FRAME[["PARAMS"]], res$params)
+  flush_std()
+  write_frame(con, FRAME[["END"]], u64_raw(rows))
+  state$out <- NULL
+  close(con)
+}
+
+flush_std <- function() {
+  try(flush(stdout()), silent = TRUE)
+  try(flush(stderr()), silent = TRUE)
+}
+
+# state$out is the open output connection once results are being written.
+state <- new.env()
+
+# send_error sends e as the job's ERROR frame; FALSE (and a line on stderr)
+# when even that fails.
+send_error <- function(e, path) {
+  flush_std()
+  d <- list(kind = if (is.null(e$kind)) "internal" else e$kind,
+            type = if (!is.null(e$type)) e$type else class(e)[1],
+            message = conditionMessage(e),
+            traceback = e$traceback, line = e$line, column = e$column)
+  ok <- tryCatch({
+    con <- if (!is.null(state$out)) state$out else open_output(path)
+    state$out <- NULL
+    write_frame(con, FRAME[["ERROR"]], encode_dict(d))
+    close(con)
+    TRUE
+  }, error = function(e2) FALSE)
+  if (!ok) cat(sprintf("launchpad: cannot send ERROR (%s): %s\n", d$kind, d$message), file = stderr())
+  ok
+}
+
+# check_fds exits (status 2) unless fds 3 and 4 are pipes: opening
+# /dev/fd/4 for writing on a regular file would write into that file.
+check_fds <- function() {
+  for (fd in 3:4) {
+    l <- Sys.readlink(sprintf("/proc/self/fd/%d", fd))
+    if (!startsWith(l, "pipe:")) {
+      cat(sprintf("launchpad: fd %d must be a pipe (is %s)\n", fd, if (nzchar(l)) l else "closed"), file = stderr())
+      quit(save = "no", status = 2L, runLast = FALSE)
+    }
+  }
+}
