@@ -1,0 +1,141 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Attacks from the second, outside-in round (e2e/testdata/attacks/README.md
+// has each original script and what it found). These are the ones that were
+// contained; the tests keep them contained.
+
+// round2Host is a one-worker host, so consecutive jobs share a worker uid,
+// with a short time limit.
+func round2Host(t *testing.T) (*host, int) {
+	t.Helper()
+	base := extraUIDBase(2)
+	h := startExtraHost(t, fmt.Sprintf(`limits {
+  timeout = "15s"
+}
+sandbox {
+  workers  = 1
+  uid_base = %d
+}
+`, base))
+	return h, base
+}
+
+// leftover_plant.py / leftover_check.py: a job leaves files in /dev/shm and
+// /tmp, an abstract socket held by a setsid daemon and SysV IPC objects; the
+// next job on the same worker uid finds none of them.
+func TestHostile2_NothingLeftForTheNextJobOfTheSameUID(t *testing.T) {
+	requireRoot(t)
+	h, base := round2Host(t)
+	plant := `
+import os, socket, subprocess, ctypes
+open('/dev/shm/planted', 'w').write('secret')
+open('/tmp/planted', 'w').write('secret')
+subprocess.Popen(['setsid', '/usr/bin/python3', '-c', 'import socket, time\ns = socket.socket(socket.AF_UNIX); s.bind("\\0lp-planted"); s.listen(); time.sleep(600)'],
+                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+libc = ctypes.CDLL(None, use_errno=True)
+assert libc.shmget(0x4c505041, 4096, 0o1666) >= 0 and libc.msgget(0x4c505041, 0o1666) >= 0
+import time; time.sleep(1)
+print('planted by uid', os.getuid())
+`
+	check := `
+import os, socket, ctypes
+found = [p for p in ('/dev/shm/planted', '/tmp/planted') if os.path.exists(p)]
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect("\0lp-planted"); found.append('abstract socket')
+except OSError:
+    pass
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.shmget(0x4c505041, 0, 0o666) >= 0: found.append('sysv shm')
+if libc.msgget(0x4c505041, 0o666) >= 0: found.append('sysv msg')
+print('uid', os.getuid(), 'found', found)
+`
+	r := h.exec(t, "--language", "Python", "--script", plant)
+	if r.code != 0 || !strings.Contains(r.stderr, fmt.Sprintf("planted by uid %d", base)) {
+		t.Fatalf("plant: exit %d\n%s", r.code, tail(r.stderr, 2000))
+	}
+	r = h.exec(t, "--language", "Python", "--script", check)
+	if r.code != 0 || !strings.Contains(r.stderr, fmt.Sprintf("uid %d found []", base)) {
+		t.Fatalf("the next job of uid %d found what the last one left: exit %d\n%s", base, r.code, tail(r.stderr, 2000))
+	}
+	waitNoProcessesIn(t, base, 1, 5*time.Second)
+}
+
+// timeout_blocked_signals.py: a job that blocks every signal, never sends END
+// and leaves a setsid grandchild ignoring TERM and HUP is still ended at its
+// time limit, with nothing left behind.
+func TestHostile2_BlockedSignalsStillEndAtTheTimeLimit(t *testing.T) {
+	requireRoot(t)
+	h, base := round2Host(t)
+	script := `
+import signal, subprocess, time
+signal.pthread_sigmask(signal.SIG_BLOCK, set(signal.Signals) - {signal.SIGKILL, signal.SIGSTOP})
+subprocess.Popen(['setsid', 'sh', '-c', 'trap "" TERM HUP INT; sleep 300'], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+time.sleep(200)
+`
+	began := time.Now()
+	r := h.exec(t, "--language", "Python", "--script", script)
+	mustFail(t, r, "limit exceeded (time)")
+	if d := time.Since(began); d > 45*time.Second {
+		t.Errorf("the job ended after %v; its limit is 15s", d.Round(time.Second))
+	}
+	waitNoProcessesIn(t, base, 1, 5*time.Second)
+	if err := healthyJob(t, h); err != nil {
+		t.Error(err)
+	}
+}
+
+// log_flood.py and cgroup_view.py: the launcher's stderr (the host's log
+// pipe) cannot be opened through /proc/1/fd/2, and the job cannot move a
+// process into another cgroup.
+func TestHostile2_LauncherPipeAndCgroupFilesAreOutOfReach(t *testing.T) {
+	requireRoot(t)
+	script := `
+import os
+out = []
+for path, flags in (('/proc/1/fd/2', os.O_WRONLY), ('/sys/fs/cgroup/unified/cgroup.procs', os.O_WRONLY),
+                    ('/sys/fs/cgroup/memory/cgroup.procs', os.O_WRONLY)):
+    try:
+        os.close(os.open(path, flags)); out.append(path + ' OPEN')
+    except OSError as e:
+        out.append(path + ' refused')
+print(';'.join(out))
+`
+	r := execArgs(t, "--language", "Python", "--script", script)
+	if r.code != 0 || strings.Contains(r.stderr, " OPEN") || !strings.Contains(r.stderr, "/proc/1/fd/2 refused") {
+		t.Fatalf("exit %d: %s", r.code, tail(r.stderr, 2000))
+	}
+}
+
+// r_finalizer_after_end.R: an R finalizer that runs at quit(), after END,
+// writes garbage to the data plane and spins; a system() daemon ignores TERM
+// and HUP. The job ends, the caller never sees the garbage as data, and no
+// process is left.
+func TestHostile2_RFinalizerAfterEndIsContained(t *testing.T) {
+	requireRoot(t)
+	h, base := round2Host(t)
+	script := `
+e <- new.env()
+reg.finalizer(e, function(x) {
+  con <- file("/dev/fd/4", "wb"); writeBin(as.raw(rep(0xff, 64)), con); close(con)
+  repeat {}
+}, onexit = TRUE)
+system("setsid sh -c 'trap \"\" TERM HUP; sleep 300' </dev/null >/dev/null 2>&1 &")
+OutputDataSet <- data.frame(a = 1:3)
+`
+	r := h.exec(t, "--language", "R", "--script", script, "--format", "csv")
+	if strings.Contains(r.stdout, "\xff") {
+		t.Errorf("the finalizer's bytes reached the caller: %q", r.stdout)
+	}
+	waitNoProcessesIn(t, base, 1, 30*time.Second)
+	if err := healthyJob(t, h); err != nil {
+		t.Error(err)
+	}
+}
