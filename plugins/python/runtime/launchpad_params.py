@@ -31,96 +31,124 @@ def _is_null(v):
     return False
 
 
+class _Mismatch(Exception):
+    """The value does not convert; why, when given, replaces the generic message."""
+
+    def __init__(self, why=None):
+        super().__init__(why)
+        self.why = why
+
+
 def coerce_param(f, v):
     """Converts the script's value of OUTPUT param f to f's declared type."""
     if _is_null(v):
         if not f.nullable:
             raise OutputError("param %r is not nullable but the script left it None" % f.name)
         return None
-    code = f.code
-
-    def bad(why=None):
-        return OutputError("param %r (%s): %s" % (
-            f.name, TYPE_NAMES[code], why or "cannot convert %s value %r" % (type(v).__name__, v)))
-
     if isinstance(v, np.datetime64):
         v = pd.Timestamp(v)
     elif isinstance(v, np.generic):
         v = v.item()
-    if code == T_BOOL:
-        if isinstance(v, bool):
-            return v
-        if isinstance(v, int) and v in (0, 1):
-            return bool(v)
-        raise bad()
-    if code in INT_CODES:
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        elif isinstance(v, decimal.Decimal) and v.is_finite() and v == v.to_integral_value():
-            v = int(v)
-        if not isinstance(v, int):
-            raise bad()
-        lo, hi = INT_RANGE[code]
-        if not lo <= v <= hi:
-            raise bad("%d is out of range" % v)
-        return int(v)
-    if code in (T_F32, T_F64):
-        if isinstance(v, bool) or not isinstance(v, (int, float, decimal.Decimal)):
-            raise bad()
-        try:
-            x = float(v)
-        except OverflowError:
-            raise bad("%r is out of range" % v)
-        if code == T_F32 and math.isfinite(x) and abs(x) > float(np.finfo(np.float32).max):
-            raise bad("%r is out of range" % v)
-        return x
-    if code == T_DEC:
-        if isinstance(v, bool) or not isinstance(v, (int, float, decimal.Decimal)):
-            raise bad()
-        d = v if isinstance(v, decimal.Decimal) else decimal.Decimal(v)
-        if not d.is_finite():
-            raise bad("%r is not finite" % v)
-        d = d.quantize(decimal.Decimal(1).scaleb(-f.scale), decimal.ROUND_HALF_EVEN, bxl.DEC_CTX)
-        if abs(d.scaleb(f.scale, bxl.DEC_CTX)) >= 10 ** f.precision:
-            raise bad("%s does not fit decimal(%d,%d)" % (d, f.precision, f.scale))
-        return d
-    if code == T_STR:
-        if isinstance(v, str):
-            return str(v)
-        raise bad()
-    if code == T_BIN:
-        if isinstance(v, (bytes, bytearray, memoryview)):
-            return bytes(v)
-        raise bad()
-    if code == T_DATE:
-        if isinstance(v, datetime.datetime):
-            if v.tzinfo is None and v.time() == datetime.time():
-                return v.date()
-            raise bad("a datetime with a time of day or zone is not a date")
-        if isinstance(v, datetime.date):
-            return v
-        raise bad()
-    if code == T_TIME:
-        if isinstance(v, datetime.time) and v.tzinfo is None:
-            return v
-        raise bad()
-    if code == T_DT:
-        if isinstance(v, datetime.datetime):
-            if v.tzinfo is not None:
-                raise bad("a tz-aware datetime needs a datetimeoffset param")
-            return v.to_pydatetime() if isinstance(v, pd.Timestamp) else v
-        if isinstance(v, datetime.date):
-            return datetime.datetime(v.year, v.month, v.day)
-        raise bad()
-    if code == T_DTO:
-        if isinstance(v, datetime.datetime) and v.utcoffset() is not None:
-            return v.to_pydatetime() if isinstance(v, pd.Timestamp) else v
-        raise bad("needs a tz-aware datetime")
-    if code == T_UUID:
-        if isinstance(v, uuid.UUID):
-            return v
-        raise bad()
-    raise bad()
+    try:
+        return _COERCE[f.code](f, v)
+    except _Mismatch as m:
+        raise OutputError("param %r (%s): %s" % (
+            f.name, TYPE_NAMES[f.code], m.why or "cannot convert %s value %r" % (type(v).__name__, v))) from None
+
+
+def _to_bool(f, v):
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int) and v in (0, 1):
+        return bool(v)
+    raise _Mismatch()
+
+
+def _to_int(f, v):
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    elif isinstance(v, decimal.Decimal) and v.is_finite() and v == v.to_integral_value():
+        v = int(v)
+    if not isinstance(v, int):
+        raise _Mismatch()
+    lo, hi = INT_RANGE[f.code]
+    if not lo <= v <= hi:
+        raise _Mismatch("%d is out of range" % v)
+    return int(v)
+
+
+def _to_float(f, v):
+    if isinstance(v, bool) or not isinstance(v, (int, float, decimal.Decimal)):
+        raise _Mismatch()
+    try:
+        x = float(v)
+    except OverflowError:
+        raise _Mismatch("%r is out of range" % v)
+    if f.code == T_F32 and math.isfinite(x) and abs(x) > float(np.finfo(np.float32).max):
+        raise _Mismatch("%r is out of range" % v)
+    return x
+
+
+def _to_decimal(f, v):
+    if isinstance(v, bool) or not isinstance(v, (int, float, decimal.Decimal)):
+        raise _Mismatch()
+    d = v if isinstance(v, decimal.Decimal) else decimal.Decimal(v)
+    if not d.is_finite():
+        raise _Mismatch("%r is not finite" % v)
+    d = d.quantize(decimal.Decimal(1).scaleb(-f.scale), decimal.ROUND_HALF_EVEN, bxl.DEC_CTX)
+    if abs(d.scaleb(f.scale, bxl.DEC_CTX)) >= 10 ** f.precision:
+        raise _Mismatch("%s does not fit decimal(%d,%d)" % (d, f.precision, f.scale))
+    return d
+
+
+def _of_class(classes, convert):
+    """A converter accepting instances of classes, returned as convert(v)."""
+    def to(f, v):
+        if isinstance(v, classes):
+            return convert(v)
+        raise _Mismatch()
+    return to
+
+
+def _to_date(f, v):
+    if isinstance(v, datetime.datetime):
+        if v.tzinfo is None and v.time() == datetime.time():
+            return v.date()
+        raise _Mismatch("a datetime with a time of day or zone is not a date")
+    if isinstance(v, datetime.date):
+        return v
+    raise _Mismatch()
+
+
+def _to_time(f, v):
+    if isinstance(v, datetime.time) and v.tzinfo is None:
+        return v
+    raise _Mismatch()
+
+
+def _to_datetime(f, v):
+    if isinstance(v, datetime.datetime):
+        if v.tzinfo is not None:
+            raise _Mismatch("a tz-aware datetime needs a datetimeoffset param")
+        return v.to_pydatetime() if isinstance(v, pd.Timestamp) else v
+    if isinstance(v, datetime.date):
+        return datetime.datetime(v.year, v.month, v.day)
+    raise _Mismatch()
+
+
+def _to_datetimeoffset(f, v):
+    if isinstance(v, datetime.datetime) and v.utcoffset() is not None:
+        return v.to_pydatetime() if isinstance(v, pd.Timestamp) else v
+    raise _Mismatch("needs a tz-aware datetime")
+
+
+_COERCE = {
+    T_BOOL: _to_bool, T_F32: _to_float, T_F64: _to_float, T_DEC: _to_decimal,
+    T_STR: _of_class(str, str), T_BIN: _of_class((bytes, bytearray, memoryview), bytes),
+    T_DATE: _to_date, T_TIME: _to_time, T_DT: _to_datetime, T_DTO: _to_datetimeoffset,
+    T_UUID: _of_class(uuid.UUID, lambda u: u),
+}
+_COERCE.update((code, _to_int) for code in INT_CODES)
 
 
 def send_out_params(conn, pfields, namespace):
