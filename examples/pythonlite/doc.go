@@ -2,5 +2,6 @@
 // documentation for launcher authors (docs/launcher-guide.md): language
 // "PythonLite" runs scripts with /usr/bin/python3 and no third-party package.
 // Its runtime (runtime.py, embedded) speaks BXL with the standard library
-// alone and gives the script InputDataSet as a dict of column lists.
+// alone, through the SDK's codec module (sdk/bxl/pybxl, staged beside it),
+// and gives the script InputDataSet as a dict of column lists.
 package main

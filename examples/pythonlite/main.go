@@ -6,6 +6,7 @@ import (
 	"io"
 	"os/exec"
 
+	"github.com/openlaunchpad/launchpad/sdk/bxl/pybxl"
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
 
@@ -25,10 +26,13 @@ func (liteLauncher) Info(context.Context) (*launcher.Info, error) {
 	return &launcher.Info{Name: name, Version: version, Languages: []string{language}, APIVersion: launcher.APIVersion}, nil
 }
 
-// Run stages the embedded runtime in the job's folder and runs it with the
-// data plane as descriptor 3; RunRuntime forwards its output and kills it
-// when the job is cancelled.
+// Run stages the embedded runtime and the SDK's BXL codec it imports in the
+// job's folder and runs it with the data plane as descriptor 3; RunRuntime
+// forwards its output and kills it when the job is cancelled.
 func (liteLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stderr io.Writer) (*launcher.ExitStatus, error) {
+	if _, err := launcher.StageFile(req, pybxl.FileName, pybxl.Module); err != nil {
+		return nil, err
+	}
 	file, err := launcher.StageFile(req, "runtime.py", runtimePy)
 	if err != nil {
 		return nil, err

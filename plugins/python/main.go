@@ -2,21 +2,28 @@ package main
 
 import (
 	"context"
-	_ "embed"
+	"embed"
+	"fmt"
 	"io"
+	"io/fs"
 	"os/exec"
 
+	"github.com/openlaunchpad/launchpad/sdk/bxl/pybxl"
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
 
-//go:embed runtime/launchpad_runtime.py
-var runtimeModule []byte
+// runtimeFS holds the runtime's modules, listed by name: runtime/ also holds
+// their tests and launchpad_bxl.py, a link to the SDK's codec (pybxl.Module).
+//
+//go:embed runtime/launchpad_runtime.py runtime/launchpad_frames_in.py runtime/launchpad_frames_out.py
+//go:embed runtime/launchpad_params.py runtime/launchpad_script.py
+var runtimeFS embed.FS
 
 const (
 	name           = "PythonLauncher"
 	version        = "0.1.0"
 	defaultRuntime = "/usr/bin/python3"
-	moduleFile     = "launchpad_runtime.py"
+	mainFile       = "launchpad_runtime.py"
 )
 
 type pythonLauncher struct{}
@@ -26,15 +33,49 @@ func (pythonLauncher) Info(context.Context) (*launcher.Info, error) {
 }
 
 func (pythonLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stderr io.Writer) (*launcher.ExitStatus, error) {
-	module, err := launcher.StageFile(req, moduleFile, runtimeModule)
+	script, err := stageRuntime(req)
 	if err != nil {
 		return nil, err
 	}
 	// -I: ignore PYTHON* variables and the user's site-packages; -B: write no
 	// bytecode into the working folder.
-	cmd := exec.Command(req.Setting("runtime", defaultRuntime), "-I", "-B", module)
+	cmd := exec.Command(req.Setting("runtime", defaultRuntime), "-I", "-B", script)
 	cmd.Env = launcher.RuntimeEnv(req, "MPLBACKEND=Agg")
 	return launcher.RunRuntime(ctx, cmd, req, stdout, stderr)
+}
+
+// stageRuntime writes the runtime's modules and the SDK's BXL codec into the
+// job's folder; returns the path of the main module.
+func stageRuntime(req *launcher.RunRequest) (string, error) {
+	if _, err := launcher.StageFile(req, pybxl.FileName, pybxl.Module); err != nil {
+		return "", err
+	}
+	modules, err := fs.Sub(runtimeFS, "runtime")
+	if err != nil {
+		return "", fmt.Errorf("runtime modules: %w", err)
+	}
+	entries, err := fs.ReadDir(modules, ".")
+	if err != nil {
+		return "", fmt.Errorf("runtime modules: %w", err)
+	}
+	main := ""
+	for _, e := range entries {
+		content, err := fs.ReadFile(modules, e.Name())
+		if err != nil {
+			return "", fmt.Errorf("runtime module %s: %w", e.Name(), err)
+		}
+		path, err := launcher.StageFile(req, e.Name(), content)
+		if err != nil {
+			return "", err
+		}
+		if e.Name() == mainFile {
+			main = path
+		}
+	}
+	if main == "" {
+		return "", fmt.Errorf("runtime modules: %s is not embedded", mainFile)
+	}
+	return main, nil
 }
 
 func main() {

@@ -7,13 +7,17 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
+	"github.com/openlaunchpad/launchpad/sdk/bxl/pybxl"
+	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
 
 const python = "/usr/bin/python3"
@@ -34,6 +38,56 @@ func TestRuntime_PythonUnitTests(t *testing.T) {
 		t.Fatalf("python unit tests failed: %v\n%s", err, out)
 	}
 	t.Logf("%s", lastLines(out, 3))
+}
+
+// TestLauncher_StagesEveryRuntimeModule: every module in runtime/ (tests
+// aside) is staged with its content, the SDK's codec included, so a module
+// added to runtime/ but not to the embed list fails here, not in production.
+func TestLauncher_StagesEveryRuntimeModule(t *testing.T) {
+	dir := t.TempDir()
+	script, err := stageRuntime(&launcher.RunRequest{WorkingDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if script != filepath.Join(dir, mainFile) {
+		t.Errorf("main module staged as %s", script)
+	}
+	sources, err := filepath.Glob("runtime/*.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, src := range sources {
+		name := filepath.Base(src)
+		if strings.HasPrefix(name, "test_") {
+			continue
+		}
+		want[name] = true
+		source, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		staged, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Errorf("module %s not staged: %v", name, err)
+			continue
+		}
+		if !bytes.Equal(staged, source) {
+			t.Errorf("staged %s differs from runtime/%s", name, name)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !want[e.Name()] {
+			t.Errorf("staged %s, which runtime/ does not hold", e.Name())
+		}
+	}
+	if !want[pybxl.FileName] {
+		t.Errorf("runtime/ lacks %s (the link to sdk/bxl/pybxl)", pybxl.FileName)
+	}
 }
 
 func lastLines(b []byte, n int) []byte {
@@ -151,8 +205,15 @@ func runIdentity(t *testing.T, schema *bxl.Schema, in *bxl.Batch) (*bxl.Batch, *
 	}
 	defer conn.Close()
 
+	// Staged as the launcher stages it: the runtime must find its modules
+	// under python3 -I in a folder of its own.
 	dir := t.TempDir()
-	cmd := exec.Command(python, "-I", "-B", "runtime/launchpad_runtime.py")
+	script, err := stageRuntime(&launcher.RunRequest{WorkingDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(python, "-I", "-B", script)
+	cmd.Dir = dir
 	cmd.ExtraFiles = []*os.File{child}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

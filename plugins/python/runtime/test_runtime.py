@@ -852,7 +852,7 @@ class BenchTest(unittest.TestCase):
         feeder.start()
         conn = lr.Conn(rt)
         t0 = time.perf_counter()
-        _, _, _, df = lr.read_input(conn)
+        df = lr.read_input(conn).frame
         t1 = time.perf_counter()
         got = [0]
 
