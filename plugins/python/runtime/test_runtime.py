@@ -828,7 +828,7 @@ class RuntimeTest(unittest.TestCase):
         self.assertEqual(res.columns[0], ids.tolist())
         self.assertEqual(res.columns[1], xs.tolist())
         self.assertEqual(res.columns[2], names)
-        self.assertLess(run.elapsed, 20)
+        # Its speed is measured by make bench, not asserted here.
 
 
 def load_runtime_module():
