@@ -227,26 +227,30 @@ func TestHostile_DiskLimitEndsWritersClearly(t *testing.T) {
 			mustFail(t, r, "limit exceeded (disk)", "disk limit of 67108864 bytes")
 			t.Logf("ended after %v: %.300s", time.Since(start).Round(time.Millisecond), lastLine(r.stderr))
 			wg.Wait()
-			if other.code != 0 || !strings.Contains(other.stdout, "wrote 33554432") {
+			if other.code != 0 || !strings.Contains(other.stdout+other.stderr, "wrote 33554432") {
 				t.Errorf("a concurrent job could not write 32 MiB: exit %d\n%s%s", other.code, other.stdout, tail(other.stderr, 2000))
 			}
 			next := h.exec(t, "--language", "Python", "--script", writeScript("os.getcwd()", 48))
-			if next.code != 0 || !strings.Contains(next.stdout, "wrote 50331648") {
+			if next.code != 0 || !strings.Contains(next.stdout+next.stderr, "wrote 50331648") {
 				t.Errorf("the next job could not write 48 MiB: exit %d\n%s%s", next.code, next.stdout, tail(next.stderr, 2000))
 			}
 		})
 	}
 }
 
-// deepTreeScript builds a folder tree 25,000 levels deep below the job's
-// folder (mkdir + chdir: no path is ever longer than PATH_MAX).
-const deepTreeScript = `import os
+// deepTreeScript builds a folder tree depth levels deep below the job's
+// folder (mkdir + chdir: no path is ever longer than PATH_MAX). It takes
+// minutes for 25,000 levels: Landlock checks each access by walking up to
+// the job folder, so each level costs as much as the depth.
+func deepTreeScript(depth int) string {
+	return fmt.Sprintf(`import os
 n = 0
-for _ in range(25000):
+for _ in range(%d):
     os.mkdir('d')
     os.chdir('d')
     n += 1
-print('deep', n)`
+print('deep', n)`, depth)
+}
 
 // jobFolders lists what is left in a host's work root.
 func jobFolders(t *testing.T, workRoot string) []string {
@@ -273,8 +277,8 @@ func TestHostile_DeepFolderTreeIsRemoved(t *testing.T) {
 	h := startHostAt(t, bin, state, hcl)
 	workRoot := filepath.Join(state, "jobs")
 
-	r := h.exec(t, "--language", "Python", "--script", deepTreeScript)
-	if r.code != 0 || !strings.Contains(r.stdout, "deep 25000") {
+	r := h.exec(t, "--language", "Python", "--script", deepTreeScript(25000))
+	if r.code != 0 || !strings.Contains(r.stdout+r.stderr, "deep 25000") {
 		t.Fatalf("deep tree job: exit %d\n%s%s", r.code, r.stdout, tail(r.stderr, 2000))
 	}
 	// One worker: the next job gets the same uid, so it was not quarantined.
@@ -288,12 +292,15 @@ func TestHostile_DeepFolderTreeIsRemoved(t *testing.T) {
 		t.Errorf("a worker uid was quarantined:\n%s", tail(h.logBuf.String(), 3000))
 	}
 
-	// A host killed while a job holds such a tree: the next host must sweep it.
+	// A host killed while a job holds a tree: the next host must sweep it.
+	// (Its depth does not matter to the sweep, which unmounts the job's disk;
+	// the bounded sweep of a 25,000-level tree on disk is a package test,
+	// TestManager_CleanupSweepsDeepTreeLeftover.)
 	done := make(chan result, 1)
 	go func() {
-		done <- h.exec(t, "--language", "Python", "--script", deepTreeScript+"\nimport time\ntime.sleep(600)")
+		done <- h.exec(t, "--language", "Python", "--script", deepTreeScript(3000)+"\nimport time\ntime.sleep(600)")
 	}()
-	waitDeepTree(t, workRoot)
+	waitDeepTree(t, workRoot, 3000)
 	h.crash(t)
 	<-done
 	h2 := startHostAt(t, bin, state, hcl)
@@ -306,13 +313,13 @@ func TestHostile_DeepFolderTreeIsRemoved(t *testing.T) {
 }
 
 // waitDeepTree waits until a job folder in workRoot holds a tree at least
-// 20,000 levels deep (counted without opening more than one level at once).
-func waitDeepTree(t *testing.T, workRoot string) {
+// depth levels deep (counted without opening more than one level at once).
+func waitDeepTree(t *testing.T, workRoot string, depth int) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, name := range jobFolders(t, workRoot) {
-			if treeDepth(filepath.Join(workRoot, name)) >= 20000 {
+			if treeDepth(filepath.Join(workRoot, name)) >= depth {
 				return
 			}
 		}
