@@ -118,6 +118,9 @@ func (m *Manager) Cleanup() error {
 	if len(m.jobs) > 0 {
 		return fmt.Errorf("cleanup with %d jobs running: %w", len(m.jobs), ErrBusy)
 	}
+	if m.root == nil {
+		return errors.New("cleanup of a closed sandbox manager")
+	}
 	var errs []error
 	if m.pool != nil {
 		killed, err := killUIDRange(m.pool)

@@ -39,8 +39,9 @@ func removeTree(parent int, name string) error {
 		return err
 	}
 	path := []treeLevel{top}
+	buf := make([]byte, 8<<10)
 	for {
-		sub, err := emptyFilesOf(fd)
+		sub, err := emptyFilesOf(fd, buf)
 		if err != nil {
 			unix.Close(fd)
 			return err
@@ -105,12 +106,12 @@ func rmdirAt(dir int, name string) error {
 	return nil
 }
 
-// emptyFilesOf unlinks every non-folder entry of the folder open at fd and
-// returns the name of a subfolder, or "" once the folder is empty. It reads
-// the folder again after a pass that removed something, as readdir need not
-// list entries of a folder changed while it is read.
-func emptyFilesOf(fd int) (string, error) {
-	buf := make([]byte, 8<<10)
+// emptyFilesOf unlinks every non-folder entry of the folder open at fd
+// (reading it into buf) and returns the name of a subfolder, or "" once the
+// folder is empty. It reads the folder again after a pass that removed
+// something, as readdir need not list entries of a folder changed while it
+// is read.
+func emptyFilesOf(fd int, buf []byte) (string, error) {
 	for {
 		if _, err := unix.Seek(fd, 0, 0); err != nil {
 			return "", fmt.Errorf("rewind folder: %w", err)
