@@ -89,6 +89,7 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 		Limits: job.Limits{
 			Timeout: lim.Timeout, MemoryBytes: lim.MemoryBytes, MaxProcs: lim.MaxProcesses,
 			CPUQuotaMillis: lim.CPUQuotaMillis, MaxOutputBytes: lim.MaxOutputBytes, MaxMessageBytes: lim.MaxMessageBytes,
+			DiskBytes: lim.DiskBytes,
 		},
 		BatchBytes: lim.BatchBytes,
 		Logger:     logger,

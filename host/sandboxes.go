@@ -43,6 +43,7 @@ func newSandboxes(cfg *config.Config, lim config.Resolved, logger hclog.Logger) 
 		KeepWorkdir:   s.KeepWorkdir,
 		LauncherExe:   exe,
 		ReadOnlyPaths: s.ReadOnlyPaths,
+		DiskBytes:     lim.DiskBytes,
 	}, logger)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -91,6 +92,6 @@ func (e env) Usage() job.Usage {
 	st := e.Job.Stats()
 	return job.Usage{
 		PeakMemoryBytes: st.PeakMemoryBytes, CPUUser: st.CPUUser, CPUSystem: st.CPUSystem,
-		OOMKilled: st.OOMKilled, PidsFull: st.PidsLimitHit,
+		OOMKilled: st.OOMKilled, PidsFull: st.PidsLimitHit, DiskFull: st.DiskFull,
 	}
 }

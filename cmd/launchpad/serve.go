@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
@@ -110,14 +108,60 @@ func runDev(args []string) error {
 	// Every job gets a private /tmp, which would hide job folders below a
 	// state folder in /tmp (a checkout there, say): keep them in /var/tmp.
 	if rel, err := filepath.Rel("/tmp", dir); cfg.Sandbox.WorkRoot == "" && err == nil && !strings.HasPrefix(rel, "..") {
-		sum := sha256.Sum256([]byte(dir))
-		cfg.Sandbox.WorkRoot = "/var/tmp/launchpad-jobs-" + hex.EncodeToString(sum[:4])
+		if cfg.Sandbox.WorkRoot, err = devWorkRoot(dir, log); err != nil {
+			return err
+		}
 		log.Info("state folder is under /tmp: job folders go elsewhere", "work_root", cfg.Sandbox.WorkRoot)
 	}
 	if err := cfg.Normalize(); err != nil {
 		return err
 	}
 	return serve(cfg, log)
+}
+
+// devWorkRootPrefix is where devWorkRoot makes work roots.
+const devWorkRootPrefix = "/var/tmp/launchpad-jobs-"
+
+// devWorkRoot is the work root of a dev host whose state folder is under
+// /tmp. A predictable path in the world-writable /var/tmp (it once was
+// launchpad-jobs-<hash of the state path>) lets a local user plant a
+// symlink or a folder there first, and the root host then chmods, chowns
+// and empties whatever it points at. So it is a fresh random name made by
+// mkdir, which fails rather than adopt an existing one; its path is kept
+// in the state folder (0700) so the next start reuses it and sweeps what a
+// crashed host left, as long as it still is our own folder (the sticky
+// /var/tmp keeps others from replacing it while it exists).
+func devWorkRoot(state string, log hclog.Logger) (string, error) {
+	record := filepath.Join(state, "work_root")
+	if b, err := os.ReadFile(record); err == nil {
+		p := strings.TrimSpace(string(b))
+		if ownFolder(p) {
+			return p, nil
+		}
+		log.Info("recorded work root is gone or not ours: making a new one", "work_root", p)
+	}
+	p, err := os.MkdirTemp(filepath.Dir(devWorkRootPrefix), filepath.Base(devWorkRootPrefix))
+	if err != nil {
+		return "", fmt.Errorf("make a work root: %w", err)
+	}
+	if err := os.WriteFile(record, []byte(p+"\n"), 0o600); err != nil {
+		os.Remove(p)
+		return "", fmt.Errorf("record the work root: %w", err)
+	}
+	return p, nil
+}
+
+// ownFolder reports whether p is a work root devWorkRoot made: a real
+// folder (not a symlink) of ours directly in /var/tmp.
+func ownFolder(p string) bool {
+	if filepath.Dir(p) != filepath.Dir(devWorkRootPrefix) || !strings.HasPrefix(p, devWorkRootPrefix) {
+		return false
+	}
+	var st syscall.Stat_t
+	if err := syscall.Lstat(p, &st); err != nil {
+		return false
+	}
+	return st.Mode&syscall.S_IFMT == syscall.S_IFDIR && int(st.Uid) == os.Geteuid()
 }
 
 // serve runs a host in the foreground until SIGINT or SIGTERM.

@@ -53,6 +53,14 @@ type Limits struct {
 	Timeout string `hcl:"timeout,optional"`
 	// Memory is the job object's memory limit. Default 2GiB.
 	Memory string `hcl:"memory,optional"`
+	// Disk is each job's disk limit: its working folder and /tmp together
+	// are a file system of this size (a tmpfs, at least 1MiB), so a job
+	// writing more gets "no space left on device" and fails with a disk
+	// limit error, while other jobs keep theirs. What a job keeps there is
+	// memory charged to the job: it counts toward Memory too, so a Disk
+	// above Memory is bounded by Memory. Not enforced with isolation
+	// "none". Default 1GiB.
+	Disk string `hcl:"disk,optional"`
 	// MaxProcesses is the job object's process limit. Default 128.
 	MaxProcesses int64 `hcl:"max_processes,optional"`
 	// CPUs is the job's CPU quota in cores (1.5 = one and a half). Default
@@ -201,6 +209,7 @@ type Resolved struct {
 	CPUQuotaMillis  int64
 	MaxOutputBytes  int64
 	MaxMessageBytes int64
+	DiskBytes       int64
 	BatchBytes      int
 	QueueTimeout    time.Duration
 }
@@ -215,6 +224,12 @@ func (c *Config) JobLimits() (Resolved, error) {
 	}
 	if r.MemoryBytes, err = size(l.Memory, 2<<30, "limits memory"); err != nil {
 		return r, err
+	}
+	if r.DiskBytes, err = size(l.Disk, 1<<30, "limits disk"); err != nil {
+		return r, err
+	}
+	if r.DiskBytes < 1<<20 {
+		return r, fmt.Errorf("%w: limits disk must be at least 1MiB", ErrInvalid)
 	}
 	if r.MaxOutputBytes, err = size(l.MaxOutput, 4<<30, "limits max_output"); err != nil {
 		return r, err

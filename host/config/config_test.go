@@ -29,6 +29,7 @@ instance {
 limits {
   timeout       = "90s"
   memory        = "512MiB"
+  disk          = "256MiB"
   max_processes = 64
   cpus          = 1.5
   max_output    = "1GB"
@@ -61,7 +62,7 @@ launcher "PythonLauncher" {
 		t.Fatal(err)
 	}
 	want := Resolved{Timeout: 90 * time.Second, MemoryBytes: 512 << 20, MaxProcesses: 64, CPUQuotaMillis: 1500,
-		MaxOutputBytes: 1e9, MaxMessageBytes: 1 << 20, BatchBytes: 1 << 20, QueueTimeout: 5 * time.Second}
+		MaxOutputBytes: 1e9, MaxMessageBytes: 1 << 20, DiskBytes: 256 << 20, BatchBytes: 1 << 20, QueueTimeout: 5 * time.Second}
 	if r != want {
 		t.Errorf("limits = %+v, want %+v", r, want)
 	}
@@ -74,7 +75,7 @@ func TestLoad_Defaults(t *testing.T) {
 	}
 	r, _ := c.JobLimits()
 	if c.StateDir != "/var/lib/launchpad" || c.Instance.Driver != "sqlite" || c.Sandbox.Workers != 20 ||
-		c.Sandbox.CgroupParent != "launchpad" || r.MemoryBytes != 2<<30 || r.Timeout != 10*time.Minute {
+		c.Sandbox.CgroupParent != "launchpad" || r.MemoryBytes != 2<<30 || r.Timeout != 10*time.Minute || r.DiskBytes != 1<<30 {
 		t.Errorf("defaults = %+v %+v", c, r)
 	}
 }
@@ -89,6 +90,8 @@ func TestLoad_Refuses(t *testing.T) {
 		"BadMemory":       `limits { memory = "lots" }`,
 		"BadTimeout":      `limits { timeout = "-1s" }`,
 		"TinyBatch":       `limits { batch_size = "1KiB" }`,
+		"TinyDisk":        `limits { disk = "64KiB" }`,
+		"BadDisk":         `limits { disk = "-1GiB" }`,
 		"UnknownSetting":  `colour = "blue"`,
 		"NegativeWorkers": `sandbox { workers = -1 }`,
 	}

@@ -49,6 +49,7 @@ const (
 	LimitMemory    = "memory"
 	LimitTime      = "time"
 	LimitProcesses = "processes"
+	LimitDisk      = "disk"
 	LimitOutput    = "output"
 	LimitMessages  = "messages"
 	LimitWorkers   = "workers"

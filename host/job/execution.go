@@ -242,6 +242,10 @@ func (ex *execution) verdict(ctx context.Context, end outputEnd, readErr error, 
 			Err: fmt.Errorf("job reached its limit of %d processes", ex.lim.MaxProcs)}
 		return err
 	}
+	if usage.DiskFull && failed {
+		return &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitDisk, Script: end.script,
+			Err: fmt.Errorf("job filled its disk limit of %d bytes (its folder and /tmp)", ex.lim.DiskBytes)}
+	}
 	if end.script != nil {
 		return scriptError(id, end.script)
 	}

@@ -111,6 +111,8 @@ type Limits struct {
 	MaxOutputBytes int64
 	// MaxMessageBytes caps the stdout and stderr a job may send back.
 	MaxMessageBytes int64
+	// DiskBytes is the sandbox's disk limit of the job, for error messages.
+	DiskBytes int64
 }
 
 // Launcher is a verified launcher ready to start.
@@ -156,6 +158,8 @@ type Usage struct {
 	PeakMemoryBytes     int64
 	CPUUser, CPUSystem  time.Duration
 	OOMKilled, PidsFull bool
+	// DiskFull: the job's disk (folder and /tmp) is full.
+	DiskFull bool
 }
 
 // Config configures a Runner.

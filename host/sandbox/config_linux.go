@@ -44,10 +44,16 @@ var (
 // Limits of one job; zero fields mean "no limit". See jobobject.Limits.
 type Limits = jobobject.Limits
 
-// Stats of one job. OOMKilled and PidsLimitHit tell the runner which limit
-// ended the job, so it can report "memory limit 256 MiB hit (peak …)" or
-// "process limit 64 hit" rather than a bare "killed by signal 9".
-type Stats = jobobject.Stats
+// Stats of one job. OOMKilled, PidsLimitHit and DiskFull tell the runner
+// which limit ended the job, so it can report "memory limit 256 MiB hit
+// (peak …)" or "process limit 64 hit" rather than a bare "killed by signal
+// 9" or a script's "No space left on device".
+type Stats struct {
+	jobobject.Stats
+	// DiskFull: the job's disk (its folder and /tmp) has less than 1 MiB or
+	// no inode left, so a failed write there hit the disk limit.
+	DiskFull bool
+}
 
 // Defaults.
 const (
@@ -57,6 +63,10 @@ const (
 	DefaultQueueTimeout  = 30 * time.Second
 	DefaultCgroupParent  = "launchpad"
 	DefaultOpenFiles     = 4096
+	DefaultDiskBytes     = 1 << 30
+	// minDiskBytes is the smallest disk limit: the staged runtime file and
+	// the launcher's socket must fit.
+	minDiskBytes = 1 << 20
 )
 
 // DefaultReadOnlyPaths is what a job may read and execute: the runtime and
@@ -105,6 +115,13 @@ type Config struct {
 	OpenFiles uint64
 	// MaxFileBytes is the job's RLIMIT_FSIZE (largest file it may write); 0 = no limit.
 	MaxFileBytes uint64
+	// DiskBytes is each job's disk limit under full isolation: its folder
+	// (and the /tmp bound from it) is a tmpfs of this size, with one inode
+	// per 4 KiB, so a write beyond it fails with ENOSPC in that job alone.
+	// tmpfs pages are memory charged to the job's memory cgroup: what a job
+	// keeps on disk counts toward its memory limit too. Default 1 GiB; at
+	// least 1 MiB.
+	DiskBytes int64
 	// AccountFiles are the passwd/group files checked for collisions with the
 	// worker range; default /etc/passwd and /etc/group.
 	AccountFiles []string
@@ -132,6 +149,9 @@ func (c *Config) setDefaults() {
 	if c.ReadOnlyPaths == nil {
 		c.ReadOnlyPaths = DefaultReadOnlyPaths
 	}
+	if c.DiskBytes == 0 {
+		c.DiskBytes = DefaultDiskBytes
+	}
 	if c.OpenFiles == 0 {
 		c.OpenFiles = DefaultOpenFiles
 	}
@@ -150,6 +170,9 @@ func (c *Config) validate() error {
 	// Every job mounts a private /tmp, which would hide a work root below it.
 	if c.Isolation == IsolationFull && isUnder(c.WorkRoot, "/tmp") {
 		return fmt.Errorf("work root %q is under /tmp, which every job replaces with its private /tmp; use a folder such as /var/lib/launchpad/jobs: %w", c.WorkRoot, ErrBadConfig)
+	}
+	if c.DiskBytes < minDiskBytes {
+		return fmt.Errorf("disk limit %d bytes: want at least %d: %w", c.DiskBytes, minDiskBytes, ErrBadConfig)
 	}
 	if !filepath.IsAbs(c.LauncherExe) {
 		return fmt.Errorf("launcher exe %q must be an absolute path: %w", c.LauncherExe, ErrBadConfig)

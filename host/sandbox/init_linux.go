@@ -106,6 +106,7 @@ func setupFull(s *initSpec) error {
 		fn   func(*initSpec) error
 	}{
 		{"mounts", setupMounts},
+		{"other jobs' disks", dropOtherJobDisks},
 		{"hostname", func(*initSpec) error { return unix.Sethostname([]byte(jobHostname)) }},
 		{"loopback", func(*initSpec) error { return loopbackUp() }},
 		{"rlimits", setRlimits},

@@ -38,6 +38,8 @@ type Job struct {
 	// mu guards the fields below.
 	mu       sync.Mutex
 	madeDir  bool
+	folder   string // the job folder's name in the work root
+	mounted  bool   // the folder is the job's disk (a tmpfs)
 	gateR    *os.File
 	gateW    *os.File
 	pid      int
@@ -217,11 +219,19 @@ func (j *Job) Stats() Stats {
 }
 
 func (j *Job) statsLocked() Stats {
-	if j.group == nil {
-		return Stats{}
+	var s Stats
+	if j.mounted {
+		full, err := j.m.root.diskFull(j.folder)
+		if err != nil {
+			j.logger.Warn("read job disk usage", "error", err)
+		}
+		s.DiskFull = full
 	}
-	s, err := j.group.Stats()
-	if err != nil {
+	if j.group == nil {
+		return s
+	}
+	var err error
+	if s.Stats, err = j.group.Stats(); err != nil {
 		j.logger.Warn("read job stats", "error", err)
 	}
 	return s
@@ -258,15 +268,16 @@ func (j *Job) teardownLocked() error {
 	}
 	s := j.statsLocked()
 	j.final = &s
+	// The folder goes first: its disk's pages are charged to the job's
+	// memory cgroup, which should be empty when it is removed.
+	if j.madeDir && !j.m.cfg.KeepWorkdir {
+		if err := j.m.root.removeJobFolder(j.folder, j.mounted); err != nil {
+			errs = append(errs, fmt.Errorf("remove working folder of job %s: %w", j.ID, err))
+		}
+	}
 	if j.group != nil {
 		if err := j.group.Delete(); err != nil {
 			errs = append(errs, fmt.Errorf("remove cgroup of job %s: %w", j.ID, err))
-		}
-	}
-	if j.madeDir && !j.m.cfg.KeepWorkdir {
-		// RemoveAll does not follow symlinks the job may have planted.
-		if err := os.RemoveAll(j.Dir); err != nil {
-			errs = append(errs, fmt.Errorf("remove working folder of job %s: %w", j.ID, err))
 		}
 	}
 	// Only hand the uid to the next job once nothing of this one can run.

@@ -27,6 +27,7 @@ type Manager struct {
 	logger      hclog.Logger
 	pool        *workers.Pool     // nil in "none" mode
 	layout      *jobobject.Layout // nil in "none" mode
+	root        *workRoot
 	landlockABI int
 
 	// mu guards jobs.
@@ -51,12 +52,13 @@ func NewManager(cfg Config, logger hclog.Logger) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{cfg: cfg, logger: logger.Named("sandbox"), jobs: make(map[string]*Job)}
+	var err error
 	if fi, err := os.Stat(cfg.LauncherExe); err != nil || !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("launcher exe %s is not a regular file (%v): %w", cfg.LauncherExe, err, ErrBadConfig)
 	}
 	if cfg.Isolation == IsolationNone {
-		if err := os.MkdirAll(cfg.WorkRoot, 0o700); err != nil {
-			return nil, fmt.Errorf("create work root: %w", err)
+		if m.root, err = openWorkRoot(cfg.WorkRoot, 0o700); err != nil {
+			return nil, err
 		}
 		m.logger.Warn("job isolation is disabled by configuration", "isolation", cfg.Isolation)
 		return m, nil
@@ -84,34 +86,22 @@ func NewManager(cfg Config, logger hclog.Logger) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("job objects: %w: %w", err, ErrIsolationUnavailable)
 	}
-	if err := makeWorkRoot(cfg.WorkRoot); err != nil {
+	// Root-owned 0711: workers may traverse to their own folder but list
+	// or create nothing.
+	if m.root, err = openWorkRoot(cfg.WorkRoot, 0o711); err != nil {
 		return nil, err
 	}
 	m.logger.Info("job isolation ready", "cgroups", m.layout.Describe(), "landlock_abi", abi,
-		"worker_uid_base", cfg.WorkerUIDBase, "worker_count", cfg.WorkerCount, "work_root", cfg.WorkRoot)
+		"worker_uid_base", cfg.WorkerUIDBase, "worker_count", cfg.WorkerCount, "work_root", cfg.WorkRoot,
+		"disk_limit_bytes", cfg.DiskBytes)
 	return m, nil
-}
-
-// makeWorkRoot creates the root-owned 0711 parent of job folders: workers
-// may traverse to their own folder but list or create nothing.
-func makeWorkRoot(dir string) error {
-	if err := os.MkdirAll(dir, 0o711); err != nil {
-		return fmt.Errorf("create work root: %w", err)
-	}
-	if err := os.Chown(dir, 0, 0); err != nil {
-		return fmt.Errorf("chown work root: %w", err)
-	}
-	if err := os.Chmod(dir, 0o711); err != nil {
-		return fmt.Errorf("chmod work root: %w", err)
-	}
-	return nil
 }
 
 // Warnings returns the warnings every job's messages must carry because of
 // configured relaxations; empty under full isolation.
 func (m *Manager) Warnings() []string {
 	if m.cfg.Isolation == IsolationNone {
-		return []string{`isolation = "none": this job ran as the host's user with no worker account, namespaces, cgroup limits or Landlock; it could read host files and reach the network`}
+		return []string{`isolation = "none": this job ran as the host's user with no worker account, namespaces, cgroup limits, disk limit or Landlock; it could read host files and reach the network`}
 	}
 	return nil
 }
@@ -127,6 +117,9 @@ func (m *Manager) Cleanup() error {
 	defer m.mu.Unlock()
 	if len(m.jobs) > 0 {
 		return fmt.Errorf("cleanup with %d jobs running: %w", len(m.jobs), ErrBusy)
+	}
+	if m.root == nil {
+		return errors.New("cleanup of a closed sandbox manager")
 	}
 	var errs []error
 	if m.pool != nil {
@@ -147,17 +140,12 @@ func (m *Manager) Cleanup() error {
 			m.logger.Warn("removed leftover job cgroup", "path", d)
 		}
 	}
-	entries, err := os.ReadDir(m.cfg.WorkRoot)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		errs = append(errs, fmt.Errorf("list work root: %w", err))
+	removed, err := m.root.sweep()
+	if err != nil {
+		errs = append(errs, err)
 	}
-	for _, e := range entries {
-		p := filepath.Join(m.cfg.WorkRoot, e.Name())
-		if err := os.RemoveAll(p); err != nil {
-			errs = append(errs, fmt.Errorf("remove leftover %s: %w", p, err))
-			continue
-		}
-		m.logger.Warn("removed leftover working folder", "path", p)
+	for _, name := range removed {
+		m.logger.Warn("removed leftover working folder", "path", m.root.join(name))
 	}
 	return errors.Join(errs...)
 }
@@ -275,33 +263,21 @@ func (m *Manager) setupJob(ctx context.Context, j *Job) error {
 	}
 	// The folder's name is short and random, not the job id: the launcher's
 	// socket lives below it and unix socket paths are limited (see
-	// checkSocketRoom). Mkdir (not MkdirAll): a folder that already exists is
-	// a leftover or a plant, and we do not adopt either; a fresh name is
-	// tried instead.
-	var err error
-	for try := 0; try < 3; try++ {
-		j.Dir = filepath.Join(m.cfg.WorkRoot, folderName())
-		if err = os.Mkdir(j.Dir, 0o700); !errors.Is(err, os.ErrExist) {
-			break
-		}
+	// checkSocketRoom). A folder that already exists is a leftover or a
+	// plant, and we do not adopt either; a fresh name is tried instead.
+	var disk int64
+	if m.cfg.Isolation == IsolationFull {
+		disk = m.cfg.DiskBytes
 	}
+	name, mounted, err := m.root.makeJobFolder(j.UID, j.GID, disk)
+	j.folder, j.mounted, j.madeDir = name, mounted, name != ""
 	if err != nil {
-		return fmt.Errorf("create working folder: %w", err)
+		return err
 	}
+	j.Dir = m.root.join(name)
 	j.TmpDir = filepath.Join(j.Dir, "tmp")
 	j.SocketDir = filepath.Join(j.Dir, "sock")
-	j.madeDir = true
-	for _, d := range []string{j.Dir, j.TmpDir, j.SocketDir} {
-		if d != j.Dir {
-			if err := os.Mkdir(d, 0o700); err != nil {
-				return fmt.Errorf("create %s: %w", d, err)
-			}
-		}
-		if err := os.Lchown(d, j.UID, j.GID); err != nil {
-			return fmt.Errorf("chown %s: %w", d, err)
-		}
-	}
-	j.logger.Debug("job sandbox ready", "uid", j.UID, "dir", j.Dir)
+	j.logger.Debug("job sandbox ready", "uid", j.UID, "dir", j.Dir, "disk_limit_bytes", disk)
 	return nil
 }
 
@@ -350,8 +326,13 @@ func (m *Manager) Close() error {
 	if m.Running() > 0 {
 		return fmt.Errorf("close manager: %w", ErrBusy)
 	}
+	var errs []error
 	if m.layout != nil {
-		return m.layout.Teardown()
+		errs = append(errs, m.layout.Teardown())
 	}
-	return nil
+	if m.root != nil {
+		errs = append(errs, m.root.close())
+		m.root = nil
+	}
+	return errors.Join(errs...)
 }
