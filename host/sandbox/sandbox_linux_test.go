@@ -638,7 +638,9 @@ func TestManager_FiftyJobsLeaveNothingBehind(t *testing.T) {
 	if n := m.pool.InUse(); n != 0 {
 		t.Errorf("%d worker uids still leased", n)
 	}
-	if after := openFDs(t); after != fdsBefore {
+	// More after is a leak; fewer is an fd of the test process (an earlier
+	// test's) closed meanwhile.
+	if after := openFDs(t); after > fdsBefore {
 		t.Errorf("open fds %d before, %d after", fdsBefore, after)
 	}
 }
