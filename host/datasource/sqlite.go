@@ -270,30 +270,6 @@ func sqliteValue(f bxl.Field, v any) (any, error) {
 	return nil, fmt.Errorf("%w: column %q: cannot store %T", ErrValueMismatch, f.Name, v)
 }
 
-func (s *sqliteSource) BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (TableWriter, error) {
-	qtable, decls, err := tableSpec(table, 2, schema, quoteDouble, sqliteDecl)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(schema.Fields))
-	for i, f := range schema.Fields {
-		names[i] = quoteDouble(f.Name)
-	}
-	tx, err := beginTable(ctx, s.write, table, qtable, decls, create)
-	if err != nil {
-		return nil, err
-	}
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ")
-	stmt, err := tx.PrepareContext(ctx, "INSERT INTO "+qtable+" ("+strings.Join(names, ", ")+") VALUES ("+marks+")")
-	if err != nil {
-		_ = tx.Rollback()
-		return nil, fmt.Errorf("prepare insert into %s: %w", table, err)
-	}
-	w := newStmtWriter(ctx, table, schema, tx, stmt, func(err error) error { return err })
-	w.value = sqliteValue
-	return w, nil
-}
-
 // checkBatch makes sure a batch carries the schema the writer was begun with.
 func checkBatch(s *bxl.Schema, b *bxl.Batch) error {
 	if b == nil {

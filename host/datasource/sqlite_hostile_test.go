@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/openlaunchpad/launchpad/sdk/bxl"
 
 	_ "modernc.org/sqlite"
 )
@@ -192,5 +195,104 @@ func TestSQLRows_OversizeValueIsNamedBeforeCopy(t *testing.T) {
 	}
 	if err := c.Scan("1234"); err != nil || c.v != "1234" {
 		t.Fatalf("cell = %#v, %v", c.v, err)
+	}
+}
+
+// TestSQLite_ConcurrentWriteBacksDoNotLockEachOther is finding 13: a
+// write-back whose script is still running (writer begun, rows arriving,
+// no commit yet) must not hold SQLite's write lock, so a second write-back
+// begins, writes and commits meanwhile, and the first still commits after.
+func TestSQLite_ConcurrentWriteBacksDoNotLockEachOther(t *testing.T) {
+	src := openSQLiteTest(t)
+	ctx := context.Background()
+	schema := &bxl.Schema{Fields: []bxl.Field{nullable("id", bxl.TypeInt64), nullable("note", bxl.TypeString)}}
+	rows := [][]any{{int64(1), "a"}, {int64(2), nil}}
+	slow, err := src.BeginWrite(ctx, "slow_out", true, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := slow.Write(buildBatch(t, schema, rows)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	fast, err := src.BeginWrite(ctx, "fast_out", true, schema)
+	if err != nil {
+		t.Fatalf("second write-back while the first is open: %v", err)
+	}
+	if err := fast.Write(buildBatch(t, schema, rows)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := fast.Commit(); err != nil || n != 2 {
+		t.Fatalf("second commit = %d, %v", n, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("second write-back took %v: it waited for the first one's lock", d)
+	}
+	sqliteExec(t, src, `INSERT INTO empty VALUES (7, 'direct write meanwhile')`)
+	if n, err := slow.Commit(); err != nil || n != 2 {
+		t.Fatalf("first commit = %d, %v", n, err)
+	}
+	for _, table := range []string{"slow_out", "fast_out"} {
+		got := drain(t, mustQuery(t, src, "SELECT id, note FROM "+table+" ORDER BY id"))
+		if len(got) != 2 || got[0][0] != int64(1) || got[0][1] != "a" || got[1][1] != nil {
+			t.Fatalf("%s = %v", table, got)
+		}
+	}
+}
+
+// TestSQLite_StagedWriteEdges: a rolled-back create leaves no table, a
+// target named like the staging table is the main one, temp is refused, a
+// failed publish (constraint) writes nothing.
+func TestSQLite_StagedWriteEdges(t *testing.T) {
+	src := openSQLiteTest(t)
+	ctx := context.Background()
+	schema := &bxl.Schema{Fields: []bxl.Field{nullable("id", bxl.TypeInt64)}}
+	w, err := src.BeginWrite(ctx, "gone", true, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(buildBatch(t, schema, [][]any{{int64(1)}})); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := drainErr(src, "SELECT * FROM gone"); err == nil || !strings.Contains(err.Error(), "no such table") {
+		t.Fatalf("rolled-back table: %v", err)
+	}
+	for _, name := range []string{"temp.x", "other.x"} {
+		if _, err := src.BeginWrite(ctx, name, true, schema); !errors.Is(err, ErrBadTableName) {
+			t.Errorf("BeginWrite(%q) = %v, want ErrBadTableName", name, err)
+		}
+	}
+	w, err = src.BeginWrite(ctx, "launchpad_stage", true, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(buildBatch(t, schema, [][]any{{int64(5)}})); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.Commit(); err != nil || n != 1 {
+		t.Fatalf("commit = %d, %v", n, err)
+	}
+	if got := drain(t, mustQuery(t, src, "SELECT id FROM main.launchpad_stage")); len(got) != 1 || got[0][0] != int64(5) {
+		t.Fatalf("main.launchpad_stage = %v", got)
+	}
+	sqliteExec(t, src, `CREATE TABLE strict_out (id INTEGER NOT NULL)`)
+	w, err = src.BeginWrite(ctx, "strict_out", false, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(buildBatch(t, schema, [][]any{{int64(1)}, {nil}})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(); err == nil || !strings.Contains(err.Error(), "NOT NULL") {
+		t.Fatalf("commit with a NULL into NOT NULL: %v", err)
+	}
+	if got := drain(t, mustQuery(t, src, "SELECT id FROM strict_out")); len(got) != 0 {
+		t.Fatalf("strict_out = %v, want no rows", got)
+	}
+	if _, err := src.BeginWrite(ctx, "empty", false, &bxl.Schema{Fields: []bxl.Field{nullable("nope", bxl.TypeInt64)}}); err == nil {
+		t.Fatal("begin write into a missing column succeeded")
 	}
 }
