@@ -126,13 +126,24 @@ func execMain(args []string, stdout, stderr *os.File) int {
 		return fail(exitConnect, "host at %s: %v", *address, err)
 	}
 
-	// Ctrl-C cancels the job on the host, then we report its final status.
+	started, stop := cancelOnSignal(client, cancel)
+	defer stop()
+	return streamJob(stream, out, errw, started, func(err error) int {
+		return fail(exitConnect, "host at %s: %v", *address, err)
+	}, fail)
+}
+
+// cancelOnSignal makes Ctrl-C (or SIGTERM) cancel the job on the host once
+// its id arrives on started (before that, the request itself); exec then
+// reports the job's final status. stop ends the watch.
+func cancelOnSignal(client proto.LaunchpadClient, cancel context.CancelFunc) (started chan string, stop func()) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	started := make(chan string, 1)
+	started = make(chan string, 1)
 	go func() {
-		<-sigs
+		if _, ok := <-sigs; !ok {
+			return
+		}
 		select {
 		case id := <-started:
 			cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -142,7 +153,13 @@ func execMain(args []string, stdout, stderr *os.File) int {
 			cancel()
 		}
 	}()
+	return started, func() { signal.Stop(sigs); close(sigs) }
+}
 
+// streamJob prints a job's events as they arrive and returns exec's exit
+// code once its status came. lost reports a broken stream.
+func streamJob(stream proto.Launchpad_ExecuteClient, out resultWriter, errw io.Writer, started chan<- string,
+	lost func(error) int, fail func(code int, format string, a ...any) int) int {
 	var schema *bxl.Schema
 	for {
 		ev, err := stream.Recv()
@@ -150,7 +167,7 @@ func execMain(args []string, stdout, stderr *os.File) int {
 			return fail(exitJob, "host ended the job's stream without a status")
 		}
 		if err != nil {
-			return fail(exitConnect, "host at %s: %v", *address, err)
+			return lost(err)
 		}
 		switch e := ev.GetEvent().(type) {
 		case *proto.ExecuteResponse_Started:

@@ -296,3 +296,19 @@ func TestSQLite_StagedWriteEdges(t *testing.T) {
 		t.Fatal("begin write into a missing column succeeded")
 	}
 }
+
+// TestSQLite_ValueLimitAboveSQLiteMaximum: a configured limit above
+// SQLite's own maximum (1e9 bytes) still opens guarded connections.
+func TestSQLite_ValueLimitAboveSQLiteMaximum(t *testing.T) {
+	src, err := OpenSQLite(filepath.Join(t.TempDir(), "instance.db"), WithValueLimit(1<<30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if err := drainErr(src, "SELECT 1 AS x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := drainErr(src, "ATTACH ':memory:' AS m"); err == nil {
+		t.Fatal("attach succeeded")
+	}
+}

@@ -85,6 +85,9 @@ func guardConn(conn driver.Conn, valueLimit int) error {
 		{sqlite3.SQLITE_LIMIT_LENGTH, int32(min(valueLimit, 1<<31-1)), "length"},
 	}
 	for _, l := range limits {
+		// SQLite caps a limit at its compile-time maximum (1e9 bytes for
+		// length): never ask for more than the current value.
+		l.val = min(l.val, sqlite3.Xsqlite3_limit(tls, db, l.id, -1))
 		sqlite3.Xsqlite3_limit(tls, db, l.id, l.val)
 		if got := sqlite3.Xsqlite3_limit(tls, db, l.id, -1); got != l.val {
 			return fmt.Errorf("sqlite limit %s is %d after setting it to %d", l.name, got, l.val)
