@@ -100,7 +100,8 @@ func startHost() (*host, error) {
 	// at start, and other packages' hosts run at the same time.
 	conf := filepath.Join(dir, "host.hcl")
 	h.uidBase = 1_892_000_000 + (os.Getpid()%9000)*100
-	hcl := fmt.Sprintf("sandbox {\n  uid_base = %d\n}\n", h.uidBase)
+	// The TDS fakes of the SQL Server tests listen on loopback.
+	hcl := fmt.Sprintf("sandbox {\n  uid_base = %d\n}\ndata_source {\n  allow_hosts = [\"127.0.0.1\"]\n}\n", h.uidBase)
 	if err := os.WriteFile(conf, []byte(hcl), 0o600); err != nil {
 		return h, err
 	}

@@ -69,9 +69,14 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 	if err != nil {
 		return nil, err
 	}
+	dsOpts, allow, err := dataSourcePolicy(cfg)
+	if err != nil {
+		sb.Close()
+		return nil, err
+	}
 	src := o.source
 	if src == nil {
-		if src, err = openInstance(ctx, cfg.Instance); err != nil {
+		if src, err = openInstance(ctx, cfg.Instance, dsOpts...); err != nil {
 			sb.Close()
 			return nil, err
 		}
@@ -81,10 +86,11 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 		Resolve: h.resolve,
 		Sandbox: sb,
 		Source:  src,
-		// A caller's own data source is SQL Server only: a SQLite path would
-		// let a caller read files with the host's rights.
+		// A caller's own data source is SQL Server only (a SQLite path would
+		// let a caller read files with the host's rights), on a host the
+		// operator allowed, with options that name no file.
 		OpenDataSource: func(ctx context.Context, dsn string) (datasource.Source, error) {
-			return datasource.Open(ctx, datasource.DriverSQLServer, dsn)
+			return datasource.OpenCallerSQLServer(ctx, dsn, allow, dsOpts...)
 		},
 		Limits: job.Limits{
 			Timeout: lim.Timeout, MemoryBytes: lim.MemoryBytes, MaxProcs: lim.MaxProcesses,
@@ -97,12 +103,30 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 	return h, nil
 }
 
-func openInstance(ctx context.Context, in *config.Instance) (datasource.Source, error) {
+// dataSourcePolicy turns data_source { } into the options every data
+// source is opened with and the caller's host allowlist.
+func dataSourcePolicy(cfg *config.Config) ([]datasource.Option, datasource.HostAllowlist, error) {
+	limit, err := cfg.DataSource.ValueLimit()
+	if err != nil {
+		return nil, datasource.HostAllowlist{}, err
+	}
+	var hosts []string
+	if cfg.DataSource != nil {
+		hosts = cfg.DataSource.AllowHosts
+	}
+	allow, err := datasource.ParseHostAllowlist(hosts)
+	if err != nil {
+		return nil, allow, fmt.Errorf("%w: data_source %w", config.ErrInvalid, err)
+	}
+	return []datasource.Option{datasource.WithValueLimit(limit)}, allow, nil
+}
+
+func openInstance(ctx context.Context, in *config.Instance, opts ...datasource.Option) (datasource.Source, error) {
 	dsn, err := datasource.ResolveDSN(in.DSN, in.DSNEnv, in.DSNFile)
 	if err != nil {
 		return nil, fmt.Errorf("instance: %w", err)
 	}
-	src, err := datasource.Open(ctx, in.Driver, dsn)
+	src, err := datasource.Open(ctx, in.Driver, dsn, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open instance database: %w", datasource.SanitizeError(err, dsn))
 	}

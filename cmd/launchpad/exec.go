@@ -47,7 +47,14 @@ func (p paramFlags) Set(v string) error {
 }
 
 func runExec(args []string) int {
+	return execMain(args, os.Stdout, os.Stderr)
+}
+
+// execMain is exec writing to stdout and stderr (files, so it can tell a
+// terminal from a pipe).
+func execMain(args []string, stdout, stderr *os.File) int {
 	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	address := fs.String("address", "unix:///var/lib/launchpad/launchpad.sock", "host address: unix://PATH")
 	language := fs.String("language", "", "script language, e.g. Python or R (case-insensitive)")
 	script := fs.String("script", "", "script text")
@@ -63,13 +70,21 @@ func runExec(args []string) int {
 	createTable := fs.Bool("create-table", false, "create --into-table from the output's schema first")
 	resultSchema := fs.String("result-schema", "", "declared result schema, like WITH RESULT SETS: 'id int, score float'")
 	tsqlFile := fs.String("tsql", "", "T-SQL batch file (- for stdin) whose sp_execute_external_script call gives the job")
+	escape := fs.String("escape", "auto", "show control characters of script output and errors as \\xNN: auto (when writing to a terminal), always or never")
 	values := paramFlags{}
 	fs.Var(values, "param", "param value NAME=VALUE (repeatable); an undeclared-value param is NULL")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
+	mode, err := parseEscapeMode(*escape)
+	if err != nil {
+		fmt.Fprintf(stderr, "launchpad exec: %v\n", err)
+		return exitUsage
+	}
+	errw, outw, cell := execWriters(mode, stdout, stderr)
+	defer flushEscaped(errw, outw)
 	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(os.Stderr, "launchpad exec: "+format+"\n", a...)
+		fmt.Fprintf(errw, "launchpad exec: "+format+"\n", a...)
 		return code
 	}
 	if fs.NArg() > 0 {
@@ -92,7 +107,7 @@ func runExec(args []string) int {
 		}
 		*script = string(b)
 	}
-	out, err := newResultWriter(*format, os.Stdout)
+	out, err := newResultWriter(*format, outw, errw, cell)
 	if err != nil {
 		return fail(exitUsage, "%v", err)
 	}
@@ -117,13 +132,24 @@ func runExec(args []string) int {
 		return fail(exitConnect, "host at %s: %v", *address, err)
 	}
 
-	// Ctrl-C cancels the job on the host, then we report its final status.
+	started, stop := cancelOnSignal(client, cancel)
+	defer stop()
+	return streamJob(stream, out, errw, started, func(err error) int {
+		return fail(exitConnect, "host at %s: %v", *address, err)
+	}, fail)
+}
+
+// cancelOnSignal makes Ctrl-C (or SIGTERM) cancel the job on the host once
+// its id arrives on started (before that, the request itself); exec then
+// reports the job's final status. stop ends the watch.
+func cancelOnSignal(client proto.LaunchpadClient, cancel context.CancelFunc) (started chan string, stop func()) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	started := make(chan string, 1)
+	started = make(chan string, 1)
 	go func() {
-		<-sigs
+		if _, ok := <-sigs; !ok {
+			return
+		}
 		select {
 		case id := <-started:
 			cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -133,7 +159,13 @@ func runExec(args []string) int {
 			cancel()
 		}
 	}()
+	return started, func() { signal.Stop(sigs); close(sigs) }
+}
 
+// streamJob prints a job's events as they arrive and returns exec's exit
+// code once its status came. lost reports a broken stream.
+func streamJob(stream proto.Launchpad_ExecuteClient, out resultWriter, errw io.Writer, started chan<- string,
+	lost func(error) int, fail func(code int, format string, a ...any) int) int {
 	var schema *bxl.Schema
 	for {
 		ev, err := stream.Recv()
@@ -141,19 +173,19 @@ func runExec(args []string) int {
 			return fail(exitJob, "host ended the job's stream without a status")
 		}
 		if err != nil {
-			return fail(exitConnect, "host at %s: %v", *address, err)
+			return lost(err)
 		}
 		switch e := ev.GetEvent().(type) {
 		case *proto.ExecuteResponse_Started:
 			started <- e.Started.GetJobId()
 			for _, w := range e.Started.GetWarnings() {
-				fmt.Fprintf(os.Stderr, "launchpad: warning: job %s: %s\n", e.Started.GetJobId(), w)
+				fmt.Fprintf(errw, "launchpad: warning: job %s: %s\n", e.Started.GetJobId(), w)
 			}
 		case *proto.ExecuteResponse_Message:
 			if e.Message.GetStream() == proto.Message_STREAM_HOST {
-				fmt.Fprintf(os.Stderr, "launchpad: %s\n", e.Message.GetText())
+				fmt.Fprintf(errw, "launchpad: %s\n", e.Message.GetText())
 			} else {
-				os.Stderr.Write(e.Message.GetText())
+				errw.Write(e.Message.GetText())
 			}
 		case *proto.ExecuteResponse_Schema:
 			if schema, err = bxl.DecodeSchema(e.Schema); err != nil {
@@ -174,36 +206,59 @@ func runExec(args []string) int {
 				return fail(exitJob, "%v", err)
 			}
 		case *proto.ExecuteResponse_Status:
-			return finish(out, e.Status)
+			return finish(out, e.Status, errw)
+		}
+	}
+}
+
+// execWriters picks where exec writes: stderr and stdout escaped when mode
+// says so for that stream (a terminal, by default), and how a table cell is
+// rendered (escaped before its width is measured).
+func execWriters(mode escapeMode, stdout, stderr *os.File) (errw, outw io.Writer, cell func(string) string) {
+	errw, outw, cell = stderr, stdout, func(s string) string { return s }
+	if mode.escapes(stderr) {
+		errw = &escapeWriter{w: stderr}
+	}
+	if mode.escapes(stdout) {
+		outw, cell = &escapeWriter{w: stdout}, escapeText
+	}
+	return errw, outw, cell
+}
+
+// flushEscaped writes out what an escaping writer still holds.
+func flushEscaped(ws ...io.Writer) {
+	for _, w := range ws {
+		if e, ok := w.(*escapeWriter); ok {
+			_ = e.Flush() // the stream is ending; nothing left to report to
 		}
 	}
 }
 
 // finish prints the output params and the outcome.
-func finish(out resultWriter, st *proto.Status) int {
+func finish(out resultWriter, st *proto.Status, stderr io.Writer) int {
 	var ps *bxl.Schema
 	var pb *bxl.Batch
 	if len(st.GetOutputParams()) > 0 {
 		var err error
 		if ps, pb, err = bxl.DecodeParams(st.GetOutputParams()); err != nil {
-			fmt.Fprintf(os.Stderr, "launchpad exec: job %s: bad output params from host: %v\n", st.GetJobId(), err)
+			fmt.Fprintf(stderr, "launchpad exec: job %s: bad output params from host: %v\n", st.GetJobId(), err)
 			return exitJob
 		}
 	}
 	if err := out.Close(ps, pb, st); err != nil {
-		fmt.Fprintf(os.Stderr, "launchpad exec: %v\n", err)
+		fmt.Fprintf(stderr, "launchpad exec: %v\n", err)
 		return exitJob
 	}
 	e := st.GetError()
 	if e == nil {
 		if t := st.GetStats(); t.GetRowsWritten() > 0 {
-			fmt.Fprintf(os.Stderr, "launchpad: %d rows written\n", t.GetRowsWritten())
+			fmt.Fprintf(stderr, "launchpad: %d rows written\n", t.GetRowsWritten())
 		}
 		return exitOK
 	}
-	fmt.Fprintf(os.Stderr, "launchpad exec: job %s failed: %s\n", st.GetJobId(), strings.TrimPrefix(e.GetMessage(), "job "+st.GetJobId()+": "))
+	fmt.Fprintf(stderr, "launchpad exec: job %s failed: %s\n", st.GetJobId(), strings.TrimPrefix(e.GetMessage(), "job "+st.GetJobId()+": "))
 	if tb := strings.TrimRight(e.GetTraceback(), "\n"); tb != "" {
-		fmt.Fprintln(os.Stderr, tb)
+		fmt.Fprintln(stderr, tb)
 	}
 	return exitJob
 }

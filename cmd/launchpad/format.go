@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -26,13 +25,16 @@ type resultWriter interface {
 	Close(ps *bxl.Schema, pb *bxl.Batch, st *proto.Status) error
 }
 
-func newResultWriter(format string, w io.Writer) (resultWriter, error) {
+// newResultWriter writes results to w; the CSV format's output params go to
+// stderr. cell renders table text (escaping it for a terminal, so widths
+// are measured on what is shown).
+func newResultWriter(format string, w, stderr io.Writer, cell func(string) string) (resultWriter, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	switch format {
 	case "table":
-		return &tableWriter{w: bw}, nil
+		return &tableWriter{w: bw, cell: cell}, nil
 	case "csv":
-		return &csvWriter{bw: bw, w: csv.NewWriter(bw)}, nil
+		return &csvWriter{bw: bw, w: csv.NewWriter(bw), params: stderr}, nil
 	case "json":
 		return &jsonWriter{w: bw}, nil
 	}
@@ -50,9 +52,10 @@ func render(t bxl.Type, v any) string {
 
 // csvWriter: a header row, then rows; NULL is an empty field.
 type csvWriter struct {
-	bw *bufio.Writer
-	w  *csv.Writer
-	s  *bxl.Schema
+	bw     *bufio.Writer
+	w      *csv.Writer
+	s      *bxl.Schema
+	params io.Writer // where output params go (stderr)
 }
 
 func (c *csvWriter) Schema(s *bxl.Schema) error {
@@ -91,11 +94,11 @@ func (c *csvWriter) Close(ps *bxl.Schema, pb *bxl.Batch, _ *proto.Status) error 
 		return err
 	}
 	// stdout holds only the CSV; output params go to stderr.
-	printParams(os.Stderr, ps, pb)
+	printParams(c.params, ps, pb, func(s string) string { return s })
 	return nil
 }
 
-func printParams(w io.Writer, ps *bxl.Schema, pb *bxl.Batch) {
+func printParams(w io.Writer, ps *bxl.Schema, pb *bxl.Batch, cell func(string) string) {
 	if ps == nil || pb == nil || pb.Rows == 0 {
 		return
 	}
@@ -105,7 +108,7 @@ func printParams(w io.Writer, ps *bxl.Schema, pb *bxl.Batch) {
 		if !col.IsNull(0) {
 			v = render(col.Type, col.Value(0))
 		}
-		fmt.Fprintf(w, "@%s = %s\n", f.Name, v)
+		fmt.Fprintf(w, "@%s = %s\n", cell(f.Name), cell(v))
 	}
 }
 
@@ -113,6 +116,7 @@ func printParams(w io.Writer, ps *bxl.Schema, pb *bxl.Batch) {
 // tableSample) so a long result still streams with bounded memory.
 type tableWriter struct {
 	w       *bufio.Writer
+	cell    func(string) string // renders text for the terminal
 	s       *bxl.Schema
 	pending [][]string
 	widths  []int
@@ -126,7 +130,7 @@ func (t *tableWriter) Schema(s *bxl.Schema) error {
 	t.s = s
 	t.widths = make([]int, len(s.Fields))
 	for i, f := range s.Fields {
-		t.widths[i] = utf8.RuneCountInString(f.Name)
+		t.widths[i] = utf8.RuneCountInString(t.cell(f.Name))
 	}
 	return nil
 }
@@ -139,7 +143,7 @@ func (t *tableWriter) Batch(b *bxl.Batch) error {
 			if col.IsNull(r) {
 				row[i] = "NULL"
 			} else {
-				row[i] = strings.ReplaceAll(render(col.Type, col.Value(r)), "\n", `\n`)
+				row[i] = t.cell(strings.ReplaceAll(render(col.Type, col.Value(r)), "\n", `\n`))
 			}
 		}
 		t.rows++
@@ -164,7 +168,7 @@ func (t *tableWriter) flush() {
 	names := make([]string, len(t.s.Fields))
 	rule := make([]string, len(t.s.Fields))
 	for i, f := range t.s.Fields {
-		names[i] = f.Name
+		names[i] = t.cell(f.Name)
 		rule[i] = strings.Repeat("-", t.widths[i])
 	}
 	t.line(names)
@@ -199,7 +203,7 @@ func (t *tableWriter) Close(ps *bxl.Schema, pb *bxl.Batch, _ *proto.Status) erro
 		if t.s != nil {
 			t.w.WriteByte('\n')
 		}
-		printParams(t.w, ps, pb)
+		printParams(t.w, ps, pb, t.cell)
 	}
 	return t.w.Flush()
 }

@@ -27,10 +27,11 @@ type Config struct {
 	// StateDir/plugins.
 	PluginDir string `hcl:"plugin_dir,optional"`
 
-	Instance  *Instance  `hcl:"instance,block"`
-	Limits    *Limits    `hcl:"limits,block"`
-	Sandbox   *Sandbox   `hcl:"sandbox,block"`
-	Launchers []Launcher `hcl:"launcher,block"`
+	Instance   *Instance   `hcl:"instance,block"`
+	DataSource *DataSource `hcl:"data_source,block"`
+	Limits     *Limits     `hcl:"limits,block"`
+	Sandbox    *Sandbox    `hcl:"sandbox,block"`
+	Launchers  []Launcher  `hcl:"launcher,block"`
 }
 
 // Instance is the database instance input queries run on.
@@ -44,6 +45,37 @@ type Instance struct {
 	DSN     string `hcl:"dsn,optional"`
 	DSNEnv  string `hcl:"dsn_env,optional"`
 	DSNFile string `hcl:"dsn_file,optional"`
+}
+
+// DataSource is the operator's policy for the data sources input queries
+// run on.
+type DataSource struct {
+	// AllowHosts lists the SQL Server hosts a caller may name in its own
+	// data source (exec --data-source): "host:port", "host" (any port) or
+	// "*.domain[:port]" (every name under domain). Empty, the default: this
+	// host accepts no caller data source. A caller's data source must be a
+	// sqlserver:// URL and may use only options that name no file or other
+	// host (docs/isolation.md lists them).
+	AllowHosts []string `hcl:"allow_hosts,optional"`
+	// MaxValue bounds each string or binary value, and each row's values
+	// together, that an input query returns; larger ones fail the job naming
+	// the column. Default 64MiB; at least 1KiB, at most 1GiB.
+	MaxValue string `hcl:"max_value,optional"`
+}
+
+// ValueLimit returns MaxValue in bytes (default 64 MiB).
+func (d *DataSource) ValueLimit() (int, error) {
+	if d == nil {
+		return 64 << 20, nil
+	}
+	n, err := size(d.MaxValue, 64<<20, "data_source max_value")
+	if err != nil {
+		return 0, err
+	}
+	if n < 1<<10 || n > 1<<30 {
+		return 0, fmt.Errorf("%w: data_source max_value must be 1KiB..1GiB", ErrInvalid)
+	}
+	return int(n), nil
 }
 
 // Limits bound every job. Sizes accept B, KiB, MiB, GiB (and KB, MB, GB);
@@ -160,6 +192,12 @@ func (c *Config) Normalize() error {
 	}
 	if c.Limits == nil {
 		c.Limits = &Limits{}
+	}
+	if c.DataSource == nil {
+		c.DataSource = &DataSource{}
+	}
+	if _, err := c.DataSource.ValueLimit(); err != nil {
+		return err
 	}
 	if c.Sandbox == nil {
 		c.Sandbox = &Sandbox{}

@@ -142,3 +142,33 @@ func TestReadmeExample_Parses(t *testing.T) {
 		t.Errorf("README example read as %+v", c)
 	}
 }
+
+func TestLoad_DataSourcePolicy(t *testing.T) {
+	c, err := Load(write(t, `
+data_source {
+  allow_hosts = ["db1:1433", "*.corp"]
+  max_value   = "16MiB"
+}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.DataSource.AllowHosts; len(got) != 2 || got[0] != "db1:1433" || got[1] != "*.corp" {
+		t.Errorf("allow_hosts = %v", got)
+	}
+	if n, err := c.DataSource.ValueLimit(); err != nil || n != 16<<20 {
+		t.Errorf("value limit = %d, %v", n, err)
+	}
+	c, err = Load(write(t, ``))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.DataSource.ValueLimit(); err != nil || n != 64<<20 || len(c.DataSource.AllowHosts) != 0 {
+		t.Errorf("defaults: limit %d (%v), allow_hosts %v", n, err, c.DataSource.AllowHosts)
+	}
+	for _, bad := range []string{`"12"`, `"2GiB"`, `"lots"`} {
+		if _, err := Load(write(t, "data_source {\n max_value = "+bad+"\n}\n")); !errors.Is(err, ErrInvalid) {
+			t.Errorf("max_value %s: %v, want ErrInvalid", bad, err)
+		}
+	}
+}

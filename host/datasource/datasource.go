@@ -29,6 +29,9 @@ var (
 	ErrBadSchema = errors.New("invalid output schema")
 	// ErrWriterDone means Write, Commit or Rollback was called after the writer finished.
 	ErrWriterDone = errors.New("table writer already finished")
+	// ErrValueTooLarge means an input query returned a value or row larger
+	// than the data source's value limit.
+	ErrValueTooLarge = errors.New("exceeds the value limit")
 	// ErrNoDSN means no connection string was configured.
 	ErrNoDSN = errors.New("no data source connection string")
 )
@@ -61,14 +64,45 @@ type TableWriter interface {
 	Rollback() error
 }
 
+// DefaultValueLimit is the largest string or binary value (and the largest
+// row) an input query may return unless configured otherwise.
+const DefaultValueLimit = 64 << 20
+
+// Option changes how a data source is opened.
+type Option func(*options)
+
+type options struct {
+	valueLimit int
+}
+
+// WithValueLimit bounds each string or binary value, and each row's values
+// together, that an input query may return to n bytes (n <= 0: the
+// default). Larger ones fail the query with ErrValueTooLarge naming the
+// column, so one input batch never holds more than the batch size plus n.
+func WithValueLimit(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.valueLimit = n
+		}
+	}
+}
+
+func applyOptions(opts []Option) options {
+	o := options{valueLimit: DefaultValueLimit}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
 // Open opens a data source by driver name: "sqlite" (dsn is a file path) or
 // "sqlserver" (dsn is a go-mssqldb connection string).
-func Open(ctx context.Context, driver, dsn string) (Source, error) {
+func Open(ctx context.Context, driver, dsn string, opts ...Option) (Source, error) {
 	switch strings.ToLower(driver) {
 	case DriverSQLite:
-		return OpenSQLite(dsn)
+		return OpenSQLite(dsn, opts...)
 	case DriverSQLServer:
-		return OpenSQLServer(ctx, dsn)
+		return OpenSQLServer(ctx, dsn, opts...)
 	default:
 		return nil, fmt.Errorf("open data source %q: %w", driver, ErrUnknownDriver)
 	}

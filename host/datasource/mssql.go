@@ -16,8 +16,9 @@ import (
 
 // sqlServerSource is a SQL Server instance reached through go-mssqldb.
 type sqlServerSource struct {
-	db  *sql.DB
-	dsn string // kept only to sanitize errors
+	db         *sql.DB
+	dsn        string // kept only to sanitize errors
+	valueLimit int
 }
 
 var _ Source = (*sqlServerSource)(nil)
@@ -25,7 +26,8 @@ var _ Source = (*sqlServerSource)(nil)
 // OpenSQLServer connects to SQL Server with a go-mssqldb connection string
 // and checks it with a ping. Every error it or the Source returns has the
 // DSN's user and password removed.
-func OpenSQLServer(ctx context.Context, dsn string) (Source, error) {
+func OpenSQLServer(ctx context.Context, dsn string, opts ...Option) (Source, error) {
+	o := applyOptions(opts)
 	if dsn == "" {
 		return nil, fmt.Errorf("open sqlserver: %w", ErrNoDSN)
 	}
@@ -43,7 +45,7 @@ func OpenSQLServer(ctx context.Context, dsn string) (Source, error) {
 		_ = db.Close()
 		return nil, SanitizeError(fmt.Errorf("open sqlserver %s: %w", cfg.Host, err), dsn)
 	}
-	return &sqlServerSource{db: db, dsn: dsn}, nil
+	return &sqlServerSource{db: db, dsn: dsn, valueLimit: o.valueLimit}, nil
 }
 
 func (s *sqlServerSource) sanitize(err error) error { return SanitizeError(err, s.dsn) }
@@ -67,7 +69,7 @@ func (s *sqlServerSource) Query(ctx context.Context, query string, batchBytes in
 			return nil, err
 		}
 	}
-	r, err := newSQLRows(rows, cols, batchBytes, s.sanitize)
+	r, err := newSQLRows(rows, cols, batchBytes, s.valueLimit, s.sanitize)
 	if err != nil {
 		return nil, s.sanitize(err)
 	}

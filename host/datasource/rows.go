@@ -1,6 +1,7 @@
 package datasource
 
 import (
+	"bytes"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -27,8 +28,10 @@ type sqlRows struct {
 	batchBytes int
 	sanitize   func(error) error
 	b          *bxl.Builder // reused: Build hands over the buffers and resets it
+	valueLimit int          // largest string/binary value and row, in bytes
 
-	vals    []any // scan targets
+	cells   []cell // scan targets
+	vals    []any  // the row read, checked against valueLimit
 	ptrs    []any
 	out     []any // converted row handed to the builder
 	peeked  [][]any
@@ -42,19 +45,24 @@ type sqlRows struct {
 // rows are tiny (the byte bound would allow millions of them).
 const maxPeekRows = 65536
 
-func newSQLRows(rows *sql.Rows, cols []column, batchBytes int, sanitize func(error) error) (*sqlRows, error) {
+func newSQLRows(rows *sql.Rows, cols []column, batchBytes, valueLimit int, sanitize func(error) error) (*sqlRows, error) {
 	if batchBytes <= 0 {
 		batchBytes = bxl.DefaultBatchBytes
+	}
+	if valueLimit <= 0 {
+		valueLimit = DefaultValueLimit
 	}
 	if sanitize == nil {
 		sanitize = func(err error) error { return err }
 	}
-	r := &sqlRows{rows: rows, cols: cols, batchBytes: batchBytes, sanitize: sanitize}
+	r := &sqlRows{rows: rows, cols: cols, batchBytes: batchBytes, valueLimit: valueLimit, sanitize: sanitize}
+	r.cells = make([]cell, len(cols))
 	r.vals = make([]any, len(cols))
 	r.ptrs = make([]any, len(cols))
 	r.out = make([]any, len(cols))
-	for i := range r.vals {
-		r.ptrs[i] = &r.vals[i]
+	for i := range r.cells {
+		r.cells[i].limit = valueLimit
+		r.ptrs[i] = &r.cells[i]
 	}
 	if err := r.infer(); err != nil {
 		_ = rows.Close()
@@ -139,7 +147,78 @@ func (r *sqlRows) scan() (bool, error) {
 	if err := r.rows.Scan(r.ptrs...); err != nil {
 		return false, fmt.Errorf("read row %d: %w", r.row, r.sanitize(err))
 	}
-	return true, nil
+	return true, r.takeRow()
+}
+
+// takeRow moves the scanned cells into r.vals, refusing a value, or a row's
+// values together, beyond the value limit: one batch then never holds more
+// than batchBytes plus one row.
+func (r *sqlRows) takeRow() error {
+	total := 0
+	for i := range r.cells {
+		v := r.cells[i].v
+		r.cells[i].v = nil
+		name := r.cols[i].field.Name
+		switch x := v.(type) {
+		case oversize:
+			return fmt.Errorf("column %q row %d: value of %d bytes %w of %s", name, r.row, int(x), ErrValueTooLarge, formatBytes(r.valueLimit))
+		case string:
+			total += len(x)
+		case []byte:
+			total += len(x)
+		}
+		if total > r.valueLimit {
+			return fmt.Errorf("column %q row %d: the row's values up to this column (%d bytes) %w of %s",
+				name, r.row, total, ErrValueTooLarge, formatBytes(r.valueLimit))
+		}
+		r.vals[i] = v
+	}
+	return nil
+}
+
+// oversize stands for a value too large to copy: its length in bytes.
+type oversize int
+
+// cell is a scan target that sees the driver's value before database/sql
+// copies it (a Scanner gets the driver's own value), so a value beyond the
+// limit is measured and dropped rather than copied once more.
+type cell struct {
+	v     any
+	limit int
+}
+
+func (c *cell) Scan(src any) error {
+	switch x := src.(type) {
+	case []byte:
+		if len(x) > c.limit {
+			c.v = oversize(len(x))
+			return nil
+		}
+		// The driver may reuse its buffer on the next row.
+		c.v = bytes.Clone(x)
+	case string:
+		if len(x) > c.limit {
+			c.v = oversize(len(x))
+			return nil
+		}
+		c.v = x
+	default:
+		c.v = src
+	}
+	return nil
+}
+
+// formatBytes renders a limit the way operators configure it.
+func formatBytes(n int) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func (r *sqlRows) Schema() *bxl.Schema { return r.schema }

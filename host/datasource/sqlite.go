@@ -12,42 +12,69 @@ import (
 	"github.com/openlaunchpad/launchpad/host/sqltype"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 
-	_ "modernc.org/sqlite" // registers driver "sqlite"
+	"modernc.org/sqlite" // also registers driver "sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// sqliteSource is the embedded instance: one database file.
+// sqliteSource is the embedded instance: one database file, reached
+// through two pools. Input queries (the caller's SQL) run on read, whose
+// connections are query-only and guarded (readConnector); the host's own
+// writes run on write.
 type sqliteSource struct {
-	db *sql.DB
+	read       *sql.DB
+	write      *sql.DB
+	valueLimit int
 }
 
 var _ Source = (*sqliteSource)(nil)
 
 // OpenSQLite opens (creating if needed) the SQLite database file at path in
 // WAL mode, so an input query can read while an output table is written.
-func OpenSQLite(path string) (Source, error) {
+func OpenSQLite(path string, opts ...Option) (Source, error) {
 	if path == "" || strings.ContainsAny(path, "?\x00") {
 		return nil, fmt.Errorf("open sqlite %q: path must be non-empty and contain no '?'", path)
 	}
+	o := applyOptions(opts)
 	// _txlock=immediate takes the write lock at BEGIN: two writers queue on
 	// busy_timeout instead of one failing when it upgrades a read lock.
-	dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
-	db, err := sql.Open(DriverSQLite, dsn)
+	write, err := openSQLitePool(path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	// The write pool made the file WAL (a persistent setting); the read pool
+	// only reads, so it must not set journal_mode itself.
+	inner, err := sqlite.NewConnector(path + "?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	read := sql.OpenDB(&readConnector{inner: inner, valueLimit: o.valueLimit})
+	if err := read.Ping(); err != nil {
+		_ = read.Close()
+		_ = write.Close()
+		return nil, fmt.Errorf("open sqlite %s for input queries: %w", path, err)
+	}
+	return &sqliteSource{read: read, write: write, valueLimit: o.valueLimit}, nil
+}
+
+func openSQLitePool(dsn string) (*sql.DB, error) {
+	db, err := sql.Open(DriverSQLite, dsn)
+	if err != nil {
+		return nil, err
 	}
 	if err := db.Ping(); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return nil, err
 	}
-	return &sqliteSource{db: db}, nil
+	return db, nil
 }
 
-func (s *sqliteSource) Close() error { return s.db.Close() }
+func (s *sqliteSource) Close() error { return errors.Join(s.read.Close(), s.write.Close()) }
 
 func (s *sqliteSource) Query(ctx context.Context, query string, batchBytes int) (Rows, error) {
-	rows, err := s.db.QueryContext(ctx, query)
+	rows, err := s.read.QueryContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("run input query: %w", err)
+		return nil, fmt.Errorf("run input query: %w", sqliteQueryError(err, s.valueLimit))
 	}
 	cts, err := rows.ColumnTypes()
 	if err != nil {
@@ -61,11 +88,30 @@ func (s *sqliteSource) Query(ctx context.Context, query string, batchBytes int) 
 			return nil, err
 		}
 	}
-	r, err := newSQLRows(rows, cols, batchBytes, nil)
+	sanitize := func(err error) error { return sqliteQueryError(err, s.valueLimit) }
+	r, err := newSQLRows(rows, cols, batchBytes, s.valueLimit, sanitize)
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// sqliteQueryError explains SQLite's refusals of an input query: a value
+// beyond SQLITE_LIMIT_LENGTH (SQLite does not say which column) and a
+// statement the authorizer denied.
+func sqliteQueryError(err error, valueLimit int) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_TOOBIG:
+		return fmt.Errorf("a value or row %w of %s (SQLite refused to build it): %w", ErrValueTooLarge, formatBytes(valueLimit), err)
+	case sqlite3.SQLITE_AUTH:
+		return fmt.Errorf("%w: an input query may only read (SELECT); it cannot attach, vacuum, change pragmas, "+
+			"create or change tables or call load_extension", err)
+	}
+	return err
 }
 
 // sqliteColumn maps a declared column type through the type table; an
@@ -122,30 +168,6 @@ func sqliteValue(f bxl.Field, v any) (any, error) {
 		return x, nil
 	}
 	return nil, fmt.Errorf("%w: column %q: cannot store %T", ErrValueMismatch, f.Name, v)
-}
-
-func (s *sqliteSource) BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (TableWriter, error) {
-	qtable, decls, err := tableSpec(table, 2, schema, quoteDouble, sqliteDecl)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(schema.Fields))
-	for i, f := range schema.Fields {
-		names[i] = quoteDouble(f.Name)
-	}
-	tx, err := beginTable(ctx, s.db, table, qtable, decls, create)
-	if err != nil {
-		return nil, err
-	}
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ")
-	stmt, err := tx.PrepareContext(ctx, "INSERT INTO "+qtable+" ("+strings.Join(names, ", ")+") VALUES ("+marks+")")
-	if err != nil {
-		_ = tx.Rollback()
-		return nil, fmt.Errorf("prepare insert into %s: %w", table, err)
-	}
-	w := newStmtWriter(ctx, table, schema, tx, stmt, func(err error) error { return err })
-	w.value = sqliteValue
-	return w, nil
 }
 
 // checkBatch makes sure a batch carries the schema the writer was begun with.

@@ -32,7 +32,7 @@ func openSQLiteTest(t *testing.T) Source {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = src.Close() })
-	if _, err := src.(*sqliteSource).db.Exec(sqliteSetup); err != nil {
+	if _, err := src.(*sqliteSource).write.Exec(sqliteSetup); err != nil {
 		t.Fatalf("setup: %v", err)
 	}
 	return src
@@ -40,7 +40,7 @@ func openSQLiteTest(t *testing.T) Source {
 
 func sqliteExec(t *testing.T, src Source, q string) {
 	t.Helper()
-	if _, err := src.(*sqliteSource).db.Exec(q); err != nil {
+	if _, err := src.(*sqliteSource).write.Exec(q); err != nil {
 		t.Fatalf("exec %q: %v", q, err)
 	}
 }
@@ -347,7 +347,7 @@ func TestEnsureSampleDB_CreatesOnceThenUsesAsIs(t *testing.T) {
 		t.Fatalf("second EnsureSampleDB = %v, %v; want used as is", created, err)
 	}
 	var n int
-	if err := src.(*sqliteSource).db.QueryRow(`SELECT count(*) FROM sales`).Scan(&n); err != nil || n != SampleRows+1 {
+	if err := src.(*sqliteSource).write.QueryRow(`SELECT count(*) FROM sales`).Scan(&n); err != nil || n != SampleRows+1 {
 		t.Fatalf("after second EnsureSampleDB count = %d, %v; want the file untouched (%d)", n, err, SampleRows+1)
 	}
 	if _, err := EnsureSampleDB(t.TempDir()); err == nil {
@@ -555,7 +555,7 @@ func BenchmarkSQLiteRawScan(b *testing.B) {
 	}
 	defer func() { _ = src.Close() }()
 	const n = 1_000_000
-	db := src.(*sqliteSource).db
+	db := src.(*sqliteSource).write
 	b.ResetTimer()
 	for range b.N {
 		rows, err := db.Query(seriesSQL(n))

@@ -52,6 +52,13 @@ func beginTable(ctx context.Context, db *sql.DB, table, qtable string, decls []s
 	return tx, nil
 }
 
+// txEnder ends a writer's work: a *sql.Tx for a direct write, the publish
+// step of a staged one (sqliteStage).
+type txEnder interface {
+	Commit() error
+	Rollback() error
+}
+
 // stmtWriter writes batches through one prepared statement inside one
 // transaction: all rows or none. Drivers differ only in how a value is
 // handed over, in what ends the load, and in sanitizing their errors.
@@ -59,7 +66,7 @@ type stmtWriter struct {
 	ctx    context.Context
 	table  string
 	schema *bxl.Schema
-	tx     *sql.Tx
+	tx     txEnder
 	stmt   *sql.Stmt
 	args   []any
 	rows   int64
@@ -74,7 +81,7 @@ type stmtWriter struct {
 	sanitize func(error) error
 }
 
-func newStmtWriter(ctx context.Context, table string, schema *bxl.Schema, tx *sql.Tx, stmt *sql.Stmt,
+func newStmtWriter(ctx context.Context, table string, schema *bxl.Schema, tx txEnder, stmt *sql.Stmt,
 	sanitize func(error) error) *stmtWriter {
 	return &stmtWriter{ctx: ctx, table: table, schema: schema, tx: tx, stmt: stmt,
 		args: make([]any, len(schema.Fields)), sanitize: sanitize}
