@@ -22,9 +22,10 @@ import (
 // workerUIDFloor is the bottom of every worker uid range the e2e hosts use.
 const workerUIDFloor = 1890000000
 
-// limitsHostHCL is an extra host with small limits so limit tests are quick.
-// Its uid range sits above the main host's (default 20 from 1890000000).
-const limitsHostHCL = `
+// limitsHostHCL is an extra host with small limits so limit tests are quick,
+// with a worker range of this test process's own.
+func limitsHostHCL() string {
+	return fmt.Sprintf(`
 limits {
   memory        = "256MiB"
   max_processes = 64
@@ -33,9 +34,10 @@ limits {
 }
 sandbox {
   workers  = 4
-  uid_base = 1890100000
+  uid_base = %d
 }
-`
+`, extraUIDBase(3))
+}
 
 func requireRoot(t *testing.T) {
 	t.Helper()
@@ -441,7 +443,7 @@ OutputDataSet['self_euid'] = os.geteuid()`, bin)
 // job's processes die with it, and the host keeps serving others.
 func TestHostile_LimitsEndJobsClearly(t *testing.T) {
 	requireRoot(t)
-	h := startExtraHost(t, limitsHostHCL)
+	h := startExtraHost(t, limitsHostHCL())
 	const base, workers = 1890100000, 4
 	cases := []struct {
 		name    string
