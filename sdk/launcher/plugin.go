@@ -2,6 +2,7 @@ package launcher
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/hashicorp/go-hclog"
@@ -52,6 +53,12 @@ func PluginSet() plugin.PluginSet {
 // it. Call it from the launcher's main. Logs go to stderr as JSON, where
 // go-plugin forwards them into the host's log.
 func Serve(impl Launcher) {
+	if err := forbidTracing(); err != nil {
+		// Refuse to serve rather than run a job that can read the
+		// launcher's memory; the host reports the plugin's exit.
+		fmt.Fprintf(os.Stderr, "launcher: %v\n", err)
+		os.Exit(1)
+	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		Plugins:         plugin.PluginSet{PluginName: &LauncherPlugin{Impl: impl}},
