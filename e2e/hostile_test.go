@@ -231,7 +231,7 @@ raise RuntimeError("ptrace attached to the host")`, h.pid())
 		{"WriteIntoStateFolder", fmt.Sprintf("open(%q, 'w').write('x')", escapeState), []string{"PermissionError"}},
 		{"WriteIntoUsr", "open('/usr/launchpad-escape', 'w').write('x')", []string{"PermissionError"}},
 		{"SignalHost", fmt.Sprintf("import os, signal\nos.kill(%d, signal.SIGKILL)", h.pid()), []string{"ProcessLookupError"}},
-		{"PtraceHost", ptrace, []string{"ptrace attach: No such process"}},
+		{"PtraceHost", ptrace, []string{"ptrace attach: Operation not permitted"}}, // seccomp denies ptrace before the PID namespace hides the host
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -345,7 +345,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 if libc.ptrace(16, %d, 0, 0) != 0:
     e = ctypes.get_errno()
     raise OSError(e, "ptrace attach: " + os.strerror(e))
-raise RuntimeError("ptrace attached to the victim")`, victimPID), []string{"ptrace attach: No such process"}},
+raise RuntimeError("ptrace attached to the victim")`, victimPID), []string{"ptrace attach: Operation not permitted"}}, // seccomp
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

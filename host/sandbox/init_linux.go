@@ -66,12 +66,22 @@ func initMain(args []string) error {
 	if len(s.Argv) == 0 {
 		return errors.New("spec has no argv")
 	}
+	hostPID := os.Getppid()
 	if s.Full {
 		if err := waitGate(s.GateFD); err != nil {
 			return err
 		}
 		if err := setupFull(&s); err != nil {
 			return err
+		}
+	}
+	if err := dieWithHost(&s, hostPID); err != nil {
+		return fmt.Errorf("die with host: %w", err)
+	}
+	if s.Full {
+		// Last: the filter denies calls the set-up above makes.
+		if err := installSeccomp(); err != nil {
+			return fmt.Errorf("seccomp: %w", err)
 		}
 	}
 	// The launcher must not inherit its own executable's fd. The launcher is
@@ -81,7 +91,8 @@ func initMain(args []string) error {
 }
 
 // waitGate blocks until the host has placed us in the job's cgroups and
-// writes one byte. EOF means the host gave up (or died): do not run.
+// writes one byte. EOF means the host gave up (or died): do not run. The
+// gate stays open: dieWithHost watches it and closes it.
 func waitGate(fd int) error {
 	var b [1]byte
 	for {
@@ -89,7 +100,6 @@ func waitGate(fd int) error {
 		if errors.Is(err, syscall.EINTR) {
 			continue
 		}
-		syscall.Close(fd)
 		if err != nil {
 			return fmt.Errorf("read gate: %w", err)
 		}
@@ -110,6 +120,7 @@ func setupFull(s *initSpec) error {
 		{"hostname", func(*initSpec) error { return unix.Sethostname([]byte(jobHostname)) }},
 		{"loopback", func(*initSpec) error { return loopbackUp() }},
 		{"rlimits", setRlimits},
+		{"session keyring", func(*initSpec) error { return joinFreshSessionKeyring() }},
 		{"drop privileges", dropPrivileges},
 		{"chdir", func(s *initSpec) error { return os.Chdir(s.Dir) }},
 		{"no_new_privs", func(*initSpec) error { return unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }},

@@ -164,9 +164,10 @@ func (j *Job) Started(pid int) error {
 	if j.gateW == nil {
 		return fmt.Errorf("job %s: Started without Command", j.ID)
 	}
-	_, err := j.gateW.Write([]byte{1})
-	j.closeGate()
-	if err != nil {
+	// The write end stays open until teardown: sandbox-init reads a
+	// hang-up on it as the host's death (see dieWithHost).
+	if _, err := j.gateW.Write([]byte{1}); err != nil {
+		j.closeGate()
 		return fmt.Errorf("job %s: open gate: %w", j.ID, err)
 	}
 	return nil

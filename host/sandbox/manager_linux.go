@@ -76,6 +76,9 @@ func NewManager(cfg Config, logger hclog.Logger) (*Manager, error) {
 		return nil, fmt.Errorf("%v: %w", err, ErrIsolationUnavailable)
 	}
 	m.landlockABI = abi
+	if err := checkSeccomp(); err != nil {
+		return nil, fmt.Errorf("%v: %w", err, ErrIsolationUnavailable)
+	}
 	if err := workers.CheckUnallocated(cfg.WorkerUIDBase, cfg.WorkerCount, cfg.AccountFiles...); err != nil {
 		return nil, fmt.Errorf("worker range: %w", err)
 	}

@@ -2,6 +2,7 @@ package launcher
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/hashicorp/go-hclog"
@@ -50,8 +51,17 @@ func PluginSet() plugin.PluginSet {
 
 // Serve runs impl as a launcher plugin; it returns when the host is done with
 // it. Call it from the launcher's main. Logs go to stderr as JSON, where
-// go-plugin forwards them into the host's log.
+// go-plugin forwards them into the host's log. It first makes the process
+// non-dumpable (Linux), so the job's script, which runs as the same uid,
+// cannot read the launcher's memory or environment, trace it or take its
+// descriptors; it exits if that fails.
 func Serve(impl Launcher) {
+	if err := forbidTracing(); err != nil {
+		// Refuse to serve rather than run a job that can read the
+		// launcher's memory; the host reports the plugin's exit.
+		fmt.Fprintf(os.Stderr, "launcher: %v\n", err)
+		os.Exit(1)
+	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		Plugins:         plugin.PluginSet{PluginName: &LauncherPlugin{Impl: impl}},
