@@ -108,9 +108,15 @@ func printParams(w io.Writer, ps *bxl.Schema, pb *bxl.Batch, cell func(string) s
 		if !col.IsNull(0) {
 			v = render(col.Type, col.Value(0))
 		}
-		fmt.Fprintf(w, "@%s = %s\n", cell(f.Name), cell(v))
+		fmt.Fprintf(w, "@%s = %s\n", cell(oneLine(f.Name)), cell(oneLine(v)))
 	}
 }
+
+// oneLine keeps a name or value on its line of a table or param listing: a
+// newline in script output must not forge rows or "@param = value" lines.
+func oneLine(s string) string { return lineBreaks.Replace(s) }
+
+var lineBreaks = strings.NewReplacer("\n", `\n`, "\r", `\r`)
 
 // tableWriter prints an aligned table. Widths come from the first rows (up to
 // tableSample) so a long result still streams with bounded memory.
@@ -130,7 +136,7 @@ func (t *tableWriter) Schema(s *bxl.Schema) error {
 	t.s = s
 	t.widths = make([]int, len(s.Fields))
 	for i, f := range s.Fields {
-		t.widths[i] = utf8.RuneCountInString(t.cell(f.Name))
+		t.widths[i] = utf8.RuneCountInString(t.cell(oneLine(f.Name)))
 	}
 	return nil
 }
@@ -143,7 +149,7 @@ func (t *tableWriter) Batch(b *bxl.Batch) error {
 			if col.IsNull(r) {
 				row[i] = "NULL"
 			} else {
-				row[i] = t.cell(strings.ReplaceAll(render(col.Type, col.Value(r)), "\n", `\n`))
+				row[i] = t.cell(oneLine(render(col.Type, col.Value(r))))
 			}
 		}
 		t.rows++
@@ -168,7 +174,7 @@ func (t *tableWriter) flush() {
 	names := make([]string, len(t.s.Fields))
 	rule := make([]string, len(t.s.Fields))
 	for i, f := range t.s.Fields {
-		names[i] = t.cell(f.Name)
+		names[i] = t.cell(oneLine(f.Name))
 		rule[i] = strings.Repeat("-", t.widths[i])
 	}
 	t.line(names)
