@@ -12,12 +12,13 @@ import (
 // contained; the tests keep them contained.
 
 // round2Host is a one-worker host, so consecutive jobs share a worker uid,
-// with a short time limit.
+// with a short time limit and a small disk (16 MiB: 4,096 inodes).
 func round2Host(t *testing.T) (*host, int) {
 	t.Helper()
 	base := extraUIDBase(2)
 	h := startExtraHost(t, fmt.Sprintf(`limits {
   timeout = "15s"
+  disk    = "16MiB"
 }
 sandbox {
   workers  = 1
@@ -135,6 +136,32 @@ OutputDataSet <- data.frame(a = 1:3)
 		t.Errorf("the finalizer's bytes reached the caller: %q", r.stdout)
 	}
 	waitNoProcessesIn(t, base, 1, 30*time.Second)
+	if err := healthyJob(t, h); err != nil {
+		t.Error(err)
+	}
+}
+
+// inodes_tmp.py: empty files cost no bytes, so a byte quota alone would let
+// a job exhaust the inodes of the filesystem the host shares. The job's disk
+// bounds them too: the job gets ENOSPC, the next job runs.
+func TestHostile2_EmptyFilesCannotExhaustInodes(t *testing.T) {
+	requireRoot(t)
+	h, base := round2Host(t)
+	script := `
+import os
+n = 0
+try:
+    for i in range(200000):
+        os.close(os.open('/tmp/f%06d' % i, os.O_CREAT | os.O_WRONLY, 0o600))
+        n += 1
+except OSError as e:
+    print('stopped after', n, 'files:', e.strerror)
+`
+	r := h.exec(t, "--language", "Python", "--script", script)
+	if !strings.Contains(r.stderr, "No space left on device") {
+		t.Fatalf("200,000 empty files were not stopped: exit %d\n%s", r.code, tail(r.stderr, 2000))
+	}
+	waitNoProcessesIn(t, base, 1, 5*time.Second)
 	if err := healthyJob(t, h); err != nil {
 		t.Error(err)
 	}
