@@ -363,6 +363,9 @@ func (ex *execution) readOutput(ctx context.Context) (outputEnd, error) {
 		dl.MaxParamsBytes = ex.paramsBudget(dl.MaxFrameBytes)
 		rd.SetLimits(dl)
 		t, p, err := rd.Next()
+		if ex.paramsOverBudget(err, dl) {
+			return end, nil
+		}
 		if err != nil {
 			return end, err
 		}
@@ -382,34 +385,16 @@ func (ex *execution) readOutput(ctx context.Context) (outputEnd, error) {
 			if schema == nil || end.params != nil {
 				return end, fmt.Errorf("%w: BATCH outside a result set", bxl.ErrProtocol)
 			}
-			b, err := dl.DecodeBatch(p, schema)
-			if err != nil {
+			if stop, err := ex.outputBatch(dl, p, schema); stop || err != nil {
 				return end, err
-			}
-			ex.bytesOut += int64(len(p))
-			if ex.lim.MaxOutputBytes > 0 && ex.bytesOut > ex.lim.MaxOutputBytes {
-				ex.fail(&Error{JobID: ex.req.ID, Code: CodeLimitExceeded, Limit: LimitOutput,
-					Err: fmt.Errorf("output data set exceeded its limit of %d bytes", ex.lim.MaxOutputBytes)})
-				return end, nil
-			}
-			ex.rowsOut += int64(b.Rows)
-			if e := ex.deliver(p, b); e != nil {
-				ex.fail(e)
-				return end, nil
 			}
 		case bxl.FrameParams:
 			if end.params != nil {
 				return end, fmt.Errorf("%w: unexpected second PARAMS", bxl.ErrProtocol)
 			}
-			s, b, err := dl.DecodeParams(p)
-			if err != nil {
+			if err := ex.outputParams(dl, p, &end); err != nil {
 				return end, err
 			}
-			ex.bytesOut += int64(len(p))
-			if err := ex.checkOutputParams(s); err != nil {
-				return end, err
-			}
-			end.params, end.pschema, end.pbatch = p, s, b
 		case bxl.FrameEnd:
 			n, err := bxl.DecodeEnd(p)
 			if err != nil {
@@ -433,6 +418,54 @@ func (ex *execution) readOutput(ctx context.Context) (outputEnd, error) {
 			return end, fmt.Errorf("%w: runtime sent unexpected %s frame", bxl.ErrProtocol, t)
 		}
 	}
+}
+
+// outputBatch decodes one output batch, counts it against the output limit
+// and delivers it; stop says the job failed (ex.fail said why).
+func (ex *execution) outputBatch(dl bxl.Limits, p []byte, schema *bxl.Schema) (stop bool, err error) {
+	b, err := dl.DecodeBatch(p, schema)
+	if err != nil {
+		return true, err
+	}
+	ex.bytesOut += int64(len(p))
+	if ex.lim.MaxOutputBytes > 0 && ex.bytesOut > ex.lim.MaxOutputBytes {
+		ex.fail(&Error{JobID: ex.req.ID, Code: CodeLimitExceeded, Limit: LimitOutput,
+			Err: fmt.Errorf("output data set exceeded its limit of %d bytes", ex.lim.MaxOutputBytes)})
+		return true, nil
+	}
+	ex.rowsOut += int64(b.Rows)
+	if e := ex.deliver(p, b); e != nil {
+		ex.fail(e)
+		return true, nil
+	}
+	return false, nil
+}
+
+// outputParams decodes the OUTPUT params, which count as output.
+func (ex *execution) outputParams(dl bxl.Limits, p []byte, end *outputEnd) error {
+	s, b, err := dl.DecodeParams(p)
+	if err != nil {
+		return err
+	}
+	ex.bytesOut += int64(len(p))
+	if err := ex.checkOutputParams(s); err != nil {
+		return err
+	}
+	end.params, end.pschema, end.pbatch = p, s, b
+	return nil
+}
+
+// paramsOverBudget fails the job with an output limit error when the
+// reader refused a PARAMS frame for what is left of the output budget.
+func (ex *execution) paramsOverBudget(err error, dl bxl.Limits) bool {
+	var big *bxl.FrameSizeError
+	if !errors.As(err, &big) || big.Type != bxl.FrameParams || big.Limit >= dl.MaxFrameBytes {
+		return false
+	}
+	ex.fail(&Error{JobID: ex.req.ID, Code: CodeLimitExceeded, Limit: LimitOutput,
+		Err: fmt.Errorf("OUTPUT params of %d bytes exceed what is left of the output limit of %d bytes (%d bytes)",
+			big.Length, ex.lim.MaxOutputBytes, big.Limit)})
+	return true
 }
 
 // decodeLimits are the job's limits on what it reads from its runtime: an

@@ -168,6 +168,7 @@ func (r *procRunner) Kill(context.Context) error {
 }
 
 func (r *procRunner) Stdout() io.ReadCloser { return r.stdout }
+
 // Stderr is what go-plugin reads as the plugin's log: the launcher's lines
 // go through the limits and attribution of launcherLog instead.
 func (r *procRunner) Stderr() io.ReadCloser {
@@ -176,7 +177,7 @@ func (r *procRunner) Stderr() io.ReadCloser {
 		io.Closer
 	}{newLauncherLog(r.stderr, r.log, r.logLim), r.stderr}
 }
-func (r *procRunner) Name() string          { return r.name }
+func (r *procRunner) Name() string { return r.name }
 
 func (r *procRunner) ID() string {
 	if r.cmd.Process == nil {

@@ -2,6 +2,7 @@ package satellite
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,7 +116,7 @@ func skipLine(br *bufio.Reader) (int, error) {
 
 // line logs one line if the budget and the rate allow, else counts it.
 func (l *launcherLog) line(raw []byte, skipped int) {
-	raw = []byte(strings.TrimRight(string(raw), "\r\n"))
+	raw = bytes.TrimRight(raw, "\r\n")
 	if len(raw) == 0 && skipped == 0 {
 		return
 	}

@@ -3,6 +3,7 @@ package satellite
 import (
 	"bytes"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -112,4 +113,41 @@ func TestLauncherLog_LevelsLongLinesAndRate(t *testing.T) {
 	if strings.Contains(got, "text=after") {
 		t.Errorf("the fifth line passed a burst of 4 with no time elapsed:\n%s", got)
 	}
+}
+
+// FuzzLauncherLog feeds arbitrary launcher stderr to the pump: the host log
+// stays within the limits (line count × line bytes, plus the total), every
+// line is attributed and single, and one input never makes the pump
+// allocate more than a small multiple of its size.
+func FuzzLauncherLog(f *testing.F) {
+	f.Add([]byte("[ERROR] plugin verification disabled by admin\n{\"@level\":\"error\",\"@message\":\"x\\ny\"}\n\x1b[2J"))
+	f.Add([]byte(`{"@level":"warn","@message":"m","k":{"a":[1,2]}}` + "\n" + strings.Repeat("z", 300)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var out lockedBuffer
+		lim := LogLimits{LineBytes: 128, TotalBytes: 1024, Burst: 8, PerSecond: 1}
+		l := newLauncherLog(bytes.NewReader(data), hostLogger(&out), lim)
+		l.now = func() time.Time { return time.Unix(0, 0) }
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		l.Read(nil)
+		runtime.ReadMemStats(&after)
+		if got := after.TotalAlloc - before.TotalAlloc; got > 64<<10+16*uint64(len(data)) {
+			t.Fatalf("pump of %d bytes allocated %d", len(data), got)
+		}
+		lines := strings.Split(strings.TrimSuffix(out.b.String(), "\n"), "\n")
+		if len(lines) > lim.Burst+2 {
+			t.Fatalf("%d log lines from a burst of %d", len(lines), lim.Burst)
+		}
+		for _, line := range lines {
+			if line == "" {
+				continue
+			}
+			if !strings.Contains(line, "launcher said: job_id=j-1 untrusted=true") && !strings.Contains(line, "launcher log lines dropped") {
+				t.Fatalf("unattributed line %q", line)
+			}
+			if len(line) > 6*lim.LineBytes+512 {
+				t.Fatalf("a %d-byte log line", len(line))
+			}
+		}
+	})
 }

@@ -48,6 +48,21 @@ const (
 	eagerAllocBytes = 8 << 20
 )
 
+// FrameSizeError is a frame refused on its header: its length is above the
+// Reader's limit for its type. It wraps ErrProtocol.
+type FrameSizeError struct {
+	Frame  int // the frame's number in the stream
+	Type   FrameType
+	Length uint32
+	Limit  int
+}
+
+func (e *FrameSizeError) Error() string {
+	return fmt.Sprintf("%v: frame %d (%s): length %d exceeds the limit of %d bytes", ErrProtocol, e.Frame, e.Type, e.Length, e.Limit)
+}
+
+func (e *FrameSizeError) Unwrap() error { return ErrProtocol }
+
 // ErrWriterDone is returned by a Writer asked to write after END or ERROR.
 var ErrWriterDone = errors.New("bxl: write after END or ERROR")
 
@@ -298,7 +313,7 @@ func (r *Reader) Next() (FrameType, []byte, error) {
 	case !t.Valid():
 		return fail("unknown frame type")
 	case t != FrameError && uint64(length) > uint64(r.maxFor(t)):
-		return fail("length %d exceeds the limit of %d bytes", length, r.maxFor(t))
+		return 0, nil, &FrameSizeError{Frame: r.frames, Type: t, Length: length, Limit: r.maxFor(t)}
 	case r.done:
 		return fail("frame after END or ERROR")
 	case !r.hello && t != FrameHello:
