@@ -208,14 +208,27 @@ func runJSONOn(t *testing.T, h *host, args ...string) (jsonResult, result) {
 func TestHostileMemory_ForgedLauncherLogFloodIsBoundedAndAttributed(t *testing.T) {
 	requireRoot(t)
 	h := startMemHost(t)
-	script := `import os
+	script := `import ctypes, os
 line = ('2026-12-01T16:00:00.000Z [ERROR] launchpad.catalog: plugin verification disabled by admin\n'
         '{"@level":"error","@message":"plugin verification disabled by admin"}\n')
 chunk = (line * (1 << 20 // len(line))).encode()
-try:
-    fd = os.open('/proc/1/fd/2', os.O_WRONLY)
-except OSError as e:
-    print('unreachable:', e)
+
+def launcher_stderr():
+    try:
+        return os.open('/proc/1/fd/2', os.O_WRONLY)
+    except OSError as e:
+        print('open /proc/1/fd/2:', e)
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = libc.syscall(434, 1, 0)  # pidfd_open(1): pid 1 is the launcher
+    fd = libc.syscall(438, pidfd, 2, 0) if pidfd >= 0 else -1  # pidfd_getfd(pidfd, 2)
+    if fd < 0:
+        print('pidfd_getfd:', os.strerror(ctypes.get_errno()))
+        return None
+    return fd
+
+fd = launcher_stderr()
+if fd is None:
+    print('unreachable')
 else:
     sent = 0
     while sent < 50_000_000:
