@@ -32,10 +32,16 @@ test-race: deps build
 bench: deps build
 	$(GO) run ./cmd/launchpad-bench
 
+# Every decoder of bytes a launcher sends; each target also asserts that one
+# input never allocates more than the decoder's limits allow.
+FUZZTIME ?= 30s
 fuzz:
-	for f in FuzzReader FuzzDecodeSchema FuzzDecodeBatch FuzzDecodeParams FuzzDecodeDict; do \
-		$(GO) test ./sdk/bxl -run '^$$' -fuzz "^$$f$$" -fuzztime 30s || exit 1; done
-	$(GO) test ./host/tsql -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s
+	for f in FuzzReader FuzzDecodeSchema FuzzDecodeBatch FuzzDecodeParams FuzzDecodeDict FuzzDecodeError; do \
+		$(GO) test ./sdk/bxl -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
+	$(GO) test ./host/satellite -run '^$$' -fuzz '^FuzzLauncherLog$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./host/tsql -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	for f in FuzzParseParams FuzzParseColumns; do \
+		$(GO) test ./host/sqltype -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 proto:
 	GOBIN=$(CURDIR)/$(BIN)/tools $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12

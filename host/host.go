@@ -17,6 +17,7 @@ import (
 	"github.com/openlaunchpad/launchpad/host/config"
 	"github.com/openlaunchpad/launchpad/host/datasource"
 	"github.com/openlaunchpad/launchpad/host/job"
+	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
 // stopGrace is how long running jobs get to finish on shutdown before they
@@ -96,6 +97,7 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 			Timeout: lim.Timeout, MemoryBytes: lim.MemoryBytes, MaxProcs: lim.MaxProcesses,
 			CPUQuotaMillis: lim.CPUQuotaMillis, MaxOutputBytes: lim.MaxOutputBytes, MaxMessageBytes: lim.MaxMessageBytes,
 			DiskBytes: lim.DiskBytes,
+			Decode:    bxl.Limits{MaxFrameBytes: lim.MaxFrameBytes},
 		},
 		BatchBytes: lim.BatchBytes,
 		Logger:     logger,

@@ -100,8 +100,18 @@ type Limits struct {
 	CPUs float64 `hcl:"cpus,optional"`
 	// MaxOutput caps the output data set's encoded size. Default 4GiB.
 	MaxOutput string `hcl:"max_output,optional"`
-	// MaxMessages caps a job's stdout plus stderr. Default 8MiB.
+	// MaxMessages caps a job's stdout plus stderr plus error report (the
+	// error's text is cut to what is left, at least 4KiB of it kept).
+	// Default 8MiB.
 	MaxMessages string `hcl:"max_messages,optional"`
+	// MaxFrame caps one BXL frame the host reads from a job's runtime (an
+	// output batch; the OUTPUT params), so it bounds the host memory one
+	// job can make the host hold at once: about three times this while a
+	// frame is forwarded to the caller, so a host's frames take at most about
+	// workers × 3 × max_frame. The runtimes cut batches at 4MiB; raise it for
+	// single values (a serialized model) larger than the default.
+	// 1MiB..1GiB. Default 32MiB.
+	MaxFrame string `hcl:"max_frame,optional"`
 	// BatchSize is the input batch size target. Default 4MiB.
 	BatchSize string `hcl:"batch_size,optional"`
 }
@@ -248,6 +258,7 @@ type Resolved struct {
 	MaxOutputBytes  int64
 	MaxMessageBytes int64
 	DiskBytes       int64
+	MaxFrameBytes   int
 	BatchBytes      int
 	QueueTimeout    time.Duration
 }
@@ -275,6 +286,14 @@ func (c *Config) JobLimits() (Resolved, error) {
 	if r.MaxMessageBytes, err = size(l.MaxMessages, 8<<20, "limits max_messages"); err != nil {
 		return r, err
 	}
+	frame, err := size(l.MaxFrame, 32<<20, "limits max_frame")
+	if err != nil {
+		return r, err
+	}
+	if frame < 1<<20 || frame > 1<<30 {
+		return r, fmt.Errorf("%w: limits max_frame must be 1MiB..1GiB", ErrInvalid)
+	}
+	r.MaxFrameBytes = int(frame)
 	batch, err := size(l.BatchSize, 4<<20, "limits batch_size")
 	if err != nil {
 		return r, err

@@ -34,6 +34,7 @@ limits {
   cpus          = 1.5
   max_output    = "1GB"
   max_messages  = "1MiB"
+  max_frame     = "64MiB"
   batch_size    = "1MiB"
 }
 sandbox {
@@ -62,7 +63,7 @@ launcher "PythonLauncher" {
 		t.Fatal(err)
 	}
 	want := Resolved{Timeout: 90 * time.Second, MemoryBytes: 512 << 20, MaxProcesses: 64, CPUQuotaMillis: 1500,
-		MaxOutputBytes: 1e9, MaxMessageBytes: 1 << 20, DiskBytes: 256 << 20, BatchBytes: 1 << 20, QueueTimeout: 5 * time.Second}
+		MaxOutputBytes: 1e9, MaxMessageBytes: 1 << 20, DiskBytes: 256 << 20, MaxFrameBytes: 64 << 20, BatchBytes: 1 << 20, QueueTimeout: 5 * time.Second}
 	if r != want {
 		t.Errorf("limits = %+v, want %+v", r, want)
 	}
@@ -75,7 +76,8 @@ func TestLoad_Defaults(t *testing.T) {
 	}
 	r, _ := c.JobLimits()
 	if c.StateDir != "/var/lib/launchpad" || c.Instance.Driver != "sqlite" || c.Sandbox.Workers != 20 ||
-		c.Sandbox.CgroupParent != "launchpad" || r.MemoryBytes != 2<<30 || r.Timeout != 10*time.Minute || r.DiskBytes != 1<<30 {
+		c.Sandbox.CgroupParent != "launchpad" || r.MemoryBytes != 2<<30 || r.Timeout != 10*time.Minute || r.DiskBytes != 1<<30 ||
+		r.MaxFrameBytes != 32<<20 {
 		t.Errorf("defaults = %+v %+v", c, r)
 	}
 }
@@ -92,6 +94,8 @@ func TestLoad_Refuses(t *testing.T) {
 		"TinyBatch":       `limits { batch_size = "1KiB" }`,
 		"TinyDisk":        `limits { disk = "64KiB" }`,
 		"BadDisk":         `limits { disk = "-1GiB" }`,
+		"TinyFrame":       `limits { max_frame = "64KiB" }`,
+		"HugeFrame":       `limits { max_frame = "2GiB" }`,
 		"UnknownSetting":  `colour = "blue"`,
 		"NegativeWorkers": `sandbox { workers = -1 }`,
 	}

@@ -350,7 +350,7 @@ func (ex *execution) writeInput() {
 // readOutput reads the runtime's side of the data plane until END or ERROR.
 func (ex *execution) readOutput(ctx context.Context) (outputEnd, error) {
 	var end outputEnd
-	rd := bxl.NewReader(ex.conn, 0)
+	rd := bxl.NewReaderLimits(ex.conn, ex.decodeLimits())
 	t, p, err := rd.Next()
 	if err != nil {
 		return end, err
@@ -362,8 +362,14 @@ func (ex *execution) readOutput(ctx context.Context) (outputEnd, error) {
 		return end, err
 	}
 	var schema *bxl.Schema
+	dl := rd.Limits()
 	for {
+		dl.MaxParamsBytes = ex.paramsBudget(dl.MaxFrameBytes)
+		rd.SetLimits(dl)
 		t, p, err := rd.Next()
+		if ex.paramsOverBudget(err, dl) {
+			return end, nil
+		}
 		if err != nil {
 			return end, err
 		}
@@ -372,7 +378,7 @@ func (ex *execution) readOutput(ctx context.Context) (outputEnd, error) {
 			if schema != nil || end.params != nil {
 				return end, fmt.Errorf("%w: unexpected second SCHEMA", bxl.ErrProtocol)
 			}
-			if schema, err = bxl.DecodeSchema(p); err != nil {
+			if schema, err = dl.DecodeSchema(p); err != nil {
 				return end, err
 			}
 			if e := ex.openOutput(ctx, p, schema); e != nil {
@@ -383,33 +389,16 @@ func (ex *execution) readOutput(ctx context.Context) (outputEnd, error) {
 			if schema == nil || end.params != nil {
 				return end, fmt.Errorf("%w: BATCH outside a result set", bxl.ErrProtocol)
 			}
-			b, err := bxl.DecodeBatch(p, schema)
-			if err != nil {
+			if stop, err := ex.outputBatch(dl, p, schema); stop || err != nil {
 				return end, err
-			}
-			ex.bytesOut += int64(len(p))
-			if ex.lim.MaxOutputBytes > 0 && ex.bytesOut > ex.lim.MaxOutputBytes {
-				ex.fail(&Error{JobID: ex.req.ID, Code: CodeLimitExceeded, Limit: LimitOutput,
-					Err: fmt.Errorf("output data set exceeded its limit of %d bytes", ex.lim.MaxOutputBytes)})
-				return end, nil
-			}
-			ex.rowsOut += int64(b.Rows)
-			if e := ex.deliver(p, b); e != nil {
-				ex.fail(e)
-				return end, nil
 			}
 		case bxl.FrameParams:
 			if end.params != nil {
 				return end, fmt.Errorf("%w: unexpected second PARAMS", bxl.ErrProtocol)
 			}
-			s, b, err := bxl.DecodeParams(p)
-			if err != nil {
+			if err := ex.outputParams(dl, p, &end); err != nil {
 				return end, err
 			}
-			if err := ex.checkOutputParams(s); err != nil {
-				return end, err
-			}
-			end.params, end.pschema, end.pbatch = p, s, b
 		case bxl.FrameEnd:
 			n, err := bxl.DecodeEnd(p)
 			if err != nil {
@@ -423,16 +412,109 @@ func (ex *execution) readOutput(ctx context.Context) (outputEnd, error) {
 			}
 			return end, nil
 		case bxl.FrameError:
-			se, err := bxl.DecodeError(p)
+			se, err := dl.DecodeError(p)
 			if err != nil {
 				return end, err
 			}
-			end.script = se
+			end.script = ex.boundError(se)
 			return end, nil
 		default:
 			return end, fmt.Errorf("%w: runtime sent unexpected %s frame", bxl.ErrProtocol, t)
 		}
 	}
+}
+
+// outputBatch decodes one output batch, counts it against the output limit
+// and delivers it; stop says the job failed (ex.fail said why).
+func (ex *execution) outputBatch(dl bxl.Limits, p []byte, schema *bxl.Schema) (stop bool, err error) {
+	b, err := dl.DecodeBatch(p, schema)
+	if err != nil {
+		return true, err
+	}
+	ex.bytesOut += int64(len(p))
+	if ex.lim.MaxOutputBytes > 0 && ex.bytesOut > ex.lim.MaxOutputBytes {
+		ex.fail(&Error{JobID: ex.req.ID, Code: CodeLimitExceeded, Limit: LimitOutput,
+			Err: fmt.Errorf("output data set exceeded its limit of %d bytes", ex.lim.MaxOutputBytes)})
+		return true, nil
+	}
+	ex.rowsOut += int64(b.Rows)
+	if e := ex.deliver(p, b); e != nil {
+		ex.fail(e)
+		return true, nil
+	}
+	return false, nil
+}
+
+// outputParams decodes the OUTPUT params, which count as output.
+func (ex *execution) outputParams(dl bxl.Limits, p []byte, end *outputEnd) error {
+	s, b, err := dl.DecodeParams(p)
+	if err != nil {
+		return err
+	}
+	ex.bytesOut += int64(len(p))
+	if err := ex.checkOutputParams(s); err != nil {
+		return err
+	}
+	end.params, end.pschema, end.pbatch = p, s, b
+	return nil
+}
+
+// paramsOverBudget fails the job with an output limit error when the
+// reader refused a PARAMS frame for what is left of the output budget.
+func (ex *execution) paramsOverBudget(err error, dl bxl.Limits) bool {
+	var big *bxl.FrameSizeError
+	if !errors.As(err, &big) || big.Type != bxl.FrameParams || big.Limit >= dl.MaxFrameBytes {
+		return false
+	}
+	ex.fail(&Error{JobID: ex.req.ID, Code: CodeLimitExceeded, Limit: LimitOutput,
+		Err: fmt.Errorf("OUTPUT params of %d bytes exceed what is left of the output limit of %d bytes (%d bytes)",
+			big.Length, ex.lim.MaxOutputBytes, big.Limit)})
+	return true
+}
+
+// decodeLimits are the job's limits on what it reads from its runtime: an
+// ERROR value never longer than the job's message budget.
+func (ex *execution) decodeLimits() bxl.Limits {
+	l := ex.lim.Decode
+	if l.MaxErrorValueBytes <= 0 {
+		l.MaxErrorValueBytes = bxl.DefaultMaxErrorValueBytes
+	}
+	if m := ex.lim.MaxMessageBytes; m > 0 && m < int64(l.MaxErrorValueBytes) {
+		l.MaxErrorValueBytes = int(max(m, minErrorBytes))
+	}
+	return l
+}
+
+// paramsBudget is the most bytes the OUTPUT params may take: what is left
+// of the output budget, within the frame limit. A larger PARAMS frame is
+// refused on its header, before it is read.
+func (ex *execution) paramsBudget(frame int) int {
+	if ex.lim.MaxOutputBytes <= 0 {
+		return frame
+	}
+	left := ex.lim.MaxOutputBytes - ex.bytesOut
+	return int(max(min(left, int64(frame)), 1))
+}
+
+// minErrorBytes is how much of a runtime's error report is kept even when
+// stdout and stderr used up the message budget: enough to say what failed.
+const minErrorBytes = 4 << 10
+
+// boundError cuts an error report to what the job's message budget left
+// (half for the message, half for the traceback, which repeats it) and
+// counts it against that budget: error text is a message like the others.
+func (ex *execution) boundError(se *bxl.ScriptError) *bxl.ScriptError {
+	budget := int64(bxl.DefaultMaxErrorValueBytes) * 2
+	if m := ex.lim.MaxMessageBytes; m > 0 {
+		budget = max(m-ex.msgBytes.Load(), minErrorBytes)
+	}
+	half := int(budget / 2)
+	se.Message = bxl.Truncated(se.Message, half)
+	se.Traceback = bxl.Truncated(se.Traceback, half)
+	se.Type = bxl.Truncated(se.Type, minErrorBytes/4)
+	se.Column = bxl.Truncated(se.Column, minErrorBytes/4)
+	ex.msgBytes.Add(int64(len(se.Message) + len(se.Traceback)))
+	return se
 }
 
 // openOutput prepares where the output data set goes: its declared shape,
@@ -532,9 +614,15 @@ type messageWriter struct {
 func (w messageWriter) Write(p []byte) (int, error) {
 	ex := w.ex
 	total := ex.msgBytes.Add(int64(len(p)))
-	if ex.lim.MaxMessageBytes > 0 && total > ex.lim.MaxMessageBytes {
+	limit := ex.lim.MaxMessageBytes
+	if limit > 0 && total > limit {
+		// Deliver what still fits, say how much did not, and stop the job.
+		if fit := limit - (total - int64(len(p))); fit > 0 {
+			ex.sink.Message(w.stream, p[:fit])
+			ex.sink.Message(HostNote, []byte(fmt.Sprintf(bxl.TruncatedMarker, int64(len(p))-fit)))
+		}
 		ex.fail(&Error{JobID: ex.req.ID, Code: CodeLimitExceeded, Limit: LimitMessages,
-			Err: fmt.Errorf("stdout and stderr exceeded their limit of %d bytes", ex.lim.MaxMessageBytes)})
+			Err: fmt.Errorf("stdout and stderr exceeded their limit of %d bytes", limit)})
 		return len(p), nil
 	}
 	if err := ex.sink.Message(w.stream, p); err != nil {

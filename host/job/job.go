@@ -16,6 +16,7 @@ import (
 	"github.com/openlaunchpad/launchpad/host/datasource"
 	"github.com/openlaunchpad/launchpad/host/satellite"
 	"github.com/openlaunchpad/launchpad/host/sqltype"
+	"github.com/openlaunchpad/launchpad/internal/untrusted"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
@@ -109,10 +110,16 @@ type Limits struct {
 	CPUQuotaMillis int64
 	// MaxOutputBytes caps the output data set's encoded size.
 	MaxOutputBytes int64
-	// MaxMessageBytes caps the stdout and stderr a job may send back.
+	// MaxMessageBytes caps the stdout, stderr and error report a job may
+	// send back: the error's text is cut to what the messages left (at
+	// least minErrorBytes of it is kept).
 	MaxMessageBytes int64
 	// DiskBytes is the sandbox's disk limit of the job, for error messages.
 	DiskBytes int64
+	// Decode bounds every frame the host reads from the job's runtime
+	// (zero fields: bxl's defaults). Its MaxParamsBytes is lowered to what
+	// is left of MaxOutputBytes when the OUTPUT params arrive.
+	Decode bxl.Limits
 }
 
 // Launcher is a verified launcher ready to start.
@@ -191,6 +198,10 @@ func NewRunner(cfg Config) *Runner {
 	return &Runner{cfg: cfg, log: cfg.Logger.Named("job")}
 }
 
+// maxLoggedErrorBytes bounds a failed job's error in the host log; the
+// caller gets the whole (already bounded) report.
+const maxLoggedErrorBytes = 2 << 10
+
 var jobIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 
 // ValidJobID reports whether id may name a job (it becomes part of paths).
@@ -217,8 +228,9 @@ func (r *Runner) Run(ctx context.Context, req *Request, sink Sink) (*Result, err
 		if !errors.As(err, &jerr) {
 			jerr = &Error{JobID: req.ID, Code: CodeHostFault, Err: err}
 		}
+		// The error may carry a runtime's text: bounded and escaped in the log.
 		r.log.Info("job failed", "job_id", req.ID, "language", req.Language, "code", jerr.Code.String(),
-			"error", jerr.Error(), "duration_ms", time.Since(started).Milliseconds())
+			"error", untrusted.String(jerr.Error(), maxLoggedErrorBytes), "duration_ms", time.Since(started).Milliseconds())
 		return nil, jerr
 	}
 	res.Stats.Duration = time.Since(started)
@@ -254,14 +266,25 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 	}
 	defer l.Exe.Close()
 
+	// Lease the worker first: input queries run only for a job that holds
+	// one, so queued jobs cost the host nothing but their request.
+	env, err := r.cfg.Sandbox.Open(ctx, id, lim)
+	if errors.Is(err, ErrNoWorker) {
+		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitWorkers, Err: err})
+	}
+	if err != nil {
+		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("open sandbox: %w", err)})
+	}
+	defer env.Close()
+
 	src, sanitize, closeSrc, err := r.source(ctx, req)
 	if err != nil {
 		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: err})
 	}
 	defer closeSrc()
 
-	// Run the input query before starting anything: a bad query costs no
-	// process. Its own context lets the job stop it once the job is over.
+	// Run the input query before starting any process: a bad query costs
+	// none. Its own context lets the job stop it once the job is over.
 	qctx, stopInput := context.WithCancel(ctx)
 	defer stopInput()
 	var rows datasource.Rows
@@ -272,15 +295,6 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 		}
 		defer rows.Close()
 	}
-
-	env, err := r.cfg.Sandbox.Open(ctx, id, lim)
-	if errors.Is(err, ErrNoWorker) {
-		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitWorkers, Err: err})
-	}
-	if err != nil {
-		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("open sandbox: %w", err)})
-	}
-	defer env.Close()
 
 	if err := sink.Started(Started{JobID: id, Launcher: l.Name, Warnings: r.cfg.Sandbox.Warnings()}); err != nil {
 		return nil, &Error{JobID: id, Code: CodeCancelled, Err: err}

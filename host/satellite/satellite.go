@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-plugin/runner"
+	"google.golang.org/grpc"
 
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
@@ -49,7 +50,19 @@ type Config struct {
 	StartTimeout time.Duration
 	Process      Process
 	Logger       hclog.Logger
+	// Log bounds what the launcher's stderr may put into Logger.
+	Log LogLimits
 }
+
+// MaxEventBytes bounds one gRPC message the host takes from a launcher (a
+// RunEvent, go-plugin's own streams); the SDK sends stdout and stderr in
+// events of at most launcher.MaxEventChunk bytes. A larger message fails the
+// call before gRPC allocates for it.
+const MaxEventBytes = 1 << 20
+
+// maxHeaderListBytes bounds the gRPC headers and trailers (an error's
+// status message) a launcher may send.
+const maxHeaderListBytes = 64 << 10
 
 // Satellite is a running launcher process.
 type Satellite struct {
@@ -62,6 +75,9 @@ func Start(cfg Config) (*Satellite, error) {
 	if cfg.StartTimeout == 0 {
 		cfg.StartTimeout = 15 * time.Second
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  launcher.Handshake,
 		Plugins:          launcher.PluginSet(),
@@ -71,6 +87,11 @@ func Start(cfg Config) (*Satellite, error) {
 		StartTimeout:     cfg.StartTimeout,
 		Logger:           cfg.Logger,
 		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: cfg.SocketDir},
+		// After go-plugin's own options, which accept 2 GiB messages.
+		GRPCDialOptions: []grpc.DialOption{
+			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxEventBytes)),
+			grpc.WithMaxHeaderListSize(maxHeaderListBytes),
+		},
 		RunnerFunc: func(l hclog.Logger, spec *exec.Cmd, tmpDir string) (runner.Runner, error) {
 			// go-plugin made tmpDir 0700 for root; the launcher may run as
 			// the job's worker account and must create its socket there.
@@ -81,7 +102,7 @@ func Start(cfg Config) (*Satellite, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &procRunner{name: cfg.Name, cmd: cmd, proc: cfg.Process}, nil
+			return &procRunner{name: cfg.Name, cmd: cmd, proc: cfg.Process, log: cfg.Logger, logLim: cfg.Log}, nil
 		},
 	})
 	rpc, err := client.Client()
@@ -110,6 +131,8 @@ type procRunner struct {
 	name           string
 	cmd            *exec.Cmd
 	proc           Process
+	log            hclog.Logger
+	logLim         LogLimits
 	stdout, stderr io.ReadCloser
 }
 
@@ -145,8 +168,16 @@ func (r *procRunner) Kill(context.Context) error {
 }
 
 func (r *procRunner) Stdout() io.ReadCloser { return r.stdout }
-func (r *procRunner) Stderr() io.ReadCloser { return r.stderr }
-func (r *procRunner) Name() string          { return r.name }
+
+// Stderr is what go-plugin reads as the plugin's log: the launcher's lines
+// go through the limits and attribution of launcherLog instead.
+func (r *procRunner) Stderr() io.ReadCloser {
+	return struct {
+		io.Reader
+		io.Closer
+	}{newLauncherLog(r.stderr, r.log, r.logLim), r.stderr}
+}
+func (r *procRunner) Name() string { return r.name }
 
 func (r *procRunner) ID() string {
 	if r.cmd.Process == nil {

@@ -44,17 +44,22 @@ func (d *dec) u32(item string) (uint32, error) {
 	return binary.LittleEndian.Uint32(d.p[d.off-4:]), nil
 }
 
-func (d *dec) str(item string) (string, error) {
-	n, err := d.u32(item + " length")
+// str reads a string of at most max bytes. item is a format with one verb,
+// idx its argument: names are built only for errors, never per field.
+func (d *dec) str(item string, idx any, max int) (string, error) {
+	n, err := d.u32("string length")
 	if err != nil {
-		return "", err
+		return "", d.fail("truncated "+item+" length at byte %d", idx, d.off)
 	}
-	if err := d.need(int(n), item); err != nil {
-		return "", err
+	if uint64(n) > uint64(max) {
+		return "", d.fail(item+" is %d bytes, limit %d", idx, n, max)
+	}
+	if err := d.need(int(n), "string"); err != nil {
+		return "", d.fail("truncated "+item+" at byte %d (need %d, have %d)", idx, d.off, n, len(d.p)-d.off)
 	}
 	b := d.p[d.off : d.off+int(n)]
 	if !utf8.Valid(b) {
-		return "", d.fail("%s at byte %d is not valid UTF-8", item, d.off)
+		return "", d.fail(item+" at byte %d is not valid UTF-8", idx, d.off)
 	}
 	d.off += int(n)
 	return string(b), nil
@@ -104,20 +109,24 @@ func AppendSchema(dst []byte, s *Schema) []byte {
 	return dst
 }
 
-// DecodeSchema decodes a SCHEMA payload; it must be consumed exactly.
+// DecodeSchema decodes a SCHEMA payload within DefaultLimits; it must be
+// consumed exactly.
 func DecodeSchema(p []byte) (*Schema, error) {
-	d := &dec{p: p, what: "schema"}
-	s, err := d.schema()
-	if err != nil {
-		return nil, err
-	}
-	return s, d.end()
+	return DefaultLimits().DecodeSchema(p)
 }
 
-func (d *dec) schema() (*Schema, error) {
+// schema decodes a schema of at most maxFields fields within l. Every count
+// and length is checked before the reader allocates for it.
+func (d *dec) schema(l Limits, maxFields int) (*Schema, error) {
+	if len(d.p)-d.off > l.MaxSchemaBytes {
+		return nil, d.fail("schema of %d bytes exceeds the limit of %d bytes", len(d.p)-d.off, l.MaxSchemaBytes)
+	}
 	n, err := d.u32("field count")
 	if err != nil {
 		return nil, err
+	}
+	if uint64(n) > uint64(maxFields) {
+		return nil, d.fail("schema declares %d fields, limit %d", n, maxFields)
 	}
 	// A field takes at least 8 bytes: bound the allocation by the input.
 	if uint64(n) > uint64(len(d.p)-d.off)/8 {
@@ -126,11 +135,11 @@ func (d *dec) schema() (*Schema, error) {
 	s := &Schema{Fields: make([]Field, n)}
 	for i := range s.Fields {
 		f := &s.Fields[i]
-		if f.Name, err = d.str(fmt.Sprintf("field %d name", i)); err != nil {
+		if f.Name, err = d.str("field %d name", i, l.MaxNameBytes); err != nil {
 			return nil, err
 		}
-		if err := d.need(4, fmt.Sprintf("field %d type", i)); err != nil {
-			return nil, err
+		if err := d.need(4, "field type"); err != nil {
+			return nil, d.fail("truncated field %d type at byte %d", i, d.off)
 		}
 		t, flags := d.p[d.off], d.p[d.off+1]
 		f.Type, f.Precision, f.Scale = Type(t), d.p[d.off+2], d.p[d.off+3]
@@ -260,10 +269,10 @@ func checkShape(b *Batch, s *Schema) error {
 // DecodeBatch decodes a BATCH payload against schema s, checking every rule of
 // docs/bxl.md. The columns alias p (zero copy).
 func DecodeBatch(p []byte, s *Schema) (*Batch, error) {
-	return decodeBatch(p, s, "batch")
+	return DefaultLimits().DecodeBatch(p, s)
 }
 
-func decodeBatch(p []byte, s *Schema, what string) (*Batch, error) {
+func decodeBatch(p []byte, s *Schema, what string, l Limits) (*Batch, error) {
 	d := &dec{p: p, what: what}
 	if s == nil {
 		return nil, d.fail("no schema")
@@ -274,6 +283,9 @@ func decodeBatch(p []byte, s *Schema, what string) (*Batch, error) {
 	rows, err := d.u32("row count")
 	if err != nil {
 		return nil, err
+	}
+	if uint64(rows) > uint64(l.MaxBatchRows) {
+		return nil, d.fail("batch declares %d rows, limit %d", rows, l.MaxBatchRows)
 	}
 	nb, err := d.u32("buffer count")
 	if err != nil {
@@ -495,19 +507,34 @@ func appendParams(dst []byte, s *Schema, b *Batch) ([]byte, error) {
 	return AppendBatch(dst, &pb), nil
 }
 
-// DecodeParams decodes a PARAMS payload. The batch aliases p.
+// DecodeParams decodes a PARAMS payload within DefaultLimits. The batch
+// aliases p.
 func DecodeParams(p []byte) (*Schema, *Batch, error) {
+	return DefaultLimits().DecodeParams(p)
+}
+
+func decodeParams(p []byte, l Limits) (*Schema, *Batch, error) {
 	d := &dec{p: p, what: "params"}
+	if len(p) > l.MaxParamsBytes {
+		return nil, nil, d.fail("payload of %d bytes exceeds the limit of %d bytes", len(p), l.MaxParamsBytes)
+	}
 	sl, err := d.u32("schema length")
 	if err != nil {
 		return nil, nil, err
 	}
+	if uint64(sl) > uint64(l.MaxSchemaBytes) {
+		return nil, nil, d.fail("schema of %d bytes exceeds the limit of %d bytes", sl, l.MaxSchemaBytes)
+	}
 	if err := d.need(int(sl), "schema"); err != nil {
 		return nil, nil, err
 	}
-	s, err := DecodeSchema(p[4 : 4+int(sl)])
+	sd := &dec{p: p[4 : 4+int(sl)], what: "params: schema"}
+	s, err := sd.schema(l, l.MaxParams)
+	if err == nil {
+		err = sd.end()
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("params: %w", err)
+		return nil, nil, err
 	}
 	bs := align8(4 + int(sl))
 	if bs > len(p) {
@@ -516,7 +543,7 @@ func DecodeParams(p []byte) (*Schema, *Batch, error) {
 	if !allZero(p[4+int(sl) : bs]) {
 		return nil, nil, d.fail("non-zero padding after the schema")
 	}
-	b, err := decodeBatch(p[bs:], s, "params batch")
+	b, err := decodeBatch(p[bs:], s, "params batch", l)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -540,39 +567,52 @@ func AppendDict(dst []byte, kv [][2]string) []byte {
 	return dst
 }
 
-// DecodeDict decodes a dictionary. Keys must be lowercase snake_case ASCII and
-// unique; all strings valid UTF-8; p must be consumed exactly.
+// DecodeDict decodes a dictionary within DefaultLimits. Keys must be
+// lowercase snake_case ASCII and unique; all strings valid UTF-8; p must be
+// consumed exactly.
 func DecodeDict(p []byte) ([][2]string, error) {
-	return decodeDict(p, "dictionary")
+	return DefaultLimits().DecodeDict(p)
 }
 
-func decodeDict(p []byte, what string) ([][2]string, error) {
+func decodeDict(p []byte, what string, l Limits) ([][2]string, error) {
 	d := &dec{p: p, what: what}
 	n, err := d.u32("entry count")
 	if err != nil {
 		return nil, err
 	}
+	if uint64(n) > uint64(l.MaxDictEntries) {
+		return nil, d.fail("dictionary declares %d entries, limit %d", n, l.MaxDictEntries)
+	}
 	if uint64(n) > uint64(len(p)-4)/8 { // an entry takes at least 8 bytes
 		return nil, d.fail("entry count %d exceeds the %d bytes left", n, len(p)-4)
 	}
 	kv := make([][2]string, n)
-	seen := make(map[string]struct{}, n)
 	for i := range kv {
-		if kv[i][0], err = d.str(fmt.Sprintf("key %d", i)); err != nil {
+		if kv[i][0], err = d.str("key %d", i, l.MaxKeyBytes); err != nil {
 			return nil, err
 		}
-		if !validKey(kv[i][0]) {
-			return nil, d.fail("key %d %q is not lowercase snake_case ASCII", i, kv[i][0])
+		if err := checkKey(kv[:i], kv[i][0]); err != nil {
+			return nil, d.fail("key %d %s", i, err)
 		}
-		if _, dup := seen[kv[i][0]]; dup {
-			return nil, d.fail("duplicate key %q", kv[i][0])
-		}
-		seen[kv[i][0]] = struct{}{}
-		if kv[i][1], err = d.str(fmt.Sprintf("value of %q", kv[i][0])); err != nil {
+		if kv[i][1], err = d.str("value of %q", kv[i][0], l.MaxFrameBytes); err != nil {
 			return nil, err
 		}
 	}
 	return kv, d.end()
+}
+
+// checkKey checks a new key against the rules and the keys before it (a
+// dictionary has at most MaxDictEntries keys: a linear scan is enough).
+func checkKey(before [][2]string, k string) error {
+	if !validKey(k) {
+		return fmt.Errorf("%q is not lowercase snake_case ASCII", k)
+	}
+	for _, e := range before {
+		if e[0] == k {
+			return fmt.Errorf("duplicate key %q", k)
+		}
+	}
+	return nil
 }
 
 func validKey(k string) bool {

@@ -240,7 +240,8 @@ func TestDecodeSchema_RejectsEachBrokenRule(t *testing.T) {
 		want string
 	}{
 		{"empty", nil, "truncated field count"},
-		{"count too large", binary.LittleEndian.AppendUint32(nil, 1<<30), "field count 1073741824 exceeds"},
+		{"count too large", binary.LittleEndian.AppendUint32(nil, 1<<30), "schema declares 1073741824 fields, limit 4096"},
+		{"count above the bytes", binary.LittleEndian.AppendUint32(nil, 100), "field count 100 exceeds"},
 		{"unknown type", schemaBytes(field("a", 0, 0, 0, 0)), "unknown type code 0"},
 		{"type 16", schemaBytes(field("a", 16, 0, 0, 0)), "unknown type code 16"},
 		{"reserved flags", schemaBytes(field("a", 1, 4, 0, 0)), "reserved flag bits set (0x04)"},
@@ -323,7 +324,8 @@ func TestDecodeDict_RejectsEachBrokenRule(t *testing.T) {
 		want string
 	}{
 		{"empty", nil, "truncated entry count"},
-		{"count too large", dict(1 << 31), "entry count 2147483648 exceeds"},
+		{"count too large", dict(1 << 31), "dictionary declares 2147483648 entries, limit 64"},
+		{"count above the bytes", dict(40), "entry count 40 exceeds"},
 		{"uppercase key", dict(1, entry("Job_id", "x")), `key 0 "Job_id" is not lowercase snake_case ASCII`},
 		{"empty key", dict(1, entry("", "x")), `key 0 "" is not`},
 		{"duplicate key", dict(2, entry("a", "x"), entry("a", "y")), `duplicate key "a"`},

@@ -48,6 +48,21 @@ const (
 	eagerAllocBytes = 8 << 20
 )
 
+// FrameSizeError is a frame refused on its header: its length is above the
+// Reader's limit for its type. It wraps ErrProtocol.
+type FrameSizeError struct {
+	Frame  int // the frame's number in the stream
+	Type   FrameType
+	Length uint32
+	Limit  int
+}
+
+func (e *FrameSizeError) Error() string {
+	return fmt.Sprintf("%v: frame %d (%s): length %d exceeds the limit of %d bytes", ErrProtocol, e.Frame, e.Type, e.Length, e.Limit)
+}
+
+func (e *FrameSizeError) Unwrap() error { return ErrProtocol }
+
 // ErrWriterDone is returned by a Writer asked to write after END or ERROR.
 var ErrWriterDone = errors.New("bxl: write after END or ERROR")
 
@@ -231,10 +246,14 @@ func (w *Writer) WriteError(e *ScriptError) error {
 
 // Reader reads frames from one stream. It is not safe for concurrent use.
 // It enforces the stream-level rules: HELLO first (and valid), nothing after END
-// or ERROR, END's row count equal to the sum of the BATCH row counts.
+// or ERROR, END's row count equal to the sum of the BATCH row counts; and its
+// Limits on every frame's length before it allocates (SCHEMA frames within
+// MaxSchemaBytes, PARAMS within MaxParamsBytes, others within MaxFrameBytes).
+// ERROR frames are streamed: whatever their length, a Reader keeps at most
+// MaxErrorValueBytes of each known value.
 type Reader struct {
 	r      io.Reader
-	max    int
+	lim    Limits
 	hdr    [frameHeaderLen]byte
 	frames int
 	hello  bool
@@ -242,14 +261,23 @@ type Reader struct {
 	rows   uint64
 }
 
-// NewReader returns a Reader refusing frames larger than maxFrameBytes
-// (0 means DefaultMaxFrameBytes).
+// NewReader returns a Reader with DefaultLimits, refusing frames larger than
+// maxFrameBytes (0 means DefaultMaxFrameBytes).
 func NewReader(r io.Reader, maxFrameBytes int) *Reader {
-	if maxFrameBytes <= 0 {
-		maxFrameBytes = DefaultMaxFrameBytes
-	}
-	return &Reader{r: r, max: maxFrameBytes}
+	return NewReaderLimits(r, Limits{MaxFrameBytes: maxFrameBytes})
 }
+
+// NewReaderLimits returns a Reader enforcing l (zero fields: defaults).
+func NewReaderLimits(r io.Reader, l Limits) *Reader {
+	return &Reader{r: r, lim: l.withDefaults()}
+}
+
+// Limits returns the limits in force.
+func (r *Reader) Limits() Limits { return r.lim }
+
+// SetLimits changes the limits for the frames still to come (a host lowers
+// MaxParamsBytes to what is left of a job's output budget).
+func (r *Reader) SetLimits(l Limits) { r.lim = l.withDefaults() }
 
 // Frames returns how many frames Next has started reading; errors name this number.
 func (r *Reader) Frames() int { return r.frames }
@@ -284,8 +312,8 @@ func (r *Reader) Next() (FrameType, []byte, error) {
 	switch {
 	case !t.Valid():
 		return fail("unknown frame type")
-	case uint64(length) > uint64(r.max):
-		return fail("length %d exceeds the limit of %d bytes", length, r.max)
+	case t != FrameError && uint64(length) > uint64(r.maxFor(t)):
+		return 0, nil, &FrameSizeError{Frame: r.frames, Type: t, Length: length, Limit: r.maxFor(t)}
 	case r.done:
 		return fail("frame after END or ERROR")
 	case !r.hello && t != FrameHello:
@@ -293,8 +321,16 @@ func (r *Reader) Next() (FrameType, []byte, error) {
 	case r.hello && t == FrameHello:
 		return fail("second HELLO")
 	}
-	p, err := r.readPayload(int(length))
+	var p []byte
+	if t == FrameError {
+		p, err = r.readError(length)
+	} else {
+		p, err = r.readPayload(int(length))
+	}
 	if err != nil {
+		if errors.Is(err, ErrProtocol) {
+			return 0, nil, fmt.Errorf("frame %d: %w", r.frames, err)
+		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			return 0, nil, fmt.Errorf("%w: frame %d (%s): stream ends inside the %d-byte payload: %w", ErrProtocol, r.frames, t, length, io.ErrUnexpectedEOF)
 		}
@@ -324,6 +360,19 @@ func (r *Reader) Next() (FrameType, []byte, error) {
 		r.done = true
 	}
 	return t, p, nil
+}
+
+// maxFor is the payload limit of frames of type t.
+func (r *Reader) maxFor(t FrameType) int {
+	switch t {
+	case FrameHello, FrameEnd:
+		return 8
+	case FrameSchema:
+		return min(r.lim.MaxSchemaBytes, r.lim.MaxFrameBytes)
+	case FrameParams:
+		return min(r.lim.MaxParamsBytes, r.lim.MaxFrameBytes)
+	}
+	return r.lim.MaxFrameBytes
 }
 
 func (r *Reader) readPayload(n int) ([]byte, error) {

@@ -2,6 +2,7 @@ package bxl
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,32 +26,55 @@ func touch(t *testing.T, b *Batch) {
 	}
 }
 
+// fuzzLimits are small limits that keep executions fast; every bound below
+// is stated in them.
+var fuzzLimits = Limits{MaxFrameBytes: 64 << 10, MaxSchemaBytes: 16 << 10, MaxFields: 256,
+	MaxNameBytes: 256, MaxBatchRows: 1 << 16, MaxParams: 64, MaxErrorValueBytes: 4 << 10}
+
+// boundAlloc fails the fuzz run when f allocates more than the decoder's
+// limits allow for an input of n bytes: a constant (fixed-size state plus
+// what the limits let one frame cost) and a small multiple of the input,
+// never an amount a count or length in the input chose.
+func boundAlloc(t *testing.T, what string, n int, fixed uint64, f func()) {
+	t.Helper()
+	limit := fixed + 16*uint64(n) + 64<<10
+	if got := allocated(f); got > limit {
+		t.Fatalf("%s of a %d-byte input allocated %d bytes, bound %d", what, n, got, limit)
+	}
+}
+
 func FuzzReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r := NewReader(bytes.NewReader(data), 64<<10) // small limit keeps executions fast
+		r := NewReaderLimits(bytes.NewReader(data), fuzzLimits)
 		var schema *Schema
 		for {
-			typ, p, err := r.Next()
+			var typ FrameType
+			var p []byte
+			var err error
+			// One frame costs at most its limit (twice, while it grows).
+			boundAlloc(t, "Reader.Next", len(data), 2*uint64(fuzzLimits.MaxFrameBytes)+6*uint64(fuzzLimits.MaxErrorValueBytes), func() {
+				typ, p, err = r.Next()
+			})
 			if err != nil {
 				return
 			}
 			switch typ {
 			case FrameSchema:
-				schema, _ = DecodeSchema(p)
+				schema, _ = fuzzLimits.DecodeSchema(p)
 			case FrameBatch:
 				if schema != nil {
-					if b, err := DecodeBatch(p, schema); err == nil {
+					if b, err := fuzzLimits.DecodeBatch(p, schema); err == nil {
 						touch(t, b)
 					}
 				}
 			case FrameParams:
-				if _, b, err := DecodeParams(p); err == nil {
+				if _, b, err := fuzzLimits.DecodeParams(p); err == nil {
 					touch(t, b)
 				}
 			case FrameJob:
 				_, _ = DecodeJob(p)
 			case FrameError:
-				if e, err := DecodeError(p); err == nil {
+				if e, err := fuzzLimits.DecodeError(p); err == nil {
 					_ = e.Error()
 				}
 			}
@@ -60,9 +84,14 @@ func FuzzReader(f *testing.F) {
 
 func FuzzDecodeSchema(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := DecodeSchema(data)
+		var s *Schema
+		var err error
+		boundAlloc(t, "DecodeSchema", len(data), 0, func() { s, err = fuzzLimits.DecodeSchema(data) })
 		if err != nil {
 			return
+		}
+		if len(s.Fields) > fuzzLimits.MaxFields {
+			t.Fatalf("%d fields passed the limit of %d", len(s.Fields), fuzzLimits.MaxFields)
 		}
 		if out := AppendSchema(nil, s); !bytes.Equal(out, data) {
 			t.Fatalf("schema does not re-encode to its bytes")
@@ -72,13 +101,17 @@ func FuzzDecodeSchema(f *testing.F) {
 
 func FuzzDecodeBatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, schema, batch []byte) {
-		s, err := DecodeSchema(schema)
+		s, err := fuzzLimits.DecodeSchema(schema)
 		if err != nil {
 			return
 		}
-		b, err := DecodeBatch(batch, s)
+		var b *Batch
+		boundAlloc(t, "DecodeBatch", len(schema)+len(batch), 0, func() { b, err = fuzzLimits.DecodeBatch(batch, s) })
 		if err != nil {
 			return
+		}
+		if b.Rows > fuzzLimits.MaxBatchRows {
+			t.Fatalf("%d rows passed the limit of %d", b.Rows, fuzzLimits.MaxBatchRows)
 		}
 		touch(t, b)
 	})
@@ -86,7 +119,10 @@ func FuzzDecodeBatch(f *testing.F) {
 
 func FuzzDecodeParams(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, b, err := DecodeParams(data)
+		var s *Schema
+		var b *Batch
+		var err error
+		boundAlloc(t, "DecodeParams", len(data), 0, func() { s, b, err = fuzzLimits.DecodeParams(data) })
 		if err != nil {
 			return
 		}
@@ -99,7 +135,9 @@ func FuzzDecodeParams(f *testing.F) {
 
 func FuzzDecodeDict(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		kv, err := DecodeDict(data)
+		var kv [][2]string
+		var err error
+		boundAlloc(t, "DecodeDict", len(data), 0, func() { kv, err = fuzzLimits.DecodeDict(data) })
 		if err != nil {
 			return
 		}
@@ -110,6 +148,37 @@ func FuzzDecodeDict(f *testing.F) {
 		if err != nil || !reflect.DeepEqual(got, kv) {
 			t.Fatalf("round trip: %v", err)
 		}
+	})
+}
+
+// FuzzDecodeError reads one ERROR frame the way the host does: streamed by a
+// Reader (its length may lie in either direction), then decoded. The kept
+// text never exceeds the limit, whatever the frame declares.
+func FuzzDecodeError(f *testing.F) {
+	f.Fuzz(func(t *testing.T, declared uint32, payload []byte) {
+		frame := append(helloBytes(), binary.LittleEndian.AppendUint32(nil, declared)...)
+		frame = append(append(frame, byte(FrameError)), payload...)
+		r := NewReaderLimits(bytes.NewReader(frame), fuzzLimits)
+		if _, _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+		var p []byte
+		var err error
+		boundAlloc(t, "ERROR frame", len(payload), 6*uint64(fuzzLimits.MaxErrorValueBytes), func() { _, p, err = r.Next() })
+		if err != nil {
+			return
+		}
+		e, err := fuzzLimits.DecodeError(p)
+		if err != nil {
+			return
+		}
+		max := fuzzLimits.MaxErrorValueBytes + len(fmt.Sprintf(TruncatedMarker, uint32(1<<31)))
+		for _, v := range []string{e.Kind, e.Type, e.Message, e.Traceback, e.Column} {
+			if len(v) > max {
+				t.Fatalf("a %d-byte value passed the limit of %d", len(v), max)
+			}
+		}
+		_ = e.Error()
 	})
 }
 
@@ -173,28 +242,60 @@ func seedStream(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
+// findingSeeds are the hostile inputs of issue 11, kept as seeds: a SCHEMA
+// declaring 33554432 fields, a PARAMS schema declaring more params than
+// allowed, a batch declaring 2^31 rows, an ERROR frame declaring a 120 MB
+// message, a dictionary declaring 2^30 entries.
+func findingSeeds() map[string][][]any {
+	bomb := binary.LittleEndian.AppendUint32(nil, 33554432)
+	frame := func(t FrameType, declared uint32, p []byte) []byte {
+		out := append(helloBytes(), binary.LittleEndian.AppendUint32(nil, declared)...)
+		return append(append(out, byte(t)), p...)
+	}
+	errHead := binary.LittleEndian.AppendUint32(nil, 2)
+	errHead = append(errHead, appendStr(appendStr(nil, "kind"), "script")...)
+	errHead = append(appendStr(errHead, "message"), binary.LittleEndian.AppendUint32(nil, 120_000_000)...)
+	errHead = append(errHead, "a a a a a a a a "...)
+	params := append(binary.LittleEndian.AppendUint32(nil, 4), binary.LittleEndian.AppendUint32(nil, 5000)...)
+	return map[string][][]any{
+		"FuzzDecodeSchema": {{bomb}},
+		"FuzzReader":       {{frame(FrameSchema, 268435456, bomb)}, {frame(FrameError, 120_000_000+uint32(len(errHead)), errHead)}},
+		"FuzzDecodeParams": {{params}},
+		"FuzzDecodeBatch":  {{AppendSchema(nil, &Schema{Fields: []Field{{Name: "b", Type: TypeBool}}}), binary.LittleEndian.AppendUint32(nil, 1<<31)}},
+		"FuzzDecodeDict":   {{binary.LittleEndian.AppendUint32(nil, 1<<30)}},
+		"FuzzDecodeError": {
+			{uint32(120_000_000 + len(errHead)), errHead},
+			{uint32(len(AppendDict(nil, (&ScriptError{Kind: "script", Message: "m", Traceback: "t", Line: 3}).dict()))),
+				AppendDict(nil, (&ScriptError{Kind: "script", Message: "m", Traceback: "t", Line: 3}).dict())},
+		},
+	}
+}
+
 // TestFuzzSeeds_AreValid keeps the committed corpus honest; with
 // BXL_WRITE_FUZZ_SEEDS=1 it (re)writes testdata/fuzz from the current encoders.
 func TestFuzzSeeds_AreValid(t *testing.T) {
 	pairs := seedBatches(t)
-	seeds := map[string][][][]byte{}
+	seeds := map[string][][]any{}
 	for _, p := range pairs {
-		seeds["FuzzDecodeBatch"] = append(seeds["FuzzDecodeBatch"], [][]byte{p[0], p[1]})
-		seeds["FuzzDecodeSchema"] = append(seeds["FuzzDecodeSchema"], [][]byte{p[0]})
+		seeds["FuzzDecodeBatch"] = append(seeds["FuzzDecodeBatch"], []any{p[0], p[1]})
+		seeds["FuzzDecodeSchema"] = append(seeds["FuzzDecodeSchema"], []any{p[0]})
+	}
+	for name, list := range findingSeeds() {
+		seeds[name] = append(seeds[name], list...)
 	}
 	stream := seedStream(t)
 	var errBuf bytes.Buffer
 	ew := NewWriter(&errBuf)
 	_ = ew.WriteHello()
 	_ = ew.WriteError(&ScriptError{Kind: ErrorKindScript, Type: "ValueError", Message: "bad", Line: 2})
-	seeds["FuzzReader"] = [][][]byte{{stream}, {errBuf.Bytes()}}
+	seeds["FuzzReader"] = append(seeds["FuzzReader"], []any{stream}, []any{errBuf.Bytes()})
 	ps := &Schema{Fields: []Field{{Name: "x", Type: TypeDecimal, Precision: 10, Scale: 2, Nullable: true}, {Name: "s", Type: TypeString, Output: true}}}
 	pb := NewBuilder(ps)
 	if err := pb.AppendRow("12.5", "héllo"); err != nil {
 		t.Fatal(err)
 	}
-	seeds["FuzzDecodeParams"] = [][][]byte{{AppendParams(nil, ps, pb.Build())}, {AppendParams(nil, &Schema{}, nil)}}
-	seeds["FuzzDecodeDict"] = [][][]byte{
+	seeds["FuzzDecodeParams"] = append(seeds["FuzzDecodeParams"], []any{AppendParams(nil, ps, pb.Build())}, []any{AppendParams(nil, &Schema{}, nil)})
+	seeds["FuzzDecodeDict"] = [][]any{
 		{AppendDict(nil, JobHeader{JobID: "1", Language: "R", Script: "x <- 1"}.dict())},
 		{AppendDict(nil, (&ScriptError{Kind: "script", Message: "m", Line: 4, Column: "c"}).dict())},
 		{AppendDict(nil, nil)},
@@ -236,7 +337,12 @@ func TestFuzzSeeds_AreValid(t *testing.T) {
 			var b bytes.Buffer
 			b.WriteString("go test fuzz v1\n")
 			for _, a := range args {
-				fmt.Fprintf(&b, "[]byte(%q)\n", a)
+				switch a := a.(type) {
+				case []byte:
+					fmt.Fprintf(&b, "[]byte(%q)\n", a)
+				case uint32:
+					fmt.Fprintf(&b, "uint32(%d)\n", a)
+				}
 			}
 			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%d", i)), b.Bytes(), 0o644); err != nil {
 				t.Fatal(err)

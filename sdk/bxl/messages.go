@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Protocol version carried by HELLO.
@@ -72,7 +73,7 @@ func (h JobHeader) dict() [][2]string {
 // DecodeJob decodes a JOB payload. job_id, language and script are required;
 // the names default when absent; unknown keys are ignored.
 func DecodeJob(p []byte) (JobHeader, error) {
-	kv, err := decodeDict(p, "job")
+	kv, err := decodeDict(p, "job", DefaultLimits())
 	if err != nil {
 		return JobHeader{}, err
 	}
@@ -130,7 +131,7 @@ func (e *ScriptError) Error() string {
 	}
 	if e.Message != "" {
 		b.WriteString(": ")
-		b.WriteString(strings.Join(strings.Fields(e.Message), " "))
+		writeOneLine(&b, e.Message)
 	}
 	if e.Line > 0 {
 		fmt.Fprintf(&b, " (line %d)", e.Line)
@@ -139,6 +140,24 @@ func (e *ScriptError) Error() string {
 		fmt.Fprintf(&b, " (column %q)", e.Column)
 	}
 	return b.String()
+}
+
+// writeOneLine writes s with every run of white space made one space and
+// the ends trimmed, in one pass (a message may be large: no word slice).
+func writeOneLine(b *strings.Builder, s string) {
+	space, started := false, false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			space = started
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		started = true
+		b.WriteRune(r)
+	}
 }
 
 func (e *ScriptError) dict() [][2]string {
@@ -160,9 +179,14 @@ func validKind(k string) bool {
 	return false
 }
 
-// DecodeError decodes an ERROR payload; kind is required and must be known.
+// DecodeError decodes an ERROR payload within DefaultLimits; kind is
+// required and must be known.
 func DecodeError(p []byte) (*ScriptError, error) {
-	kv, err := decodeDict(p, "error")
+	return DefaultLimits().DecodeError(p)
+}
+
+func decodeError(p []byte, l Limits) (*ScriptError, error) {
+	kv, err := decodeDict(p, "error", l)
 	if err != nil {
 		return nil, err
 	}

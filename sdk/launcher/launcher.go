@@ -10,6 +10,10 @@ import (
 // go-plugin protocol version and the "api" a signed manifest names.
 const APIVersion = 1
 
+// MaxEventChunk is the most stdout or stderr bytes the SDK puts in one event
+// to the host; a host refuses events far larger (1 MiB) as a launcher fault.
+const MaxEventChunk = 64 << 10
+
 // DataFD is the descriptor number at which a runtime started with RunRuntime
 // finds the data plane.
 const DataFD = 3

@@ -93,15 +93,23 @@ type streamWriter struct {
 	stdout bool
 }
 
+// Write sends p in events of at most MaxEventChunk bytes: the host refuses
+// larger gRPC messages from a launcher.
 func (w *streamWriter) Write(p []byte) (int, error) {
-	// Send marshals before returning, but copy anyway: callers may reuse p.
-	b := append([]byte(nil), p...)
-	ev := &proto.RunEvent{Event: &proto.RunEvent_Stderr{Stderr: b}}
-	if w.stdout {
-		ev = &proto.RunEvent{Event: &proto.RunEvent_Stdout{Stdout: b}}
+	n := 0
+	for len(p) > 0 {
+		c := p[:min(len(p), MaxEventChunk)]
+		// Send marshals before returning, but copy anyway: callers may reuse p.
+		b := append([]byte(nil), c...)
+		ev := &proto.RunEvent{Event: &proto.RunEvent_Stderr{Stderr: b}}
+		if w.stdout {
+			ev = &proto.RunEvent{Event: &proto.RunEvent_Stdout{Stdout: b}}
+		}
+		if err := w.sender.send(ev); err != nil {
+			return n, err
+		}
+		n += len(c)
+		p = p[len(c):]
 	}
-	if err := w.sender.send(ev); err != nil {
-		return 0, err
-	}
-	return len(p), nil
+	return n, nil
 }
