@@ -296,7 +296,10 @@ func waitJobFolders(t *testing.T, h *host, n int, d time.Duration) {
 // Six concurrent jobs with large input values on a 2-worker host: only the
 // two that hold workers have their query's rows in the host at once, so the
 // host's peak grows with the workers, not with the callers. The per-job
-// figure is measured on one job alone first.
+// figure is measured on one job alone first. On SQLite a queued job held
+// little before the fix too (its rows are read once the job runs), so this
+// is a regression guard; TestHostileMemory_InputQueryWaitsForTheWorker is
+// the test that fails on the old order.
 func TestHostileMemory_QueuedJobsHoldNoInput(t *testing.T) {
 	requireRoot(t)
 	h := startExtraHost(t, `
