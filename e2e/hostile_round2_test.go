@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"fmt"
+	"io"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -164,5 +167,61 @@ except OSError as e:
 	waitNoProcessesIn(t, base, 1, 5*time.Second)
 	if err := healthyJob(t, h); err != nil {
 		t.Error(err)
+	}
+}
+
+// slow_caller.sh: a caller that stops reading (Ctrl-Z, a pager) blocked the
+// host's sends, and the job kept its worker account, folder and cgroup past
+// its time limit. Now the job ends at its limit whatever the caller does,
+// and the next job gets the worker.
+func TestHostile2_StalledCallerCannotHoldTheWorker(t *testing.T) {
+	requireRoot(t)
+	base := extraUIDBase(4)
+	h := startExtraHost(t, fmt.Sprintf(`limits {
+  timeout = "10s"
+}
+sandbox {
+  workers       = 1
+  uid_base      = %d
+  queue_timeout = "45s"
+}
+`, base))
+	// 60 MB of output: far more than gRPC's flow-control window.
+	script := `
+import pandas as pd
+OutputDataSet = pd.DataFrame({'s': ['x' * 200] * 300_000})
+`
+	ready := strings.Count(h.logBuf.String(), "job sandbox ready")
+	stalled := exec.Command(h.bin, "exec", "--address", "unix://"+h.sock, "--language", "Python", "--script", script, "--format", "csv")
+	stalled.Stdout, stalled.Stderr = io.Discard, io.Discard
+	if err := stalled.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		stalled.Process.Kill()
+		stalled.Wait()
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(h.logBuf.String(), "job sandbox ready") == ready {
+		if time.Now().After(deadline) {
+			t.Fatal("the stalled caller's job did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := stalled.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	// The host logs "job failed" once the job is torn down and its worker
+	// released: at the time limit, not when the caller reads again.
+	for !strings.Contains(h.logBuf.String(), "job failed") {
+		if time.Since(began) > 40*time.Second {
+			t.Fatalf("the job did not end within 40s (limit 10s) while its caller stalled; log:\n%s", tail(h.logBuf.String(), 3000))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("the job ended %v after its caller stalled (limit 10s)", time.Since(began).Round(time.Second))
+	if err := healthyJob(t, h); err != nil {
+		t.Fatalf("the next job did not get the worker while a caller stalled: %v", err)
 	}
 }

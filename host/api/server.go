@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
+	grpccodes "google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/openlaunchpad/launchpad/host/api/proto"
 	"github.com/openlaunchpad/launchpad/host/job"
@@ -36,13 +39,13 @@ func (s *Server) Register(g *grpc.Server) { proto.RegisterLaunchpadServer(g, s) 
 
 // Execute runs one job.
 func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_ExecuteServer) error {
-	sink := &streamSink{stream: stream}
+	sink := newStreamSink(stream)
 	id := req.GetJobId()
 	if id == "" {
 		id = job.NewJobID()
 	}
 	fail := func(err *job.Error) error {
-		return sink.send(&proto.ExecuteResponse{Event: &proto.ExecuteResponse_Status{Status: &proto.Status{
+		return sink.final(&proto.ExecuteResponse{Event: &proto.ExecuteResponse_Status{Status: &proto.Status{
 			JobId: id, Error: errorToProto(err)}}})
 	}
 	if !job.ValidJobID(id) {
@@ -77,7 +80,7 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 		}
 		return fail(jerr)
 	}
-	return sink.send(&proto.ExecuteResponse{Event: &proto.ExecuteResponse_Status{Status: &proto.Status{
+	return sink.final(&proto.ExecuteResponse{Event: &proto.ExecuteResponse_Status{Status: &proto.Status{
 		JobId: id, OutputParams: res.OutputParamsPayload, Stats: statsToProto(res.Stats)}}})
 }
 
@@ -112,14 +115,42 @@ func (s *Server) untrack(id string) {
 // streamSink sends a job's events on the Execute stream; gRPC allows one
 // sender at a time and events come from several goroutines.
 type streamSink struct {
-	mu     sync.Mutex
+	turn   chan struct{} // one Send at a time
 	stream proto.Launchpad_ExecuteServer
 }
 
+func newStreamSink(stream proto.Launchpad_ExecuteServer) *streamSink {
+	return &streamSink{turn: make(chan struct{}, 1), stream: stream}
+}
+
 func (k *streamSink) send(r *proto.ExecuteResponse) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	k.turn <- struct{}{}
+	defer func() { <-k.turn }()
 	return k.stream.Send(r)
+}
+
+// finalWait bounds how long the job's final status waits for a caller that
+// stopped reading. The job itself no longer waits (job.Runner bounds its
+// sends by the job's own deadline); this frees the call.
+const finalWait = 10 * time.Second
+
+// final sends the job's status. When the caller has not read for finalWait,
+// the call ends with the status as a gRPC error instead, which also ends the
+// send still waiting for that caller.
+func (k *streamSink) final(r *proto.ExecuteResponse) error {
+	done := make(chan error, 1)
+	go func() { done <- k.send(r) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(finalWait):
+		st := r.GetStatus()
+		msg := fmt.Sprintf("job %s: the caller did not read its results", st.GetJobId())
+		if e := st.GetError(); e != nil {
+			msg = fmt.Sprintf("job %s: %s (the caller did not read its results)", st.GetJobId(), e.GetMessage())
+		}
+		return status.Error(grpccodes.DeadlineExceeded, msg)
+	}
 }
 
 func (k *streamSink) Started(st job.Started) error {

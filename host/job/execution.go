@@ -17,6 +17,7 @@ import (
 	"github.com/openlaunchpad/launchpad/host/datasource"
 	"github.com/openlaunchpad/launchpad/host/resultset"
 	"github.com/openlaunchpad/launchpad/host/satellite"
+	"github.com/openlaunchpad/launchpad/host/sqltype"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
@@ -431,6 +432,12 @@ func (ex *execution) outputBatch(dl bxl.Limits, p []byte, schema *bxl.Schema) (s
 	if err != nil {
 		return true, err
 	}
+	if len(schema.Fields) == 0 && b.Rows > 0 {
+		// Rows of nothing cost the frame 8 bytes and the caller a line each.
+		ex.fail(&Error{JobID: ex.req.ID, Code: CodeOutput,
+			Err: fmt.Errorf("the output data set has %d rows but no columns", b.Rows)})
+		return true, nil
+	}
 	ex.bytesOut += int64(len(p))
 	if ex.lim.MaxOutputBytes > 0 && ex.bytesOut > ex.lim.MaxOutputBytes {
 		ex.fail(&Error{JobID: ex.req.ID, Code: CodeLimitExceeded, Limit: LimitOutput,
@@ -587,17 +594,25 @@ func (ex *execution) send(payload []byte, b *bxl.Batch) *Error {
 // checkOutputParams makes sure the runtime answered only declared OUTPUT
 // params, with their declared types.
 func (ex *execution) checkOutputParams(s *bxl.Schema) error {
+	seen := map[string]bool{}
 	for _, f := range s.Fields {
+		if seen[f.Name] {
+			return fmt.Errorf("%w: runtime returned param %q twice", bxl.ErrProtocol, f.Name)
+		}
+		seen[f.Name] = true
 		ok := false
 		for _, d := range ex.params.Fields {
-			if d.Name == f.Name && d.Output && d.Type == f.Type {
+			// A decimal must come back with its declared precision and
+			// scale: decimal(38,0) for a decimal(5,2) param would be read
+			// as another number.
+			if d.Name == f.Name && d.Output && d.Type == f.Type && d.Precision == f.Precision && d.Scale == f.Scale {
 				ok = true
 				break
 			}
 		}
 		if !ok {
 			return fmt.Errorf("%w: runtime returned param %q (%s), which is not a declared OUTPUT param of that type",
-				bxl.ErrProtocol, f.Name, f.Type)
+				bxl.ErrProtocol, f.Name, sqltype.Name(f))
 		}
 	}
 	return nil

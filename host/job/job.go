@@ -252,6 +252,7 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 		ctx, cancel = context.WithTimeout(ctx, lim.Timeout)
 		defer cancel()
 	}
+	sink = newBoundSink(ctx, sink)
 
 	l, err := r.cfg.Resolve(req.Language)
 	if err != nil {
