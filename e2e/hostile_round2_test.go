@@ -3,7 +3,9 @@ package e2e
 import (
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -223,5 +225,44 @@ OutputDataSet = pd.DataFrame({'s': ['x' * 200] * 300_000})
 	t.Logf("the job ended %v after its caller stalled (limit 10s)", time.Since(began).Round(time.Second))
 	if err := healthyJob(t, h); err != nil {
 		t.Fatalf("the next job did not get the worker while a caller stalled: %v", err)
+	}
+}
+
+// zero_column_rows.py: an output schema of no columns whose 8-byte batches
+// announce ten million rows each made the caller print 90 MB from 39 bytes.
+func TestHostile2_RowsWithoutColumnsAreRefused(t *testing.T) {
+	requireRoot(t)
+	script, err := os.ReadFile(filepath.Join("testdata", "attacks", "zero_column_rows.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := execArgs(t, "--language", "Python", "--script", string(script), "--format", "csv")
+	mustFail(t, r, "has 10000000 rows but no columns")
+	if len(r.stdout) > 1<<10 {
+		t.Errorf("the caller got %d bytes of rows of nothing", len(r.stdout))
+	}
+}
+
+// output_param_precision.py: OUTPUT params were checked by name and type
+// only: a decimal(5,2) param came back as decimal(38,0) = 10^37, and twice.
+func TestHostile2_OutputParamsKeepTheirDeclaration(t *testing.T) {
+	requireRoot(t)
+	script, err := os.ReadFile(filepath.Join("testdata", "attacks", "output_param_precision.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := execArgs(t, "--language", "Python", "--params", "@total decimal(5,2) OUTPUT", "--script", string(script))
+	mustFail(t, r, "launcher fault", `param "total"`)
+	single := strings.Replace(string(script), "sch = struct.pack('<I', 2) + s('total') + bytes([8, 3, 38, 0]) + s('total') + bytes([8, 3, 38, 0])",
+		"sch = struct.pack('<I', 1) + s('total') + bytes([8, 3, 38, 0])", 1)
+	single = strings.Replace(single, "nb = 4", "nb = 2", 1)
+	single = strings.Replace(single, "batch = struct.pack('<II', 1, nb) + tbl + val + val2", "batch = struct.pack('<II', 1, nb) + tbl[:32] + val", 1)
+	if single == string(script) {
+		t.Fatal("the one-param variant of the attack was not made")
+	}
+	r = execArgs(t, "--language", "Python", "--params", "@total decimal(5,2) OUTPUT", "--script", single)
+	mustFail(t, r, "launcher fault", `param "total" (decimal(38,0))`)
+	if strings.Contains(r.stdout+r.stderr, "10000000000000000000000000000000000000") {
+		t.Error("the undeclared decimal reached the caller")
 	}
 }
