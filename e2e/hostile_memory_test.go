@@ -18,8 +18,9 @@ import (
 // job ends with a clear error.
 
 // memHostHCL is a host with small message and output limits; the uid
-// range is its own.
-const memHostHCL = `
+// range is its test process's own.
+func memHostHCL() string {
+	return fmt.Sprintf(`
 limits {
   max_messages = "1MiB"
   max_output   = "16MiB"
@@ -27,10 +28,11 @@ limits {
 }
 sandbox {
   workers       = 2
-  uid_base      = 1891370000
+  uid_base      = %d
   queue_timeout = "2s"
 }
-`
+`, extraUIDBase(5))
+}
 
 // peakGrowthBound is how much a single attack may raise the host's peak
 // RSS: a few frames and buffers, far below the gigabytes of issue 11.
@@ -82,7 +84,7 @@ func boundedPeak(t *testing.T, h *host, bound int64, attack func()) {
 // its peak RSS is the test's own).
 func startMemHost(t *testing.T) *host {
 	t.Helper()
-	return startExtraHost(t, memHostHCL)
+	return startExtraHost(t, memHostHCL())
 }
 
 // Finding 1: a 120 MB exception message took the host from 22 MiB to

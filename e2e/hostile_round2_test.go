@@ -266,3 +266,20 @@ func TestHostile2_OutputParamsKeepTheirDeclaration(t *testing.T) {
 		t.Error("the undeclared decimal reached the caller")
 	}
 }
+
+// huge_batch.py: one valid 250 MiB BATCH frame cost the host about 700 MB
+// (read whole, then copied into one gRPC message). Frames are now refused on
+// their header beyond limits { max_frame } (default 32 MiB).
+func TestHostile2_HugeBatchFrameIsRefusedOnItsHeader(t *testing.T) {
+	requireRoot(t)
+	script, err := os.ReadFile(filepath.Join("testdata", "attacks", "huge_batch.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := startMemHost(t)
+	var r result
+	boundedPeak(t, h, peakGrowthBound, func() {
+		r = h.exec(t, "--language", "Python", "--script", string(script))
+	})
+	mustFail(t, r, "launcher fault", "exceeds the limit of 33554432 bytes")
+}
