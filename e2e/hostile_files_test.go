@@ -20,9 +20,7 @@ import (
 
 // filesUIDBase is a worker range of its own for each host these tests start
 // (above the main host's pid-derived range, below 2^31).
-func filesUIDBase(k int) int {
-	return 1_893_000_000 + (os.Getpid()%9000)*100 + k*20
-}
+func filesUIDBase(k int) int { return extraUIDBase(10 + k) }
 
 // startHostAt starts a dev host with the built binaries in binDir (a fresh
 // root-owned /var/tmp folder, as the catalog demands), its state folder at

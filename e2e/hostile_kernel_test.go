@@ -19,9 +19,7 @@ import (
 
 // kernelHostBase is the first worker uid of this file's extra hosts: above
 // the main host's range (1_892_000_000 + up to 899_900) and per test process.
-func kernelHostBase(slot int) int {
-	return 1_894_000_000 + (os.Getpid()%9000)*100 + slot*10
-}
+func kernelHostBase(slot int) int { return extraUIDBase(14 + slot) }
 
 // pyErrno is a Python prelude: call(name, nr, *args) makes a raw system
 // call and raises OSError naming it on failure, RuntimeError never.

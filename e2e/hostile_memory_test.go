@@ -304,13 +304,13 @@ func waitJobFolders(t *testing.T, h *host, n int, d time.Duration) {
 // the test that fails on the old order.
 func TestHostileMemory_QueuedJobsHoldNoInput(t *testing.T) {
 	requireRoot(t)
-	h := startExtraHost(t, `
+	h := startExtraHost(t, fmt.Sprintf(`
 sandbox {
   workers       = 2
-  uid_base      = 1891380000
+  uid_base      = %d
   queue_timeout = "300s"
 }
-`)
+`, extraUIDBase(6)))
 	const jobs, value = 6, 40_000_000
 	query := fmt.Sprintf("SELECT zeroblob(%d) AS b", value)
 	script := "print(len(InputDataSet['b'][0]))"

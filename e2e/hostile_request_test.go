@@ -87,7 +87,7 @@ func TestHostileRequest_HugeValueIsRefusedBeforeCopy(t *testing.T) {
 // size (octet_length reads the record header, not the value).
 func TestHostileRequest_ValueLimitIsConfigurable(t *testing.T) {
 	requireRoot(t)
-	h := startExtraHost(t, "sandbox {\n  workers  = 2\n  uid_base = 1890730000\n}\ndata_source {\n  max_value = \"1MiB\"\n}\n")
+	h := startExtraHost(t, fmt.Sprintf("sandbox {\n  workers  = 2\n  uid_base = %d\n}\ndata_source {\n  max_value = \"1MiB\"\n}\n", extraUIDBase(7)))
 	w := h.exec(t, "--language", "Python", "--into-table", "big", "--create-table", "--script",
 		"import pandas as pd\nOutputDataSet = pd.DataFrame({'id': [1, 2], 'note': ['small', 'x' * 3_000_000]})")
 	if w.code != 0 {
