@@ -27,7 +27,8 @@ test: deps build
 
 # The concurrent packages again under the race detector.
 test-race: deps build
-	$(GO) test -count=1 -race -timeout 30m ./sdk/... ./host/job/... ./host/api/...
+	$(GO) test -count=1 -race -timeout 30m ./sdk/bxl/... ./sdk/launcher/... ./host/satellite/... \
+		./host/datasource/... ./host/sandbox/... ./cmd/launchpad/...
 
 bench: deps build
 	$(GO) run ./cmd/launchpad-bench

@@ -94,18 +94,8 @@ func execMain(args []string, stdout, stderr *os.File) int {
 	if err != nil {
 		return fail(exitUsage, "%v", err)
 	}
-	if *language == "" {
-		return fail(exitUsage, "--language is required")
-	}
-	if (*script == "") == (*scriptFile == "") {
-		return fail(exitUsage, "give exactly one of --script and --script-file")
-	}
-	if *scriptFile != "" {
-		b, err := os.ReadFile(*scriptFile)
-		if err != nil {
-			return fail(exitUsage, "%v", err)
-		}
-		*script = string(b)
+	if *script, err = jobScript(*language, *script, *scriptFile); err != nil {
+		return fail(exitUsage, "%v", err)
 	}
 	out, err := newResultWriter(*format, outw, errw, cell)
 	if err != nil {
@@ -137,6 +127,22 @@ func execMain(args []string, stdout, stderr *os.File) int {
 	return streamJob(stream, out, errw, started, func(err error) int {
 		return fail(exitConnect, "host at %s: %v", *address, err)
 	}, fail)
+}
+
+// jobScript checks the language is given and returns the script, from
+// --script or --script-file (exactly one).
+func jobScript(language, script, file string) (string, error) {
+	if language == "" {
+		return "", errors.New("--language is required")
+	}
+	if (script == "") == (file == "") {
+		return "", errors.New("give exactly one of --script and --script-file")
+	}
+	if file == "" {
+		return script, nil
+	}
+	b, err := os.ReadFile(file)
+	return string(b), err
 }
 
 // cancelOnSignal makes Ctrl-C (or SIGTERM) cancel the job on the host once

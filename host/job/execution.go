@@ -81,23 +81,11 @@ type outputEnd struct {
 
 func (ex *execution) run(ctx context.Context) (*Result, error) {
 	id := ex.req.ID
-	conn, satEnd, err := NewDataPlane()
-	if err != nil {
-		return nil, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("data plane: %w", err)}
+	conn, sat, jerr := ex.startLauncher(ctx)
+	if jerr != nil {
+		return nil, jerr
 	}
-	ex.conn = conn
 	defer conn.Close()
-
-	uid, gid := ex.env.Owner()
-	sat, err := satellite.Start(satellite.Config{
-		Name: ex.launcher.Name, Exe: ex.launcher.Exe, DataPlane: satEnd,
-		SocketDir: ex.env.SocketDir(), UID: uid, GID: gid,
-		Process: ex.env, Logger: ex.log.Named("launcher"),
-	})
-	satEnd.Close()
-	if err != nil {
-		return nil, ex.runner.contextError(ctx, id, &Error{JobID: id, Code: CodeLauncherFault, Err: err})
-	}
 	defer sat.Stop()
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -162,6 +150,29 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 			PeakMemoryBytes: usage.PeakMemoryBytes, CPUUser: usage.CPUUser, CPUSystem: usage.CPUSystem,
 		},
 	}, nil
+}
+
+// startLauncher makes the data plane and starts the job's launcher with
+// the satellite's end of it.
+func (ex *execution) startLauncher(ctx context.Context) (net.Conn, *satellite.Satellite, *Error) {
+	id := ex.req.ID
+	conn, satEnd, err := NewDataPlane()
+	if err != nil {
+		return nil, nil, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("data plane: %w", err)}
+	}
+	ex.conn = conn
+	uid, gid := ex.env.Owner()
+	sat, err := satellite.Start(satellite.Config{
+		Name: ex.launcher.Name, Exe: ex.launcher.Exe, DataPlane: satEnd,
+		SocketDir: ex.env.SocketDir(), UID: uid, GID: gid,
+		Process: ex.env, Logger: ex.log.Named("launcher"),
+	})
+	satEnd.Close()
+	if err != nil {
+		conn.Close()
+		return nil, nil, ex.runner.contextError(ctx, id, &Error{JobID: id, Code: CodeLauncherFault, Err: err})
+	}
+	return conn, sat, nil
 }
 
 // finishOutput commits the output table, or says what the request wanted
