@@ -118,7 +118,7 @@ conn, g = f.f_locals['conn'], f.f_globals
 n = g['send_dataset'](conn, InputDataSet[['id']].head(3))
 time.sleep(12)
 g['send_out_params'](conn, f.f_locals['pfields'], globals())
-conn.send(g['F_END'], [struct.pack('<Q', n)])
+g['bxl'].send_end(conn, n)
 sys.stdout.flush()
 os._exit(0)
 `

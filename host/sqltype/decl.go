@@ -200,7 +200,7 @@ func (p *declParser) name() (string, error) {
 	if p.params {
 		name := strings.TrimPrefix(t.text, "@")
 		if t.kind != tokVar || !ValidIdentifier(name) {
-			return "", fmt.Errorf("%w: param %q must be @ and a name of letters, digits and _", ErrBadDeclaration, t.text)
+			return "", fmt.Errorf("%w: param %q must start with @ and be a name of letters, digits and _", ErrBadDeclaration, t.text)
 		}
 		return name, nil
 	}
