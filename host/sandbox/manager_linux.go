@@ -85,14 +85,15 @@ func NewManager(cfg Config, logger hclog.Logger) (*Manager, error) {
 	if m.pool, err = workers.New(cfg.WorkerUIDBase, cfg.WorkerCount); err != nil {
 		return nil, fmt.Errorf("%v: %w", err, ErrBadConfig)
 	}
-	m.layout, err = jobobject.Detect(jobobject.Options{Root: cfg.CgroupRoot, Parent: cfg.CgroupParent})
-	if err != nil {
-		return nil, fmt.Errorf("job objects: %w: %w", err, ErrIsolationUnavailable)
-	}
 	// Root-owned 0711: workers may traverse to their own folder but list
-	// or create nothing.
+	// or create nothing. Checked before the cgroup parent is made, so a
+	// refused work root leaves nothing behind.
 	if m.root, err = openWorkRoot(cfg.WorkRoot, 0o711); err != nil {
 		return nil, err
+	}
+	m.layout, err = jobobject.Detect(jobobject.Options{Root: cfg.CgroupRoot, Parent: cfg.CgroupParent})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("job objects: %w: %w", err, ErrIsolationUnavailable), m.root.close())
 	}
 	m.logger.Info("job isolation ready", "cgroups", m.layout.Describe(), "landlock_abi", abi,
 		"worker_uid_base", cfg.WorkerUIDBase, "worker_count", cfg.WorkerCount, "work_root", cfg.WorkRoot,
