@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -55,7 +56,7 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 	if err != nil {
 		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: err})
 	}
-	shape, err := sqltype.ParseColumns(req.GetResultSchema())
+	shape, none, err := resultSets(req.GetResultSchema())
 	if err != nil {
 		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: fmt.Errorf("result schema: %w", err)})
 	}
@@ -71,7 +72,7 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 		InputName: req.GetInputName(), OutputName: req.GetOutputName(),
 		Params: params, ParamValues: req.GetParamValues(),
 		DataSource: req.GetDataSource(), IntoTable: req.GetIntoTable(), CreateTable: req.GetCreateTable(),
-		ResultSchema: shape,
+		ResultSchema: shape, NoResultSet: none,
 	}, sink)
 	if err != nil {
 		var jerr *job.Error
@@ -82,6 +83,20 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 	}
 	return sink.final(&proto.ExecuteResponse{Event: &proto.ExecuteResponse_Status{Status: &proto.Status{
 		JobId: id, OutputParams: res.OutputParamsPayload, Stats: statsToProto(res.Stats)}}})
+}
+
+// resultSets reads --result-schema as WITH RESULT SETS does: a column list,
+// NONE (the script must return no result set) or UNDEFINED (no check, as
+// when nothing is given).
+func resultSets(s string) (cols []sqltype.Decl, none bool, err error) {
+	switch strings.ToUpper(strings.TrimSpace(s)) {
+	case "NONE":
+		return nil, true, nil
+	case "UNDEFINED":
+		return nil, false, nil
+	}
+	cols, err = sqltype.ParseColumns(s)
+	return cols, false, err
 }
 
 // Cancel stops a running job.

@@ -539,6 +539,11 @@ func (ex *execution) boundError(se *bxl.ScriptError) *bxl.ScriptError {
 // then the table or the caller.
 func (ex *execution) openOutput(ctx context.Context, payload []byte, schema *bxl.Schema) *Error {
 	id, req := ex.req.ID, ex.req
+	if req.NoResultSet {
+		return &Error{JobID: id, Code: CodeOutput,
+			Err: fmt.Errorf("%w: the script returned a result set (%d columns), but WITH RESULT SETS NONE declares none",
+				resultset.ErrMismatch, len(schema.Fields))}
+	}
 	if len(req.ResultSchema) > 0 {
 		sh, err := resultset.New(req.ResultSchema, schema)
 		if err != nil {

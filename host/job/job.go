@@ -45,6 +45,9 @@ type Request struct {
 	// ResultSchema, when set, is the declared shape of the output (WITH
 	// RESULT SETS); the output is checked and converted to it.
 	ResultSchema []sqltype.Decl
+	// NoResultSet is WITH RESULT SETS NONE: a result set from the script
+	// fails the job.
+	NoResultSet bool
 }
 
 // Stream names where a message came from.
