@@ -72,6 +72,9 @@ func openSQLitePool(dsn string) (*sql.DB, error) {
 func (s *sqliteSource) Close() error { return errors.Join(s.read.Close(), s.write.Close()) }
 
 func (s *sqliteSource) Query(ctx context.Context, query string, batchBytes int) (Rows, error) {
+	if err := checkQueryText(query); err != nil {
+		return nil, fmt.Errorf("run input query: %w", err)
+	}
 	rows, err := s.read.QueryContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("run input query: %w", sqliteQueryError(err, s.valueLimit))
