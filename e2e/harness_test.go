@@ -346,6 +346,13 @@ func (h *host) start(t *testing.T, hcl string) *host {
 		}
 		args = append(args, "--config", cfg)
 	}
+	h.launch(t, args)
+	return h
+}
+
+// launch runs the launchpad binary with args as h and waits for its socket.
+func (h *host) launch(t *testing.T, args []string) {
+	t.Helper()
 	h.logBuf = &syncBuffer{}
 	h.cmd = exec.Command(h.bin, args...)
 	h.cmd.Stdout, h.cmd.Stderr = h.logBuf, h.logBuf
@@ -355,12 +362,11 @@ func (h *host) start(t *testing.T, hcl string) *host {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if _, err := os.Stat(h.sock); err == nil {
-			return h
+			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("extra host did not come up; log:\n%s", tail(h.logBuf.String(), 4000))
-	return nil
+	t.Fatalf("host %s did not come up; log:\n%s", h.state, tail(h.logBuf.String(), 4000))
 }
 
 // copyFile copies a built binary, creating root-owned 0755 folders and a

@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -298,19 +297,7 @@ func restartHost(t *testing.T, h *host) {
 	if cfg := filepath.Join(h.dir, "launchpad.hcl"); fileExists(cfg) {
 		args = append(args, "--config", cfg)
 	}
-	h.logBuf = &syncBuffer{}
-	h.cmd = exec.Command(h.bin, args...)
-	h.cmd.Stdout, h.cmd.Stderr = h.logBuf, h.logBuf
-	if err := h.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for !fileExists(h.sock) {
-		if time.Now().After(deadline) {
-			t.Fatalf("restarted host did not come up; log:\n%s", tail(h.logBuf.String(), 4000))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	h.launch(t, args)
 }
 
 func fileExists(p string) bool {

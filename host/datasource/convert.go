@@ -198,17 +198,26 @@ func binaryFromDriver(f bxl.Field, v any) (any, error) {
 	return nil, mismatch(f, v, "")
 }
 
+// driverTime is v as a time.Time: the driver's own, or text read by parse
+// (why names the expected form in the mismatch).
+func driverTime(f bxl.Field, v any, parse func(string) (time.Time, error), why string) (time.Time, error) {
+	switch x := v.(type) {
+	case time.Time:
+		return x, nil
+	case string:
+		t, err := parse(x)
+		if err != nil {
+			return time.Time{}, mismatch(f, v, why)
+		}
+		return t, nil
+	}
+	return time.Time{}, mismatch(f, v, "")
+}
+
 func dateFromDriver(f bxl.Field, v any) (any, error) {
-	t, ok := v.(time.Time)
-	if !ok {
-		s, isStr := v.(string)
-		if !isStr {
-			return nil, mismatch(f, v, "")
-		}
-		var err error
-		if t, err = time.Parse(time.DateOnly, s); err != nil {
-			return nil, mismatch(f, v, "not a date (YYYY-MM-DD)")
-		}
+	t, err := driverTime(f, v, func(s string) (time.Time, error) { return time.Parse(time.DateOnly, s) }, "not a date (YYYY-MM-DD)")
+	if err != nil {
+		return nil, err
 	}
 	if t.Hour() != 0 || t.Minute() != 0 || t.Second() != 0 || t.Nanosecond() != 0 {
 		return nil, mismatch(f, v, "has a time of day")
@@ -242,16 +251,9 @@ func timeFromDriver(f bxl.Field, v any) (any, error) {
 }
 
 func timestampFromDriver(f bxl.Field, v any) (any, error) {
-	t, ok := v.(time.Time)
-	if !ok {
-		s, isStr := v.(string)
-		if !isStr {
-			return nil, mismatch(f, v, "")
-		}
-		var err error
-		if t, err = parseTimestamp(s); err != nil {
-			return nil, mismatch(f, v, "not a timestamp")
-		}
+	t, err := driverTime(f, v, parseTimestamp, "not a timestamp")
+	if err != nil {
+		return nil, err
 	}
 	if t.Nanosecond()%1000 != 0 {
 		return nil, mismatch(f, v, "finer than a microsecond (CAST to a 6-digit fraction)")
