@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,7 +30,29 @@ import (
 // then stale and must go.
 type knownFailure struct{ item, want string }
 
-var corpusKnownFailures = map[string]knownFailure{}
+var corpusKnownFailures = map[string]knownFailure{
+	"05-py-generate-text":            {"item 2", "NameError: name 'pandas' is not defined"},
+	"06-py-scalar-series":            {"item 2", "NameError: name 'pandas' is not defined"},
+	"07-py-series-of-array":          {"item 2", "NameError: name 'pandas' is not defined"},
+	"08-py-series-repeated":          {"item 2", "NameError: name 'pandas' is not defined"},
+	"09-py-series-to-frame":          {"item 2", "NameError: name 'pandas' is not defined"},
+	"10-py-frame-integer-index":      {"item 2", "NameError: name 'pandas' is not defined"},
+	"11-py-frame-string-index":       {"item 2", "NameError: name 'pandas' is not defined"},
+	"15-py-iris-load":                {"item 6 (then item 2)", "a column list is not supported yet"},
+	"16-py-iris-train":               {"item 3", "Unknown label type"},
+	"17-py-iris-predict":             {"DECLARE @v = (SELECT …)", "a subquery is not supported"},
+	"25-r-matrix-multiply":           {"item 3", "row 1 column 1: 0, want 12"},
+	"26-r-inner-product":             {"item 3", "row 1 column 1: 0, want 1542"},
+	"27-r-merge-columns":             {"item 3", "arguments imply differing number of rows: 3, 6"},
+	"31-r-mtcars-load":               {"item 8", `invalid table name "dbo.MTCars"`},
+	"32-r-mtcars-train":              {"item 6 (then item 4)", "a column list is not supported yet"},
+	"33-r-mtcars-predict":            {"DECLARE @v = (SELECT …) (then items 8 and 3)", "a subquery is not supported"},
+	"35-r-ref-naive-bayes":           {"item 4", "column payload has unsupported class raw"},
+	"36-py-ski-rental-train":         {"item 8", "no such table: dbo.rental_data"},
+	"37-r-ski-rental-train":          {"item 8", "no such table: dbo.rental_data"},
+	"38-py-rows-per-read":            {"item 7 (then item 2)", "@r_rowsPerRead (running the script on chunks of rows) is not supported yet"},
+	"39-r-types-implicit-conversion": {"item 3 and uniqueidentifier text in upper case", "row 1 column 3: 6e225611"},
+}
 
 // corpusExpect is a case's expected.json: the documented result.
 type corpusExpect struct {
@@ -50,6 +73,9 @@ type corpusExpect struct {
 	// OutputParamsContain are pieces each OUTPUT value must hold (a
 	// model's bytes, in hex, name its class).
 	OutputParamsContain map[string][]string `json:"output_params_contain"`
+	// CellsContain are pieces every cell of a column must hold (a
+	// serialized model, in hex).
+	CellsContain map[string][]string `json:"cells_contain"`
 	// Query runs on the instance database after the call (the table an
 	// INSERT … EXEC filled); QueryRows are its documented rows.
 	Query     string  `json:"query"`
@@ -69,11 +95,14 @@ func TestCorpus(t *testing.T) {
 			t.Errorf("known failure %s names no case", name)
 		}
 	}
-	db, err := sql.Open("sqlite", filepath.Join(theHost.state, "instance.db"))
+	// The host holds the same file open: wait for its locks, and make the
+	// cases' own writes take turns.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(theHost.state, "instance.db")+"?_pragma=busy_timeout(30000)")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	db.SetMaxOpenConns(1)
 	locks := &tableLocks{m: map[string]*sync.Mutex{}}
 	slots := make(chan struct{}, 2) // the machine has two cores
 	t.Run("case", func(t *testing.T) {
@@ -126,7 +155,7 @@ func runCorpusCase(t *testing.T, db *sql.DB, locks *tableLocks, dir string) {
 	case !strings.Contains(failure, known.want):
 		t.Errorf("case %s fails otherwise than its mark (%s: %q) says:\n%s", name, known.item, known.want, failure)
 	default:
-		t.Logf("known failure (%s): %s", known.item, firstLine(failure))
+		t.Logf("known failure (%s): %s", known.item, lineWith(failure, known.want))
 	}
 }
 
@@ -173,6 +202,7 @@ func judgeCorpus(exp corpusExpect, r result) string {
 			diffs = append(diffs, fmt.Sprintf("@%s = %v, want %v", k, out.OutputParams[k], want))
 		}
 	}
+	diffs = append(diffs, cellsContain(names, out.Rows, exp.CellsContain)...)
 	for k, pieces := range exp.OutputParamsContain {
 		for _, p := range pieces {
 			if v := fmt.Sprint(out.OutputParams[k]); !strings.Contains(strings.ToUpper(v), strings.ToUpper(p)) {
@@ -187,6 +217,27 @@ func judgeCorpus(exp corpusExpect, r result) string {
 		return ""
 	}
 	return strings.Join(diffs, "\n") + "\nstderr: " + tail(r.stderr, 1500)
+}
+
+// cellsContain checks that every cell of the named columns holds each
+// piece (case-insensitive: hex digits).
+func cellsContain(names []string, rows [][]any, want map[string][]string) []string {
+	var diffs []string
+	for col, pieces := range want {
+		j := slices.Index(names, col)
+		if j < 0 {
+			diffs = append(diffs, fmt.Sprintf("no column %q", col))
+			continue
+		}
+		for i, row := range rows {
+			for _, p := range pieces {
+				if v := fmt.Sprint(row[j]); !strings.Contains(strings.ToUpper(v), strings.ToUpper(p)) {
+					diffs = append(diffs, fmt.Sprintf("row %d %s = %.80s…, want it to hold %s", i+1, col, v, p))
+				}
+			}
+		}
+	}
+	return diffs
 }
 
 // judgeQuery compares the instance's table after the call with the
@@ -287,9 +338,14 @@ func missingMessages(stderr string, want []string) string {
 	return ""
 }
 
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
+// lineWith is the line of s that holds piece.
+func lineWith(s, piece string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, piece) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return piece
 }
 
 var createTable = regexp.MustCompile(`(?i)CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?["\[]?(\w+)`)
