@@ -294,6 +294,11 @@ func checkJobLogs(t *testing.T, h *host) {
 	if c := jobLog(t, h, "w-long"); c["@level"] != "info" || c["code"] != "cancelled" {
 		t.Errorf("cancelled job's log line: %v", c)
 	}
+	for _, l := range logLines(t, h) {
+		if l["job_id"] == "w-long" && l["@level"] == "error" {
+			t.Errorf("the cancel logged an error: %v", l)
+		}
+	}
 }
 
 func checkMetrics(t *testing.T, fams map[string]*dto.MetricFamily) {

@@ -139,9 +139,11 @@ func writeJobsTable(w io.Writer, jobs []*proto.JobInfo, now time.Time) error {
 	for _, j := range jobs {
 		cells := []string{
 			j.GetJobId(), dash(j.GetCaller()), j.GetLanguage(), launcherCell(j), j.GetState(),
-			startedCell(j, now), durationCell(j.GetElapsedMs()), durationCell(j.GetCpuUserMs() + j.GetCpuSystemMs()),
-			bytesCell(j.GetPeakMemoryBytes()), strconv.FormatUint(j.GetRowsIn(), 10), rowsOutCell(j), exitCell(j),
-			errorCell(j),
+			startedCell(j, now), "-", "-", "-", "-", rowsOutCell(j), exitCell(j), errorCell(j),
+		}
+		if j.GetStartedUnixMs() != 0 { // usage exists only for a job that got a worker
+			cells[6], cells[7] = durationCell(j.GetElapsedMs()), durationCell(j.GetCpuUserMs()+j.GetCpuSystemMs())
+			cells[8], cells[9] = bytesCell(j.GetPeakMemoryBytes()), strconv.FormatUint(j.GetRowsIn(), 10)
 		}
 		for i, c := range cells {
 			cells[i] = untrusted.String(c, 80)
