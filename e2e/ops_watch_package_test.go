@@ -161,7 +161,7 @@ func serveInstalled(t *testing.T) {
 		t.Fatalf("no READY=1 from the host (%v, %q):\n%s", err, buf[:n], tail(logs.String(), 3000))
 	}
 	out, err := exec.Command(pkgBin, "exec", "--language", "Python", "--format", "csv",
-		"--script", "OutputDataSet = pandas.DataFrame({'x': [40 + 2]})").CombinedOutput()
+		"--script", "import pandas as pd\nOutputDataSet = pd.DataFrame({'x': [40 + 2]})").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "x\n42\n") {
 		t.Errorf("job on the installed host: %v\n%s\nhost log:\n%s", err, out, tail(logs.String(), 3000))
 	}

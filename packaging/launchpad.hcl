@@ -8,8 +8,9 @@ instance {
   dsn    = "/var/lib/launchpad/instance.db"
 }
 
-launcher "PythonLauncher" { runtime = "/usr/bin/python3" }
-launcher "RLauncher" { runtime = "/usr/bin/Rscript" }
+# The launchers run /usr/bin/python3 and /usr/bin/Rscript unless told:
+# launcher "PythonLauncher" { runtime = "/usr/bin/python3" }
+# launcher "RLauncher" { runtime = "/usr/bin/Rscript" }
 
 # Jobs run as worker accounts uid_base .. uid_base+workers-1; the range is
 # this host's alone.
