@@ -28,7 +28,7 @@ test: deps build
 # The concurrent packages again under the race detector.
 test-race: deps build
 	$(GO) test -count=1 -race -timeout 30m ./sdk/bxl/... ./sdk/launcher/... ./host/satellite/... \
-		./host/datasource/... ./host/sandbox/... ./cmd/launchpad/...
+		./host/datasource/... ./host/sandbox/... ./host/history/... ./host/telemetry/... ./cmd/launchpad/...
 
 bench: deps build
 	$(GO) run ./cmd/launchpad-bench
