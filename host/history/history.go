@@ -79,7 +79,10 @@ func (s *Store) load() error {
 		s.ended = append(s.ended, in)
 	}
 	if err := sc.Err(); err != nil {
-		return err
+		// A damaged file must not keep the host from starting: keep what
+		// was read; the next compaction rewrites the file.
+		s.log.Warn("job history read stopped early", "path", s.path, "error", err)
+		s.lines = 2 * s.keep
 	}
 	if bad > 0 {
 		s.log.Warn("skipped unreadable job history lines", "lines", bad)

@@ -128,3 +128,35 @@ func TestStore_ListsAQueuedJobFirst(t *testing.T) {
 		t.Errorf("List after = %s", got)
 	}
 }
+
+// A caller's language is its own text: a huge one is cut before it is
+// kept, and an overlong line in a damaged file does not stop the host.
+func TestStore_BoundsCallerTextAndSurvivesAnOverlongLine(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, 10, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runner(s, unknown)
+	r.Run(context.Background(), &job.Request{ID: "big", Language: strings.Repeat("L", 10<<20), Script: "x"}, nil)
+	if in := s.List(0)[0]; len(in.Language) > 256 {
+		t.Errorf("kept a %d-byte language", len(in.Language))
+	}
+	f, err := os.OpenFile(filepath.Join(dir, FileName), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(strings.Repeat("x", 2*maxLineBytes) + "\n")
+	f.Close()
+	s2, err := Open(dir, 10, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatalf("a damaged history stopped the host: %v", err)
+	}
+	if got := ids(s2.List(0)); got != "big:failed" {
+		t.Errorf("List = %s", got)
+	}
+	run(t, runner(s2, unknown), "next")
+	if got := ids(s2.List(0)); got != "next:failed,big:failed" {
+		t.Errorf("after the next job List = %s", got)
+	}
+}

@@ -81,6 +81,9 @@ type Info struct {
 // kept for many jobs and may be listed often).
 const maxInfoErrorBytes = 512
 
+// maxInfoNameBytes bounds a job's id, caller and language in its Info.
+const maxInfoNameBytes = 128
+
 // Live is a job the runner is running, as observers see it. Its Info is
 // read at any time; usage and input counters are live while it runs.
 type Live struct {
@@ -96,8 +99,11 @@ type Live struct {
 
 func newLive(req *Request, now time.Time) *Live {
 	sum := sha256.Sum256([]byte(req.Script))
+	// The id and language are the caller's text, kept before they are
+	// checked: bounded, so no request can make a history line large.
 	return &Live{info: Info{
-		ID: req.ID, Caller: req.Caller, Language: req.Language, ScriptSHA256: hex.EncodeToString(sum[:]),
+		ID: untrusted.String(req.ID, maxInfoNameBytes), Caller: untrusted.String(req.Caller, maxInfoNameBytes),
+		Language: untrusted.String(req.Language, maxInfoNameBytes), ScriptSHA256: hex.EncodeToString(sum[:]),
 		State: StateQueued, Submitted: now,
 	}}
 }
