@@ -32,6 +32,15 @@ type Config struct {
 	Limits     *Limits     `hcl:"limits,block"`
 	Sandbox    *Sandbox    `hcl:"sandbox,block"`
 	Launchers  []Launcher  `hcl:"launcher,block"`
+	Telemetry  *Telemetry  `hcl:"telemetry,block"`
+}
+
+// Telemetry configures the optional metrics listener.
+type Telemetry struct {
+	// Address is the host:port the Prometheus metrics are served on, at
+	// /metrics, without TLS or authentication: keep it on loopback or a
+	// management network, e.g. "127.0.0.1:9273". Empty serves none.
+	Address string `hcl:"address,optional"`
 }
 
 // Instance is the database instance input queries run on.
