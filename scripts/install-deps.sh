@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Launchpad's runtimes and tests need on Debian 12, once.
-# Debian's python3 with pandas (not a pyenv shim), R, bit64, the minisign tool.
+# Debian's python3 with pandas (not a pyenv shim) and scikit-learn (the
+# conformance kit fits an estimator), R, bit64, the minisign tool.
 set -euo pipefail
 need=()
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import pandas' 2>/dev/null || need+=(python3-pandas)
+/usr/bin/python3 -c 'import sklearn' 2>/dev/null || need+=(python3-sklearn)
 [ -x /usr/bin/Rscript ] || need+=(r-base-core)
 [ -d /usr/lib/R/site-library/bit64 ] || [ -d /usr/lib/R/library/bit64 ] || need+=(r-cran-bit64)
 command -v minisign >/dev/null || need+=(minisign)
