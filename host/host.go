@@ -179,10 +179,7 @@ func (h *Host) resolve(language string) (*job.Launcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	settings := map[string]string{}
-	if rt := h.cfg.LauncherRuntime(l.Name); rt != "" {
-		settings["runtime"] = rt
-	}
+	settings := h.cfg.LauncherSettings(l.Name)
 	return &job.Launcher{Name: l.Name, Version: l.Version, Exe: l.Exe, Settings: settings}, nil
 }
 

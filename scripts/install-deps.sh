@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Launchpad's runtimes and tests need on Debian 12, once.
 # Debian's python3 with pandas (not a pyenv shim), R, bit64, the minisign tool,
-# and what the corpus's published scripts import (e2e/testdata/corpus):
-# scikit-learn and SciPy for Python, rpart and e1071 (and randomForest) for R.
+# and what the conformance kit and the corpus's published scripts import
+# (e2e/testdata/corpus): scikit-learn and SciPy for Python, rpart and e1071
+# (and randomForest) for R.
 set -euo pipefail
 need=()
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import pandas' 2>/dev/null || need+=(python3-pandas)
