@@ -135,7 +135,7 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 	}
 	if verdict != nil {
 		if ex.writer != nil {
-			ex.writer.Rollback()
+			ex.runner.closeLogged(id, "rollback of "+ex.req.IntoTable, ex.writer.Rollback)
 		}
 		return nil, verdict
 	}
@@ -172,7 +172,34 @@ func (ex *execution) startLauncher(ctx context.Context) (net.Conn, *satellite.Sa
 		conn.Close()
 		return nil, nil, ex.runner.contextError(ctx, id, &Error{JobID: id, Code: CodeLauncherFault, Err: err})
 	}
+	if jerr := ex.checkLauncher(ctx, sat); jerr != nil {
+		sat.Stop()
+		conn.Close()
+		return nil, nil, jerr
+	}
 	return conn, sat, nil
+}
+
+// infoTimeout bounds the launcher's answer to Info.
+const infoTimeout = 10 * time.Second
+
+// checkLauncher asks the started launcher to describe itself and has
+// Launcher.Check compare that with what was verified.
+func (ex *execution) checkLauncher(ctx context.Context, sat *satellite.Satellite) *Error {
+	if ex.launcher.Check == nil {
+		return nil
+	}
+	id := ex.req.ID
+	ictx, cancel := context.WithTimeout(ctx, infoTimeout)
+	defer cancel()
+	info, err := sat.Launcher.Info(ictx)
+	if err != nil {
+		return ex.runner.contextError(ctx, id, &Error{JobID: id, Code: CodeLauncherFault, Err: err})
+	}
+	if err := ex.launcher.Check(info); err != nil {
+		return &Error{JobID: id, Code: CodeUntrustedLauncher, Err: err}
+	}
+	return nil
 }
 
 // finishOutput commits the output table, or says what the request wanted
@@ -266,6 +293,9 @@ func (ex *execution) verdict(ctx context.Context, end outputEnd, readErr error, 
 			return &Error{JobID: id, Code: CodeLauncherFault, Err: fmt.Errorf("runtime ended before finishing its output (%s)", describeExit(run))}
 		}
 		return &Error{JobID: id, Code: CodeLauncherFault, Err: readErr}
+	}
+	if errors.Is(run.err, launcher.ErrPluginExited) {
+		return &Error{JobID: id, Code: CodeLauncherFault, Err: fmt.Errorf("the launcher process exited during the job: %w", run.err)}
 	}
 	if run.err != nil {
 		return &Error{JobID: id, Code: CodeLauncherFault, Err: run.err}
