@@ -308,6 +308,8 @@ func (ex *execution) verdict(ctx context.Context, end outputEnd, readErr error, 
 
 func describeExit(r runOutcome) string {
 	switch {
+	case errors.Is(r.err, launcher.ErrPluginExited):
+		return "the launcher process exited"
 	case r.err != nil:
 		return r.err.Error()
 	case r.exit == nil:
