@@ -97,12 +97,7 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 	})
 	defer stop()
 
-	runDone := make(chan runOutcome, 1)
-	go func() {
-		exit, err := sat.Launcher.Run(ctx, runRequest(ex.req, ex.env, ex.launcher),
-			messageWriter{ex, Stdout}, messageWriter{ex, Stderr})
-		runDone <- runOutcome{exit, err}
-	}()
+	runDone := ex.startRun(ctx, sat)
 	inDone := make(chan struct{})
 	go func() {
 		defer close(inDone)
@@ -150,6 +145,25 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 			PeakMemoryBytes: usage.PeakMemoryBytes, CPUUser: usage.CPUUser, CPUSystem: usage.CPUSystem,
 		},
 	}, nil
+}
+
+// startRun calls the launcher's Run; its outcome arrives on the channel.
+// The call carries no deadline of its own, only the host's cancel once the
+// job's context ended: with the deadline sent along, a launcher could stop
+// its runtime a moment before the host's limit fired, and the job was
+// reported as a launcher fault instead of the time limit.
+func (ex *execution) startRun(ctx context.Context, sat *satellite.Satellite) <-chan runOutcome {
+	runCtx, stopRunCtx := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, stopRunCtx)
+	runDone := make(chan runOutcome, 1)
+	go func() {
+		defer stopRunCtx()
+		defer stop()
+		exit, err := sat.Launcher.Run(runCtx, runRequest(ex.req, ex.env, ex.launcher),
+			messageWriter{ex, Stdout}, messageWriter{ex, Stderr})
+		runDone <- runOutcome{exit, err}
+	}()
+	return runDone
 }
 
 // startLauncher makes the data plane and starts the job's launcher with
