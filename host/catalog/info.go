@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/openlaunchpad/launchpad/internal/untrusted"
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
 
@@ -29,8 +28,11 @@ func (c *Catalog) CheckInfo(l *Launcher, language string, info *launcher.Info) e
 	}
 	var diffs []string
 	differ := func(field, got, want string) {
-		diffs = append(diffs, fmt.Sprintf("%s %s, signed %s", field,
-			strconv.Quote(untrusted.String(got, maxInfoTextBytes)), strconv.Quote(want)))
+		if len(got) > maxInfoTextBytes {
+			got = strings.ToValidUTF8(got[:maxInfoTextBytes], "") + "…"
+		}
+		// Quoted: escapes the launcher's control characters.
+		diffs = append(diffs, fmt.Sprintf("%s %s, signed %s", field, strconv.Quote(got), strconv.Quote(want)))
 	}
 	if info.Name != l.Name {
 		differ("name", info.Name, l.Name)
