@@ -54,8 +54,10 @@ func pair(t *testing.T, impl Launcher) (*Client, *os.File) {
 
 func dial(t *testing.T, p plugin.Plugin) *Client {
 	t.Helper()
-	c, s := plugin.TestPluginGRPCConn(t, false, plugin.PluginSet{PluginName: p})
-	t.Cleanup(func() { c.Close(); s.Stop() })
+	// Close also stops the server (go-plugin's Shutdown call); stopping it
+	// here as well would race with that inside go-plugin.
+	c, _ := plugin.TestPluginGRPCConn(t, false, plugin.PluginSet{PluginName: p})
+	t.Cleanup(func() { c.Close() })
 	raw, err := c.Dispense(PluginName)
 	if err != nil {
 		t.Fatal(err)
