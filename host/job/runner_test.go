@@ -54,7 +54,13 @@ func newHarness(t *testing.T, tune func(*fakeSandbox, *Config)) *harness {
 // fake sandbox runs os.Args[0] rather than these, but the runner must
 // close them.
 func (h *harness) resolve(language string) (*Launcher, error) {
-	if language != "Fake" {
+	switch language {
+	case "Fake":
+	case "HostFault":
+		return nil, fmt.Errorf("%w: memfd_create: %w", ErrResolveFault, errors.New("cannot allocate memory"))
+	case "Untrusted":
+		return nil, errors.New("signed by a revoked key")
+	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownLanguage, language)
 	}
 	exe, err := os.Open(os.Args[0])
@@ -150,6 +156,9 @@ func TestRunner_FailuresAreTyped(t *testing.T) {
 		"no script": {req: Request{Language: "Fake"}, code: CodeInvalidRequest, text: "no script"},
 		"unknown language": {req: Request{Language: "Cobol", Script: "echo"}, code: CodeUnknownLanguage,
 			text: `"Cobol"`, is: ErrUnknownLanguage},
+		"launcher could not be verified": {req: Request{Language: "HostFault", Script: "echo"}, code: CodeHostFault,
+			text: "memfd_create", is: ErrResolveFault},
+		"launcher refused": {req: Request{Language: "Untrusted", Script: "echo"}, code: CodeUntrustedLauncher, text: "revoked"},
 		"no worker free": {req: Request{Language: "Fake", Script: "echo"}, code: CodeLimitExceeded, limit: LimitWorkers,
 			tune: func(s *fakeSandbox, _ *Config) { s.openErr = fmt.Errorf("%w: 3 busy", ErrNoWorker) }},
 		"script error":  {req: Request{Language: "Fake", Script: "error"}, code: CodeScript, text: "ZeroDivisionError: division by zero"},
