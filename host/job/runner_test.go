@@ -1,11 +1,11 @@
 package job
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,7 +26,7 @@ var errNotFake = errors.New("not the verified launcher")
 type harness struct {
 	runner  *Runner
 	sandbox *fakeSandbox
-	log     *lockedBuffer
+	logPath string
 	exes    []*os.File
 	mu      sync.Mutex
 }
@@ -35,13 +35,19 @@ type harness struct {
 // change the sandbox and config before the runner is made.
 func newHarness(t *testing.T, tune func(*fakeSandbox, *Config)) *harness {
 	t.Helper()
-	h := &harness{sandbox: &fakeSandbox{t: t}, log: &lockedBuffer{}}
+	h := &harness{sandbox: &fakeSandbox{t: t}, logPath: filepath.Join(t.TempDir(), "host.log")}
+	// A file, not a buffer: writes to it are safe from every job goroutine.
+	logFile, err := os.Create(h.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logFile.Close() })
 	cfg := Config{
 		Resolve: h.resolve,
 		Sandbox: h.sandbox,
 		Source:  intSource(t),
 		Limits:  Limits{Timeout: time.Minute},
-		Logger:  hclog.New(&hclog.LoggerOptions{Output: h.log, Level: hclog.Debug}),
+		Logger:  hclog.New(&hclog.LoggerOptions{Output: logFile, Level: hclog.Debug}),
 	}
 	if tune != nil {
 		tune(h.sandbox, &cfg)
@@ -239,26 +245,12 @@ func TestRunner_TeardownErrorIsLogged(t *testing.T) {
 	if _, err := h.runner.Run(context.Background(), &Request{ID: "j-td", Language: "Fake", Script: "echo"}, &recordSink{}); err != nil {
 		t.Fatal(err)
 	}
-	log := h.log.String()
+	b, err := os.ReadFile(h.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := string(b)
 	if !strings.Contains(log, "teardown failed") || !strings.Contains(log, "cgroup busy") || !strings.Contains(log, "job_id=j-td") {
 		t.Fatalf("host log does not report the failed teardown:\n%s", log)
 	}
-}
-
-// lockedBuffer is a log output read while jobs write to it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
