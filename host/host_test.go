@@ -14,44 +14,26 @@ import (
 	"github.com/openlaunchpad/launchpad/host/config"
 	"github.com/openlaunchpad/launchpad/host/job"
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
-	"github.com/openlaunchpad/launchpad/signing"
 )
 
 // testHost is a host with a real catalog in a temporary folder, owned by
 // the test's own user (catalog.Config.OwnerUID), so it runs unprivileged.
-// "Python" is served by a signed copy of /bin/true.
+// "Python" is served by a copy of /bin/true that `launchpad dev`'s own
+// bootstrap signed and registered.
 func testHost(t *testing.T) (*Host, string) {
 	t.Helper()
-	base := t.TempDir()
-	state, plugins := filepath.Join(base, "state"), filepath.Join(base, "plugins")
-	cat, err := catalog.Open(catalog.Config{StateDir: state, PluginDir: plugins, OwnerUID: os.Geteuid()}, hclog.NewNullLogger())
+	state := filepath.Join(t.TempDir(), "state")
+	cfg := catalog.Config{StateDir: state, OwnerUID: os.Geteuid()}
+	bins := []catalog.DevBinary{{Path: "/bin/true", Name: "PythonLauncher", Version: "0.1.0", Languages: []string{"Python"}}}
+	if err := catalog.DevBootstrap(cfg, bins, hclog.NewNullLogger()); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Open(cfg, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, priv, err := signing.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cat.TrustAdd("acme", pub); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(plugins, "python-launcher")
-	b, err := os.ReadFile("/bin/true")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	m := signing.Manifest{Name: "PythonLauncher", Languages: []string{"Python"}, Version: "0.1.0", APIVersion: launcher.APIVersion}
-	if _, err := signing.SignFile(priv, bin, m); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cat.Register(bin); err != nil {
-		t.Fatal(err)
-	}
-	cfg := &config.Config{Launchers: []config.Launcher{{Name: "pythonlauncher", Runtime: "/opt/py/bin/python3"}}}
-	return &Host{cfg: cfg, log: hclog.NewNullLogger(), catalog: cat}, state
+	hcfg := &config.Config{Launchers: []config.Launcher{{Name: "pythonlauncher", Runtime: "/opt/py/bin/python3"}}}
+	return &Host{cfg: hcfg, log: hclog.NewNullLogger(), catalog: cat}, state
 }
 
 // resolve turns the catalog's answers into the job's error classes: no
