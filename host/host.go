@@ -18,6 +18,7 @@ import (
 	"github.com/openlaunchpad/launchpad/host/datasource"
 	"github.com/openlaunchpad/launchpad/host/job"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
+	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
 
 // stopGrace is how long running jobs get to finish on shutdown before they
@@ -78,16 +79,14 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 	}
 	dsOpts, allow, err := dataSourcePolicy(cfg)
 	if err != nil {
-		sb.Close()
 		w.close()
-		return nil, err
+		return nil, errors.Join(err, sb.Close())
 	}
 	src := o.source
 	if src == nil {
 		if src, err = openInstance(ctx, cfg.Instance, dsOpts...); err != nil {
-			sb.Close()
 			w.close()
-			return nil, err
+			return nil, errors.Join(err, sb.Close())
 		}
 	}
 	h := &Host{cfg: cfg, log: logger, source: src, catalog: cat, sandbox: sb, watch: w}
@@ -180,7 +179,8 @@ func (h *Host) resolve(language string) (*job.Launcher, error) {
 		return nil, err
 	}
 	settings := h.cfg.LauncherSettings(l.Name)
-	return &job.Launcher{Name: l.Name, Version: l.Version, Exe: l.Exe, Settings: settings}, nil
+	check := func(info *launcher.Info) error { return h.catalog.CheckInfo(l, language, info) }
+	return &job.Launcher{Name: l.Name, Version: l.Version, Exe: l.Exe, Settings: settings, Check: check}, nil
 }
 
 // Serve serves the caller API until ctx ends, then stops gracefully: running
@@ -190,7 +190,11 @@ func (h *Host) Serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(h.cfg.Socket)
+	defer func() {
+		if err := os.Remove(h.cfg.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
+			h.log.Warn("remove API socket", "socket", h.cfg.Socket, "error", err)
+		}
+	}()
 	g := grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.Creds(api.PeerCredentials()))
 	api.NewServer(h.runner, h.log, api.WithJobs(h.watch.history)).Register(g)
 

@@ -98,12 +98,7 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 	})
 	defer stop()
 
-	runDone := make(chan runOutcome, 1)
-	go func() {
-		exit, err := sat.Launcher.Run(ctx, runRequest(ex.req, ex.env, ex.launcher),
-			messageWriter{ex, Stdout}, messageWriter{ex, Stderr})
-		runDone <- runOutcome{exit, err}
-	}()
+	runDone := ex.startRun(ctx, sat)
 	inDone := make(chan struct{})
 	go func() {
 		defer close(inDone)
@@ -137,7 +132,7 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 	}
 	if verdict != nil {
 		if ex.writer != nil {
-			ex.writer.Rollback()
+			ex.runner.closeLogged(id, "rollback of "+ex.req.IntoTable, ex.writer.Rollback)
 		}
 		return nil, verdict
 	}
@@ -152,6 +147,25 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 			PeakMemoryBytes: usage.PeakMemoryBytes, CPUUser: usage.CPUUser, CPUSystem: usage.CPUSystem,
 		},
 	}, nil
+}
+
+// startRun calls the launcher's Run; its outcome arrives on the channel.
+// The call carries no deadline of its own, only the host's cancel once the
+// job's context ended: with the deadline sent along, a launcher could stop
+// its runtime a moment before the host's limit fired, and the job was
+// reported as a launcher fault instead of the time limit.
+func (ex *execution) startRun(ctx context.Context, sat *satellite.Satellite) <-chan runOutcome {
+	runCtx, stopRunCtx := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, stopRunCtx)
+	runDone := make(chan runOutcome, 1)
+	go func() {
+		defer stopRunCtx()
+		defer stop()
+		exit, err := sat.Launcher.Run(runCtx, runRequest(ex.req, ex.env, ex.launcher),
+			messageWriter{ex, Stdout}, messageWriter{ex, Stderr})
+		runDone <- runOutcome{exit, err}
+	}()
+	return runDone
 }
 
 // startLauncher makes the data plane and starts the job's launcher with
@@ -174,7 +188,34 @@ func (ex *execution) startLauncher(ctx context.Context) (net.Conn, *satellite.Sa
 		conn.Close()
 		return nil, nil, ex.runner.contextError(ctx, id, &Error{JobID: id, Code: CodeLauncherFault, Err: err})
 	}
+	if jerr := ex.checkLauncher(ctx, sat); jerr != nil {
+		sat.Stop()
+		conn.Close()
+		return nil, nil, jerr
+	}
 	return conn, sat, nil
+}
+
+// infoTimeout bounds the launcher's answer to Info.
+const infoTimeout = 10 * time.Second
+
+// checkLauncher asks the started launcher to describe itself and has
+// Launcher.Check compare that with what was verified.
+func (ex *execution) checkLauncher(ctx context.Context, sat *satellite.Satellite) *Error {
+	if ex.launcher.Check == nil {
+		return nil
+	}
+	id := ex.req.ID
+	ictx, cancel := context.WithTimeout(ctx, infoTimeout)
+	defer cancel()
+	info, err := sat.Launcher.Info(ictx)
+	if err != nil {
+		return ex.runner.contextError(ctx, id, &Error{JobID: id, Code: CodeLauncherFault, Err: err})
+	}
+	if err := ex.launcher.Check(info); err != nil {
+		return &Error{JobID: id, Code: CodeUntrustedLauncher, Err: err}
+	}
+	return nil
 }
 
 // finishOutput commits the output table, or says what the request wanted
@@ -269,6 +310,9 @@ func (ex *execution) verdict(ctx context.Context, end outputEnd, readErr error, 
 		}
 		return &Error{JobID: id, Code: CodeLauncherFault, Err: readErr}
 	}
+	if errors.Is(run.err, launcher.ErrPluginExited) {
+		return &Error{JobID: id, Code: CodeLauncherFault, Err: fmt.Errorf("the launcher process exited during the job: %w", run.err)}
+	}
 	if run.err != nil {
 		return &Error{JobID: id, Code: CodeLauncherFault, Err: run.err}
 	}
@@ -280,6 +324,8 @@ func (ex *execution) verdict(ctx context.Context, end outputEnd, readErr error, 
 
 func describeExit(r runOutcome) string {
 	switch {
+	case errors.Is(r.err, launcher.ErrPluginExited):
+		return "the launcher process exited"
 	case r.err != nil:
 		return r.err.Error()
 	case r.exit == nil:

@@ -136,6 +136,10 @@ type Launcher struct {
 	Exe *os.File
 	// Settings are the operator's settings for it (e.g. "runtime").
 	Settings map[string]string
+	// Check, when set, compares the started launcher's own description
+	// (Launcher.Info) with what was verified; an error refuses the
+	// launcher (CodeUntrustedLauncher).
+	Check func(*launcher.Info) error
 }
 
 // Resolver finds the trusted launcher for a language. It returns an error
@@ -304,7 +308,7 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	if err != nil {
 		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("open sandbox: %w", err)})
 	}
-	defer env.Close()
+	defer r.closeLogged(id, "job sandbox", env.Close)
 	live.running(env)
 	defer live.release() // before env.Close: the job's last usage
 	r.notify(Observer.JobRunning, live)
@@ -325,7 +329,7 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 		if err != nil {
 			return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: sanitize(err)})
 		}
-		defer rows.Close()
+		defer r.closeLogged(id, "input query", rows.Close)
 	}
 
 	if err := sink.Started(Started{JobID: id, Launcher: l.Name, Warnings: r.cfg.Sandbox.Warnings()}); err != nil {
@@ -418,7 +422,16 @@ func (r *Runner) source(ctx context.Context, req *Request) (datasource.Source, f
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open data source: %w", sanitize(err))
 	}
-	return src, sanitize, func() { src.Close() }, nil
+	return src, sanitize, func() { r.closeLogged(req.ID, "data source", src.Close) }, nil
+}
+
+// closeLogged runs a teardown step whose error cannot change the job's
+// outcome any more, and logs that error instead of dropping it: a sandbox
+// that failed to close may have left a cgroup or folder behind.
+func (r *Runner) closeLogged(id, what string, fn func() error) {
+	if err := fn(); err != nil {
+		r.log.Error("teardown failed", "job_id", id, "what", what, "error", err)
+	}
 }
 
 // contextError prefers the context's reason (time limit, cancel) over the
