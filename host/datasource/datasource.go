@@ -10,14 +10,15 @@ import (
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
-// Driver names accepted by Open.
+// Driver names an instance's configuration accepts (host.openInstance
+// picks the driver package by them).
 const (
 	DriverSQLite    = "sqlite"
 	DriverSQLServer = "sqlserver"
 )
 
 var (
-	// ErrUnknownDriver is returned by Open for a driver other than DriverSQLite or DriverSQLServer.
+	// ErrUnknownDriver means a driver name other than DriverSQLite or DriverSQLServer.
 	ErrUnknownDriver = errors.New("unknown data source driver")
 	// ErrUnsupportedType means a result column has a SQL type with no BXL mapping.
 	ErrUnsupportedType = errors.New("unsupported column type")
@@ -69,10 +70,14 @@ type TableWriter interface {
 const DefaultValueLimit = 64 << 20
 
 // Option changes how a data source is opened.
-type Option func(*options)
+type Option func(*Options)
 
-type options struct {
-	valueLimit int
+// Options are the settings every driver honours; drivers read them with
+// ApplyOptions.
+type Options struct {
+	// ValueLimit bounds each string or binary value, and each row, an
+	// input query may return (bytes).
+	ValueLimit int
 }
 
 // WithValueLimit bounds each string or binary value, and each row's values
@@ -80,32 +85,20 @@ type options struct {
 // default). Larger ones fail the query with ErrValueTooLarge naming the
 // column, so one input batch never holds more than the batch size plus n.
 func WithValueLimit(n int) Option {
-	return func(o *options) {
+	return func(o *Options) {
 		if n > 0 {
-			o.valueLimit = n
+			o.ValueLimit = n
 		}
 	}
 }
 
-func applyOptions(opts []Option) options {
-	o := options{valueLimit: DefaultValueLimit}
+// ApplyOptions returns the defaults changed by opts.
+func ApplyOptions(opts []Option) Options {
+	o := Options{ValueLimit: DefaultValueLimit}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	return o
-}
-
-// Open opens a data source by driver name: "sqlite" (dsn is a file path) or
-// "sqlserver" (dsn is a go-mssqldb connection string).
-func Open(ctx context.Context, driver, dsn string, opts ...Option) (Source, error) {
-	switch strings.ToLower(driver) {
-	case DriverSQLite:
-		return OpenSQLite(dsn, opts...)
-	case DriverSQLServer:
-		return OpenSQLServer(ctx, dsn, opts...)
-	default:
-		return nil, fmt.Errorf("open data source %q: %w", driver, ErrUnknownDriver)
-	}
 }
 
 // ResolveDSN picks the connection string from exactly one of: the literal

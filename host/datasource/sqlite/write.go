@@ -1,4 +1,4 @@
-package datasource
+package sqlite
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/datasource/internal/sqlio"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
@@ -19,13 +21,13 @@ const stageTable = "temp.launchpad_stage"
 // BeginWrite stages the output instead of writing the table directly: a
 // job's script runs for minutes while its output arrives, and SQLite has
 // one writer, so holding the write lock that long made every other
-// write-back fail with "database is locked". Rows go into a temp table of
+// write-back fail with "database is locked". datasource.Rows go into a temp table of
 // the writer's own connection (SQLite's temp database: memory up to its
 // page cache, then an anonymous temp file, bounded by the job's max_output);
 // Commit then copies them into the target in one short IMMEDIATE
 // transaction, all rows or none.
-func (s *sqliteSource) BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (TableWriter, error) {
-	qtable, decls, err := tableSpec(table, 2, schema, quoteDouble, sqliteDecl)
+func (s *sqliteSource) BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (datasource.TableWriter, error) {
+	qtable, decls, err := sqlio.TableSpec(table, 2, schema, sqlio.QuoteDouble, sqliteDecl)
 	if err != nil {
 		return nil, err
 	}
@@ -42,8 +44,8 @@ func (s *sqliteSource) BeginWrite(ctx context.Context, table string, create bool
 		st.discard()
 		return nil, err
 	}
-	w := newStmtWriter(ctx, table, schema, st, stmt, func(err error) error { return err })
-	w.value = sqliteValue
+	w := sqlio.NewStmtWriter(ctx, table, schema, st, stmt, func(err error) error { return err })
+	w.Value = sqliteValue
 	return w, nil
 }
 
@@ -51,15 +53,15 @@ func (s *sqliteSource) BeginWrite(ctx context.Context, table string, create bool
 // would resolve to the staging connection's temp database first, and a temp
 // table would vanish with the connection.
 func sqliteMainTable(table, qtable string) (string, error) {
-	parts, err := splitTableName(table, 2)
+	parts, err := sqlio.SplitTableName(table, 2)
 	if err != nil {
 		return "", err
 	}
 	if len(parts) == 1 {
-		return quoteDouble("main") + "." + qtable, nil
+		return sqlio.QuoteDouble("main") + "." + qtable, nil
 	}
 	if !strings.EqualFold(parts[0], "main") {
-		return "", fmt.Errorf("%w %q: a SQLite output table lives in schema main", ErrBadTableName, table)
+		return "", fmt.Errorf("%w %q: a SQLite output table lives in schema main", datasource.ErrBadTableName, table)
 	}
 	return qtable, nil
 }
@@ -82,7 +84,7 @@ func (st *sqliteStage) prepare(table, qtable string, decls []string, create bool
 	names := make([]string, len(schema.Fields))
 	cols := make([]string, len(schema.Fields))
 	for i, f := range schema.Fields {
-		names[i], cols[i] = quoteDouble(f.Name), fmt.Sprintf("c%d", i)
+		names[i], cols[i] = sqlio.QuoteDouble(f.Name), fmt.Sprintf("c%d", i)
 	}
 	// Untyped columns store each value exactly as bound; the target's own
 	// column affinity applies once, in the publish step, as a direct

@@ -1,4 +1,4 @@
-package datasource
+package mssql
 
 import (
 	"context"
@@ -7,9 +7,11 @@ import (
 	"strings"
 	"time"
 
-	mssql "github.com/microsoft/go-mssqldb"
+	gomssql "github.com/microsoft/go-mssqldb"
 	"github.com/microsoft/go-mssqldb/msdsn"
 
+	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/datasource/internal/sqlio"
 	"github.com/openlaunchpad/launchpad/host/sqltype"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
@@ -21,38 +23,38 @@ type sqlServerSource struct {
 	valueLimit int
 }
 
-var _ Source = (*sqlServerSource)(nil)
+var _ datasource.Source = (*sqlServerSource)(nil)
 
-// OpenSQLServer connects to SQL Server with a go-mssqldb connection string
+// Open connects to SQL Server with a go-mssqldb connection string
 // and checks it with a ping. Every error it or the Source returns has the
 // DSN's user and password removed.
-func OpenSQLServer(ctx context.Context, dsn string, opts ...Option) (Source, error) {
-	o := applyOptions(opts)
+func Open(ctx context.Context, dsn string, opts ...datasource.Option) (datasource.Source, error) {
+	o := datasource.ApplyOptions(opts)
 	if dsn == "" {
-		return nil, fmt.Errorf("open sqlserver: %w", ErrNoDSN)
+		return nil, fmt.Errorf("open sqlserver: %w", datasource.ErrNoDSN)
 	}
 	cfg, err := msdsn.Parse(dsn)
 	if err != nil {
-		return nil, SanitizeError(fmt.Errorf("open sqlserver: parse dsn: %w", err), dsn)
+		return nil, datasource.SanitizeError(fmt.Errorf("open sqlserver: parse dsn: %w", err), dsn)
 	}
 	// Uniqueidentifiers are read as wire bytes and reordered here, whatever
 	// the DSN says, so the byte order is known. The driver's own logging is
 	// off: it is global and would bypass the host's logger.
 	cfg.Encoding.GuidConversion = false
 	cfg.LogFlags = 0
-	db := sql.OpenDB(mssql.NewConnectorConfig(cfg))
+	db := sql.OpenDB(gomssql.NewConnectorConfig(cfg))
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
-		return nil, SanitizeError(fmt.Errorf("open sqlserver %s: %w", cfg.Host, err), dsn)
+		return nil, datasource.SanitizeError(fmt.Errorf("open sqlserver %s: %w", cfg.Host, err), dsn)
 	}
-	return &sqlServerSource{db: db, dsn: dsn, valueLimit: o.valueLimit}, nil
+	return &sqlServerSource{db: db, dsn: dsn, valueLimit: o.ValueLimit}, nil
 }
 
-func (s *sqlServerSource) sanitize(err error) error { return SanitizeError(err, s.dsn) }
+func (s *sqlServerSource) sanitize(err error) error { return datasource.SanitizeError(err, s.dsn) }
 
 func (s *sqlServerSource) Close() error { return s.sanitize(s.db.Close()) }
 
-func (s *sqlServerSource) Query(ctx context.Context, query string, batchBytes int) (Rows, error) {
+func (s *sqlServerSource) Query(ctx context.Context, query string, batchBytes int) (datasource.Rows, error) {
 	rows, err := s.db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, s.sanitize(fmt.Errorf("run input query: %w", err))
@@ -62,14 +64,14 @@ func (s *sqlServerSource) Query(ctx context.Context, query string, batchBytes in
 		_ = rows.Close()
 		return nil, s.sanitize(fmt.Errorf("read result columns: %w", err))
 	}
-	cols := make([]column, len(cts))
+	cols := make([]sqlio.Column, len(cts))
 	for i, ct := range cts {
 		if cols[i], err = mssqlColumn(ct); err != nil {
 			_ = rows.Close()
 			return nil, err
 		}
 	}
-	r, err := newSQLRows(rows, cols, batchBytes, s.valueLimit, s.sanitize)
+	r, err := sqlio.NewRows(rows, cols, batchBytes, s.valueLimit, s.sanitize)
 	if err != nil {
 		return nil, s.sanitize(err)
 	}
@@ -79,33 +81,33 @@ func (s *sqlServerSource) Query(ctx context.Context, query string, batchBytes in
 // mssqlColumn maps result metadata to a BXL field through the host's one
 // SQL type table (host/sqltype). Types without a faithful mapping are
 // refused up front, naming the column, rather than guessed.
-func mssqlColumn(ct *sql.ColumnType) (column, error) {
+func mssqlColumn(ct *sql.ColumnType) (sqlio.Column, error) {
 	name := ct.Name()
 	typ := strings.ToLower(ct.DatabaseTypeName())
 	var p, sc uint8
 	if typ == "decimal" || typ == "numeric" {
 		dp, ds, ok := ct.DecimalSize()
 		if !ok || dp < 1 || dp > 38 || ds < 0 || ds > dp {
-			return column{}, fmt.Errorf("column %q: %w: %s without a usable precision", name, ErrUnsupportedType, typ)
+			return sqlio.Column{}, fmt.Errorf("column %q: %w: %s without a usable precision", name, datasource.ErrUnsupportedType, typ)
 		}
 		p, sc = uint8(dp), uint8(ds)
 	}
 	f, err := sqltype.FieldForSQLType(typ, p, sc, 0)
 	if err != nil {
-		return column{}, fmt.Errorf("column %q has SQL Server type %s: %w; CAST or CONVERT it in the input query "+
+		return sqlio.Column{}, fmt.Errorf("column %q has SQL Server type %s: %w; CAST or CONVERT it in the input query "+
 			"(e.g. CAST(%s AS nvarchar(max)) or CAST(%s AS varbinary(max)))",
-			name, typ, ErrUnsupportedType, quoteBracket(name), quoteBracket(name))
+			name, typ, datasource.ErrUnsupportedType, sqlio.QuoteBracket(name), sqlio.QuoteBracket(name))
 	}
 	f.Name, f.Nullable, f.Output = name, true, false
 	if n, ok := ct.Nullable(); ok {
 		f.Nullable = n
 	}
-	c := column{field: f, known: true}
+	c := sqlio.Column{Field: f, Known: true}
 	switch typ {
 	case "datetime", "smalldatetime", "datetime2":
-		c.pre = wallClock
+		c.Pre = wallClock
 	case "uniqueidentifier":
-		c.pre = guidFromWire
+		c.Pre = guidFromWire
 	}
 	return c, nil
 }
@@ -125,7 +127,7 @@ func wallClock(v any) (any, error) {
 func guidFromWire(v any) (any, error) {
 	b, ok := v.([]byte)
 	if !ok || len(b) != 16 {
-		return nil, fmt.Errorf("%w: uniqueidentifier of %T", ErrValueMismatch, v)
+		return nil, fmt.Errorf("%w: uniqueidentifier of %T", datasource.ErrValueMismatch, v)
 	}
 	var u bxl.UUID
 	copy(u[:], b)
@@ -144,7 +146,7 @@ func swapGUID(b []byte) {
 func mssqlDecl(f bxl.Field) (string, error) {
 	d, err := sqltype.SQLServerDecl(f)
 	if err != nil {
-		return "", fmt.Errorf("%w: column %q: %w", ErrBadSchema, f.Name, err)
+		return "", fmt.Errorf("%w: column %q: %w", datasource.ErrBadSchema, f.Name, err)
 	}
 	return d, nil
 }
@@ -171,8 +173,8 @@ func mssqlValue(v any) any {
 	return v
 }
 
-func (s *sqlServerSource) BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (TableWriter, error) {
-	qtable, decls, err := tableSpec(table, 3, schema, quoteBracket, mssqlDecl)
+func (s *sqlServerSource) BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (datasource.TableWriter, error) {
+	qtable, decls, err := sqlio.TableSpec(table, 3, schema, sqlio.QuoteBracket, mssqlDecl)
 	if err != nil {
 		return nil, err
 	}
@@ -180,27 +182,27 @@ func (s *sqlServerSource) BeginWrite(ctx context.Context, table string, create b
 	for i, f := range schema.Fields {
 		names[i] = f.Name
 	}
-	tx, err := beginTable(ctx, s.db, table, qtable, decls, create)
+	tx, err := sqlio.BeginTable(ctx, s.db, table, qtable, decls, create)
 	if err != nil {
 		return nil, s.sanitize(err)
 	}
 	// KeepNulls: a NULL stays NULL instead of taking a column default.
-	stmt, err := tx.PrepareContext(ctx, mssql.CopyIn(qtable, mssql.BulkOptions{KeepNulls: true}, names...))
+	stmt, err := tx.PrepareContext(ctx, gomssql.CopyIn(qtable, gomssql.BulkOptions{KeepNulls: true}, names...))
 	if err != nil {
 		_ = tx.Rollback()
 		return nil, s.sanitize(fmt.Errorf("prepare bulk copy into %s: %w", table, err))
 	}
-	w := newStmtWriter(ctx, table, schema, tx, stmt, s.sanitize)
-	w.value = func(_ bxl.Field, v any) (any, error) { return mssqlValue(v), nil }
+	w := sqlio.NewStmtWriter(ctx, table, schema, tx, stmt, s.sanitize)
+	w.Value = func(_ bxl.Field, v any) (any, error) { return mssqlValue(v), nil }
 	// An Exec without values ends the bulk load; the server then says how
 	// many rows it stored.
-	w.finish = func() error {
+	w.Finish = func() error {
 		res, err := stmt.ExecContext(ctx)
 		if err != nil {
 			return fmt.Errorf("finish bulk copy into %s: %w", table, err)
 		}
-		if n, err := res.RowsAffected(); err == nil && n != w.rows {
-			return fmt.Errorf("bulk copy into %s: server stored %d rows, %d were sent", table, n, w.rows)
+		if n, err := res.RowsAffected(); err == nil && n != w.Written() {
+			return fmt.Errorf("bulk copy into %s: server stored %d rows, %d were sent", table, n, w.Written())
 		}
 		return nil
 	}

@@ -1,0 +1,4 @@
+// Package dstest is the data source test suite every driver passes (Run
+// with a Fixture giving the driver's SQL for the same expectations) and the
+// helpers driver tests share. It is imported by tests only.
+package dstest
