@@ -45,13 +45,13 @@ type synthSource struct {
 
 var _ datasource.Source = (*synthSource)(nil)
 
-func (s *synthSource) Query(ctx context.Context, query string, batchBytes int) (datasource.Rows, error) {
+func (s *synthSource) Query(ctx context.Context, query string, params []datasource.Param, batchBytes int) (datasource.Rows, error) {
 	rest, ok := strings.CutPrefix(query, synthPrefix)
 	if !ok {
 		if s.fallback == nil {
 			return nil, fmt.Errorf("%w: %q is not a synthetic query", errBadSyntheticQuery, query)
 		}
-		return s.fallback.Query(ctx, query, batchBytes)
+		return s.fallback.Query(ctx, query, params, batchBytes)
 	}
 	shape, n, ok := strings.Cut(rest, ":")
 	rows, err := strconv.ParseInt(n, 10, 64)

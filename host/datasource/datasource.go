@@ -33,20 +33,37 @@ var (
 	// ErrValueTooLarge means an input query returned a value or row larger
 	// than the data source's value limit.
 	ErrValueTooLarge = errors.New("exceeds the value limit")
+	// ErrUndeclaredParam means an input query names a @variable that is not
+	// a declared param (SQL Server: "Must declare the scalar variable").
+	ErrUndeclaredParam = errors.New("must declare the scalar variable")
 	// ErrNoDSN means no connection string was configured.
 	ErrNoDSN = errors.New("no data source connection string")
 )
 
 // Source is one database instance.
 type Source interface {
-	// Query runs an input query and streams its rows as BXL batches of about
-	// batchBytes (0 → bxl.DefaultBatchBytes). The schema is known when Query returns.
-	Query(ctx context.Context, query string, batchBytes int) (Rows, error)
+	// Query runs an input query with the job's declared params bound in it
+	// (as SQL Server binds sp_execute_external_script's @params in
+	// @input_data_1) and streams its rows as BXL batches of about batchBytes
+	// (0 → bxl.DefaultBatchBytes). The schema is known when Query returns.
+	Query(ctx context.Context, query string, params []Param, batchBytes int) (Rows, error)
 	// BeginWrite starts writing an output data set into table (schema-qualified
 	// names allowed, validated and quoted), creating it from schema when create
 	// is true; all rows or none (one transaction).
 	BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (TableWriter, error)
 	Close() error
+}
+
+// Param is one declared param as an input query sees it. A query may name
+// it in any letter case (T-SQL names are case-insensitive).
+type Param struct {
+	// Name is the declared name, without "@".
+	Name string
+	// SQLType is the declared T-SQL type, lower case: "nvarchar(100)".
+	SQLType string
+	Field   bxl.Field
+	// Value is the BXL value (as sqltype.ParseValue returns it); nil is NULL.
+	Value any
 }
 
 // Rows streams a query result. Next returns io.EOF after the last batch.

@@ -60,7 +60,7 @@ func TestEnsureSampleDB_CreatesOnceThenUsesAsIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = src.Close() }()
-	rows, err := src.Query(context.Background(), `SELECT * FROM sales ORDER BY id`, 0)
+	rows, err := src.Query(context.Background(), `SELECT * FROM sales ORDER BY id`, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

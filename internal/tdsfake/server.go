@@ -91,6 +91,7 @@ type Server struct {
 	tables  map[string]*table
 	bulks   []*BulkInsert
 	batches []string
+	rpcs    []RPCCall
 	conns   map[net.Conn]bool
 	closed  bool
 }
@@ -288,6 +289,8 @@ func (s *Server) serve(nc net.Conn) {
 		switch typ {
 		case pkSQLBatch:
 			c.sqlBatch(msg)
+		case pkRPC:
+			c.rpc(msg)
 		case pkTransMgr:
 			c.transMgr(msg)
 		case pkBulkLoad:
@@ -462,6 +465,12 @@ func (c *conn) sqlBatch(msg []byte) {
 		c.fail(&Error{Number: 50000, Message: "fake: bad batch text"})
 		return
 	}
+	c.runText(text)
+}
+
+// runText answers one batch text: a canned result, or the few statements
+// the fake understands.
+func (c *conn) runText(text string) {
 	q := strings.TrimSuffix(strings.TrimSpace(text), ";")
 	c.s.mu.Lock()
 	c.s.batches = append(c.s.batches, q)

@@ -54,8 +54,14 @@ func (s *sqlServerSource) sanitize(err error) error { return datasource.Sanitize
 
 func (s *sqlServerSource) Close() error { return s.sanitize(s.db.Close()) }
 
-func (s *sqlServerSource) Query(ctx context.Context, query string, batchBytes int) (datasource.Rows, error) {
-	rows, err := s.db.QueryContext(ctx, query)
+func (s *sqlServerSource) Query(ctx context.Context, query string, params []datasource.Param, batchBytes int) (datasource.Rows, error) {
+	var rows *sql.Rows
+	var err error
+	if len(params) == 0 {
+		rows, err = s.db.QueryContext(ctx, query)
+	} else {
+		rows, err = s.db.QueryContext(ctx, "sp_executesql", executeSQLArgs(query, params)...)
+	}
 	if err != nil {
 		return nil, s.sanitize(fmt.Errorf("run input query: %w", err))
 	}
@@ -76,6 +82,33 @@ func (s *sqlServerSource) Query(ctx context.Context, query string, batchBytes in
 		return nil, s.sanitize(err)
 	}
 	return r, nil
+}
+
+// executeSQLArgs binds the declared params the way SQL Server binds
+// sp_execute_external_script's @params in @input_data_1: the query runs
+// through sp_executesql with the declarations as written, so the server
+// gives each variable its declared type and resolves names itself (case as
+// the server's collation compares them; an undeclared one is its "Must
+// declare the scalar variable" error). Values travel as go-mssqldb types
+// the server converts to the declared type exactly: integers as bigint,
+// decimals and GUIDs as text, times as time values.
+func executeSQLArgs(query string, params []datasource.Param) []any {
+	decls := make([]string, len(params))
+	args := []any{sql.Named("stmt", query), nil}
+	for i, p := range params {
+		decls[i] = "@" + p.Name + " " + p.SQLType
+		var v any
+		switch x := p.Value.(type) {
+		case nil:
+		case bxl.UUID:
+			v = x.String()
+		default:
+			v = mssqlValue(x)
+		}
+		args = append(args, sql.Named(p.Name, v))
+	}
+	args[1] = sql.Named("params", strings.Join(decls, ", "))
+	return args
 }
 
 // mssqlColumn maps result metadata to a BXL field through the host's one

@@ -175,7 +175,7 @@ func mssqlFixture(t *testing.T, open func(t *testing.T) datasource.Source, serie
 		WriteRows:   dstest.WriteRowsAll(t),
 	}
 	fx.ReadBack = func(t *testing.T, src datasource.Source, table string) [][]any {
-		rows, err := src.Query(context.Background(), "SELECT * FROM "+sqlio.QuoteParts(strings.Split(table, "."), sqlio.QuoteBracket)+" ORDER BY [id]", 0)
+		rows, err := src.Query(context.Background(), "SELECT * FROM "+sqlio.QuoteParts(strings.Split(table, "."), sqlio.QuoteBracket)+" ORDER BY [id]", nil, 0)
 		if err != nil {
 			t.Fatalf("read back: %v", err)
 		}
@@ -289,7 +289,7 @@ func TestSQLServerFake_UnsupportedTypeNamesColumnAndSuggestsCast(t *testing.T) {
 			q := "SELECT " + tt.col.Name + " FROM odd_" + tt.name
 			srv.SetResult(q, tdsfake.Result{Columns: []tdsfake.Column{{Name: "id", Type: "int"}, tt.col},
 				Rows: [][]any{{int64(1), tt.val}}})
-			rows, err := src.Query(context.Background(), q, 0)
+			rows, err := src.Query(context.Background(), q, nil, 0)
 			if err == nil {
 				_ = rows.Close()
 				t.Fatal("query succeeded, want an unsupported-type error")
@@ -301,7 +301,7 @@ func TestSQLServerFake_UnsupportedTypeNamesColumnAndSuggestsCast(t *testing.T) {
 		})
 	}
 	// The connection is still usable afterwards.
-	rows, err := src.Query(context.Background(), mssqlEmptyQuery, 0)
+	rows, err := src.Query(context.Background(), mssqlEmptyQuery, nil, 0)
 	if err != nil {
 		t.Fatalf("query after unsupported type: %v", err)
 	}
@@ -314,7 +314,7 @@ func TestSQLServerFake_SubMicrosecondValueIsAnErrorNotARounding(t *testing.T) {
 	q := "SELECT ts FROM precise"
 	srv.SetResult(q, tdsfake.Result{Columns: []tdsfake.Column{{Name: "ts", Type: "datetime2(7)", Nullable: true}},
 		Rows: [][]any{{time.Date(2024, 1, 1, 0, 0, 0, 1000, time.UTC)}, {time.Date(2024, 1, 1, 0, 0, 0, 100, time.UTC)}}})
-	rows, err := src.Query(context.Background(), q, 0)
+	rows, err := src.Query(context.Background(), q, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,10 +361,10 @@ func TestSQLServerFake_CredentialsNeverInErrorsOrLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = src.Close() }()
-	_, err = src.Query(context.Background(), "SELEC broken", 0)
+	_, err = src.Query(context.Background(), "SELEC broken", nil, 0)
 	collect(err)
 	srv.SetResult("SELECT v FROM variant", tdsfake.Result{Columns: []tdsfake.Column{{Name: "v", Type: "sql_variant"}}})
-	_, err = src.Query(context.Background(), "SELECT v FROM variant", 0)
+	_, err = src.Query(context.Background(), "SELECT v FROM variant", nil, 0)
 	collect(err)
 	_, err = src.BeginWrite(context.Background(), "dbo.missing_table", false, dstest.WriteSchemaAll)
 	if err == nil {

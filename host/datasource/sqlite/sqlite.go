@@ -72,11 +72,15 @@ func openSQLitePool(dsn string) (*sql.DB, error) {
 
 func (s *sqliteSource) Close() error { return errors.Join(s.read.Close(), s.write.Close()) }
 
-func (s *sqliteSource) Query(ctx context.Context, query string, batchBytes int) (datasource.Rows, error) {
+func (s *sqliteSource) Query(ctx context.Context, query string, params []datasource.Param, batchBytes int) (datasource.Rows, error) {
 	if err := checkQueryText(query); err != nil {
 		return nil, fmt.Errorf("run input query: %w", err)
 	}
-	rows, err := s.read.QueryContext(ctx, query)
+	args, err := bindArgs(query, params)
+	if err != nil {
+		return nil, fmt.Errorf("run input query: %w", err)
+	}
+	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("run input query: %w", sqliteQueryError(err, s.valueLimit))
 	}
@@ -98,6 +102,28 @@ func (s *sqliteSource) Query(ctx context.Context, query string, batchBytes int) 
 		return nil, err
 	}
 	return r, nil
+}
+
+// bindArgs binds each @variable the query names to its declared param's
+// value, stored the way a write-back stores that type (sqliteValue), under
+// the query's own spelling: SQLite compares parameter names exactly, T-SQL
+// does not.
+func bindArgs(query string, params []datasource.Param) ([]any, error) {
+	refs, err := sqlio.BindRefs(query, params)
+	if err != nil {
+		return nil, err
+	}
+	args := make([]any, 0, len(refs))
+	for name, p := range refs {
+		var v any
+		if p.Value != nil {
+			if v, err = sqliteValue(p.Field, p.Value); err != nil {
+				return nil, fmt.Errorf("param @%s: %w", p.Name, err)
+			}
+		}
+		args = append(args, sql.Named(name, v))
+	}
+	return args, nil
 }
 
 // sqliteQueryError explains SQLite's refusals of an input query: a value

@@ -94,7 +94,7 @@ func TestSQLite_SharedSuite(t *testing.T) {
 				SELECT i, i / 2.0 AS x, 'row-' || i AS s FROM s`, n)
 		},
 		ReadBack: func(t *testing.T, src datasource.Source, table string) [][]any {
-			rows, err := src.Query(context.Background(), "SELECT * FROM "+table+" ORDER BY rowid", 0)
+			rows, err := src.Query(context.Background(), "SELECT * FROM "+table+" ORDER BY rowid", nil, 0)
 			if err != nil {
 				t.Fatalf("read back: %v", err)
 			}
@@ -200,7 +200,7 @@ func TestSQLite_ValueThatDoesNotFitNamesColumnAndRow(t *testing.T) {
 			if tt.setup != "" {
 				sqliteExec(t, src, tt.setup)
 			}
-			rows, err := src.Query(context.Background(), tt.query, 0)
+			rows, err := src.Query(context.Background(), tt.query, nil, 0)
 			if err != nil {
 				t.Fatalf("query: %v", err)
 			}
@@ -220,7 +220,7 @@ func TestSQLite_LosslessConversionsAreAccepted(t *testing.T) {
 	src := openSQLiteTest(t)
 	sqliteExec(t, src, `CREATE TABLE t(n INTEGER, f REAL, d DECIMAL TEXT(20,2), x);
 		INSERT INTO t VALUES (3.0, 2, 7, 1), (-4.0, 9007199254740992, '123456789012345678.99', 2.0);`)
-	rows, err := src.Query(context.Background(), `SELECT n, f, d, x FROM t ORDER BY rowid`, 0)
+	rows, err := src.Query(context.Background(), `SELECT n, f, d, x FROM t ORDER BY rowid`, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestSQLite_LosslessConversionsAreAccepted(t *testing.T) {
 
 func TestSQLite_AllNullExpressionColumnIsNullableString(t *testing.T) {
 	src := openSQLiteTest(t)
-	rows, err := src.Query(context.Background(), `SELECT NULL AS empty_col, 1 AS one`, 0)
+	rows, err := src.Query(context.Background(), `SELECT NULL AS empty_col, 1 AS one`, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestSQLite_StreamsMillionRowsInBoundedMemory(t *testing.T) {
 	}
 	src := openSQLiteTest(t)
 	const n = 1_000_000
-	rows, err := src.Query(context.Background(), seriesSQL(n), 1<<20)
+	rows, err := src.Query(context.Background(), seriesSQL(n), nil, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +324,7 @@ func BenchmarkSQLiteQuery(b *testing.B) {
 	var bytes int64
 	b.ResetTimer()
 	for range b.N {
-		rows, err := src.Query(context.Background(), q, 0)
+		rows, err := src.Query(context.Background(), q, nil, 0)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -353,7 +353,7 @@ func TestSQLite_CanceledQueryStopsWithContextError(t *testing.T) {
 	src := openSQLiteTest(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	rows, err := src.Query(ctx, seriesSQL(1_000_000), 16<<10)
+	rows, err := src.Query(ctx, seriesSQL(1_000_000), nil, 16<<10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +385,7 @@ func TestSQLite_CanceledQueryStopsWithContextError(t *testing.T) {
 func TestSQLite_WriteWhileInputQueryIsOpen(t *testing.T) {
 	src := openSQLiteTest(t)
 	ctx := context.Background()
-	rows, err := src.Query(ctx, seriesSQL(100_000), 16<<10)
+	rows, err := src.Query(ctx, seriesSQL(100_000), nil, 16<<10)
 	if err != nil {
 		t.Fatal(err)
 	}

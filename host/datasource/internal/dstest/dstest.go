@@ -47,7 +47,7 @@ func runReads(t *testing.T, fx Fixture) {
 	ctx := context.Background()
 	t.Run("TypesAndNulls", func(t *testing.T) {
 		src := fx.Open(t)
-		rows, err := src.Query(ctx, fx.TypesQuery, 0)
+		rows, err := src.Query(ctx, fx.TypesQuery, nil, 0)
 		if err != nil {
 			t.Fatalf("query: %v", err)
 		}
@@ -66,7 +66,7 @@ func runReads(t *testing.T, fx Fixture) {
 	})
 	t.Run("EmptyResultKeepsSchema", func(t *testing.T) {
 		src := fx.Open(t)
-		rows, err := src.Query(ctx, fx.EmptyQuery, 0)
+		rows, err := src.Query(ctx, fx.EmptyQuery, nil, 0)
 		if err != nil {
 			t.Fatalf("query: %v", err)
 		}
@@ -81,7 +81,7 @@ func runReads(t *testing.T, fx Fixture) {
 	})
 	t.Run("BadQueryIsError", func(t *testing.T) {
 		src := fx.Open(t)
-		rows, err := src.Query(ctx, fx.BadQuery, 0)
+		rows, err := src.Query(ctx, fx.BadQuery, nil, 0)
 		if err == nil {
 			// Some drivers report a bad statement only when rows are read.
 			_, err = rows.Next()
@@ -99,7 +99,7 @@ func runStreaming(t *testing.T, fx Fixture) {
 		src := fx.Open(t)
 		const n = 50000
 		const batchBytes = 64 << 10
-		rows, err := src.Query(ctx, fx.SeriesQuery(n), batchBytes)
+		rows, err := src.Query(ctx, fx.SeriesQuery(n), nil, batchBytes)
 		if err != nil {
 			t.Fatalf("query: %v", err)
 		}
@@ -390,7 +390,7 @@ func WriteRowsAll(t *testing.T) [][]any {
 
 // DrainErr reads a query to its end and returns the first error.
 func DrainErr(src datasource.Source, q string) error {
-	rows, err := src.Query(context.Background(), q, 0)
+	rows, err := src.Query(context.Background(), q, nil, 0)
 	if err != nil {
 		return err
 	}
@@ -408,7 +408,7 @@ func DrainErr(src datasource.Source, q string) error {
 // MustQuery runs q, failing t on an error; the rows close when the test ends.
 func MustQuery(t *testing.T, src datasource.Source, q string) datasource.Rows {
 	t.Helper()
-	rows, err := src.Query(context.Background(), q, 0)
+	rows, err := src.Query(context.Background(), q, nil, 0)
 	if err != nil {
 		t.Fatalf("query %q: %v", q, err)
 	}
