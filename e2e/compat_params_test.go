@@ -76,3 +76,26 @@ func TestCompatParams_TSQLInputQueryParam(t *testing.T) {
 		t.Fatalf("ids = %s, want %s", got, w)
 	}
 }
+
+// Issue 9 item 8: on the SQLite instance dbo.T names T, in the input query
+// and in --into-table, so SQL Server's default-schema names run unchanged.
+func TestCompatParams_DBOSchemaOnSQLite(t *testing.T) {
+	jr, _ := runJSON(t, "--language", "Python", "--script", "OutputDataSet = InputDataSet",
+		"--input-query", "SELECT d.id FROM [dbo].[sales] AS d JOIN sales s ON s.id = d.id WHERE d.id <= 3 ORDER BY 1")
+	if got := strings.Join(ids(t, jr), ","); got != "1,2,3" {
+		t.Fatalf("ids = %s, want 1,2,3", got)
+	}
+	table := "dbo.compat_dbo_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
+	r := execArgs(t, "--language", "Python", "--script", "import pandas as pd\nOutputDataSet = pd.DataFrame({'id': [5, 6]})",
+		"--into-table", table, "--create-table")
+	if r.code != 0 {
+		t.Fatalf("write into %s: exit %d\n%s", table, r.code, r.stderr)
+	}
+	bare := strings.TrimPrefix(table, "dbo.")
+	for _, q := range []string{"SELECT id FROM " + bare + " ORDER BY id", "SELECT id FROM " + table + " ORDER BY id"} {
+		jr, _ := runJSON(t, "--language", "Python", "--script", "OutputDataSet = InputDataSet", "--input-query", q)
+		if got := strings.Join(ids(t, jr), ","); got != "5,6" {
+			t.Errorf("%s: ids = %s, want 5,6", q, got)
+		}
+	}
+}

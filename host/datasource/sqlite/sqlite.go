@@ -49,7 +49,7 @@ func Open(path string, opts ...datasource.Option) (datasource.Source, error) {
 		_ = write.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	read := sql.OpenDB(&readConnector{inner: inner, valueLimit: o.ValueLimit})
+	read := sql.OpenDB(&readConnector{inner: inner, path: path, valueLimit: o.ValueLimit})
 	if err := read.Ping(); err != nil {
 		_ = read.Close()
 		_ = write.Close()

@@ -31,7 +31,7 @@ func (s *sqliteSource) BeginWrite(ctx context.Context, table string, create bool
 	if err != nil {
 		return nil, err
 	}
-	if qtable, err = sqliteMainTable(table, qtable); err != nil {
+	if qtable, err = sqliteMainTable(table); err != nil {
 		return nil, err
 	}
 	conn, err := s.write.Conn(ctx)
@@ -51,19 +51,17 @@ func (s *sqliteSource) BeginWrite(ctx context.Context, table string, create bool
 
 // sqliteMainTable qualifies the target with schema main: an unqualified name
 // would resolve to the staging connection's temp database first, and a temp
-// table would vanish with the connection.
-func sqliteMainTable(table, qtable string) (string, error) {
+// table would vanish with the connection. SQL Server's default schema dbo
+// is the instance too, as it is for input queries (attachDBO).
+func sqliteMainTable(table string) (string, error) {
 	parts, err := sqlio.SplitTableName(table, 2)
 	if err != nil {
 		return "", err
 	}
-	if len(parts) == 1 {
-		return sqlio.QuoteDouble("main") + "." + qtable, nil
+	if len(parts) == 2 && !strings.EqualFold(parts[0], "main") && !strings.EqualFold(parts[0], "dbo") {
+		return "", fmt.Errorf("%w %q: a SQLite output table lives in schema main (dbo names it too)", datasource.ErrBadTableName, table)
 	}
-	if !strings.EqualFold(parts[0], "main") {
-		return "", fmt.Errorf("%w %q: a SQLite output table lives in schema main", datasource.ErrBadTableName, table)
-	}
-	return qtable, nil
+	return sqlio.QuoteDouble("main") + "." + sqlio.QuoteDouble(parts[len(parts)-1]), nil
 }
 
 // sqliteStage is the publish step of a staged SQLite write.
