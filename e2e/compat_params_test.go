@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ids returns column id of a JSON result, in order.
@@ -98,4 +100,110 @@ func TestCompatParams_DBOSchemaOnSQLite(t *testing.T) {
 			t.Errorf("%s: ids = %s, want 5,6", q, got)
 		}
 	}
+}
+
+// makeTable creates a fresh table through a write-back of the given
+// columns (one row of values) and returns its name.
+func makeTable(t *testing.T, frame string) string {
+	t.Helper()
+	table := fmt.Sprintf("ie_%d", time.Now().UnixNano())
+	r := execArgs(t, "--language", "Python", "--into-table", table, "--create-table",
+		"--script", "import pandas as pd\nOutputDataSet = pd.DataFrame("+frame+")")
+	if r.code != 0 {
+		t.Fatalf("create %s: exit %d: %s", table, r.code, r.stderr)
+	}
+	return table
+}
+
+// readTable returns a table's rows as JSON cells, in rowid order.
+func readTable(t *testing.T, table, cols string) [][]string {
+	t.Helper()
+	jr, _ := runJSON(t, "--language", "Python", "--script", "OutputDataSet = InputDataSet",
+		"--input-query", "SELECT "+cols+" FROM "+table+" ORDER BY rowid")
+	out := make([][]string, len(jr.Rows))
+	for i, row := range jr.Rows {
+		for _, c := range row {
+			out[i] = append(out[i], string(c))
+		}
+	}
+	return out
+}
+
+// Issue 9 item 6: INSERT INTO T EXEC maps the output to T's columns by
+// position, whatever the output calls them, with T-SQL's implicit
+// conversions; a column list maps to the listed columns, the others get
+// NULL; a count mismatch or a value that cannot convert is an error naming
+// it, and nothing is written.
+func TestCompatParams_InsertExecByPosition(t *testing.T) {
+	table := makeTable(t, `{"id": [1], "label": ["one"], "score": [0.5]}`)
+	// Other names, other order of types: float → int truncates, int → text,
+	// numeric text → float, as T-SQL converts implicitly.
+	r := execArgs(t, "--language", "Python", "--into-table", table, "--script",
+		`import pandas as pd
+OutputDataSet = pd.DataFrame({"x": [2.9, -3.7], "y": [22, 33], "z": ["1.25", " 2 "]})`)
+	if r.code != 0 {
+		t.Fatalf("insert by position: exit %d: %s", r.code, r.stderr)
+	}
+	want := `[["1","\"one\"","0.5"],["2","\"22\"","1.25"],["-3","\"33\"","2"]]`
+	if got := jsonish(readTable(t, table, "id, label, score")); got != want {
+		t.Errorf("rows = %s, want %s", got, want)
+	}
+	// A column list: the output's two columns go into score and id; label is NULL.
+	r = execArgs(t, "--language", "Python", "--into-table", table+" (score, [id])", "--script",
+		`import pandas as pd
+OutputDataSet = pd.DataFrame({"a": [9.5], "b": [9]})`)
+	if r.code != 0 {
+		t.Fatalf("insert with a column list: exit %d: %s", r.code, r.stderr)
+	}
+	if got := jsonish(readTable(t, table, "id, label, score")[3:]); got != `[["9","null","9.5"]]` {
+		t.Errorf("listed insert = %s, want [[9 null 9.5]]", got)
+	}
+	before := len(readTable(t, table, "id"))
+	mustFail(t, execArgs(t, "--language", "Python", "--into-table", table, "--script",
+		"import pandas as pd\nOutputDataSet = pd.DataFrame({'a': [1], 'b': ['x']})"),
+		"the output data set has 2 columns, table "+table+" has 3")
+	mustFail(t, execArgs(t, "--language", "Python", "--into-table", table, "--script",
+		"import pandas as pd\nOutputDataSet = pd.DataFrame({'a': [1, 2, 3], 'b': ['x', 'y', 'z'], 'c': ['1', 'abc', '2']})"),
+		`column "score" row 2`)
+	mustFail(t, execArgs(t, "--language", "Python", "--into-table", table+" (nope)", "--script",
+		"import pandas as pd\nOutputDataSet = pd.DataFrame({'a': [1]})"), `has no column "nope"`)
+	if after := len(readTable(t, table, "id")); after != before {
+		t.Errorf("failed inserts left rows: %d before, %d after", before, after)
+	}
+}
+
+// The same through --tsql: INSERT INTO T (cols) EXEC, as the tutorials write it.
+func TestCompatParams_TSQLInsertExecColumnList(t *testing.T) {
+	table := makeTable(t, `{"region": ["x"], "note": ["n"], "total": [0]}`)
+	r := execStdin(t, `INSERT INTO dbo.`+table+` (region, total)
+EXEC sp_execute_external_script @language = N'Python'
+  , @script = N'OutputDataSet = InputDataSet.groupby("region", as_index=False)["units"].sum()'
+  , @input_data_1 = N'SELECT region, units FROM sales WHERE region IS NOT NULL';`)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	got := readTable(t, table, "region, note, total")
+	if len(got) != 5 || got[1][1] != "null" || got[1][2] == "null" {
+		t.Fatalf("rows = %s, want the seed row and 4 regions with note NULL", jsonish(got))
+	}
+}
+
+func jsonish(rows [][]string) string {
+	var b strings.Builder
+	b.WriteString("[")
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("[")
+		for j, c := range r {
+			if j > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(strconv.Quote(c))
+		}
+		b.WriteString("]")
+	}
+	b.WriteString("]")
+	return b.String()
 }

@@ -64,6 +64,14 @@ func (s *synthSource) Query(ctx context.Context, query string, params []datasour
 	return newSynthRows(shape, rows, batchBytes)
 }
 
+// TableColumns is the fallback's: synthetic queries have no tables.
+func (s *synthSource) TableColumns(ctx context.Context, table string) ([]datasource.TableColumn, error) {
+	if s.fallback == nil {
+		return nil, fmt.Errorf("%w: no table %q", errBadSyntheticQuery, table)
+	}
+	return s.fallback.TableColumns(ctx, table)
+}
+
 func (s *synthSource) BeginWrite(context.Context, string, bool, *bxl.Schema) (datasource.TableWriter, error) {
 	return nil, errSyntheticWrite
 }

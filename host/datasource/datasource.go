@@ -51,7 +51,21 @@ type Source interface {
 	// names allowed, validated and quoted), creating it from schema when create
 	// is true; all rows or none (one transaction).
 	BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (TableWriter, error)
+	// TableColumns lists an existing table's columns in table order (what
+	// INSERT INTO T EXEC maps the output onto, by position).
+	TableColumns(ctx context.Context, table string) ([]TableColumn, error)
 	Close() error
+}
+
+// TableColumn is one column of an existing table.
+type TableColumn struct {
+	// Field is the column as BXL: its name, type and nullability.
+	Field bxl.Field
+	// Typed is false for a column whose declared type the host does not
+	// know (SQLite's typeless columns): it takes a value as it is.
+	Typed bool
+	// SQLType is the declared type as the database spells it.
+	SQLType string
 }
 
 // Param is one declared param as an input query sees it. A query may name

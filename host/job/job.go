@@ -336,6 +336,9 @@ func (r *Runner) prepare(req *Request) (*bxl.Schema, *bxl.Batch, error) {
 	if req.CreateTable && req.IntoTable == "" {
 		return nil, nil, failf(id, CodeInvalidRequest, "create table asked without a table to write into")
 	}
+	if err := checkInto(req); err != nil {
+		return nil, nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
+	}
 	if req.InputName == req.OutputName {
 		return nil, nil, failf(id, CodeInvalidRequest, "input and output data sets are both named %q", req.InputName)
 	}

@@ -455,6 +455,7 @@ func skipAllHeaders(msg []byte) []byte {
 
 var (
 	reSelectStar  = regexp.MustCompile(`(?is)^select \* from ([^\s;]+)(?: order by \[?(\w+)\]?)?(\s+set fmtonly off)?$`)
+	reSelectTop0  = regexp.MustCompile(`(?is)^select top \(0\) \* from ([^\s;]+)$`)
 	reCreateTable = regexp.MustCompile(`(?is)^create table ([^\s(]+) \((.*)\)$`)
 	reInsertBulk  = regexp.MustCompile(`(?is)^insert bulk ([^\s(]+) \((.*)\)`)
 )
@@ -494,6 +495,8 @@ func (c *conn) runText(text string) {
 		if m[3] != "" {
 			c.fmtOn = false
 		}
+	case reSelectTop0.MatchString(q):
+		c.selectStar(reSelectTop0.FindStringSubmatch(q)[1], "", true)
 	case reCreateTable.MatchString(q):
 		m := reCreateTable.FindStringSubmatch(q)
 		c.createTable(m[1], m[2])

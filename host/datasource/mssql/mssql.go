@@ -241,3 +241,30 @@ func (s *sqlServerSource) BeginWrite(ctx context.Context, table string, create b
 	}
 	return w, nil
 }
+
+// TableColumns reads an existing table's columns from an empty SELECT's
+// metadata, typed through the same mapping as input queries.
+func (s *sqlServerSource) TableColumns(ctx context.Context, table string) ([]datasource.TableColumn, error) {
+	parts, err := sqlio.SplitTableName(table, 3)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT TOP (0) * FROM "+sqlio.QuoteParts(parts, sqlio.QuoteBracket))
+	if err != nil {
+		return nil, s.sanitize(fmt.Errorf("read the columns of %s: %w", table, err))
+	}
+	defer rows.Close()
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, s.sanitize(fmt.Errorf("read the columns of %s: %w", table, err))
+	}
+	cols := make([]datasource.TableColumn, len(cts))
+	for i, ct := range cts {
+		c, err := mssqlColumn(ct)
+		if err != nil {
+			return nil, fmt.Errorf("table %s: %w", table, err)
+		}
+		cols[i] = datasource.TableColumn{Field: c.Field, Typed: true, SQLType: strings.ToLower(ct.DatabaseTypeName())}
+	}
+	return cols, nil
+}

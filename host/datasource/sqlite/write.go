@@ -180,3 +180,43 @@ func (st *sqliteStage) discard() {
 	_ = st.conn.Close()
 	st.conn = nil
 }
+
+// TableColumns reads an existing table's columns from its declaration
+// (main or dbo; the write pool, since the guarded read pool refuses
+// PRAGMA functions).
+func (s *sqliteSource) TableColumns(ctx context.Context, table string) ([]datasource.TableColumn, error) {
+	parts, err := sqlio.SplitTableName(table, 2)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sqliteMainTable(table); err != nil {
+		return nil, err
+	}
+	rows, err := s.write.QueryContext(ctx, `SELECT name, type, "notnull" FROM pragma_table_info(?, 'main') ORDER BY cid`,
+		parts[len(parts)-1])
+	if err != nil {
+		return nil, fmt.Errorf("read the columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var cols []datasource.TableColumn
+	for rows.Next() {
+		var name, decl string
+		var notNull bool
+		if err := rows.Scan(&name, &decl, &notNull); err != nil {
+			return nil, fmt.Errorf("read the columns of %s: %w", table, err)
+		}
+		c, err := sqliteColumn(name, decl)
+		if err != nil {
+			return nil, err
+		}
+		c.Field.Nullable = !notNull
+		cols = append(cols, datasource.TableColumn{Field: c.Field, Typed: c.Known, SQLType: decl})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the columns of %s: %w", table, err)
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("%w %q: no such table", datasource.ErrBadTableName, table)
+	}
+	return cols, nil
+}
