@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/openlaunchpad/launchpad/host/datasource"
 	"github.com/openlaunchpad/launchpad/host/resultset"
 	"github.com/openlaunchpad/launchpad/host/sqltype"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
@@ -119,13 +120,13 @@ func (ex *execution) openTable(ctx context.Context, schema *bxl.Schema) *Error {
 		return &Error{JobID: req.ID, Code: code, Err: fmt.Errorf("write %s: %w", req.IntoTable, ex.sanitize(err))}
 	}
 	if !req.CreateTable {
-		sh, err := ex.tableShape(ctx, table, cols, schema)
+		all, err := ex.target.TableColumns(ctx, table)
 		if err != nil {
-			code := CodeOutput
-			if !errors.Is(err, resultset.ErrMismatch) {
-				code = CodeDataSource
-			}
-			return fail(code, err)
+			return fail(CodeDataSource, err)
+		}
+		sh, err := tableShape(table, all, cols, schema)
+		if err != nil {
+			return fail(CodeOutput, err)
 		}
 		ex.into, schema = sh, sh.Schema()
 	}
@@ -137,13 +138,9 @@ func (ex *execution) openTable(ctx context.Context, schema *bxl.Schema) *Error {
 	return nil
 }
 
-// tableShape maps the output onto the table's columns (or the listed ones)
-// by position and checks each can convert (sqltype.CanCast).
-func (ex *execution) tableShape(ctx context.Context, table string, list []string, got *bxl.Schema) (*resultset.Shaper, error) {
-	all, err := ex.target.TableColumns(ctx, table)
-	if err != nil {
-		return nil, err
-	}
+// tableShape maps the output onto the table's columns all (or the listed
+// ones) by position and checks each can convert (sqltype.CanCast).
+func tableShape(table string, all []datasource.TableColumn, list []string, got *bxl.Schema) (*resultset.Shaper, error) {
 	targets := all
 	what := fmt.Sprintf("table %s has", table)
 	if len(list) > 0 {
