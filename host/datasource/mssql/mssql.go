@@ -94,7 +94,9 @@ func (s *sqlServerSource) Query(ctx context.Context, query string, params []data
 // decimals and GUIDs as text, times as time values.
 func executeSQLArgs(query string, params []datasource.Param) []any {
 	decls := make([]string, len(params))
-	args := []any{sql.Named("stmt", query), nil}
+	// The statement and declarations go by position, so a param may be
+	// called @stmt or @params.
+	args := []any{query, nil}
 	for i, p := range params {
 		decls[i] = "@" + p.Name + " " + p.SQLType
 		var v any
@@ -107,7 +109,7 @@ func executeSQLArgs(query string, params []datasource.Param) []any {
 		}
 		args = append(args, sql.Named(p.Name, v))
 	}
-	args[1] = sql.Named("params", strings.Join(decls, ", "))
+	args[1] = strings.Join(decls, ", ")
 	return args
 }
 

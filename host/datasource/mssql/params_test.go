@@ -40,9 +40,9 @@ func TestSQLServerFake_ParamsBindThroughExecuteSQL(t *testing.T) {
 	src := openMSSQL(t, srv.DSN(fakeUser, fakePassword))
 	const q = `SELECT id FROM dbo.sales WHERE region = @REGION AND sold_on >= @From AND price > @minprice AND @n > 0`
 	srv.SetResult(q, tdsfake.Result{Columns: []tdsfake.Column{{Name: "id", Type: "bigint"}}, Rows: [][]any{{int64(3)}}})
-	ps := declaredParams(t, "@Region nvarchar(20), @from date, @minPrice decimal(10,2), @n int OUTPUT, @none int, @u uniqueidentifier",
+	ps := declaredParams(t, "@Region nvarchar(20), @from date, @minPrice decimal(10,2), @n int OUTPUT, @none int, @u uniqueidentifier, @stmt int",
 		map[string]string{"Region": "North", "from": "2024-01-06", "minPrice": "2.5", "n": "3",
-			"u": "0f8fad5b-d9cb-469f-a165-70867728950e"})
+			"u": "0f8fad5b-d9cb-469f-a165-70867728950e", "stmt": "1"})
 	rows, err := src.Query(context.Background(), q, ps, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func TestSQLServerFake_ParamsBindThroughExecuteSQL(t *testing.T) {
 	if c.Statement != q {
 		t.Errorf("statement = %q, want the input query unchanged", c.Statement)
 	}
-	if want := "@Region nvarchar(20), @from date, @minPrice decimal(10,2), @n int, @none int, @u uniqueidentifier"; c.Params != want {
+	if want := "@Region nvarchar(20), @from date, @minPrice decimal(10,2), @n int, @none int, @u uniqueidentifier, @stmt int"; c.Params != want {
 		t.Errorf("declarations = %q, want %q", c.Params, want)
 	}
 	from, ok := c.Values["from"].(time.Time)
@@ -69,7 +69,7 @@ func TestSQLServerFake_ParamsBindThroughExecuteSQL(t *testing.T) {
 	}
 	delete(c.Values, "from")
 	want := map[string]any{"Region": "North", "minPrice": "2.50", "n": int64(3), "none": nil,
-		"u": "0f8fad5b-d9cb-469f-a165-70867728950e"}
+		"u": "0f8fad5b-d9cb-469f-a165-70867728950e", "stmt": int64(1)}
 	if !reflect.DeepEqual(c.Values, want) {
 		t.Errorf("values = %#v, want %#v", c.Values, want)
 	}
