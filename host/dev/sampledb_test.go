@@ -3,51 +3,14 @@ package dev
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"io"
 	"path/filepath"
-	"reflect"
 	"testing"
 
 	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/datasource/dstest"
 	"github.com/openlaunchpad/launchpad/host/datasource/sqlite"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
-
-func nullable(name string, typ bxl.Type) bxl.Field {
-	return bxl.Field{Name: name, Type: typ, Nullable: true}
-}
-
-func assertFields(t *testing.T, got, want []bxl.Field) {
-	t.Helper()
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("fields = %+v, want %+v", got, want)
-	}
-}
-
-// drain reads all rows as Value(i).
-func drain(t *testing.T, r datasource.Rows) [][]any {
-	t.Helper()
-	var out [][]any
-	for {
-		b, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i < b.Rows; i++ {
-			row := make([]any, len(b.Columns))
-			for c := range b.Columns {
-				if !b.Columns[c].IsNull(i) {
-					row[c] = b.Columns[c].Value(i)
-				}
-			}
-			out = append(out, row)
-		}
-	}
-}
 
 func TestEnsureSampleDB_CreatesOnceThenUsesAsIs(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "instance.db")
@@ -64,13 +27,13 @@ func TestEnsureSampleDB_CreatesOnceThenUsesAsIs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = rows.Close() }()
-	assertFields(t, rows.Schema().Fields, []bxl.Field{
-		nullable("id", bxl.TypeInt64), nullable("region", bxl.TypeString), nullable("product", bxl.TypeString),
-		nullable("units", bxl.TypeInt64), nullable("unit_price", bxl.TypeFloat64), nullable("sold_on", bxl.TypeDate),
-		nullable("big_id", bxl.TypeInt64),
+	defer dstest.CloseRows(t, rows)
+	dstest.AssertFields(t, rows.Schema().Fields, []bxl.Field{
+		dstest.Nullable("id", bxl.TypeInt64), dstest.Nullable("region", bxl.TypeString), dstest.Nullable("product", bxl.TypeString),
+		dstest.Nullable("units", bxl.TypeInt64), dstest.Nullable("unit_price", bxl.TypeFloat64), dstest.Nullable("sold_on", bxl.TypeDate),
+		dstest.Nullable("big_id", bxl.TypeInt64),
 	})
-	got := drain(t, rows)
+	got := dstest.Drain(t, rows)
 	if len(got) != SampleRows {
 		t.Fatalf("sample has %d rows, want %d", len(got), SampleRows)
 	}

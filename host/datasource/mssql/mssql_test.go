@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/openlaunchpad/launchpad/host/datasource"
-	"github.com/openlaunchpad/launchpad/host/datasource/internal/dstest"
+	"github.com/openlaunchpad/launchpad/host/datasource/dstest"
 	"github.com/openlaunchpad/launchpad/host/datasource/internal/sqlio"
 	"github.com/openlaunchpad/launchpad/internal/tdsfake"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"

@@ -7,29 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openlaunchpad/launchpad/host/datasource"
-	"github.com/openlaunchpad/launchpad/host/datasource/internal/dstest"
-	"github.com/openlaunchpad/launchpad/host/sqltype"
+	"github.com/openlaunchpad/launchpad/host/datasource/dstest"
 	"github.com/openlaunchpad/launchpad/internal/tdsfake"
 )
-
-func declaredParams(t *testing.T, decls string, values map[string]string) []datasource.Param {
-	t.Helper()
-	ds, err := sqltype.ParseParams(decls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]datasource.Param, len(ds))
-	for i, d := range ds {
-		out[i] = datasource.Param{Name: d.Name, SQLType: d.SQLType, Field: d.Field}
-		if text, ok := values[d.Name]; ok {
-			if out[i].Value, err = sqltype.ParseValue(d.Field, text); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	return out
-}
 
 // TestSQLServerFake_ParamsBindThroughExecuteSQL: with params declared, the
 // input query runs through sp_executesql with the declarations as written
@@ -40,7 +20,7 @@ func TestSQLServerFake_ParamsBindThroughExecuteSQL(t *testing.T) {
 	src := openMSSQL(t, srv.DSN(fakeUser, fakePassword))
 	const q = `SELECT id FROM dbo.sales WHERE region = @REGION AND sold_on >= @From AND price > @minprice AND @n > 0`
 	srv.SetResult(q, tdsfake.Result{Columns: []tdsfake.Column{{Name: "id", Type: "bigint"}}, Rows: [][]any{{int64(3)}}})
-	ps := declaredParams(t, "@Region nvarchar(20), @from date, @minPrice decimal(10,2), @n int OUTPUT, @none int, @u uniqueidentifier, @stmt int",
+	ps := dstest.Params(t, "@Region nvarchar(20), @from date, @minPrice decimal(10,2), @n int OUTPUT, @none int, @u uniqueidentifier, @stmt int",
 		map[string]string{"Region": "North", "from": "2024-01-06", "minPrice": "2.5", "n": "3",
 			"u": "0f8fad5b-d9cb-469f-a165-70867728950e", "stmt": "1"})
 	rows, err := src.Query(context.Background(), q, ps, 0)
@@ -80,7 +60,7 @@ func TestSQLServerFake_ParamsBindThroughExecuteSQL(t *testing.T) {
 func TestSQLServerFake_UndeclaredParamIsTheServersError(t *testing.T) {
 	srv := startFake(t)
 	src := openMSSQL(t, srv.DSN(fakeUser, fakePassword))
-	ps := declaredParams(t, "@a int", map[string]string{"a": "1"})
+	ps := dstest.Params(t, "@a int", map[string]string{"a": "1"})
 	_, err := src.Query(context.Background(), `SELECT @a + @b AS x`, ps, 0)
 	if err == nil || !strings.Contains(err.Error(), `Must declare the scalar variable "@b"`) {
 		t.Fatalf("err = %v, want the server's Must declare the scalar variable \"@b\"", err)

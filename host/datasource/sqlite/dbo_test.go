@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/openlaunchpad/launchpad/host/datasource"
-	"github.com/openlaunchpad/launchpad/host/datasource/internal/dstest"
+	"github.com/openlaunchpad/launchpad/host/datasource/dstest"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/openlaunchpad/launchpad/host/datasource"
-	"github.com/openlaunchpad/launchpad/host/datasource/internal/dstest"
+	"github.com/openlaunchpad/launchpad/host/datasource/dstest"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 
 	_ "modernc.org/sqlite"

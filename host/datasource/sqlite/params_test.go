@@ -7,28 +7,8 @@ import (
 	"testing"
 
 	"github.com/openlaunchpad/launchpad/host/datasource"
-	"github.com/openlaunchpad/launchpad/host/datasource/internal/dstest"
-	"github.com/openlaunchpad/launchpad/host/sqltype"
+	"github.com/openlaunchpad/launchpad/host/datasource/dstest"
 )
-
-// declared parses declarations and values the way a job does.
-func declared(t *testing.T, decls string, values map[string]string) []datasource.Param {
-	t.Helper()
-	ds, err := sqltype.ParseParams(decls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]datasource.Param, len(ds))
-	for i, d := range ds {
-		out[i] = datasource.Param{Name: d.Name, SQLType: d.SQLType, Field: d.Field}
-		if text, ok := values[d.Name]; ok {
-			if out[i].Value, err = sqltype.ParseValue(d.Field, text); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	return out
-}
 
 func queryParams(t *testing.T, src datasource.Source, q string, ps []datasource.Param) ([][]any, error) {
 	t.Helper()
@@ -48,7 +28,7 @@ func TestSQLite_ParamsBindInInputQuery(t *testing.T) {
 	sqliteExec(t, src, `CREATE TABLE sales(id INTEGER, region TEXT, sold_on DATE, price DECIMAL(10,2));
 		INSERT INTO sales VALUES (1, 'North', '2024-01-05', 2.50), (2, 'South', '2024-01-06', 12.75),
 			(3, 'North', '2024-02-01', 7.25), (4, NULL, '2024-02-02', 0.80)`)
-	ps := declared(t, "@Region nvarchar(20), @from date, @minPrice decimal(10,2), @n int OUTPUT, @none int",
+	ps := dstest.Params(t, "@Region nvarchar(20), @from date, @minPrice decimal(10,2), @n int OUTPUT, @none int",
 		map[string]string{"Region": "North", "from": "2024-01-06", "minPrice": "2.5", "n": "3"})
 	got, err := queryParams(t, src, `SELECT id, @N AS n, @NONE AS none FROM sales
 		WHERE region = @region AND sold_on >= @FROM AND price > @MinPrice -- @ignored in a comment
@@ -70,7 +50,7 @@ func TestSQLite_ParamsBindInInputQuery(t *testing.T) {
 // error naming it, as SQL Server's "Must declare the scalar variable".
 func TestSQLite_UndeclaredParamIsNamed(t *testing.T) {
 	src := openSQLiteTest(t)
-	ps := declared(t, "@a int", map[string]string{"a": "1"})
+	ps := dstest.Params(t, "@a int", map[string]string{"a": "1"})
 	for _, q := range []string{`SELECT @a + @b AS x`, `SELECT @b AS x`} {
 		_, err := queryParams(t, src, q, ps)
 		if !errors.Is(err, datasource.ErrUndeclaredParam) || !containsAll(err.Error(), `"@b"`) {

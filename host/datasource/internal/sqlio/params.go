@@ -88,7 +88,9 @@ func skipPast(q string, i int, end string) int {
 }
 
 // skipQuoted returns the index after the quoted token at i; the closing
-// character doubled inside stands for itself.
+// character doubled inside stands for itself, T-SQL's "]]" included. It
+// stays apart from sqlite/stmt.go's skipToken on purpose: that one is a
+// guard and follows SQLite's own tokenizer exactly (no "]]").
 func skipQuoted(q string, i int) int {
 	cl := q[i]
 	if cl == '[' {

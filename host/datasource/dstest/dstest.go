@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/sqltype"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
@@ -414,4 +415,23 @@ func MustQuery(t *testing.T, src datasource.Source, q string) datasource.Rows {
 	}
 	t.Cleanup(func() { _ = rows.Close() })
 	return rows
+}
+
+// Params parses declarations and their values as a job does.
+func Params(t *testing.T, decls string, values map[string]string) []datasource.Param {
+	t.Helper()
+	ds, err := sqltype.ParseParams(decls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]datasource.Param, len(ds))
+	for i, d := range ds {
+		out[i] = datasource.Param{Name: d.Name, SQLType: d.SQLType, Field: d.Field}
+		if text, ok := values[d.Name]; ok {
+			if out[i].Value, err = sqltype.ParseValue(d.Field, text); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return out
 }
