@@ -3,6 +3,7 @@ package mssql
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -224,8 +225,7 @@ func (s *sqlServerSource) BeginWrite(ctx context.Context, table string, create b
 	// KeepNulls: a NULL stays NULL instead of taking a column default.
 	stmt, err := tx.PrepareContext(ctx, gomssql.CopyIn(qtable, gomssql.BulkOptions{KeepNulls: true}, names...))
 	if err != nil {
-		_ = tx.Rollback()
-		return nil, s.sanitize(fmt.Errorf("prepare bulk copy into %s: %w", table, err))
+		return nil, s.sanitize(errors.Join(fmt.Errorf("prepare bulk copy into %s: %w", table, err), sqlio.RollbackError(tx)))
 	}
 	w := sqlio.NewStmtWriter(ctx, table, schema, tx, stmt, s.sanitize)
 	w.Value = func(_ bxl.Field, v any) (any, error) { return mssqlValue(v), nil }

@@ -47,11 +47,19 @@ func BeginTable(ctx context.Context, db *sql.DB, table, qtable string, decls []s
 	}
 	if create {
 		if _, err := tx.ExecContext(ctx, "CREATE TABLE "+qtable+" ("+strings.Join(decls, ", ")+")"); err != nil {
-			_ = tx.Rollback()
-			return nil, fmt.Errorf("create table %s: %w", table, err)
+			return nil, errors.Join(fmt.Errorf("create table %s: %w", table, err), RollbackError(tx))
 		}
 	}
 	return tx, nil
+}
+
+// RollbackError rolls tx back after a failure, returning what went wrong
+// doing so (nil when it ended cleanly or had ended already).
+func RollbackError(tx TxEnder) error {
+	if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("roll back: %w", err)
+	}
+	return nil
 }
 
 // TxEnder ends a writer's work: a *sql.Tx for a direct write, the publish
