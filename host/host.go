@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -16,6 +17,8 @@ import (
 	"github.com/openlaunchpad/launchpad/host/catalog"
 	"github.com/openlaunchpad/launchpad/host/config"
 	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/datasource/mssql"
+	"github.com/openlaunchpad/launchpad/host/datasource/sqlite"
 	"github.com/openlaunchpad/launchpad/host/job"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
@@ -98,7 +101,7 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 		// let a caller read files with the host's rights), on a host the
 		// operator allowed, with options that name no file.
 		OpenDataSource: func(ctx context.Context, dsn string) (datasource.Source, error) {
-			return datasource.OpenCallerSQLServer(ctx, dsn, allow, dsOpts...)
+			return mssql.OpenCaller(ctx, dsn, allow, dsOpts...)
 		},
 		Limits: job.Limits{
 			Timeout: lim.Timeout, MemoryBytes: lim.MemoryBytes, MaxProcs: lim.MaxProcesses,
@@ -115,16 +118,16 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 
 // dataSourcePolicy turns data_source { } into the options every data
 // source is opened with and the caller's host allowlist.
-func dataSourcePolicy(cfg *config.Config) ([]datasource.Option, datasource.HostAllowlist, error) {
+func dataSourcePolicy(cfg *config.Config) ([]datasource.Option, mssql.HostAllowlist, error) {
 	limit, err := cfg.DataSource.ValueLimit()
 	if err != nil {
-		return nil, datasource.HostAllowlist{}, err
+		return nil, mssql.HostAllowlist{}, err
 	}
 	var hosts []string
 	if cfg.DataSource != nil {
 		hosts = cfg.DataSource.AllowHosts
 	}
-	allow, err := datasource.ParseHostAllowlist(hosts)
+	allow, err := mssql.ParseHostAllowlist(hosts)
 	if err != nil {
 		return nil, allow, fmt.Errorf("%w: data_source %w", config.ErrInvalid, err)
 	}
@@ -136,11 +139,23 @@ func openInstance(ctx context.Context, in *config.Instance, opts ...datasource.O
 	if err != nil {
 		return nil, fmt.Errorf("instance: %w", err)
 	}
-	src, err := datasource.Open(ctx, in.Driver, dsn, opts...)
+	src, err := openDriver(ctx, in.Driver, dsn, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open instance database: %w", datasource.SanitizeError(err, dsn))
 	}
 	return src, nil
+}
+
+// openDriver opens a data source by driver name: "sqlite" (dsn is a file
+// path) or "sqlserver" (dsn is a go-mssqldb connection string).
+func openDriver(ctx context.Context, driver, dsn string, opts ...datasource.Option) (datasource.Source, error) {
+	switch strings.ToLower(driver) {
+	case datasource.DriverSQLite:
+		return sqlite.Open(dsn, opts...)
+	case datasource.DriverSQLServer:
+		return mssql.Open(ctx, dsn, opts...)
+	}
+	return nil, fmt.Errorf("open data source %q: %w", driver, datasource.ErrUnknownDriver)
 }
 
 // guardState sets the state folder's modes: workers must traverse it to

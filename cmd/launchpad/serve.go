@@ -15,7 +15,7 @@ import (
 	"github.com/openlaunchpad/launchpad/host"
 	"github.com/openlaunchpad/launchpad/host/catalog"
 	"github.com/openlaunchpad/launchpad/host/config"
-	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/dev"
 )
 
 // firstParty are the launchers `make build` puts in bin/plugins, which
@@ -74,7 +74,7 @@ func runDev(args []string) error {
 		return err
 	}
 	db := filepath.Join(dir, "instance.db")
-	created, err := datasource.EnsureSampleDB(db)
+	created, err := dev.EnsureSampleDB(db)
 	if err != nil {
 		return fmt.Errorf("instance database: %w", err)
 	}

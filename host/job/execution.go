@@ -65,6 +65,8 @@ type execution struct {
 	// Set by readOutput when the output has a declared shape or a table.
 	shaper *resultset.Shaper
 	writer datasource.TableWriter
+	// into converts the output to an existing table's columns (by position).
+	into *resultset.Shaper
 }
 
 type runOutcome struct {
@@ -600,12 +602,7 @@ func (ex *execution) openOutput(ctx context.Context, payload []byte, schema *bxl
 		ex.shaper, schema, payload = sh, sh.Schema(), bxl.AppendSchema(nil, sh.Schema())
 	}
 	if req.IntoTable != "" {
-		w, err := ex.target.BeginWrite(ctx, req.IntoTable, req.CreateTable, schema)
-		if err != nil {
-			return &Error{JobID: id, Code: CodeDataSource, Err: fmt.Errorf("write %s: %w", req.IntoTable, ex.sanitize(err))}
-		}
-		ex.writer = w
-		return nil
+		return ex.openTable(ctx, schema)
 	}
 	if err := ex.sink.Schema(payload, schema); err != nil {
 		return &Error{JobID: id, Code: CodeCancelled, Err: err}
@@ -641,10 +638,7 @@ func (ex *execution) deliver(payload []byte, b *bxl.Batch) *Error {
 // payload is b's encoded form when the runtime's frame can be forwarded.
 func (ex *execution) send(payload []byte, b *bxl.Batch) *Error {
 	if ex.writer != nil {
-		if err := ex.writer.Write(b); err != nil {
-			return &Error{JobID: ex.req.ID, Code: CodeDataSource, Err: fmt.Errorf("write %s: %w", ex.req.IntoTable, ex.sanitize(err))}
-		}
-		return nil
+		return ex.write(b)
 	}
 	if payload == nil {
 		payload = bxl.AppendBatch(nil, b)

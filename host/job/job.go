@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -325,7 +326,7 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	defer stopInput()
 	var rows datasource.Rows
 	if strings.TrimSpace(req.InputQuery) != "" {
-		rows, err = src.Query(qctx, req.InputQuery, r.cfg.BatchBytes)
+		rows, err = src.Query(qctx, req.InputQuery, queryParams(req.Params, values), r.cfg.BatchBytes)
 		if err != nil {
 			return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: sanitize(err)})
 		}
@@ -368,28 +369,28 @@ func (r *Runner) prepare(req *Request) (*bxl.Schema, *bxl.Batch, error) {
 	if req.CreateTable && req.IntoTable == "" {
 		return nil, nil, failf(id, CodeInvalidRequest, "create table asked without a table to write into")
 	}
+	if err := checkInto(req); err != nil {
+		return nil, nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
+	}
 	if req.InputName == req.OutputName {
 		return nil, nil, failf(id, CodeInvalidRequest, "input and output data sets are both named %q", req.InputName)
 	}
 	schema := &bxl.Schema{}
-	declared := map[string]bool{}
 	for _, d := range req.Params {
 		if d.Name == req.InputName || d.Name == req.OutputName {
 			return nil, nil, failf(id, CodeInvalidRequest, "param @%s has the name of a data set", d.Name)
 		}
 		schema.Fields = append(schema.Fields, d.Field)
-		declared[d.Name] = true
 	}
-	for name := range req.ParamValues {
-		if !declared[name] {
-			return nil, nil, failf(id, CodeInvalidRequest, "value given for undeclared param @%s", name)
-		}
+	values, err := paramValues(req.Params, req.ParamValues)
+	if err != nil {
+		return nil, nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
 	}
 	b := bxl.NewBuilder(schema)
 	if len(schema.Fields) > 0 {
 		vals := make([]any, len(schema.Fields))
 		for i, f := range schema.Fields {
-			text, ok := req.ParamValues[f.Name]
+			text, ok := values[f.Name]
 			if !ok {
 				continue
 			}
@@ -404,6 +405,38 @@ func (r *Runner) prepare(req *Request) (*bxl.Schema, *bxl.Batch, error) {
 		}
 	}
 	return schema, b.Build(), nil
+}
+
+// paramValues keys the given values by declared name, matching names
+// case-insensitively as T-SQL does: --param N=1 sets @n.
+func paramValues(decls []sqltype.Decl, given map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(given))
+	for name, text := range given {
+		i := slices.IndexFunc(decls, func(d sqltype.Decl) bool { return strings.EqualFold(d.Name, name) })
+		if i < 0 {
+			return nil, fmt.Errorf("value given for undeclared param @%s", name)
+		}
+		d := decls[i].Name
+		if _, dup := out[d]; dup {
+			return nil, fmt.Errorf("param @%s is given two values (names are case-insensitive)", d)
+		}
+		out[d] = text
+	}
+	return out, nil
+}
+
+// queryParams are the declared params with their values, bound in the input
+// query as SQL Server binds them in @input_data_1 (OUTPUT params with their
+// input value).
+func queryParams(decls []sqltype.Decl, values *bxl.Batch) []datasource.Param {
+	out := make([]datasource.Param, len(decls))
+	for i, d := range decls {
+		out[i] = datasource.Param{Name: d.Name, SQLType: d.SQLType, Field: d.Field}
+		if values != nil && values.Rows > 0 && !values.Columns[i].IsNull(0) {
+			out[i].Value = values.Columns[i].Value(0)
+		}
+	}
+	return out
 }
 
 // source picks the job's data source: the caller's, opened for this job,

@@ -1,4 +1,4 @@
-package datasource
+package sqlio
 
 import (
 	"bytes"
@@ -7,23 +7,24 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/openlaunchpad/launchpad/host/datasource"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
-// column is how one result column becomes a BXL field. When known is false
+// Column is how one result column becomes a BXL field. When Known is false
 // the type is inferred from the column's first non-NULL value.
-type column struct {
-	field bxl.Field
-	known bool
-	// pre, when set, turns a driver value into something toBXL accepts (e.g.
+type Column struct {
+	Field bxl.Field
+	Known bool
+	// Pre, when set, turns a driver value into something toBXL accepts (e.g.
 	// SQL Server's mixed-endian GUID bytes into a bxl.UUID).
-	pre func(any) (any, error)
+	Pre func(any) (any, error)
 }
 
 // sqlRows streams a *sql.Rows as BXL batches.
 type sqlRows struct {
 	rows       *sql.Rows
-	cols       []column
+	cols       []Column
 	schema     *bxl.Schema
 	batchBytes int
 	sanitize   func(error) error
@@ -45,12 +46,15 @@ type sqlRows struct {
 // rows are tiny (the byte bound would allow millions of them).
 const maxPeekRows = 65536
 
-func newSQLRows(rows *sql.Rows, cols []column, batchBytes, valueLimit int, sanitize func(error) error) (*sqlRows, error) {
+// NewRows streams rows as BXL batches of about batchBytes, typing the
+// columns by cols (inferring those not Known) and refusing a value or row
+// beyond valueLimit. sanitize, when set, cleans every driver error.
+func NewRows(rows *sql.Rows, cols []Column, batchBytes, valueLimit int, sanitize func(error) error) (datasource.Rows, error) {
 	if batchBytes <= 0 {
 		batchBytes = bxl.DefaultBatchBytes
 	}
 	if valueLimit <= 0 {
-		valueLimit = DefaultValueLimit
+		valueLimit = datasource.DefaultValueLimit
 	}
 	if sanitize == nil {
 		sanitize = func(err error) error { return err }
@@ -70,7 +74,7 @@ func newSQLRows(rows *sql.Rows, cols []column, batchBytes, valueLimit int, sanit
 	}
 	fields := make([]bxl.Field, len(cols))
 	for i, c := range cols {
-		fields[i] = c.field
+		fields[i] = c.Field
 	}
 	r.schema = &bxl.Schema{Fields: fields}
 	r.b = bxl.NewBuilder(r.schema)
@@ -82,7 +86,7 @@ func newSQLRows(rows *sql.Rows, cols []column, batchBytes, valueLimit int, sanit
 func (r *sqlRows) infer() error {
 	unknown := 0
 	for _, c := range r.cols {
-		if !c.known {
+		if !c.Known {
 			unknown++
 		}
 	}
@@ -100,22 +104,22 @@ func (r *sqlRows) infer() error {
 		r.peeked = append(r.peeked, row)
 		for i, v := range row {
 			size += approxSize(v)
-			if r.cols[i].known || v == nil {
+			if r.cols[i].Known || v == nil {
 				continue
 			}
-			f, ok := inferField(r.cols[i].field.Name, v)
+			f, ok := inferField(r.cols[i].Field.Name, v)
 			if !ok {
-				return fmt.Errorf("column %q row %d: %w: cannot infer a type from %T", r.cols[i].field.Name, r.row, ErrUnsupportedType, v)
+				return fmt.Errorf("column %q row %d: %w: cannot infer a type from %T", r.cols[i].Field.Name, r.row, datasource.ErrUnsupportedType, v)
 			}
-			r.cols[i].field = f
-			r.cols[i].known = true
+			r.cols[i].Field = f
+			r.cols[i].Known = true
 			unknown--
 		}
 	}
 	for i := range r.cols {
-		if !r.cols[i].known {
-			r.cols[i].field = bxl.Field{Name: r.cols[i].field.Name, Type: bxl.TypeString, Nullable: true}
-			r.cols[i].known = true
+		if !r.cols[i].Known {
+			r.cols[i].Field = bxl.Field{Name: r.cols[i].Field.Name, Type: bxl.TypeString, Nullable: true}
+			r.cols[i].Known = true
 		}
 	}
 	return nil
@@ -158,10 +162,10 @@ func (r *sqlRows) takeRow() error {
 	for i := range r.cells {
 		v := r.cells[i].v
 		r.cells[i].v = nil
-		name := r.cols[i].field.Name
+		name := r.cols[i].Field.Name
 		switch x := v.(type) {
 		case oversize:
-			return fmt.Errorf("column %q row %d: value of %d bytes %w of %s", name, r.row, int(x), ErrValueTooLarge, formatBytes(r.valueLimit))
+			return fmt.Errorf("column %q row %d: value of %d bytes %w of %s", name, r.row, int(x), datasource.ErrValueTooLarge, FormatBytes(r.valueLimit))
 		case string:
 			total += len(x)
 		case []byte:
@@ -169,7 +173,7 @@ func (r *sqlRows) takeRow() error {
 		}
 		if total > r.valueLimit {
 			return fmt.Errorf("column %q row %d: the row's values up to this column (%d bytes) %w of %s",
-				name, r.row, total, ErrValueTooLarge, formatBytes(r.valueLimit))
+				name, r.row, total, datasource.ErrValueTooLarge, FormatBytes(r.valueLimit))
 		}
 		r.vals[i] = v
 	}
@@ -208,8 +212,8 @@ func (c *cell) Scan(src any) error {
 	return nil
 }
 
-// formatBytes renders a limit the way operators configure it.
-func formatBytes(n int) string {
+// FormatBytes renders a limit the way operators configure it.
+func FormatBytes(n int) string {
 	switch {
 	case n >= 1<<30 && n%(1<<30) == 0:
 		return fmt.Sprintf("%d GiB", n>>30)
@@ -281,13 +285,13 @@ func (r *sqlRows) append(b *bxl.Builder, row []any, rowNum int64) error {
 		}
 		c := &r.cols[i]
 		var err error
-		if c.pre != nil {
-			if v, err = c.pre(v); err != nil {
-				return fmt.Errorf("column %q row %d: %w", c.field.Name, rowNum, err)
+		if c.Pre != nil {
+			if v, err = c.Pre(v); err != nil {
+				return fmt.Errorf("column %q row %d: %w", c.Field.Name, rowNum, err)
 			}
 		}
-		if r.out[i], err = toBXL(c.field, v); err != nil {
-			return fmt.Errorf("column %q row %d: %w", c.field.Name, rowNum, err)
+		if r.out[i], err = toBXL(c.Field, v); err != nil {
+			return fmt.Errorf("column %q row %d: %w", c.Field.Name, rowNum, err)
 		}
 	}
 	if err := b.AppendRow(r.out...); err != nil {

@@ -1,4 +1,4 @@
-package datasource
+package sqlio
 
 import (
 	"context"
@@ -7,20 +7,22 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/sqltype"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
-// tableSpec checks a write's target table (at most maxParts dotted parts)
+// TableSpec checks a write's target table (at most maxParts dotted parts)
 // and output schema, and renders the quoted table name and the column
 // declarations CREATE TABLE needs.
-func tableSpec(table string, maxParts int, schema *bxl.Schema, quote func(string) string,
+func TableSpec(table string, maxParts int, schema *bxl.Schema, quote func(string) string,
 	decl func(bxl.Field) (string, error)) (qtable string, decls []string, err error) {
-	parts, err := splitTableName(table, maxParts)
+	parts, err := SplitTableName(table, maxParts)
 	if err != nil {
 		return "", nil, err
 	}
 	if schema == nil {
-		return "", nil, fmt.Errorf("%w: nil", ErrBadSchema)
+		return "", nil, fmt.Errorf("%w: nil", datasource.ErrBadSchema)
 	}
 	if err := checkOutputSchema(len(schema.Fields), func(i int) string { return schema.Fields[i].Name }); err != nil {
 		return "", nil, err
@@ -33,63 +35,74 @@ func tableSpec(table string, maxParts int, schema *bxl.Schema, quote func(string
 		}
 		decls[i] = quote(f.Name) + " " + d
 	}
-	return quoteParts(parts, quote), decls, nil
+	return QuoteParts(parts, quote), decls, nil
 }
 
-// beginTable opens a write's transaction and, when create is set, creates
+// BeginTable opens a write's transaction and, when create is set, creates
 // the table (qtable is quoted; decls are its column declarations) in it.
-func beginTable(ctx context.Context, db *sql.DB, table, qtable string, decls []string, create bool) (*sql.Tx, error) {
+func BeginTable(ctx context.Context, db *sql.DB, table, qtable string, decls []string, create bool) (*sql.Tx, error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin write to %s: %w", table, err)
 	}
 	if create {
 		if _, err := tx.ExecContext(ctx, "CREATE TABLE "+qtable+" ("+strings.Join(decls, ", ")+")"); err != nil {
-			_ = tx.Rollback()
-			return nil, fmt.Errorf("create table %s: %w", table, err)
+			return nil, errors.Join(fmt.Errorf("create table %s: %w", table, err), RollbackError(tx))
 		}
 	}
 	return tx, nil
 }
 
-// txEnder ends a writer's work: a *sql.Tx for a direct write, the publish
+// RollbackError rolls tx back after a failure, returning what went wrong
+// doing so (nil when it ended cleanly or had ended already).
+func RollbackError(tx TxEnder) error {
+	if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("roll back: %w", err)
+	}
+	return nil
+}
+
+// TxEnder ends a writer's work: a *sql.Tx for a direct write, the publish
 // step of a staged one (sqliteStage).
-type txEnder interface {
+type TxEnder interface {
 	Commit() error
 	Rollback() error
 }
 
-// stmtWriter writes batches through one prepared statement inside one
+// StmtWriter writes batches through one prepared statement inside one
 // transaction: all rows or none. Drivers differ only in how a value is
 // handed over, in what ends the load, and in sanitizing their errors.
-type stmtWriter struct {
+type StmtWriter struct {
 	ctx    context.Context
 	table  string
 	schema *bxl.Schema
-	tx     txEnder
+	tx     TxEnder
 	stmt   *sql.Stmt
 	args   []any
 	rows   int64
 	err    error // first write failure; Commit reports it
 	done   bool
 
-	// value converts one non-NULL value for the driver.
-	value func(f bxl.Field, v any) (any, error)
-	// finish, when set, runs before the commit (SQL Server ends its bulk
+	// Value converts one non-NULL value for the driver.
+	Value func(f bxl.Field, v any) (any, error)
+	// Finish, when set, runs before the commit (SQL Server ends its bulk
 	// load there).
-	finish   func() error
+	Finish   func() error
 	sanitize func(error) error
 }
 
-func newStmtWriter(ctx context.Context, table string, schema *bxl.Schema, tx txEnder, stmt *sql.Stmt,
-	sanitize func(error) error) *stmtWriter {
-	return &stmtWriter{ctx: ctx, table: table, schema: schema, tx: tx, stmt: stmt,
+func NewStmtWriter(ctx context.Context, table string, schema *bxl.Schema, tx TxEnder, stmt *sql.Stmt,
+	sanitize func(error) error) *StmtWriter {
+	return &StmtWriter{ctx: ctx, table: table, schema: schema, tx: tx, stmt: stmt,
 		args: make([]any, len(schema.Fields)), sanitize: sanitize}
 }
 
-func (w *stmtWriter) Write(b *bxl.Batch) error {
+// Written is the number of rows written so far.
+func (w *StmtWriter) Written() int64 { return w.rows }
+
+func (w *StmtWriter) Write(b *bxl.Batch) error {
 	if w.done {
-		return ErrWriterDone
+		return datasource.ErrWriterDone
 	}
 	if w.err != nil {
 		return w.err
@@ -105,7 +118,7 @@ func (w *stmtWriter) Write(b *bxl.Batch) error {
 				w.args[c] = nil
 				continue
 			}
-			v, err := w.value(w.schema.Fields[c], col.Value(r))
+			v, err := w.Value(w.schema.Fields[c], col.Value(r))
 			if err != nil {
 				w.err = fmt.Errorf("write %s row %d: %w", w.table, w.rows+1, err)
 				return w.err
@@ -121,13 +134,13 @@ func (w *stmtWriter) Write(b *bxl.Batch) error {
 	return nil
 }
 
-func (w *stmtWriter) Commit() (int64, error) {
+func (w *StmtWriter) Commit() (int64, error) {
 	if w.done {
-		return 0, ErrWriterDone
+		return 0, datasource.ErrWriterDone
 	}
 	w.done = true
-	if w.err == nil && w.finish != nil {
-		w.err = w.sanitize(w.finish())
+	if w.err == nil && w.Finish != nil {
+		w.err = w.sanitize(w.Finish())
 	}
 	_ = w.stmt.Close() // the transaction's end releases it anyway
 	if w.err != nil {
@@ -142,7 +155,7 @@ func (w *stmtWriter) Commit() (int64, error) {
 	return w.rows, nil
 }
 
-func (w *stmtWriter) Rollback() error {
+func (w *StmtWriter) Rollback() error {
 	if w.done {
 		return nil
 	}
@@ -150,6 +163,25 @@ func (w *stmtWriter) Rollback() error {
 	_ = w.stmt.Close()
 	if err := w.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return w.sanitize(fmt.Errorf("roll back write to %s: %w", w.table, err))
+	}
+	return nil
+}
+
+// checkBatch makes sure a batch carries the schema the writer was begun with.
+func checkBatch(s *bxl.Schema, b *bxl.Batch) error {
+	if b == nil {
+		return fmt.Errorf("%w: nil batch", datasource.ErrBadSchema)
+	}
+	if len(b.Columns) != len(s.Fields) {
+		return fmt.Errorf("%w: batch has %d columns, table writer %d", datasource.ErrBadSchema, len(b.Columns), len(s.Fields))
+	}
+	if b.Schema != nil {
+		for i, f := range b.Schema.Fields {
+			w := s.Fields[i]
+			if f.Type != w.Type || f.Precision != w.Precision || f.Scale != w.Scale {
+				return fmt.Errorf("%w: batch column %d is %s, table writer expects %s", datasource.ErrBadSchema, i+1, sqltype.Name(f), sqltype.Name(w))
+			}
+		}
 	}
 	return nil
 }

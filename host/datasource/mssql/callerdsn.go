@@ -1,4 +1,4 @@
-package datasource
+package mssql
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/openlaunchpad/launchpad/host/datasource"
 )
 
 // ErrDataSourceRefused means a caller's data source names an option or a
@@ -135,11 +137,11 @@ func checkCallerOptions(q url.Values) error {
 	return nil
 }
 
-// OpenCallerSQLServer opens a caller's own SQL Server data source after
+// OpenCaller opens a caller's own SQL Server data source after
 // CheckCallerDSN allowed it.
-func OpenCallerSQLServer(ctx context.Context, dsn string, allow HostAllowlist, opts ...Option) (Source, error) {
+func OpenCaller(ctx context.Context, dsn string, allow HostAllowlist, opts ...datasource.Option) (datasource.Source, error) {
 	if err := CheckCallerDSN(dsn, allow); err != nil {
 		return nil, err
 	}
-	return OpenSQLServer(ctx, dsn, opts...)
+	return Open(ctx, dsn, opts...)
 }

@@ -1,4 +1,4 @@
-package datasource
+package sqlite
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/datasource/internal/sqlio"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
@@ -19,17 +21,17 @@ const stageTable = "temp.launchpad_stage"
 // BeginWrite stages the output instead of writing the table directly: a
 // job's script runs for minutes while its output arrives, and SQLite has
 // one writer, so holding the write lock that long made every other
-// write-back fail with "database is locked". Rows go into a temp table of
+// write-back fail with "database is locked". datasource.Rows go into a temp table of
 // the writer's own connection (SQLite's temp database: memory up to its
 // page cache, then an anonymous temp file, bounded by the job's max_output);
 // Commit then copies them into the target in one short IMMEDIATE
 // transaction, all rows or none.
-func (s *sqliteSource) BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (TableWriter, error) {
-	qtable, decls, err := tableSpec(table, 2, schema, quoteDouble, sqliteDecl)
+func (s *sqliteSource) BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (datasource.TableWriter, error) {
+	qtable, decls, err := sqlio.TableSpec(table, 2, schema, sqlio.QuoteDouble, sqliteDecl)
 	if err != nil {
 		return nil, err
 	}
-	if qtable, err = sqliteMainTable(table, qtable); err != nil {
+	if qtable, err = sqliteMainTable(table); err != nil {
 		return nil, err
 	}
 	conn, err := s.write.Conn(ctx)
@@ -42,26 +44,24 @@ func (s *sqliteSource) BeginWrite(ctx context.Context, table string, create bool
 		st.discard()
 		return nil, err
 	}
-	w := newStmtWriter(ctx, table, schema, st, stmt, func(err error) error { return err })
-	w.value = sqliteValue
+	w := sqlio.NewStmtWriter(ctx, table, schema, st, stmt, func(err error) error { return err })
+	w.Value = sqliteValue
 	return w, nil
 }
 
 // sqliteMainTable qualifies the target with schema main: an unqualified name
 // would resolve to the staging connection's temp database first, and a temp
-// table would vanish with the connection.
-func sqliteMainTable(table, qtable string) (string, error) {
-	parts, err := splitTableName(table, 2)
+// table would vanish with the connection. SQL Server's default schema dbo
+// is the instance too, as it is for input queries (attachDBO).
+func sqliteMainTable(table string) (string, error) {
+	parts, err := sqlio.SplitTableName(table, 2)
 	if err != nil {
 		return "", err
 	}
-	if len(parts) == 1 {
-		return quoteDouble("main") + "." + qtable, nil
+	if len(parts) == 2 && !strings.EqualFold(parts[0], "main") && !strings.EqualFold(parts[0], "dbo") {
+		return "", fmt.Errorf("%w %q: a SQLite output table lives in schema main (dbo names it too)", datasource.ErrBadTableName, table)
 	}
-	if !strings.EqualFold(parts[0], "main") {
-		return "", fmt.Errorf("%w %q: a SQLite output table lives in schema main", ErrBadTableName, table)
-	}
-	return qtable, nil
+	return sqlio.QuoteDouble("main") + "." + sqlio.QuoteDouble(parts[len(parts)-1]), nil
 }
 
 // sqliteStage is the publish step of a staged SQLite write.
@@ -82,7 +82,7 @@ func (st *sqliteStage) prepare(table, qtable string, decls []string, create bool
 	names := make([]string, len(schema.Fields))
 	cols := make([]string, len(schema.Fields))
 	for i, f := range schema.Fields {
-		names[i], cols[i] = quoteDouble(f.Name), fmt.Sprintf("c%d", i)
+		names[i], cols[i] = sqlio.QuoteDouble(f.Name), fmt.Sprintf("c%d", i)
 	}
 	// Untyped columns store each value exactly as bound; the target's own
 	// column affinity applies once, in the publish step, as a direct
@@ -179,4 +179,44 @@ func (st *sqliteStage) discard() {
 	_ = st.conn.Raw(func(any) error { return driver.ErrBadConn })
 	_ = st.conn.Close()
 	st.conn = nil
+}
+
+// TableColumns reads an existing table's columns from its declaration
+// (main or dbo; the write pool, since the guarded read pool refuses
+// PRAGMA functions).
+func (s *sqliteSource) TableColumns(ctx context.Context, table string) ([]datasource.TableColumn, error) {
+	parts, err := sqlio.SplitTableName(table, 2)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sqliteMainTable(table); err != nil {
+		return nil, err
+	}
+	rows, err := s.write.QueryContext(ctx, `SELECT name, type, "notnull" FROM pragma_table_info(?, 'main') ORDER BY cid`,
+		parts[len(parts)-1])
+	if err != nil {
+		return nil, fmt.Errorf("read the columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var cols []datasource.TableColumn
+	for rows.Next() {
+		var name, decl string
+		var notNull bool
+		if err := rows.Scan(&name, &decl, &notNull); err != nil {
+			return nil, fmt.Errorf("read the columns of %s: %w", table, err)
+		}
+		c, err := sqliteColumn(name, decl)
+		if err != nil {
+			return nil, err
+		}
+		c.Field.Nullable = !notNull
+		cols = append(cols, datasource.TableColumn{Field: c.Field, Typed: c.Known, SQLType: decl})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the columns of %s: %w", table, err)
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("%w %q: no such table", datasource.ErrBadTableName, table)
+	}
+	return cols, nil
 }

@@ -1,4 +1,4 @@
-package datasource
+package sqlite
 
 import (
 	"context"
@@ -34,6 +34,7 @@ import (
 // the fields fails every input query loudly rather than running unguarded.
 type readConnector struct {
 	inner      driver.Connector
+	path       string // the instance file, attached again as schema dbo
 	valueLimit int
 }
 
@@ -44,6 +45,10 @@ func (c *readConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := attachDBO(ctx, conn, c.path); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("attach schema dbo to input query connection: %w", err)
+	}
 	if err := guardConn(conn, c.valueLimit); err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("guard input query connection: %w", err)
@@ -52,6 +57,22 @@ func (c *readConnector) Connect(ctx context.Context) (driver.Conn, error) {
 }
 
 func (c *readConnector) Driver() driver.Driver { return c.inner.Driver() }
+
+// attachDBO makes SQL Server's default schema name the instance itself,
+// so `dbo.T` and `[dbo].[T]` name the same table as `T` and a query
+// written for SQL Server runs unchanged: SQLite's schema names are database
+// names, so the instance file is attached a second time under the name
+// dbo. The host does it, with a fixed path, before guardConn closes ATTACH
+// to the caller (SQLITE_LIMIT_ATTACHED 0, the authorizer); query_only
+// covers every database of the connection, so dbo is read-only like main.
+func attachDBO(ctx context.Context, conn driver.Conn, path string) error {
+	ex, ok := conn.(driver.ExecerContext)
+	if !ok {
+		return fmt.Errorf("sqlite connection %T cannot execute statements", conn)
+	}
+	_, err := ex.ExecContext(ctx, "ATTACH DATABASE ? AS dbo", []driver.NamedValue{{Ordinal: 1, Value: path}})
+	return err
+}
 
 // sqliteHandle returns the sqlite3* and TLS of a modernc.org/sqlite
 // connection (fields db and tls of its unexported conn type).

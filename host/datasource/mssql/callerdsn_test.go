@@ -1,4 +1,4 @@
-package datasource
+package mssql
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/datasource/dstest"
 	"github.com/openlaunchpad/launchpad/internal/tdsfake"
 )
 
@@ -101,7 +103,7 @@ func TestOpenCallerSQLServer_NoFileOracle(t *testing.T) {
 	ctx := context.Background()
 	var msgs []string
 	for _, file := range []string{"/etc/shadow", "/nonexistent/cert.pem"} {
-		_, err := OpenCallerSQLServer(ctx, dsn+"&certificate="+file, allow)
+		_, err := OpenCaller(ctx, dsn+"&certificate="+file, allow)
 		if !errors.Is(err, ErrDataSourceRefused) {
 			t.Fatalf("certificate=%s: %v, want ErrDataSourceRefused", file, err)
 		}
@@ -110,15 +112,15 @@ func TestOpenCallerSQLServer_NoFileOracle(t *testing.T) {
 	if msgs[0] != msgs[1] {
 		t.Fatalf("refusals differ (a file-existence oracle):\n%s\n%s", msgs[0], msgs[1])
 	}
-	src, err := OpenCallerSQLServer(ctx, dsn, allow)
+	src, err := OpenCaller(ctx, dsn, allow)
 	if err != nil {
 		t.Fatalf("allowed data source: %v", err)
 	}
 	defer src.Close()
-	if got := drain(t, mustQuery(t, src, mssqlEmptyQuery)); len(got) != 0 {
+	if got := dstest.Drain(t, dstest.MustQuery(t, src, mssqlEmptyQuery)); len(got) != 0 {
 		t.Fatalf("rows = %v", got)
 	}
-	if _, err := OpenCallerSQLServer(ctx, dsn, mustAllow(t, "db1")); !errors.Is(err, ErrDataSourceRefused) {
+	if _, err := OpenCaller(ctx, dsn, mustAllow(t, "db1")); !errors.Is(err, ErrDataSourceRefused) {
 		t.Fatalf("host not allowed: %v", err)
 	}
 }
@@ -132,13 +134,13 @@ func TestSQLServer_ValueLimitNamesColumn(t *testing.T) {
 		Columns: []tdsfake.Column{{Name: "id", Type: "bigint", Nullable: true}, {Name: "note", Type: "nvarchar(max)", Nullable: true}},
 		Rows:    [][]any{{int64(1), "short"}, {int64(2), strings.Repeat("x", 5000)}},
 	})
-	src, err := OpenSQLServer(context.Background(), srv.DSN(fakeUser, fakePassword), WithValueLimit(4096))
+	src, err := Open(context.Background(), srv.DSN(fakeUser, fakePassword), datasource.WithValueLimit(4096))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	err = drainErr(src, q)
-	if !errors.Is(err, ErrValueTooLarge) || !strings.Contains(err.Error(), `column "note" row 2: value of 5000 bytes exceeds the value limit of 4 KiB`) {
+	err = dstest.DrainErr(src, q)
+	if !errors.Is(err, datasource.ErrValueTooLarge) || !strings.Contains(err.Error(), `column "note" row 2: value of 5000 bytes exceeds the value limit of 4 KiB`) {
 		t.Fatalf("error = %v", err)
 	}
 }

@@ -1,22 +1,24 @@
-package datasource
+package sqlio
 
 import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/openlaunchpad/launchpad/host/datasource"
 )
 
 // maxIdentLen is SQL Server's sysname length; SQLite has no limit but a
 // table name longer than this is a mistake, not a name.
 const maxIdentLen = 128
 
-// splitTableName validates a table name of at most maxParts dot-separated
+// SplitTableName validates a table name of at most maxParts dot-separated
 // parts. A part is a plain identifier (letter or _, then letters, digits,
 // _, $, #, @) or a bracketed or double-quoted one, where the closing
 // character is doubled inside. It returns the unquoted parts.
-func splitTableName(name string, maxParts int) ([]string, error) {
+func SplitTableName(name string, maxParts int) ([]string, error) {
 	bad := func(why string) error {
-		return fmt.Errorf("%w %q: %s", ErrBadTableName, name, why)
+		return fmt.Errorf("%w %q: %s", datasource.ErrBadTableName, name, why)
 	}
 	if name == "" {
 		return nil, bad("empty")
@@ -97,13 +99,13 @@ func plainIdent(s string) bool {
 	return true
 }
 
-// quoteDouble quotes an identifier the ANSI way (SQLite).
-func quoteDouble(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+// QuoteDouble quotes an identifier the ANSI way (SQLite).
+func QuoteDouble(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-// quoteBracket quotes an identifier the T-SQL way.
-func quoteBracket(s string) string { return "[" + strings.ReplaceAll(s, "]", "]]") + "]" }
+// QuoteBracket quotes an identifier the T-SQL way.
+func QuoteBracket(s string) string { return "[" + strings.ReplaceAll(s, "]", "]]") + "]" }
 
-func quoteParts(parts []string, q func(string) string) string {
+func QuoteParts(parts []string, q func(string) string) string {
 	out := make([]string, len(parts))
 	for i, p := range parts {
 		out[i] = q(p)
@@ -115,20 +117,20 @@ func quoteParts(parts []string, q func(string) string) string {
 // empty or duplicate (case-insensitive, as both engines compare) names.
 func checkOutputSchema(fields int, name func(int) string) error {
 	if fields == 0 {
-		return fmt.Errorf("%w: no columns", ErrBadSchema)
+		return fmt.Errorf("%w: no columns", datasource.ErrBadSchema)
 	}
 	seen := make(map[string]bool, fields)
 	for i := 0; i < fields; i++ {
 		n := name(i)
 		if n == "" {
-			return fmt.Errorf("%w: column %d has no name", ErrBadSchema, i+1)
+			return fmt.Errorf("%w: column %d has no name", datasource.ErrBadSchema, i+1)
 		}
 		if strings.ContainsRune(n, 0) || len(n) > maxIdentLen {
-			return fmt.Errorf("%w: column %d name is invalid", ErrBadSchema, i+1)
+			return fmt.Errorf("%w: column %d name is invalid", datasource.ErrBadSchema, i+1)
 		}
 		k := strings.ToLower(n)
 		if seen[k] {
-			return fmt.Errorf("%w: duplicate column name %q", ErrBadSchema, n)
+			return fmt.Errorf("%w: duplicate column name %q", datasource.ErrBadSchema, n)
 		}
 		seen[k] = true
 	}

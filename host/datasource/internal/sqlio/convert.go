@@ -1,4 +1,4 @@
-package datasource
+package sqlio
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/openlaunchpad/launchpad/host/datasource"
 	"github.com/openlaunchpad/launchpad/host/sqltype"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
@@ -25,7 +26,7 @@ func mismatch(f bxl.Field, v any, why string) error {
 	if why != "" {
 		msg += ": " + why
 	}
-	return fmt.Errorf("%w: %s", ErrValueMismatch, msg)
+	return fmt.Errorf("%w: %s", datasource.ErrValueMismatch, msg)
 }
 
 // inferField picks a BXL type for a column with no declared type from its
@@ -51,8 +52,8 @@ func inferField(name string, v any) (bxl.Field, bool) {
 	return f, true
 }
 
-// asInt64 returns v as an exact int64 when it is an integer or an integral float.
-func asInt64(v any) (int64, bool) {
+// AsInt64 returns v as an exact int64 when it is an integer or an integral float.
+func AsInt64(v any) (int64, bool) {
 	switch x := v.(type) {
 	case int64:
 		return x, true
@@ -82,7 +83,7 @@ func asInt64(v any) (int64, bool) {
 		}
 		return int64(x), true
 	case float32:
-		return asInt64(float64(x))
+		return AsInt64(float64(x))
 	}
 	return 0, false
 }
@@ -98,7 +99,7 @@ func exactFloat(i int64) bool {
 func toBXL(f bxl.Field, v any) (any, error) {
 	conv, ok := fromDriver[f.Type]
 	if !ok {
-		return nil, fmt.Errorf("%w: BXL %s", ErrUnsupportedType, f.Type.String())
+		return nil, fmt.Errorf("%w: BXL %s", datasource.ErrUnsupportedType, f.Type.String())
 	}
 	return conv(f, v)
 }
@@ -122,14 +123,14 @@ func boolFromDriver(f bxl.Field, v any) (any, error) {
 	if b, ok := v.(bool); ok {
 		return b, nil
 	}
-	if i, ok := asInt64(v); ok && (i == 0 || i == 1) {
+	if i, ok := AsInt64(v); ok && (i == 0 || i == 1) {
 		return i == 1, nil
 	}
 	return nil, mismatch(f, v, "")
 }
 
 func intFromDriver(f bxl.Field, v any) (any, error) {
-	i, ok := asInt64(v)
+	i, ok := AsInt64(v)
 	if !ok {
 		return nil, mismatch(f, v, "")
 	}
@@ -154,7 +155,7 @@ func floatFromDriver(f bxl.Field, v any) (any, error) {
 	case float32:
 		d = float64(x)
 	default:
-		i, ok := asInt64(v)
+		i, ok := AsInt64(v)
 		if !ok {
 			return nil, mismatch(f, v, "")
 		}
@@ -333,7 +334,7 @@ func toDecimal(f bxl.Field, v any) (any, error) {
 	case float32:
 		s = strconv.FormatFloat(float64(x), 'f', -1, 32)
 	default:
-		i, ok := asInt64(v)
+		i, ok := AsInt64(v)
 		if !ok {
 			return nil, mismatch(f, v, "")
 		}
@@ -341,7 +342,7 @@ func toDecimal(f bxl.Field, v any) (any, error) {
 	}
 	d, err := bxl.ParseDecimal(s, f.Precision, f.Scale)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrValueMismatch, err)
+		return nil, fmt.Errorf("%w: %w", datasource.ErrValueMismatch, err)
 	}
 	return d, nil
 }

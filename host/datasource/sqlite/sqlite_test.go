@@ -1,4 +1,4 @@
-package datasource
+package sqlite
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/datasource/dstest"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
@@ -25,9 +27,9 @@ CREATE TABLE empty(id INTEGER, name TEXT);
 `
 
 // openSQLiteTest opens a fresh instance in a temp folder with the suite's tables.
-func openSQLiteTest(t *testing.T) Source {
+func openSQLiteTest(t *testing.T) datasource.Source {
 	t.Helper()
-	src, err := OpenSQLite(filepath.Join(t.TempDir(), "instance.db"))
+	src, err := Open(filepath.Join(t.TempDir(), "instance.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,54 +40,14 @@ func openSQLiteTest(t *testing.T) Source {
 	return src
 }
 
-func sqliteExec(t *testing.T, src Source, q string) {
+func sqliteExec(t *testing.T, src datasource.Source, q string) {
 	t.Helper()
 	if _, err := src.(*sqliteSource).write.Exec(q); err != nil {
 		t.Fatalf("exec %q: %v", q, err)
 	}
 }
 
-func nullable(name string, typ bxl.Type) bxl.Field {
-	return bxl.Field{Name: name, Type: typ, Nullable: true}
-}
-
-// writeSchemaAll has one column of every BXL type.
-var writeSchemaAll = &bxl.Schema{Fields: []bxl.Field{
-	{Name: "id", Type: bxl.TypeInt64},
-	nullable("b", bxl.TypeBool),
-	nullable("i8", bxl.TypeInt8),
-	nullable("i16", bxl.TypeInt16),
-	nullable("i32", bxl.TypeInt32),
-	nullable("f32", bxl.TypeFloat32),
-	nullable("f64", bxl.TypeFloat64),
-	{Name: "d", Type: bxl.TypeDecimal, Nullable: true, Precision: 38, Scale: 4},
-	nullable("s", bxl.TypeString),
-	nullable("bin", bxl.TypeBinary),
-	nullable("dt", bxl.TypeDate),
-	nullable("tm", bxl.TypeTime),
-	nullable("ts", bxl.TypeDateTime),
-	nullable("tso", bxl.TypeDateTimeOffset),
-	nullable("u", bxl.TypeUUID),
-}}
-
-func writeRowsAll(t *testing.T) [][]any {
-	ist := time.FixedZone("+05:30", 5*3600+1800)
-	return [][]any{
-		{int64(1), true, int8(-8), int16(300), int32(-70000), float32(1.5), 0.1,
-			mustDecimal(t, "-12345678901234567890123456789012.3456", 38, 4), "héllo ✓", []byte{0, 1, 255},
-			time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), 13*time.Hour + 5*time.Second + 7*time.Microsecond,
-			time.Date(2024, 2, 29, 23, 59, 59, 999999000, time.UTC), time.Date(2024, 3, 1, 1, 2, 3, 4000, ist),
-			mustUUID(t, "0f8fad5b-d9cb-469f-a165-70867728950e")},
-		{int64(2), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil},
-		{int64(9007199254740993), false, int8(127), int16(-32768), int32(2147483647), float32(-0.25), -1e300,
-			mustDecimal(t, "0.0001", 38, 4), "", []byte{},
-			time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), time.Duration(0),
-			time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 3, 1, 1, 2, 3, 0, time.FixedZone("-08:00", -8*3600)),
-			mustUUID(t, "00000000-0000-0000-0000-000000000001")},
-	}
-}
-
-// sqliteReadBackWant is writeRowsAll as SQLite returns it: every integer
+// sqliteReadBackWant is dstest.WriteRowsAll as SQLite returns it: every integer
 // column is INTEGER storage (int64) and float32 widens exactly to float64.
 func sqliteReadBackWant(rows [][]any) [][]any {
 	out := make([][]any, len(rows))
@@ -109,54 +71,54 @@ func sqliteReadBackWant(rows [][]any) [][]any {
 
 func TestSQLite_SharedSuite(t *testing.T) {
 	ist := time.FixedZone("+05:30", 5*3600+1800)
-	fx := sourceFixture{
-		open:       openSQLiteTest,
-		typesQuery: `SELECT *, i * 2 AS expr FROM types ORDER BY rowid`,
-		typesWant: []bxl.Field{
-			nullable("b", bxl.TypeBool), nullable("i8", bxl.TypeInt64), nullable("i", bxl.TypeInt64),
-			nullable("big", bxl.TypeInt64), nullable("r", bxl.TypeFloat64), nullable("f", bxl.TypeFloat64),
+	fx := dstest.Fixture{
+		Open:       openSQLiteTest,
+		TypesQuery: `SELECT *, i * 2 AS expr FROM types ORDER BY rowid`,
+		TypesWant: []bxl.Field{
+			dstest.Nullable("b", bxl.TypeBool), dstest.Nullable("i8", bxl.TypeInt64), dstest.Nullable("i", bxl.TypeInt64),
+			dstest.Nullable("big", bxl.TypeInt64), dstest.Nullable("r", bxl.TypeFloat64), dstest.Nullable("f", bxl.TypeFloat64),
 			{Name: "d", Type: bxl.TypeDecimal, Nullable: true, Precision: 10, Scale: 2},
-			nullable("s", bxl.TypeString), nullable("vc", bxl.TypeString), nullable("bl", bxl.TypeBinary),
-			nullable("dt", bxl.TypeDate), nullable("tm", bxl.TypeTime), nullable("ts", bxl.TypeDateTime),
-			nullable("tso", bxl.TypeDateTimeOffset), nullable("u", bxl.TypeUUID), nullable("expr", bxl.TypeInt64),
+			dstest.Nullable("s", bxl.TypeString), dstest.Nullable("vc", bxl.TypeString), dstest.Nullable("bl", bxl.TypeBinary),
+			dstest.Nullable("dt", bxl.TypeDate), dstest.Nullable("tm", bxl.TypeTime), dstest.Nullable("ts", bxl.TypeDateTime),
+			dstest.Nullable("tso", bxl.TypeDateTimeOffset), dstest.Nullable("u", bxl.TypeUUID), dstest.Nullable("expr", bxl.TypeInt64),
 		},
-		typesRow: []any{true, int64(-5), int64(42), int64(9007199254740993), 1.5, -2.25,
-			mustDecimal(t, "12345678.91", 10, 2), "héllo ✓", "x", []byte{0, 0xff, 0x10},
+		TypesRow: []any{true, int64(-5), int64(42), int64(9007199254740993), 1.5, -2.25,
+			dstest.MustDecimal(t, "12345678.91", 10, 2), "héllo ✓", "x", []byte{0, 0xff, 0x10},
 			time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC), 13*time.Hour + 45*time.Minute + 30*time.Second + 123456*time.Microsecond,
 			time.Date(2024, 2, 29, 13, 45, 30, 123456000, time.UTC), time.Date(2024, 2, 29, 13, 45, 30, 500000000, ist),
-			mustUUID(t, "0f8fad5b-d9cb-469f-a165-70867728950e"), int64(84)},
-		emptyQuery: `SELECT id, name FROM empty`,
-		badQuery:   `SELEC nonsense FROM nowhere`,
-		seriesQuery: func(n int) string {
+			dstest.MustUUID(t, "0f8fad5b-d9cb-469f-a165-70867728950e"), int64(84)},
+		EmptyQuery: `SELECT id, name FROM empty`,
+		BadQuery:   `SELEC nonsense FROM nowhere`,
+		SeriesQuery: func(n int) string {
 			return fmt.Sprintf(`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM s WHERE i < %d)
 				SELECT i, i / 2.0 AS x, 'row-' || i AS s FROM s`, n)
 		},
-		readBack: func(t *testing.T, src Source, table string) [][]any {
-			rows, err := src.Query(context.Background(), "SELECT * FROM "+table+" ORDER BY rowid", 0)
+		ReadBack: func(t *testing.T, src datasource.Source, table string) [][]any {
+			rows, err := src.Query(context.Background(), "SELECT * FROM "+table+" ORDER BY rowid", nil, 0)
 			if err != nil {
 				t.Fatalf("read back: %v", err)
 			}
-			defer closeRows(t, rows)
-			return drain(t, rows)
+			defer dstest.CloseRows(t, rows)
+			return dstest.Drain(t, rows)
 		},
-		writeTable:  func(*testing.T) string { return "main.scores" },
-		writeSchema: writeSchemaAll,
+		WriteTable:  func(*testing.T) string { return "main.scores" },
+		WriteSchema: dstest.WriteSchemaAll,
 	}
-	fx.writeRows = writeRowsAll(t)
+	fx.WriteRows = dstest.WriteRowsAll(t)
 	// readBack compares against the written rows; SQLite widens small ints and float32.
-	rb := fx.readBack
-	fx.readBack = func(t *testing.T, src Source, table string) [][]any {
+	rb := fx.ReadBack
+	fx.ReadBack = func(t *testing.T, src datasource.Source, table string) [][]any {
 		got := rb(t, src, table)
-		want := sqliteReadBackWant(fx.writeRows)
+		want := sqliteReadBackWant(fx.WriteRows)
 		for i := range got {
 			if i < len(want) {
-				assertRow(t, fmt.Sprintf("read-back row %d", i+1), got[i], want[i])
-				copy(got[i], fx.writeRows[i]) // already asserted in SQLite's own types
+				dstest.AssertRow(t, fmt.Sprintf("read-back row %d", i+1), got[i], want[i])
+				copy(got[i], fx.WriteRows[i]) // already asserted in SQLite's own types
 			}
 		}
 		return got
 	}
-	runSourceSuite(t, fx)
+	dstest.Run(t, fx)
 }
 
 func TestSQLite_DeclaredTypeMapping(t *testing.T) {
@@ -199,14 +161,14 @@ func TestSQLite_DeclaredTypeMapping(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.known != tt.known || (tt.known && (c.field.Type != tt.typ || c.field.Precision != tt.p || c.field.Scale != tt.s)) {
-				t.Fatalf("sqliteColumn(%q) = %+v known=%v, want %v(%d,%d) known=%v", tt.decl, c.field, c.known, tt.typ, tt.p, tt.s, tt.known)
+			if c.Known != tt.known || (tt.known && (c.Field.Type != tt.typ || c.Field.Precision != tt.p || c.Field.Scale != tt.s)) {
+				t.Fatalf("sqliteColumn(%q) = %+v known=%v, want %v(%d,%d) known=%v", tt.decl, c.Field, c.Known, tt.typ, tt.p, tt.s, tt.known)
 			}
 		})
 	}
 	for _, decl := range []string{"DECIMAL(39,2)", "DECIMAL(5,6)", "DECIMAL(x)"} {
-		if _, err := sqliteColumn("c", decl); !errors.Is(err, ErrUnsupportedType) {
-			t.Errorf("sqliteColumn(%q) err = %v, want ErrUnsupportedType", decl, err)
+		if _, err := sqliteColumn("c", decl); !errors.Is(err, datasource.ErrUnsupportedType) {
+			t.Errorf("sqliteColumn(%q) err = %v, want datasource.ErrUnsupportedType", decl, err)
 		}
 	}
 }
@@ -238,14 +200,14 @@ func TestSQLite_ValueThatDoesNotFitNamesColumnAndRow(t *testing.T) {
 			if tt.setup != "" {
 				sqliteExec(t, src, tt.setup)
 			}
-			rows, err := src.Query(context.Background(), tt.query, 0)
+			rows, err := src.Query(context.Background(), tt.query, nil, 0)
 			if err != nil {
 				t.Fatalf("query: %v", err)
 			}
 			defer func() { _ = rows.Close() }()
 			_, err = rows.Next()
-			if !errors.Is(err, ErrValueMismatch) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("Next err = %v, want ErrValueMismatch naming %s", err, tt.want)
+			if !errors.Is(err, datasource.ErrValueMismatch) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Next err = %v, want datasource.ErrValueMismatch naming %s", err, tt.want)
 			}
 			if _, again := rows.Next(); again == nil {
 				t.Fatal("Next after an error succeeded, want the same error")
@@ -258,30 +220,30 @@ func TestSQLite_LosslessConversionsAreAccepted(t *testing.T) {
 	src := openSQLiteTest(t)
 	sqliteExec(t, src, `CREATE TABLE t(n INTEGER, f REAL, d DECIMAL TEXT(20,2), x);
 		INSERT INTO t VALUES (3.0, 2, 7, 1), (-4.0, 9007199254740992, '123456789012345678.99', 2.0);`)
-	rows, err := src.Query(context.Background(), `SELECT n, f, d, x FROM t ORDER BY rowid`, 0)
+	rows, err := src.Query(context.Background(), `SELECT n, f, d, x FROM t ORDER BY rowid`, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeRows(t, rows)
-	got := drain(t, rows)
+	defer dstest.CloseRows(t, rows)
+	got := dstest.Drain(t, rows)
 	want := [][]any{
-		{int64(3), 2.0, mustDecimal(t, "7", 20, 2), int64(1)},
-		{int64(-4), 9007199254740992.0, mustDecimal(t, "123456789012345678.99", 20, 2), int64(2)},
+		{int64(3), 2.0, dstest.MustDecimal(t, "7", 20, 2), int64(1)},
+		{int64(-4), 9007199254740992.0, dstest.MustDecimal(t, "123456789012345678.99", 20, 2), int64(2)},
 	}
 	for i := range want {
-		assertRow(t, fmt.Sprintf("row %d", i+1), got[i], want[i])
+		dstest.AssertRow(t, fmt.Sprintf("row %d", i+1), got[i], want[i])
 	}
 }
 
 func TestSQLite_AllNullExpressionColumnIsNullableString(t *testing.T) {
 	src := openSQLiteTest(t)
-	rows, err := src.Query(context.Background(), `SELECT NULL AS empty_col, 1 AS one`, 0)
+	rows, err := src.Query(context.Background(), `SELECT NULL AS empty_col, 1 AS one`, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeRows(t, rows)
-	assertFields(t, rows.Schema().Fields, []bxl.Field{nullable("empty_col", bxl.TypeString), nullable("one", bxl.TypeInt64)})
-	got := drain(t, rows)
+	defer dstest.CloseRows(t, rows)
+	dstest.AssertFields(t, rows.Schema().Fields, []bxl.Field{dstest.Nullable("empty_col", bxl.TypeString), dstest.Nullable("one", bxl.TypeInt64)})
+	got := dstest.Drain(t, rows)
 	if len(got) != 1 || got[0][0] != nil || got[0][1] != int64(1) {
 		t.Fatalf("rows = %v", got)
 	}
@@ -289,113 +251,16 @@ func TestSQLite_AllNullExpressionColumnIsNullableString(t *testing.T) {
 
 func TestSQLite_CreateExistingTableFails(t *testing.T) {
 	src := openSQLiteTest(t)
-	if _, err := src.BeginWrite(context.Background(), "types", true, writeSchemaAll); err == nil {
+	if _, err := src.BeginWrite(context.Background(), "types", true, dstest.WriteSchemaAll); err == nil {
 		t.Fatal("creating an existing table succeeded")
 	}
 	// The failed BeginWrite must not hold the write lock.
-	w, err := src.BeginWrite(context.Background(), "fresh", true, writeSchemaAll)
+	w, err := src.BeginWrite(context.Background(), "fresh", true, dstest.WriteSchemaAll)
 	if err != nil {
 		t.Fatalf("begin write after failure: %v", err)
 	}
 	if err := w.Rollback(); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestEnsureSampleDB_CreatesOnceThenUsesAsIs(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "instance.db")
-	created, err := EnsureSampleDB(path)
-	if err != nil || !created {
-		t.Fatalf("first EnsureSampleDB = %v, %v; want created", created, err)
-	}
-	src, err := OpenSQLite(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = src.Close() }()
-	rows, err := src.Query(context.Background(), `SELECT * FROM sales ORDER BY id`, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeRows(t, rows)
-	assertFields(t, rows.Schema().Fields, []bxl.Field{
-		nullable("id", bxl.TypeInt64), nullable("region", bxl.TypeString), nullable("product", bxl.TypeString),
-		nullable("units", bxl.TypeInt64), nullable("unit_price", bxl.TypeFloat64), nullable("sold_on", bxl.TypeDate),
-		nullable("big_id", bxl.TypeInt64),
-	})
-	got := drain(t, rows)
-	if len(got) != SampleRows {
-		t.Fatalf("sample has %d rows, want %d", len(got), SampleRows)
-	}
-	nulls := 0
-	for _, r := range got {
-		for _, v := range r {
-			if v == nil {
-				nulls++
-			}
-		}
-	}
-	if nulls == 0 {
-		t.Fatal("sample has no NULLs")
-	}
-	// An odd value above 2^53 has no float64 twin: arriving equal proves it stayed int64.
-	if last, want := got[SampleRows-1][6], int64(1<<53+1+2*(SampleRows-1)); last != want || exactFloat(want) {
-		t.Fatalf("last big_id = %v, want exact int64 %d (not float-representable)", last, want)
-	}
-	sqliteExec(t, src, `INSERT INTO sales(product, sold_on, big_id) VALUES ('Extra', '2025-01-01', 1)`)
-	if created, err := EnsureSampleDB(path); err != nil || created {
-		t.Fatalf("second EnsureSampleDB = %v, %v; want used as is", created, err)
-	}
-	var n int
-	if err := src.(*sqliteSource).write.QueryRow(`SELECT count(*) FROM sales`).Scan(&n); err != nil || n != SampleRows+1 {
-		t.Fatalf("after second EnsureSampleDB count = %d, %v; want the file untouched (%d)", n, err, SampleRows+1)
-	}
-	if _, err := EnsureSampleDB(t.TempDir()); err == nil {
-		t.Fatal("EnsureSampleDB on a directory succeeded")
-	}
-}
-
-func TestSplitTableName_QuotesAndRejects(t *testing.T) {
-	tests := []struct {
-		in   string
-		want string // quoted for SQL Server; "" = rejected
-	}{
-		{"Scores", "[Scores]"},
-		{"dbo.Scores", "[dbo].[Scores]"},
-		{"db.dbo.Scores", "[db].[dbo].[Scores]"},
-		{"[my table].[x.y]", "[my table].[x.y]"},
-		{`"a b".c`, "[a b].[c]"},
-		{"_t1$#", "[_t1$#]"},
-		{"Résumé", "[Résumé]"},
-		{"", ""},
-		{"1abc", ""},
-		{"a;b", ""},
-		{"a.", ""},
-		{".a", ""},
-		{"a..b", ""},
-		{"a.b.c.d", ""},
-		{"[a]]]", "[a]]]"},
-		{"[a]]", ""},
-		{"a]", ""},
-		{"[]", ""},
-		{strings.Repeat("x", 129), ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			parts, err := splitTableName(tt.in, 3)
-			if tt.want == "" {
-				if !errors.Is(err, ErrBadTableName) {
-					t.Fatalf("splitTableName(%q) = %v, %v; want ErrBadTableName", tt.in, parts, err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := quoteParts(parts, quoteBracket); got != tt.want {
-				t.Fatalf("quoted %q = %s, want %s", tt.in, got, tt.want)
-			}
-		})
 	}
 }
 
@@ -408,11 +273,11 @@ func TestSQLite_StreamsMillionRowsInBoundedMemory(t *testing.T) {
 	}
 	src := openSQLiteTest(t)
 	const n = 1_000_000
-	rows, err := src.Query(context.Background(), seriesSQL(n), 1<<20)
+	rows, err := src.Query(context.Background(), seriesSQL(n), nil, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeRows(t, rows)
+	defer dstest.CloseRows(t, rows)
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -449,7 +314,7 @@ func seriesSQL(n int) string {
 }
 
 func BenchmarkSQLiteQuery(b *testing.B) {
-	src, err := OpenSQLite(filepath.Join(b.TempDir(), "bench.db"))
+	src, err := Open(filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -459,7 +324,7 @@ func BenchmarkSQLiteQuery(b *testing.B) {
 	var bytes int64
 	b.ResetTimer()
 	for range b.N {
-		rows, err := src.Query(context.Background(), q, 0)
+		rows, err := src.Query(context.Background(), q, nil, 0)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -473,7 +338,7 @@ func BenchmarkSQLiteQuery(b *testing.B) {
 				b.Fatal(err)
 			}
 			got += batch.Rows
-			bytes += int64(batchBufferBytes(batch))
+			bytes += int64(dstest.BatchBufferBytes(batch))
 		}
 		_ = rows.Close()
 		if got != n {
@@ -488,7 +353,7 @@ func TestSQLite_CanceledQueryStopsWithContextError(t *testing.T) {
 	src := openSQLiteTest(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	rows, err := src.Query(ctx, seriesSQL(1_000_000), 16<<10)
+	rows, err := src.Query(ctx, seriesSQL(1_000_000), nil, 16<<10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -520,11 +385,11 @@ func TestSQLite_CanceledQueryStopsWithContextError(t *testing.T) {
 func TestSQLite_WriteWhileInputQueryIsOpen(t *testing.T) {
 	src := openSQLiteTest(t)
 	ctx := context.Background()
-	rows, err := src.Query(ctx, seriesSQL(100_000), 16<<10)
+	rows, err := src.Query(ctx, seriesSQL(100_000), nil, 16<<10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeRows(t, rows)
+	defer dstest.CloseRows(t, rows)
 	first, err := rows.Next()
 	if err != nil {
 		t.Fatal(err)
@@ -540,7 +405,7 @@ func TestSQLite_WriteWhileInputQueryIsOpen(t *testing.T) {
 	if err != nil || n != int64(first.Rows) {
 		t.Fatalf("commit = %d, %v; want %d", n, err, first.Rows)
 	}
-	rest := drain(t, rows)
+	rest := dstest.Drain(t, rows)
 	if len(rest) != 100_000-first.Rows {
 		t.Fatalf("read %d more rows after the write, want %d", len(rest), 100_000-first.Rows)
 	}
@@ -549,7 +414,7 @@ func TestSQLite_WriteWhileInputQueryIsOpen(t *testing.T) {
 // BenchmarkSQLiteRawScan is the floor under BenchmarkSQLiteQuery: the same
 // query through database/sql with no BXL conversion.
 func BenchmarkSQLiteRawScan(b *testing.B) {
-	src, err := OpenSQLite(filepath.Join(b.TempDir(), "bench.db"))
+	src, err := Open(filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package datasource
+package mssql
 
 import (
 	"bytes"
@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/datasource/dstest"
+	"github.com/openlaunchpad/launchpad/host/datasource/internal/sqlio"
 	"github.com/openlaunchpad/launchpad/internal/tdsfake"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
@@ -102,9 +105,9 @@ func fakeSeries(srv *tdsfake.Server, n int) string {
 	return q
 }
 
-func openMSSQL(t *testing.T, dsn string) Source {
+func openMSSQL(t *testing.T, dsn string) datasource.Source {
 	t.Helper()
-	src, err := Open(context.Background(), DriverSQLServer, dsn)
+	src, err := Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -113,7 +116,7 @@ func openMSSQL(t *testing.T, dsn string) Source {
 }
 
 func mssqlTypesWant(t *testing.T) ([]bxl.Field, []any) {
-	f := func(name string, typ bxl.Type) bxl.Field { return nullable(name, typ) }
+	f := func(name string, typ bxl.Type) bxl.Field { return dstest.Nullable(name, typ) }
 	dec := func(name string, p, s uint8) bxl.Field {
 		return bxl.Field{Name: name, Type: bxl.TypeDecimal, Nullable: true, Precision: p, Scale: s}
 	}
@@ -127,18 +130,18 @@ func mssqlTypesWant(t *testing.T) ([]bxl.Field, []any) {
 		f("c_binary", bxl.TypeBinary), f("c_varbinary", bxl.TypeBinary), f("c_xml", bxl.TypeString),
 	}
 	row := []any{true, int16(255), int16(-32768), int32(2147483647), int64(9007199254740993), float32(1.5), 0.1,
-		mustDecimal(t, "-1234567890123456789012345678.0123456789", 38, 10), mustDecimal(t, "123.45", 5, 2),
-		mustDecimal(t, "-922337203685477.5808", 19, 4), mustDecimal(t, "214748.3647", 10, 4), "abc", "plain ascii",
+		dstest.MustDecimal(t, "-1234567890123456789012345678.0123456789", 38, 10), dstest.MustDecimal(t, "123.45", 5, 2),
+		dstest.MustDecimal(t, "-922337203685477.5808", 19, 4), dstest.MustDecimal(t, "214748.3647", 10, 4), "abc", "plain ascii",
 		"✓é", "héllo 世界 ✓", time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC),
 		13*time.Hour + 45*time.Minute + 30*time.Second + 123456*time.Microsecond,
 		time.Date(2024, 2, 29, 13, 45, 30, 997000000, time.UTC), time.Date(2024, 2, 29, 13, 46, 0, 0, time.UTC),
 		time.Date(2024, 2, 29, 13, 45, 30, 123456000, time.UTC), time.Date(2024, 2, 29, 13, 45, 30, 500000000, ist),
-		mustUUID(t, "0f8fad5b-d9cb-469f-a165-70867728950e"), []byte{0, 0xff, 0x10}, bytes.Repeat([]byte{0xAB}, 1000), "<a>1</a>",
+		dstest.MustUUID(t, "0f8fad5b-d9cb-469f-a165-70867728950e"), []byte{0, 0xff, 0x10}, bytes.Repeat([]byte{0xAB}, 1000), "<a>1</a>",
 	}
 	return fields, row
 }
 
-// mssqlReadBackWant is writeRowsAll as SQL Server returns it from the
+// mssqlReadBackWant is dstest.WriteRowsAll as SQL Server returns it from the
 // created table: int8 was stored as smallint.
 func mssqlReadBackWant(rows [][]any) [][]any {
 	out := make([][]any, len(rows))
@@ -153,36 +156,36 @@ func mssqlReadBackWant(rows [][]any) [][]any {
 	return out
 }
 
-func mssqlFixture(t *testing.T, open func(t *testing.T) Source, series func(n int) string) sourceFixture {
+func mssqlFixture(t *testing.T, open func(t *testing.T) datasource.Source, series func(n int) string) dstest.Fixture {
 	fields, row := mssqlTypesWant(t)
-	fx := sourceFixture{
-		open:        open,
-		typesQuery:  mssqlTypesQuery,
-		typesWant:   fields,
-		typesRow:    row,
-		emptyQuery:  mssqlEmptyQuery,
-		badQuery:    `SELEC nonsense FROM nowhere`,
-		seriesQuery: series,
-		writeTable: func(t *testing.T) string {
+	fx := dstest.Fixture{
+		Open:        open,
+		TypesQuery:  mssqlTypesQuery,
+		TypesWant:   fields,
+		TypesRow:    row,
+		EmptyQuery:  mssqlEmptyQuery,
+		BadQuery:    `SELEC nonsense FROM nowhere`,
+		SeriesQuery: series,
+		WriteTable: func(t *testing.T) string {
 			b := make([]byte, 4)
 			_, _ = rand.Read(b)
 			return "dbo.launchpad_test_" + hex.EncodeToString(b)
 		},
-		writeSchema: writeSchemaAll,
-		writeRows:   writeRowsAll(t),
+		WriteSchema: dstest.WriteSchemaAll,
+		WriteRows:   dstest.WriteRowsAll(t),
 	}
-	fx.readBack = func(t *testing.T, src Source, table string) [][]any {
-		rows, err := src.Query(context.Background(), "SELECT * FROM "+quoteParts(strings.Split(table, "."), quoteBracket)+" ORDER BY [id]", 0)
+	fx.ReadBack = func(t *testing.T, src datasource.Source, table string) [][]any {
+		rows, err := src.Query(context.Background(), "SELECT * FROM "+sqlio.QuoteParts(strings.Split(table, "."), sqlio.QuoteBracket)+" ORDER BY [id]", nil, 0)
 		if err != nil {
 			t.Fatalf("read back: %v", err)
 		}
-		defer closeRows(t, rows)
-		got := drain(t, rows)
-		want := mssqlReadBackWant(fx.writeRows)
+		defer dstest.CloseRows(t, rows)
+		got := dstest.Drain(t, rows)
+		want := mssqlReadBackWant(fx.WriteRows)
 		for i := range got {
 			if i < len(want) {
-				assertRow(t, fmt.Sprintf("read-back row %d", i+1), got[i], want[i])
-				copy(got[i], fx.writeRows[i])
+				dstest.AssertRow(t, fmt.Sprintf("read-back row %d", i+1), got[i], want[i])
+				copy(got[i], fx.WriteRows[i])
 			}
 		}
 		return got
@@ -193,16 +196,16 @@ func mssqlFixture(t *testing.T, open func(t *testing.T) Source, series func(n in
 func TestSQLServerFake_SharedSuite(t *testing.T) {
 	srv := startFake(t)
 	dsn := srv.DSN(fakeUser, fakePassword)
-	fx := mssqlFixture(t, func(t *testing.T) Source { return openMSSQL(t, dsn) }, func(n int) string { return fakeSeries(srv, n) })
-	runSourceSuite(t, fx)
+	fx := mssqlFixture(t, func(t *testing.T) datasource.Source { return openMSSQL(t, dsn) }, func(n int) string { return fakeSeries(srv, n) })
+	dstest.Run(t, fx)
 	// The fake saw real bulk loads: the committed ones carry every row in wire form.
 	var committed int
 	for _, b := range srv.BulkInserts() {
 		if b.Committed {
 			committed++
-			if len(b.Rows) != len(fx.writeRows) || len(b.Columns) != len(writeSchemaAll.Fields) {
+			if len(b.Rows) != len(fx.WriteRows) || len(b.Columns) != len(dstest.WriteSchemaAll.Fields) {
 				t.Errorf("bulk insert into %s: %d rows × %d columns, want %d × %d", b.Table, len(b.Rows), len(b.Columns),
-					len(fx.writeRows), len(writeSchemaAll.Fields))
+					len(fx.WriteRows), len(dstest.WriteSchemaAll.Fields))
 			}
 		}
 	}
@@ -217,35 +220,35 @@ func TestSQLServerReal_SharedSuite(t *testing.T) {
 		t.Skip("LAUNCHPAD_TEST_SQLSERVER_DSN is not set: no real SQL Server to test against (the fake-server suite ran instead)")
 	}
 	var created []string
-	open := func(t *testing.T) Source { return openMSSQL(t, dsn) }
+	open := func(t *testing.T) datasource.Source { return openMSSQL(t, dsn) }
 	fx := mssqlFixture(t, open, mssqlSeriesQuery)
-	mk := fx.writeTable
-	fx.writeTable = func(t *testing.T) string {
+	mk := fx.WriteTable
+	fx.WriteTable = func(t *testing.T) string {
 		name := mk(t)
 		created = append(created, name)
 		return name
 	}
 	t.Cleanup(func() {
-		src, err := OpenSQLServer(context.Background(), dsn)
+		src, err := Open(context.Background(), dsn)
 		if err != nil {
 			return
 		}
 		defer func() { _ = src.Close() }()
 		for _, name := range created {
-			_, _ = src.(*sqlServerSource).db.Exec("DROP TABLE IF EXISTS " + quoteParts(strings.Split(name, "."), quoteBracket))
+			_, _ = src.(*sqlServerSource).db.Exec("DROP TABLE IF EXISTS " + sqlio.QuoteParts(strings.Split(name, "."), sqlio.QuoteBracket))
 		}
 	})
-	runSourceSuite(t, fx)
+	dstest.Run(t, fx)
 }
 
 func TestSQLServerFake_BulkWritesWireValues(t *testing.T) {
 	srv := startFake(t)
 	src := openMSSQL(t, srv.DSN(fakeUser, fakePassword))
-	w, err := src.BeginWrite(context.Background(), "dbo.scores", true, writeSchemaAll)
+	w, err := src.BeginWrite(context.Background(), "dbo.scores", true, dstest.WriteSchemaAll)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(buildBatch(t, writeSchemaAll, writeRowsAll(t))); err != nil {
+	if err := w.Write(dstest.BuildBatch(t, dstest.WriteSchemaAll, dstest.WriteRowsAll(t))); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := w.Commit(); err != nil || n != 3 {
@@ -261,7 +264,7 @@ func TestSQLServerFake_BulkWritesWireValues(t *testing.T) {
 		time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), 13*time.Hour + 5*time.Second + 7*time.Microsecond,
 		time.Date(2024, 2, 29, 23, 59, 59, 999999000, time.UTC), time.Date(2024, 3, 1, 1, 2, 3, 4000, ist),
 		"0f8fad5b-d9cb-469f-a165-70867728950e"}
-	assertRow(t, "bulk row 1", rows[0], want)
+	dstest.AssertRow(t, "bulk row 1", rows[0], want)
 	for i, v := range rows[1][1:] {
 		if v != nil {
 			t.Errorf("bulk row 2 column %d = %#v, want NULL", i+1, v)
@@ -286,23 +289,23 @@ func TestSQLServerFake_UnsupportedTypeNamesColumnAndSuggestsCast(t *testing.T) {
 			q := "SELECT " + tt.col.Name + " FROM odd_" + tt.name
 			srv.SetResult(q, tdsfake.Result{Columns: []tdsfake.Column{{Name: "id", Type: "int"}, tt.col},
 				Rows: [][]any{{int64(1), tt.val}}})
-			rows, err := src.Query(context.Background(), q, 0)
+			rows, err := src.Query(context.Background(), q, nil, 0)
 			if err == nil {
 				_ = rows.Close()
 				t.Fatal("query succeeded, want an unsupported-type error")
 			}
-			if !errors.Is(err, ErrUnsupportedType) || !strings.Contains(err.Error(), fmt.Sprintf("column %q", tt.col.Name)) ||
+			if !errors.Is(err, datasource.ErrUnsupportedType) || !strings.Contains(err.Error(), fmt.Sprintf("column %q", tt.col.Name)) ||
 				!strings.Contains(err.Error(), "CAST") {
-				t.Fatalf("err = %v, want ErrUnsupportedType naming column %q and suggesting CAST", err, tt.col.Name)
+				t.Fatalf("err = %v, want datasource.ErrUnsupportedType naming column %q and suggesting CAST", err, tt.col.Name)
 			}
 		})
 	}
 	// The connection is still usable afterwards.
-	rows, err := src.Query(context.Background(), mssqlEmptyQuery, 0)
+	rows, err := src.Query(context.Background(), mssqlEmptyQuery, nil, 0)
 	if err != nil {
 		t.Fatalf("query after unsupported type: %v", err)
 	}
-	closeRows(t, rows)
+	dstest.CloseRows(t, rows)
 }
 
 func TestSQLServerFake_SubMicrosecondValueIsAnErrorNotARounding(t *testing.T) {
@@ -311,21 +314,21 @@ func TestSQLServerFake_SubMicrosecondValueIsAnErrorNotARounding(t *testing.T) {
 	q := "SELECT ts FROM precise"
 	srv.SetResult(q, tdsfake.Result{Columns: []tdsfake.Column{{Name: "ts", Type: "datetime2(7)", Nullable: true}},
 		Rows: [][]any{{time.Date(2024, 1, 1, 0, 0, 0, 1000, time.UTC)}, {time.Date(2024, 1, 1, 0, 0, 0, 100, time.UTC)}}})
-	rows, err := src.Query(context.Background(), q, 0)
+	rows, err := src.Query(context.Background(), q, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = rows.Close() }()
 	_, err = rows.Next()
-	if !errors.Is(err, ErrValueMismatch) || !strings.Contains(err.Error(), `column "ts" row 2`) {
-		t.Fatalf("Next err = %v, want ErrValueMismatch naming column ts row 2", err)
+	if !errors.Is(err, datasource.ErrValueMismatch) || !strings.Contains(err.Error(), `column "ts" row 2`) {
+		t.Fatalf("Next err = %v, want datasource.ErrValueMismatch naming column ts row 2", err)
 	}
 }
 
 func TestSQLServerFake_LoginFailureIsClearAndSanitized(t *testing.T) {
 	srv := startFake(t)
 	const wrong = "Wr0ng-Secret-Pass"
-	_, err := OpenSQLServer(context.Background(), srv.DSN(fakeUser, wrong))
+	_, err := Open(context.Background(), srv.DSN(fakeUser, wrong))
 	if err == nil {
 		t.Fatal("open with a wrong password succeeded")
 	}
@@ -353,21 +356,21 @@ func TestSQLServerFake_CredentialsNeverInErrorsOrLogs(t *testing.T) {
 			errs = append(errs, err)
 		}
 	}
-	src, err := OpenSQLServer(context.Background(), dsn)
+	src, err := Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = src.Close() }()
-	_, err = src.Query(context.Background(), "SELEC broken", 0)
+	_, err = src.Query(context.Background(), "SELEC broken", nil, 0)
 	collect(err)
 	srv.SetResult("SELECT v FROM variant", tdsfake.Result{Columns: []tdsfake.Column{{Name: "v", Type: "sql_variant"}}})
-	_, err = src.Query(context.Background(), "SELECT v FROM variant", 0)
+	_, err = src.Query(context.Background(), "SELECT v FROM variant", nil, 0)
 	collect(err)
-	_, err = src.BeginWrite(context.Background(), "dbo.missing_table", false, writeSchemaAll)
+	_, err = src.BeginWrite(context.Background(), "dbo.missing_table", false, dstest.WriteSchemaAll)
 	if err == nil {
-		w, _ := src.BeginWrite(context.Background(), "dbo.missing_table", false, writeSchemaAll)
+		w, _ := src.BeginWrite(context.Background(), "dbo.missing_table", false, dstest.WriteSchemaAll)
 		if w != nil {
-			collect(w.Write(buildBatch(t, writeSchemaAll, writeRowsAll(t))))
+			collect(w.Write(dstest.BuildBatch(t, dstest.WriteSchemaAll, dstest.WriteRowsAll(t))))
 			_, err = w.Commit()
 		}
 	}
@@ -379,9 +382,9 @@ func TestSQLServerFake_CredentialsNeverInErrorsOrLogs(t *testing.T) {
 		"server=127.0.0.1;port=1;user id=" + fakeUser + ";password=" + fakePassword + ";encrypt=disable;dial timeout=1",
 		"odbc:server=127.0.0.1;port=1;uid=" + fakeUser + ";pwd={" + fakePassword + "};encrypt=disable;dial timeout=1",
 	} {
-		_, err := OpenSQLServer(context.Background(), bad)
+		_, err := Open(context.Background(), bad)
 		if err == nil {
-			t.Fatalf("open %s succeeded", RedactDSN(bad))
+			t.Fatalf("open %s succeeded", datasource.RedactDSN(bad))
 		}
 		collect(err)
 	}
@@ -396,87 +399,5 @@ func TestSQLServerFake_CredentialsNeverInErrorsOrLogs(t *testing.T) {
 	}
 	if strings.Contains(logBuf.String(), fakePassword) {
 		t.Errorf("log output carries the password")
-	}
-}
-
-func TestSanitizeError_RemovesCredentialsInEveryDSNForm(t *testing.T) {
-	const pw = "p@ss;w{r}d=1"
-	tests := []struct {
-		name string
-		dsn  string
-	}{
-		{"URL", "sqlserver://alice:" + strings.NewReplacer("@", "%40", ";", "%3B", "{", "%7B", "}", "%7D", "=", "%3D").Replace(pw) + "@db.example:1433?database=x"},
-		{"URLPasswordParam", "sqlserver://db.example?user+id=alice&password=" + strings.NewReplacer("@", "%40", ";", "%3B", "{", "%7B", "}", "%7D", "=", "%3D").Replace(pw)},
-		{"ADO", `server=db.example;user id=alice;password="p@ss;w{r}d=1";database=x`},
-		{"ODBC", "odbc:server=db.example;uid=alice;pwd={p@ss;w{r}}d=1}"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			orig := fmt.Errorf("connect with %q as alice using %s: %w", tt.dsn, pw, ErrNoDSN)
-			got := SanitizeError(orig, tt.dsn)
-			msg := got.Error()
-			if strings.Contains(msg, pw) || strings.Contains(msg, "alice") || strings.Contains(msg, "p%40ss") {
-				t.Fatalf("sanitized message still has credentials: %s", msg)
-			}
-			if !strings.Contains(msg, redacted) {
-				t.Fatalf("sanitized message %q has no redaction marker", msg)
-			}
-			if !errors.Is(got, ErrNoDSN) {
-				t.Fatalf("sanitized error lost errors.Is(ErrNoDSN)")
-			}
-			if errors.Unwrap(got) != nil {
-				t.Fatalf("sanitized error still wraps the original chain")
-			}
-			if r := RedactDSN(tt.dsn); strings.Contains(r, "alice") || strings.Contains(r, "w{r}") {
-				t.Fatalf("RedactDSN = %s", r)
-			}
-		})
-	}
-	if err := SanitizeError(nil, "x"); err != nil {
-		t.Fatal("SanitizeError(nil) != nil")
-	}
-	plain := errors.New("nothing secret here")
-	if SanitizeError(plain, "sqlserver://bob:hunter22@h") != plain {
-		t.Fatal("an error without credentials should come back unchanged")
-	}
-}
-
-func TestResolveDSN_PicksExactlyOneSource(t *testing.T) {
-	dir := t.TempDir()
-	file := dir + "/dsn"
-	if err := os.WriteFile(file, []byte("sqlserver://u:p@h\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	empty := dir + "/empty"
-	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("LAUNCHPAD_TEST_DSN_ENV", "sqlserver://e:p@h")
-	tests := []struct {
-		name, dsn, env, file, want string
-		wantErr                    bool
-	}{
-		{"Literal", "sqlserver://l:p@h", "", "", "sqlserver://l:p@h", false},
-		{"Env", "", "LAUNCHPAD_TEST_DSN_ENV", "", "sqlserver://e:p@h", false},
-		{"FileTrimmed", "", "", file, "sqlserver://u:p@h", false},
-		{"None", "", "", "", "", true},
-		{"Two", "x", "LAUNCHPAD_TEST_DSN_ENV", "", "", true},
-		{"UnsetEnv", "", "LAUNCHPAD_TEST_DSN_UNSET", "", "", true},
-		{"EmptyFile", "", "", empty, "", true},
-		{"MissingFile", "", "", dir + "/nope", "", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ResolveDSN(tt.dsn, tt.env, tt.file)
-			if (err != nil) != tt.wantErr || got != tt.want {
-				t.Fatalf("ResolveDSN = %q, %v; want %q, err=%v", got, err, tt.want, tt.wantErr)
-			}
-		})
-	}
-}
-
-func TestOpen_UnknownDriver(t *testing.T) {
-	if _, err := Open(context.Background(), "oracle", "x"); !errors.Is(err, ErrUnknownDriver) {
-		t.Fatalf("err = %v, want ErrUnknownDriver", err)
 	}
 }

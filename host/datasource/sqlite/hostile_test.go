@@ -1,38 +1,22 @@
-package datasource
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/datasource/dstest"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 
 	_ "modernc.org/sqlite"
 )
-
-// drainErr reads a query to its end and returns the first error.
-func drainErr(src Source, q string) error {
-	rows, err := src.Query(context.Background(), q, 0)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for {
-		if _, err := rows.Next(); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-	}
-}
 
 // TestSQLite_InputQueryCannotTouchHostFiles runs the caller's attacks of
 // issue 11 finding 11 as input queries: each must fail, create no file and
@@ -41,7 +25,7 @@ func TestSQLite_InputQueryCannotTouchHostFiles(t *testing.T) {
 	dir := t.TempDir()
 	src := openSQLiteTest(t)
 	secret := filepath.Join(dir, "secret.db")
-	sdb, err := sql.Open(DriverSQLite, secret)
+	sdb, err := sql.Open(datasource.DriverSQLite, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +63,7 @@ func TestSQLite_InputQueryCannotTouchHostFiles(t *testing.T) {
 	}
 	for name, q := range attacks {
 		t.Run(name, func(t *testing.T) {
-			err := drainErr(src, q)
+			err := dstest.DrainErr(src, q)
 			if err == nil {
 				t.Fatalf("input query %q succeeded", q)
 			}
@@ -97,7 +81,7 @@ func TestSQLite_InputQueryCannotTouchHostFiles(t *testing.T) {
 	if err := src.(*sqliteSource).write.QueryRow(`SELECT count(*) FROM types`).Scan(&n); err != nil || n != 2 {
 		t.Fatalf("types has %d rows (%v), want 2 untouched", n, err)
 	}
-	if got := drain(t, mustQuery(t, src, `SELECT count(*) AS n FROM types`)); len(got) != 1 || got[0][0] != int64(2) {
+	if got := dstest.Drain(t, dstest.MustQuery(t, src, `SELECT count(*) AS n FROM types`)); len(got) != 1 || got[0][0] != int64(2) {
 		t.Fatalf("a plain read after the attacks = %v", got)
 	}
 }
@@ -112,16 +96,6 @@ func refused(err error) bool {
 		}
 	}
 	return false
-}
-
-func mustQuery(t *testing.T, src Source, q string) Rows {
-	t.Helper()
-	rows, err := src.Query(context.Background(), q, 0)
-	if err != nil {
-		t.Fatalf("query %q: %v", q, err)
-	}
-	t.Cleanup(func() { _ = rows.Close() })
-	return rows
 }
 
 // TestSQLite_ReadPoolConnectionsAreGuarded checks each connection the read
@@ -150,7 +124,7 @@ func TestSQLite_ReadPoolConnectionsAreGuarded(t *testing.T) {
 // would have to build (zeroblob, printf) beyond the limit.
 func TestSQLite_ValueLimitNamesColumn(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "instance.db")
-	src, err := OpenSQLite(path, WithValueLimit(1<<20))
+	src, err := Open(path, datasource.WithValueLimit(1<<20))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,30 +145,14 @@ func TestSQLite_ValueLimitNamesColumn(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			err := drainErr(src, c.q)
-			if !errors.Is(err, ErrValueTooLarge) || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error = %v, want ErrValueTooLarge mentioning %q", err, c.want)
+			err := dstest.DrainErr(src, c.q)
+			if !errors.Is(err, datasource.ErrValueTooLarge) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error = %v, want datasource.ErrValueTooLarge mentioning %q", err, c.want)
 			}
 		})
 	}
-	if err := drainErr(src, `SELECT id, note FROM big`); err != nil {
+	if err := dstest.DrainErr(src, `SELECT id, note FROM big`); err != nil {
 		t.Fatalf("values within the limit: %v", err)
-	}
-}
-
-// TestSQLRows_OversizeValueIsNamedBeforeCopy drives the generic row reader
-// (the SQL Server path) with values the driver already holds.
-func TestSQLRows_OversizeValueIsNamedBeforeCopy(t *testing.T) {
-	var c cell
-	c.limit = 4
-	if err := c.Scan([]byte("12345")); err != nil {
-		t.Fatal(err)
-	}
-	if c.v != oversize(5) {
-		t.Fatalf("cell = %#v, want oversize(5)", c.v)
-	}
-	if err := c.Scan("1234"); err != nil || c.v != "1234" {
-		t.Fatalf("cell = %#v, %v", c.v, err)
 	}
 }
 
@@ -205,13 +163,13 @@ func TestSQLRows_OversizeValueIsNamedBeforeCopy(t *testing.T) {
 func TestSQLite_ConcurrentWriteBacksDoNotLockEachOther(t *testing.T) {
 	src := openSQLiteTest(t)
 	ctx := context.Background()
-	schema := &bxl.Schema{Fields: []bxl.Field{nullable("id", bxl.TypeInt64), nullable("note", bxl.TypeString)}}
+	schema := &bxl.Schema{Fields: []bxl.Field{dstest.Nullable("id", bxl.TypeInt64), dstest.Nullable("note", bxl.TypeString)}}
 	rows := [][]any{{int64(1), "a"}, {int64(2), nil}}
 	slow, err := src.BeginWrite(ctx, "slow_out", true, schema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := slow.Write(buildBatch(t, schema, rows)); err != nil {
+	if err := slow.Write(dstest.BuildBatch(t, schema, rows)); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -219,7 +177,7 @@ func TestSQLite_ConcurrentWriteBacksDoNotLockEachOther(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second write-back while the first is open: %v", err)
 	}
-	if err := fast.Write(buildBatch(t, schema, rows)); err != nil {
+	if err := fast.Write(dstest.BuildBatch(t, schema, rows)); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := fast.Commit(); err != nil || n != 2 {
@@ -233,7 +191,7 @@ func TestSQLite_ConcurrentWriteBacksDoNotLockEachOther(t *testing.T) {
 		t.Fatalf("first commit = %d, %v", n, err)
 	}
 	for _, table := range []string{"slow_out", "fast_out"} {
-		got := drain(t, mustQuery(t, src, "SELECT id, note FROM "+table+" ORDER BY id"))
+		got := dstest.Drain(t, dstest.MustQuery(t, src, "SELECT id, note FROM "+table+" ORDER BY id"))
 		if len(got) != 2 || got[0][0] != int64(1) || got[0][1] != "a" || got[1][1] != nil {
 			t.Fatalf("%s = %v", table, got)
 		}
@@ -246,36 +204,36 @@ func TestSQLite_ConcurrentWriteBacksDoNotLockEachOther(t *testing.T) {
 func TestSQLite_StagedWriteEdges(t *testing.T) {
 	src := openSQLiteTest(t)
 	ctx := context.Background()
-	schema := &bxl.Schema{Fields: []bxl.Field{nullable("id", bxl.TypeInt64)}}
+	schema := &bxl.Schema{Fields: []bxl.Field{dstest.Nullable("id", bxl.TypeInt64)}}
 	w, err := src.BeginWrite(ctx, "gone", true, schema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(buildBatch(t, schema, [][]any{{int64(1)}})); err != nil {
+	if err := w.Write(dstest.BuildBatch(t, schema, [][]any{{int64(1)}})); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	if err := drainErr(src, "SELECT * FROM gone"); err == nil || !strings.Contains(err.Error(), "no such table") {
+	if err := dstest.DrainErr(src, "SELECT * FROM gone"); err == nil || !strings.Contains(err.Error(), "no such table") {
 		t.Fatalf("rolled-back table: %v", err)
 	}
 	for _, name := range []string{"temp.x", "other.x"} {
-		if _, err := src.BeginWrite(ctx, name, true, schema); !errors.Is(err, ErrBadTableName) {
-			t.Errorf("BeginWrite(%q) = %v, want ErrBadTableName", name, err)
+		if _, err := src.BeginWrite(ctx, name, true, schema); !errors.Is(err, datasource.ErrBadTableName) {
+			t.Errorf("BeginWrite(%q) = %v, want datasource.ErrBadTableName", name, err)
 		}
 	}
 	w, err = src.BeginWrite(ctx, "launchpad_stage", true, schema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(buildBatch(t, schema, [][]any{{int64(5)}})); err != nil {
+	if err := w.Write(dstest.BuildBatch(t, schema, [][]any{{int64(5)}})); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := w.Commit(); err != nil || n != 1 {
 		t.Fatalf("commit = %d, %v", n, err)
 	}
-	if got := drain(t, mustQuery(t, src, "SELECT id FROM main.launchpad_stage")); len(got) != 1 || got[0][0] != int64(5) {
+	if got := dstest.Drain(t, dstest.MustQuery(t, src, "SELECT id FROM main.launchpad_stage")); len(got) != 1 || got[0][0] != int64(5) {
 		t.Fatalf("main.launchpad_stage = %v", got)
 	}
 	sqliteExec(t, src, `CREATE TABLE strict_out (id INTEGER NOT NULL)`)
@@ -283,16 +241,16 @@ func TestSQLite_StagedWriteEdges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(buildBatch(t, schema, [][]any{{int64(1)}, {nil}})); err != nil {
+	if err := w.Write(dstest.BuildBatch(t, schema, [][]any{{int64(1)}, {nil}})); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Commit(); err == nil || !strings.Contains(err.Error(), "NOT NULL") {
 		t.Fatalf("commit with a NULL into NOT NULL: %v", err)
 	}
-	if got := drain(t, mustQuery(t, src, "SELECT id FROM strict_out")); len(got) != 0 {
+	if got := dstest.Drain(t, dstest.MustQuery(t, src, "SELECT id FROM strict_out")); len(got) != 0 {
 		t.Fatalf("strict_out = %v, want no rows", got)
 	}
-	if _, err := src.BeginWrite(ctx, "empty", false, &bxl.Schema{Fields: []bxl.Field{nullable("nope", bxl.TypeInt64)}}); err == nil {
+	if _, err := src.BeginWrite(ctx, "empty", false, &bxl.Schema{Fields: []bxl.Field{dstest.Nullable("nope", bxl.TypeInt64)}}); err == nil {
 		t.Fatal("begin write into a missing column succeeded")
 	}
 }
@@ -300,15 +258,15 @@ func TestSQLite_StagedWriteEdges(t *testing.T) {
 // TestSQLite_ValueLimitAboveSQLiteMaximum: a configured limit above
 // SQLite's own maximum (1e9 bytes) still opens guarded connections.
 func TestSQLite_ValueLimitAboveSQLiteMaximum(t *testing.T) {
-	src, err := OpenSQLite(filepath.Join(t.TempDir(), "instance.db"), WithValueLimit(1<<30))
+	src, err := Open(filepath.Join(t.TempDir(), "instance.db"), datasource.WithValueLimit(1<<30))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	if err := drainErr(src, "SELECT 1 AS x"); err != nil {
+	if err := dstest.DrainErr(src, "SELECT 1 AS x"); err != nil {
 		t.Fatal(err)
 	}
-	if err := drainErr(src, "ATTACH ':memory:' AS m"); err == nil {
+	if err := dstest.DrainErr(src, "ATTACH ':memory:' AS m"); err == nil {
 		t.Fatal("attach succeeded")
 	}
 }
