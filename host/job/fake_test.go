@@ -263,8 +263,12 @@ type fakeSource struct {
 	batches []*bxl.Batch
 }
 
-func (s *fakeSource) Query(context.Context, string, int) (datasource.Rows, error) {
+func (s *fakeSource) Query(context.Context, string, []datasource.Param, int) (datasource.Rows, error) {
 	return &fakeRows{src: s}, nil
+}
+
+func (s *fakeSource) TableColumns(context.Context, string) ([]datasource.TableColumn, error) {
+	return nil, errors.New("fake source: no tables")
 }
 
 func (s *fakeSource) BeginWrite(context.Context, string, bool, *bxl.Schema) (datasource.TableWriter, error) {
