@@ -36,6 +36,9 @@ const (
 	StringLit
 	NumberLit
 	BinaryLit
+	// QueryLit is the value of a scalar subquery, (SELECT …): the host runs
+	// Query when the job runs. Only a param binding may take it.
+	QueryLit
 )
 
 // Literal is a constant value.
@@ -47,6 +50,19 @@ type Literal struct {
 	Text string
 	// National marks N'…' strings.
 	National bool
+	// Query is the subquery of a QueryLit; nil for any other kind.
+	Query *Subquery
+}
+
+// Subquery is a scalar subquery, (SELECT …), as a variable's value.
+type Subquery struct {
+	Pos Pos
+	// Text is the query as written between its parentheses, without the
+	// whitespace at its ends.
+	Text string
+	// Vars are the batch's variables the query names, in order of first
+	// use, each with its declared type and its value where the query is.
+	Vars []Variable
 }
 
 // Call is a call of sp_execute_external_script.

@@ -159,6 +159,9 @@ func (p *parser) argValue(a *rawArg) error {
 		a.Variable, a.Value, a.literal = decl.Name, decl.Value, false
 		return nil
 	case Punct:
+		if v.Text == "(" && isKw(p.peek(), "SELECT") {
+			return unsupported(v.Pos, "a subquery cannot be a procedure's argument (T-SQL does not allow it): DECLARE a variable = (SELECT …) and pass the variable")
+		}
 		n := p.next()
 		if (v.Text == "-" || v.Text == "+") && n.Kind == Number {
 			a.Value = Literal{Kind: NumberLit, Text: n.Text}
@@ -220,6 +223,9 @@ func bindArgs(at Pos, call *Call, args []rawArg) error {
 
 // set stores one argument by its lower-case name.
 func (c *Call) set(key string, a rawArg) error {
+	if a.Value.Kind == QueryLit && procArgs[key] {
+		return unsupported(a.Pos, "@%s = @%s: @%s holds the value of a query, which only a param declared in @params can take", a.Name, a.Variable, a.Variable)
+	}
 	text := map[string]*string{
 		"language": &c.Language, "script": &c.Script, "input_data_1": &c.InputData1,
 		"input_data_1_name": &c.InputData1Name, "output_data_1_name": &c.OutputData1Name, "params": &c.Params,
@@ -252,6 +258,13 @@ func (c *Call) set(key string, a rawArg) error {
 		c.Bindings = append(c.Bindings, arg)
 	}
 	return nil
+}
+
+// procArgs are the procedure's own arguments (lower case); any other binds
+// a param declared in @params.
+var procArgs = map[string]bool{
+	"language": true, "script": true, "input_data_1": true, "input_data_1_name": true, "output_data_1_name": true,
+	"params": true, "parallel": true, "input_data_1_partition_by_columns": true, "input_data_1_order_by_columns": true,
 }
 
 // options reads WITH RESULT SETS …, the one EXECUTE option a call of

@@ -31,6 +31,11 @@ func (p *parser) expr() (Literal, error) {
 
 // concat joins two strings; NULL + anything is NULL, as in SQL Server.
 func concat(at Pos, a, b Literal) (Literal, error) {
+	for _, v := range []Literal{a, b} {
+		if v.Kind == QueryLit {
+			return Literal{}, unsupported(v.Query.Pos, "the value of a query cannot be used in an expression: --tsql does not run it until the job starts (assign it alone to a variable bound to a param)")
+		}
+	}
 	if a.Kind == Null || b.Kind == Null {
 		return Literal{}, nil
 	}
@@ -83,7 +88,7 @@ func (p *parser) nested(t Token) (Literal, error) {
 	switch t.Text {
 	case "(":
 		if isKw(p.peek(), "SELECT") {
-			return Literal{}, unsupported(p.peek().Pos, "a subquery is not supported: give a literal")
+			return p.subquery(t)
 		}
 		v, err := p.expr()
 		if err != nil {
@@ -218,4 +223,54 @@ func (p *parser) boundOutput(name string) bool {
 		}
 	}
 	return false
+}
+
+// subquery reads a scalar subquery, (SELECT …), after its opening
+// parenthesis: the text up to the matching one, and the batch's variables
+// it names with their values at this point, which the host binds as
+// params when it runs the query. The host runs it; --tsql only carries it.
+func (p *parser) subquery(open Token) (Literal, error) {
+	q := &Subquery{Pos: p.peek().Pos}
+	seen := map[string]bool{}
+	depth := 1
+	for {
+		t := p.next()
+		switch {
+		case t.Kind == EOF || t.Kind == Go:
+			return Literal{}, syntaxErr(open.Pos, "this ( is never closed")
+		case isPunct(t, ";"):
+			return Literal{}, syntaxErr(t.Pos, "a subquery is one SELECT: ; cannot stand inside its parentheses")
+		case isPunct(t, "("):
+			depth++
+		case isPunct(t, ")"):
+			if depth--; depth == 0 {
+				q.Text = strings.TrimSpace(p.src[open.End:t.Start])
+				return Literal{Kind: QueryLit, Query: q}, nil
+			}
+		case t.Kind == Var:
+			if err := p.queryVar(q, t, seen); err != nil {
+				return Literal{}, err
+			}
+		}
+	}
+}
+
+// queryVar records a variable a subquery names, once.
+func (p *parser) queryVar(q *Subquery, t Token, seen map[string]bool) error {
+	if strings.HasPrefix(t.Text, "@@") {
+		return unsupported(t.Pos, "the system function %s in a subquery is not supported: the host runs the query on its own database", t.Text)
+	}
+	v, err := p.variable(t)
+	if err != nil {
+		return err
+	}
+	if v.Value.Kind == QueryLit {
+		return unsupported(t.Pos, "%s holds the value of a query, which another query cannot use: --tsql does not run it until the job starts", t.Text)
+	}
+	key := strings.ToLower(v.Name)
+	if !seen[key] {
+		seen[key] = true
+		q.Vars = append(q.Vars, *v)
+	}
+	return nil
 }

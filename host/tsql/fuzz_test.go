@@ -23,7 +23,8 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(string(b))
 	}
-	for _, s := range []string{"", "GO", "N'", "/*/*", "[", "@", "0x", "1e", "DECLARE @x int = ((((1", "SELECT @x AS"} {
+	for _, s := range []string{"", "GO", "N'", "/*/*", "[", "@", "0x", "1e", "DECLARE @x int = ((((1", "SELECT @x AS",
+		"DECLARE @m varchar(9) = 'a', @v varbinary(max) = (SELECT (x) FROM t WHERE n = @m)\nEXEC sp_execute_external_script N'R', N'1', @params = N'@v varbinary(max)', @v = @v"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
