@@ -70,7 +70,7 @@ func TestParse_SubqueryRefused(t *testing.T) {
 		src, want string
 		kind      error
 	}{
-		"as the argument": {"EXEC sp_execute_external_script N'R', N'1', @params = N'@v int', @v = (SELECT 1)", "line 1, column 71: a subquery cannot be a procedure's argument", ErrUnsupported},
+		"as the argument":  {"EXEC sp_execute_external_script N'R', N'1', @params = N'@v int', @v = (SELECT 1)", "line 1, column 71: a subquery cannot be a procedure's argument", ErrUnsupported},
 		"in an expression": {"DECLARE @v nvarchar(9) = (SELECT 'a') + N'b'" + call, "line 1, column 27: the value of a query cannot be used in an expression", ErrUnsupported},
 		"after +=":         {"DECLARE @v nvarchar(9) = N'a'\nSET @v += (SELECT 'b')" + call, "the value of a query cannot be used in an expression", ErrUnsupported},
 		"arithmetic":       {"DECLARE @v int = (SELECT 1) * 2" + call, "the * operator is not supported", ErrUnsupported},
