@@ -117,6 +117,7 @@ func execMain(args []string, stdout, stderr *os.File) int {
 		InputName: *inputName, OutputName: *outputName,
 		Params: *params, ParamValues: values, JobId: *jobID,
 		DataSource: *dataSource, IntoTable: *intoTable, CreateTable: *createTable, ResultSchema: *resultSchema,
+		ParamQueries: shape.paramQueries(),
 	}, grpc.WaitForReady(false), grpc.MaxCallRecvMsgSize(maxRecvBytes))
 	if err != nil {
 		return fail(exitConnect, "host at %s: %v", *address, err)

@@ -111,12 +111,12 @@ func tsqlFlags(s *tsql.Script) ([][2]string, *tsqlOutput, error) {
 			flags = append(flags, f)
 		}
 	}
-	values, outputs, err := bindParams(c)
+	values, outputs, queries, err := bindParams(c)
 	if err != nil {
 		return nil, nil, err
 	}
 	flags = append(flags, values...)
-	out := &tsqlOutput{none: c.ResultSets.Kind == tsql.ResultSetsNone}
+	out := &tsqlOutput{none: c.ResultSets.Kind == tsql.ResultSetsNone, queries: queries}
 	if c.ResultSets.Kind == tsql.ResultSetsColumns {
 		flags = append(flags, [2]string{"result-schema", c.ResultSets.Columns})
 	}
@@ -163,49 +163,81 @@ func refuseMissingFeatures(c *tsql.Call) error {
 }
 
 // bindParams checks the call's bindings against the @params declarations
-// and returns the --param flags of the literal values and, by lower-case
-// variable name, the declared param each OUTPUT variable receives.
-func bindParams(c *tsql.Call) ([][2]string, map[string]string, error) {
+// and returns the --param flags of the literal values, by lower-case
+// variable name the declared param each OUTPUT variable receives, and the
+// params whose value is a query's (DECLARE @v type = (SELECT …)).
+func bindParams(c *tsql.Call) ([][2]string, map[string]string, []*proto.ParamQuery, error) {
 	decls, err := sqltype.ParseParams(c.Params)
 	if err != nil {
-		return nil, nil, fmt.Errorf("line %d, column %d: @params: %w", c.Pos.Line, c.Pos.Col, err)
+		return nil, nil, nil, fmt.Errorf("line %d, column %d: @params: %w", c.Pos.Line, c.Pos.Col, err)
 	}
 	for _, d := range decls {
 		if strings.EqualFold(d.Name, "r_rowsPerRead") {
-			return nil, nil, fmt.Errorf("line %d, column %d: @r_rowsPerRead (running the script on chunks of rows) is %w yet",
+			return nil, nil, nil, fmt.Errorf("line %d, column %d: @r_rowsPerRead (running the script on chunks of rows) is %w yet",
 				c.Pos.Line, c.Pos.Col, tsql.ErrUnsupported)
 		}
 	}
 	var values [][2]string
+	var queries []*proto.ParamQuery
 	outputs := map[string]string{}
 	for _, b := range c.Bindings {
 		i := slices.IndexFunc(decls, func(d sqltype.Decl) bool { return strings.EqualFold(d.Name, b.Name) })
 		if i < 0 {
-			return nil, nil, fmt.Errorf("line %d, column %d: @%s is not a parameter of sp_execute_external_script nor declared in @params",
+			return nil, nil, nil, fmt.Errorf("line %d, column %d: @%s is not a parameter of sp_execute_external_script nor declared in @params",
 				b.Pos.Line, b.Pos.Col, b.Name)
 		}
 		d := decls[i]
 		if b.Output && !d.Field.Output {
-			return nil, nil, fmt.Errorf("line %d, column %d: @%s is bound with OUTPUT but @params does not declare it OUTPUT",
+			return nil, nil, nil, fmt.Errorf("line %d, column %d: @%s is bound with OUTPUT but @params does not declare it OUTPUT",
 				b.Pos.Line, b.Pos.Col, b.Name)
 		}
-		if b.Value.Kind != tsql.Null {
+		switch b.Value.Kind {
+		case tsql.QueryLit:
+			queries = append(queries, paramQuery(d.Name, b.Value.Query))
+		case tsql.Null:
+		default:
 			values = append(values, [2]string{"param", d.Name + "=" + b.Value.Text})
 		}
 		if b.Output {
 			outputs[strings.ToLower(b.Variable)] = d.Name
 		}
 	}
-	return values, outputs, nil
+	return values, outputs, queries, nil
 }
 
-// tsqlOutput shapes the printed result the way the batch asks.
+// paramQuery is the request's form of a param's query: its text, and the
+// variables it names declared with their types and values (NULL: none).
+func paramQuery(param string, q *tsql.Subquery) *proto.ParamQuery {
+	pq := &proto.ParamQuery{Param: param, Query: q.Text, ParamValues: map[string]string{}}
+	decls := make([]string, len(q.Vars))
+	for i, v := range q.Vars {
+		decls[i] = "@" + v.Name + " " + v.Type
+		if v.Value.Kind != tsql.Null {
+			pq.ParamValues[v.Name] = v.Value.Text
+		}
+	}
+	pq.Params = strings.Join(decls, ", ")
+	return pq
+}
+
+// tsqlOutput is what a batch asks beyond exec's flags: the printed result
+// shaped its way, and the params whose value the host queries.
 type tsqlOutput struct {
 	// none: WITH RESULT SETS NONE, so a result set is an error.
 	none bool
 	// selects are the final SELECT's columns; without one, no OUTPUT
 	// values are printed, as SQL Server shows none.
 	selects []tsqlSelect
+	// queries give params the value of a query, which the host runs.
+	queries []*proto.ParamQuery
+}
+
+// paramQueries are the request's param queries; none without --tsql.
+func (o *tsqlOutput) paramQueries() []*proto.ParamQuery {
+	if o == nil {
+		return nil
+	}
+	return o.queries
 }
 
 // tsqlSelect is one selected OUTPUT variable: the param it received and

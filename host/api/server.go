@@ -72,6 +72,10 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 	if err != nil {
 		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: err})
 	}
+	queries, err := paramQueries(req)
+	if err != nil {
+		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: err})
+	}
 	shape, none, err := resultSets(req.GetResultSchema())
 	if err != nil {
 		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: fmt.Errorf("result schema: %w", err)})
@@ -88,7 +92,7 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 		InputName: req.GetInputName(), OutputName: req.GetOutputName(),
 		Params: params, ParamValues: req.GetParamValues(),
 		DataSource: req.GetDataSource(), IntoTable: req.GetIntoTable(), CreateTable: req.GetCreateTable(),
-		ResultSchema: shape, NoResultSet: none,
+		ResultSchema: shape, NoResultSet: none, ParamQueries: queries,
 	}, sink)
 	if err != nil {
 		var jerr *job.Error

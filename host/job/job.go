@@ -52,6 +52,9 @@ type Request struct {
 	// NoResultSet is WITH RESULT SETS NONE: a result set from the script
 	// fails the job.
 	NoResultSet bool
+	// ParamQueries give params the value of a scalar query, run once the
+	// job holds its worker, before the input query (paramquery.go).
+	ParamQueries []ParamQuery
 }
 
 // Stream names where a message came from.
@@ -276,6 +279,10 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	if err != nil {
 		return nil, err
 	}
+	queries, qerr := bindQueries(req)
+	if qerr != nil {
+		return nil, qerr
+	}
 	lim := r.cfg.Limits
 	if lim.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -324,6 +331,9 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	// none. Its own context lets the job stop it once the job is over.
 	qctx, stopInput := context.WithCancel(ctx)
 	defer stopInput()
+	if values, err = runParamQueries(qctx, src, queries, params, values, r.cfg.BatchBytes); err != nil {
+		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: sanitize(err)})
+	}
 	var rows datasource.Rows
 	if strings.TrimSpace(req.InputQuery) != "" {
 		rows, err = src.Query(qctx, req.InputQuery, queryParams(req.Params, values), r.cfg.BatchBytes)

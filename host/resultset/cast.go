@@ -59,6 +59,17 @@ func cast(v any, from bxl.Type, to bxl.Field) (any, error) {
 	return v, nil
 }
 
+// Cast converts one non-NULL value of type from to field to by the rules
+// of cast, refusing a pair of types sqltype.CanCast refuses (binary and
+// text, for one). It is how a single value, such as a scalar query's
+// result assigned to a declared variable, converts as T-SQL would.
+func Cast(v any, from bxl.Type, to bxl.Field) (any, error) {
+	if !sqltype.CanCast(from, to.Type) {
+		return nil, fmt.Errorf("%s cannot become %s", sqltype.Name(bxl.Field{Type: from}), sqltype.Name(to))
+	}
+	return cast(v, from, to)
+}
+
 func isInt(t bxl.Type) bool {
 	return t == bxl.TypeInt8 || t == bxl.TypeInt16 || t == bxl.TypeInt32 || t == bxl.TypeInt64
 }

@@ -156,7 +156,7 @@ func (x Message_Stream) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Message_Stream.Descriptor instead.
 func (Message_Stream) EnumDescriptor() ([]byte, []int) {
-	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{3, 0}
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{4, 0}
 }
 
 type ExecuteRequest struct {
@@ -190,7 +190,12 @@ type ExecuteRequest struct {
 	CreateTable bool `protobuf:"varint,11,opt,name=create_table,json=createTable,proto3" json:"create_table,omitempty"`
 	// Declared result schema, like WITH RESULT SETS: "id int, score float".
 	// The output is checked against it and converted; a mismatch fails the job.
-	ResultSchema  string `protobuf:"bytes,12,opt,name=result_schema,json=resultSchema,proto3" json:"result_schema,omitempty"`
+	ResultSchema string `protobuf:"bytes,12,opt,name=result_schema,json=resultSchema,proto3" json:"result_schema,omitempty"`
+	// Params whose value is a scalar query's result, as T-SQL's
+	// DECLARE @v type = (SELECT …) gives it: the host runs each query on the
+	// job's data source once the job holds its worker, before the input query
+	// and the script. A param given here takes no value in param_values.
+	ParamQueries  []*ParamQuery `protobuf:"bytes,40,rep,name=param_queries,json=paramQueries,proto3" json:"param_queries,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -309,6 +314,89 @@ func (x *ExecuteRequest) GetResultSchema() string {
 	return ""
 }
 
+func (x *ExecuteRequest) GetParamQueries() []*ParamQuery {
+	if x != nil {
+		return x.ParamQueries
+	}
+	return nil
+}
+
+// ParamQuery gives a declared param the value of a scalar query: no row is
+// NULL, more than one row or column fails the job, and the value converts
+// to the param's declared type as T-SQL's CAST does (or fails the job).
+type ParamQuery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The param's name, without "@".
+	Param string `protobuf:"bytes,1,opt,name=param,proto3" json:"param,omitempty"`
+	// One SELECT (or WITH … SELECT, VALUES) statement.
+	Query string `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	// The query's own variables, bound as in the input query: declarations
+	// "@model varchar(100)" and their values as text by name without "@"
+	// (a declared variable without a value is NULL).
+	Params        string            `protobuf:"bytes,3,opt,name=params,proto3" json:"params,omitempty"`
+	ParamValues   map[string]string `protobuf:"bytes,4,rep,name=param_values,json=paramValues,proto3" json:"param_values,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParamQuery) Reset() {
+	*x = ParamQuery{}
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParamQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParamQuery) ProtoMessage() {}
+
+func (x *ParamQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParamQuery.ProtoReflect.Descriptor instead.
+func (*ParamQuery) Descriptor() ([]byte, []int) {
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ParamQuery) GetParam() string {
+	if x != nil {
+		return x.Param
+	}
+	return ""
+}
+
+func (x *ParamQuery) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *ParamQuery) GetParams() string {
+	if x != nil {
+		return x.Params
+	}
+	return ""
+}
+
+func (x *ParamQuery) GetParamValues() map[string]string {
+	if x != nil {
+		return x.ParamValues
+	}
+	return nil
+}
+
 type ExecuteResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Event:
@@ -325,7 +413,7 @@ type ExecuteResponse struct {
 
 func (x *ExecuteResponse) Reset() {
 	*x = ExecuteResponse{}
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[1]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -337,7 +425,7 @@ func (x *ExecuteResponse) String() string {
 func (*ExecuteResponse) ProtoMessage() {}
 
 func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[1]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -350,7 +438,7 @@ func (x *ExecuteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecuteResponse.ProtoReflect.Descriptor instead.
 func (*ExecuteResponse) Descriptor() ([]byte, []int) {
-	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{1}
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ExecuteResponse) GetEvent() isExecuteResponse_Event {
@@ -454,7 +542,7 @@ type JobStarted struct {
 
 func (x *JobStarted) Reset() {
 	*x = JobStarted{}
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[2]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -466,7 +554,7 @@ func (x *JobStarted) String() string {
 func (*JobStarted) ProtoMessage() {}
 
 func (x *JobStarted) ProtoReflect() protoreflect.Message {
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[2]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -479,7 +567,7 @@ func (x *JobStarted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobStarted.ProtoReflect.Descriptor instead.
 func (*JobStarted) Descriptor() ([]byte, []int) {
-	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{2}
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *JobStarted) GetJobId() string {
@@ -513,7 +601,7 @@ type Message struct {
 
 func (x *Message) Reset() {
 	*x = Message{}
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[3]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -525,7 +613,7 @@ func (x *Message) String() string {
 func (*Message) ProtoMessage() {}
 
 func (x *Message) ProtoReflect() protoreflect.Message {
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[3]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -538,7 +626,7 @@ func (x *Message) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Message.ProtoReflect.Descriptor instead.
 func (*Message) Descriptor() ([]byte, []int) {
-	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{3}
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Message) GetStream() Message_Stream {
@@ -574,7 +662,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[4]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -586,7 +674,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[4]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -599,7 +687,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{4}
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Error) GetCode() ErrorCode {
@@ -669,7 +757,7 @@ type Stats struct {
 
 func (x *Stats) Reset() {
 	*x = Stats{}
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[5]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -681,7 +769,7 @@ func (x *Stats) String() string {
 func (*Stats) ProtoMessage() {}
 
 func (x *Stats) ProtoReflect() protoreflect.Message {
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[5]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -694,7 +782,7 @@ func (x *Stats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stats.ProtoReflect.Descriptor instead.
 func (*Stats) Descriptor() ([]byte, []int) {
-	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{5}
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Stats) GetRowsIn() uint64 {
@@ -774,7 +862,7 @@ type Status struct {
 
 func (x *Status) Reset() {
 	*x = Status{}
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[6]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -786,7 +874,7 @@ func (x *Status) String() string {
 func (*Status) ProtoMessage() {}
 
 func (x *Status) ProtoReflect() protoreflect.Message {
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[6]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -799,7 +887,7 @@ func (x *Status) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Status.ProtoReflect.Descriptor instead.
 func (*Status) Descriptor() ([]byte, []int) {
-	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{6}
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Status) GetJobId() string {
@@ -839,7 +927,7 @@ type CancelRequest struct {
 
 func (x *CancelRequest) Reset() {
 	*x = CancelRequest{}
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[7]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -851,7 +939,7 @@ func (x *CancelRequest) String() string {
 func (*CancelRequest) ProtoMessage() {}
 
 func (x *CancelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[7]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -864,7 +952,7 @@ func (x *CancelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequest) Descriptor() ([]byte, []int) {
-	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{7}
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CancelRequest) GetJobId() string {
@@ -883,7 +971,7 @@ type CancelResponse struct {
 
 func (x *CancelResponse) Reset() {
 	*x = CancelResponse{}
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[8]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -895,7 +983,7 @@ func (x *CancelResponse) String() string {
 func (*CancelResponse) ProtoMessage() {}
 
 func (x *CancelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[8]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -908,7 +996,7 @@ func (x *CancelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelResponse.ProtoReflect.Descriptor instead.
 func (*CancelResponse) Descriptor() ([]byte, []int) {
-	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{8}
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CancelResponse) GetFound() bool {
@@ -928,7 +1016,7 @@ type ListJobsRequest struct {
 
 func (x *ListJobsRequest) Reset() {
 	*x = ListJobsRequest{}
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[9]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -940,7 +1028,7 @@ func (x *ListJobsRequest) String() string {
 func (*ListJobsRequest) ProtoMessage() {}
 
 func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[9]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -953,7 +1041,7 @@ func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsRequest.ProtoReflect.Descriptor instead.
 func (*ListJobsRequest) Descriptor() ([]byte, []int) {
-	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{9}
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListJobsRequest) GetLimit() int32 {
@@ -972,7 +1060,7 @@ type ListJobsResponse struct {
 
 func (x *ListJobsResponse) Reset() {
 	*x = ListJobsResponse{}
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[10]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -984,7 +1072,7 @@ func (x *ListJobsResponse) String() string {
 func (*ListJobsResponse) ProtoMessage() {}
 
 func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[10]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -997,7 +1085,7 @@ func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsResponse.ProtoReflect.Descriptor instead.
 func (*ListJobsResponse) Descriptor() ([]byte, []int) {
-	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{10}
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListJobsResponse) GetJobs() []*JobInfo {
@@ -1047,7 +1135,7 @@ type JobInfo struct {
 
 func (x *JobInfo) Reset() {
 	*x = JobInfo{}
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[11]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1059,7 +1147,7 @@ func (x *JobInfo) String() string {
 func (*JobInfo) ProtoMessage() {}
 
 func (x *JobInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[11]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1072,7 +1160,7 @@ func (x *JobInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobInfo.ProtoReflect.Descriptor instead.
 func (*JobInfo) Descriptor() ([]byte, []int) {
-	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{11}
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *JobInfo) GetJobId() string {
@@ -1254,7 +1342,7 @@ var File_host_api_proto_launchpad_proto protoreflect.FileDescriptor
 
 const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\n" +
-	"\x1ehost/api/proto/launchpad.proto\x12\x10launchpad.api.v1\"\xf2\x03\n" +
+	"\x1ehost/api/proto/launchpad.proto\x12\x10launchpad.api.v1\"\xb5\x04\n" +
 	"\x0eExecuteRequest\x12\x1a\n" +
 	"\blanguage\x18\x01 \x01(\tR\blanguage\x12\x16\n" +
 	"\x06script\x18\x02 \x01(\tR\x06script\x12\x1f\n" +
@@ -1273,7 +1361,17 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"into_table\x18\n" +
 	" \x01(\tR\tintoTable\x12!\n" +
 	"\fcreate_table\x18\v \x01(\bR\vcreateTable\x12#\n" +
-	"\rresult_schema\x18\f \x01(\tR\fresultSchema\x1a>\n" +
+	"\rresult_schema\x18\f \x01(\tR\fresultSchema\x12A\n" +
+	"\rparam_queries\x18( \x03(\v2\x1c.launchpad.api.v1.ParamQueryR\fparamQueries\x1a>\n" +
+	"\x10ParamValuesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe2\x01\n" +
+	"\n" +
+	"ParamQuery\x12\x14\n" +
+	"\x05param\x18\x01 \x01(\tR\x05param\x12\x14\n" +
+	"\x05query\x18\x02 \x01(\tR\x05query\x12\x16\n" +
+	"\x06params\x18\x03 \x01(\tR\x06params\x12P\n" +
+	"\fparam_values\x18\x04 \x03(\v2-.launchpad.api.v1.ParamQuery.ParamValuesEntryR\vparamValues\x1a>\n" +
 	"\x10ParamValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf1\x01\n" +
@@ -1391,46 +1489,50 @@ func file_host_api_proto_launchpad_proto_rawDescGZIP() []byte {
 }
 
 var file_host_api_proto_launchpad_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_host_api_proto_launchpad_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_host_api_proto_launchpad_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_host_api_proto_launchpad_proto_goTypes = []any{
 	(ErrorCode)(0),           // 0: launchpad.api.v1.ErrorCode
 	(Message_Stream)(0),      // 1: launchpad.api.v1.Message.Stream
 	(*ExecuteRequest)(nil),   // 2: launchpad.api.v1.ExecuteRequest
-	(*ExecuteResponse)(nil),  // 3: launchpad.api.v1.ExecuteResponse
-	(*JobStarted)(nil),       // 4: launchpad.api.v1.JobStarted
-	(*Message)(nil),          // 5: launchpad.api.v1.Message
-	(*Error)(nil),            // 6: launchpad.api.v1.Error
-	(*Stats)(nil),            // 7: launchpad.api.v1.Stats
-	(*Status)(nil),           // 8: launchpad.api.v1.Status
-	(*CancelRequest)(nil),    // 9: launchpad.api.v1.CancelRequest
-	(*CancelResponse)(nil),   // 10: launchpad.api.v1.CancelResponse
-	(*ListJobsRequest)(nil),  // 11: launchpad.api.v1.ListJobsRequest
-	(*ListJobsResponse)(nil), // 12: launchpad.api.v1.ListJobsResponse
-	(*JobInfo)(nil),          // 13: launchpad.api.v1.JobInfo
-	nil,                      // 14: launchpad.api.v1.ExecuteRequest.ParamValuesEntry
+	(*ParamQuery)(nil),       // 3: launchpad.api.v1.ParamQuery
+	(*ExecuteResponse)(nil),  // 4: launchpad.api.v1.ExecuteResponse
+	(*JobStarted)(nil),       // 5: launchpad.api.v1.JobStarted
+	(*Message)(nil),          // 6: launchpad.api.v1.Message
+	(*Error)(nil),            // 7: launchpad.api.v1.Error
+	(*Stats)(nil),            // 8: launchpad.api.v1.Stats
+	(*Status)(nil),           // 9: launchpad.api.v1.Status
+	(*CancelRequest)(nil),    // 10: launchpad.api.v1.CancelRequest
+	(*CancelResponse)(nil),   // 11: launchpad.api.v1.CancelResponse
+	(*ListJobsRequest)(nil),  // 12: launchpad.api.v1.ListJobsRequest
+	(*ListJobsResponse)(nil), // 13: launchpad.api.v1.ListJobsResponse
+	(*JobInfo)(nil),          // 14: launchpad.api.v1.JobInfo
+	nil,                      // 15: launchpad.api.v1.ExecuteRequest.ParamValuesEntry
+	nil,                      // 16: launchpad.api.v1.ParamQuery.ParamValuesEntry
 }
 var file_host_api_proto_launchpad_proto_depIdxs = []int32{
-	14, // 0: launchpad.api.v1.ExecuteRequest.param_values:type_name -> launchpad.api.v1.ExecuteRequest.ParamValuesEntry
-	4,  // 1: launchpad.api.v1.ExecuteResponse.started:type_name -> launchpad.api.v1.JobStarted
-	5,  // 2: launchpad.api.v1.ExecuteResponse.message:type_name -> launchpad.api.v1.Message
-	8,  // 3: launchpad.api.v1.ExecuteResponse.status:type_name -> launchpad.api.v1.Status
-	1,  // 4: launchpad.api.v1.Message.stream:type_name -> launchpad.api.v1.Message.Stream
-	0,  // 5: launchpad.api.v1.Error.code:type_name -> launchpad.api.v1.ErrorCode
-	6,  // 6: launchpad.api.v1.Status.error:type_name -> launchpad.api.v1.Error
-	7,  // 7: launchpad.api.v1.Status.stats:type_name -> launchpad.api.v1.Stats
-	13, // 8: launchpad.api.v1.ListJobsResponse.jobs:type_name -> launchpad.api.v1.JobInfo
-	0,  // 9: launchpad.api.v1.JobInfo.error_code:type_name -> launchpad.api.v1.ErrorCode
-	2,  // 10: launchpad.api.v1.Launchpad.Execute:input_type -> launchpad.api.v1.ExecuteRequest
-	9,  // 11: launchpad.api.v1.Launchpad.Cancel:input_type -> launchpad.api.v1.CancelRequest
-	11, // 12: launchpad.api.v1.Launchpad.ListJobs:input_type -> launchpad.api.v1.ListJobsRequest
-	3,  // 13: launchpad.api.v1.Launchpad.Execute:output_type -> launchpad.api.v1.ExecuteResponse
-	10, // 14: launchpad.api.v1.Launchpad.Cancel:output_type -> launchpad.api.v1.CancelResponse
-	12, // 15: launchpad.api.v1.Launchpad.ListJobs:output_type -> launchpad.api.v1.ListJobsResponse
-	13, // [13:16] is the sub-list for method output_type
-	10, // [10:13] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	15, // 0: launchpad.api.v1.ExecuteRequest.param_values:type_name -> launchpad.api.v1.ExecuteRequest.ParamValuesEntry
+	3,  // 1: launchpad.api.v1.ExecuteRequest.param_queries:type_name -> launchpad.api.v1.ParamQuery
+	16, // 2: launchpad.api.v1.ParamQuery.param_values:type_name -> launchpad.api.v1.ParamQuery.ParamValuesEntry
+	5,  // 3: launchpad.api.v1.ExecuteResponse.started:type_name -> launchpad.api.v1.JobStarted
+	6,  // 4: launchpad.api.v1.ExecuteResponse.message:type_name -> launchpad.api.v1.Message
+	9,  // 5: launchpad.api.v1.ExecuteResponse.status:type_name -> launchpad.api.v1.Status
+	1,  // 6: launchpad.api.v1.Message.stream:type_name -> launchpad.api.v1.Message.Stream
+	0,  // 7: launchpad.api.v1.Error.code:type_name -> launchpad.api.v1.ErrorCode
+	7,  // 8: launchpad.api.v1.Status.error:type_name -> launchpad.api.v1.Error
+	8,  // 9: launchpad.api.v1.Status.stats:type_name -> launchpad.api.v1.Stats
+	14, // 10: launchpad.api.v1.ListJobsResponse.jobs:type_name -> launchpad.api.v1.JobInfo
+	0,  // 11: launchpad.api.v1.JobInfo.error_code:type_name -> launchpad.api.v1.ErrorCode
+	2,  // 12: launchpad.api.v1.Launchpad.Execute:input_type -> launchpad.api.v1.ExecuteRequest
+	10, // 13: launchpad.api.v1.Launchpad.Cancel:input_type -> launchpad.api.v1.CancelRequest
+	12, // 14: launchpad.api.v1.Launchpad.ListJobs:input_type -> launchpad.api.v1.ListJobsRequest
+	4,  // 15: launchpad.api.v1.Launchpad.Execute:output_type -> launchpad.api.v1.ExecuteResponse
+	11, // 16: launchpad.api.v1.Launchpad.Cancel:output_type -> launchpad.api.v1.CancelResponse
+	13, // 17: launchpad.api.v1.Launchpad.ListJobs:output_type -> launchpad.api.v1.ListJobsResponse
+	15, // [15:18] is the sub-list for method output_type
+	12, // [12:15] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_host_api_proto_launchpad_proto_init() }
@@ -1438,7 +1540,7 @@ func file_host_api_proto_launchpad_proto_init() {
 	if File_host_api_proto_launchpad_proto != nil {
 		return
 	}
-	file_host_api_proto_launchpad_proto_msgTypes[1].OneofWrappers = []any{
+	file_host_api_proto_launchpad_proto_msgTypes[2].OneofWrappers = []any{
 		(*ExecuteResponse_Started)(nil),
 		(*ExecuteResponse_Schema)(nil),
 		(*ExecuteResponse_Batch)(nil),
@@ -1451,7 +1553,7 @@ func file_host_api_proto_launchpad_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_host_api_proto_launchpad_proto_rawDesc), len(file_host_api_proto_launchpad_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
