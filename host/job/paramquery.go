@@ -36,7 +36,7 @@ type boundQuery struct {
 	param   int
 	sqlType string // the param's declared type, for errors
 	query   string
-	binds []datasource.Param
+	binds   []datasource.Param
 }
 
 // bindQueries checks the request's param queries before anything runs:
