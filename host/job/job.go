@@ -279,10 +279,6 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	if err != nil {
 		return nil, err
 	}
-	queries, qerr := bindQueries(req)
-	if qerr != nil {
-		return nil, qerr
-	}
 	lim := r.cfg.Limits
 	if lim.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -331,7 +327,7 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	// none. Its own context lets the job stop it once the job is over.
 	qctx, stopInput := context.WithCancel(ctx)
 	defer stopInput()
-	if values, err = runParamQueries(qctx, src, queries, params, values, r.cfg.BatchBytes); err != nil {
+	if values, err = runParamQueries(qctx, src, req, params, values, r.cfg.BatchBytes); err != nil {
 		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: sanitize(err)})
 	}
 	var rows datasource.Rows
@@ -381,6 +377,9 @@ func (r *Runner) prepare(req *Request) (*bxl.Schema, *bxl.Batch, error) {
 	}
 	if err := checkInto(req); err != nil {
 		return nil, nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
+	}
+	if _, err := bindQueries(req); err != nil {
+		return nil, nil, err
 	}
 	if req.InputName == req.OutputName {
 		return nil, nil, failf(id, CodeInvalidRequest, "input and output data sets are both named %q", req.InputName)

@@ -39,8 +39,8 @@ type boundQuery struct {
 	binds   []datasource.Param
 }
 
-// bindQueries checks the request's param queries before anything runs:
-// each names a declared param that has no other value, once, and its own
+// bindQueries checks the request's param queries (prepare does, before
+// anything runs) and binds their variables: each names a declared param that has no other value, once, and its own
 // variables' values parse as their declared types.
 func bindQueries(req *Request) ([]boundQuery, *Error) {
 	bad := func(format string, a ...any) ([]boundQuery, *Error) {
@@ -91,12 +91,16 @@ func queryBinds(pq ParamQuery) ([]datasource.Param, error) {
 	return binds, nil
 }
 
-// runParamQueries runs each param query on src and returns the params
-// block with their results in place of the params' values.
-func runParamQueries(ctx context.Context, src datasource.Source, qs []boundQuery, params *bxl.Schema,
+// runParamQueries runs each of req's param queries on src and returns the
+// params block with their results in place of the params' values.
+func runParamQueries(ctx context.Context, src datasource.Source, req *Request, params *bxl.Schema,
 	values *bxl.Batch, batchBytes int) (*bxl.Batch, error) {
-	if len(qs) == 0 {
+	if len(req.ParamQueries) == 0 {
 		return values, nil
+	}
+	qs, jerr := bindQueries(req) // checked by prepare
+	if jerr != nil {
+		return nil, jerr
 	}
 	row := make([]any, len(params.Fields))
 	for i := range row {
