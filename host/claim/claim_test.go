@@ -95,7 +95,7 @@ func TestAcquire_TakesOverDeadHostsClaims(t *testing.T) {
 	if err := c.Release(); err != nil {
 		t.Fatal(err)
 	}
-	left, _ := filepath.Glob(filepath.Join(dir, "[!.]*.lock"))
+	left, _ := filepath.Glob(filepath.Join(dir, "[^.]*.lock"))
 	if len(left) != 0 {
 		t.Errorf("left behind: %v", left)
 	}
