@@ -15,6 +15,7 @@ Host:
 Callers:
   exec     run a script on a host
 Administrators:
+  config   validate a configuration file (config validate --config FILE)
   key      generate signing keys
   plugin   sign, register, list and remove launchers
   trust    add, list and revoke trusted publishers
@@ -47,6 +48,8 @@ func main() {
 		err = runPlugin(args)
 	case "trust":
 		err = runTrust(args)
+	case "config":
+		err = runConfig(args)
 	case "sandbox-init":
 		os.Exit(runSandboxInit(args))
 	case "version", "--version":
@@ -58,6 +61,9 @@ func main() {
 	default:
 		fmt.Fprintf(os.Stderr, "launchpad: unknown command %q\n\n%s", cmd, usage)
 		os.Exit(2)
+	}
+	if errors.Is(err, errHelp) {
+		return
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "launchpad %s: %v\n", cmd, err)
