@@ -232,29 +232,34 @@ func runTrust(args []string) error {
 		if len(rest) != 0 {
 			return fmt.Errorf("%w: launchpad trust list", errUsage)
 		}
-		c, err := catalog.Open(cfg, cliLogger())
-		if err != nil {
-			return err
-		}
-		pubs, err := c.Publishers()
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(adminOut, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PUBLISHER\tKEY ID\tSTATUS\tADDED\tPUBLIC KEY")
-		for _, p := range pubs {
-			status := "trusted"
-			if p.Revoked && p.RevokedAt != nil {
-				status = "revoked " + p.RevokedAt.Format("2006-01-02T15:04:05Z")
-			} else if p.Revoked {
-				status = "revoked"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, p.KeyID, status, p.AddedAt.Format("2006-01-02T15:04:05Z"), p.PublicKey)
-		}
-		return tw.Flush()
+		return trustList(cfg)
 	default:
 		return fmt.Errorf("%w: %s", errUsage, trustUsage)
 	}
+}
+
+// trustList prints the trust store, revoked keys included.
+func trustList(cfg catalog.Config) error {
+	c, err := catalog.Open(cfg, cliLogger())
+	if err != nil {
+		return err
+	}
+	pubs, err := c.Publishers()
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(adminOut, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PUBLISHER\tKEY ID\tSTATUS\tADDED\tPUBLIC KEY")
+	for _, p := range pubs {
+		status := "trusted"
+		if p.Revoked && p.RevokedAt != nil {
+			status = "revoked " + p.RevokedAt.Format("2006-01-02T15:04:05Z")
+		} else if p.Revoked {
+			status = "revoked"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, p.KeyID, status, p.AddedAt.Format("2006-01-02T15:04:05Z"), p.PublicKey)
+	}
+	return tw.Flush()
 }
 
 // adminChange opens the catalog and runs change, refusing (and, where the
@@ -350,8 +355,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return nil, errHelp
+			return nil, errHelp // fs.Usage printed it
 		} else if err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", errUsage, fs.Name(), err)
 		}

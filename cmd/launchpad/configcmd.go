@@ -40,10 +40,10 @@ func runConfig(args []string) error {
 	return nil
 }
 
-// validateConfig collects every problem: the file's values first, then
-// (when they are sound) what serve checks on the machine.
+// validateConfig collects every problem: the file's values, then what
+// serve checks on the machine (the claims only when all else is sound).
 func validateConfig(file string) (hcl.Diagnostics, error) {
-	cfg, err := config.Load(file)
+	cfg, err := config.Parse(file)
 	var cerr *config.Error
 	if errors.As(err, &cerr) {
 		return cerr.Diags, nil
@@ -51,7 +51,17 @@ func validateConfig(file string) (hcl.Diagnostics, error) {
 	if err != nil {
 		return nil, err
 	}
-	return host.Validate(cfg), nil
+	var diags hcl.Diagnostics
+	if err := cfg.Normalize(); errors.As(err, &cerr) {
+		// Defaults are filled in: the machine checks can still run.
+		diags = append(cerr.Diags, host.Check(cfg)...)
+	} else if err != nil {
+		return nil, err
+	} else {
+		diags = host.Validate(cfg)
+	}
+	config.SortDiags(diags)
+	return diags, nil
 }
 
 // usageOr is err, or a usage error saying usage.

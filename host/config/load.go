@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -113,6 +114,21 @@ func (c *Config) diag(sev hcl.DiagnosticSeverity, setting, format string, args .
 		d.Subject = &hcl.Range{Filename: c.File}
 	}
 	return d
+}
+
+// SortDiags orders diagnostics by file and line.
+func SortDiags(d hcl.Diagnostics) {
+	key := func(x *hcl.Diagnostic) (string, int) {
+		if x.Subject == nil {
+			return "", 0
+		}
+		return x.Subject.Filename, x.Subject.Start.Line
+	}
+	sort.SliceStable(d, func(i, j int) bool {
+		fi, li := key(d[i])
+		fj, lj := key(d[j])
+		return fi < fj || fi == fj && li < lj
+	})
 }
 
 // Error is a configuration's problems, every one of them.

@@ -34,6 +34,7 @@ func (c *Config) Normalize() error {
 	c.limits, ld = c.makeLimits()
 	diags = append(diags, ld...)
 	if diags.HasErrors() {
+		SortDiags(diags)
 		return &Error{Diags: diags}
 	}
 	return nil
