@@ -130,11 +130,11 @@ func checkLaunchers(cfg *config.Config) hcl.Diagnostics {
 }
 
 // checkReachable: worker uids must be able to traverse every folder above
-// their job folders.
+// their job folders (the state folder aside: the host sets its mode).
 func checkReachable(cfg *config.Config) hcl.Diagnostics {
 	for p := filepath.Dir(cfg.Sandbox.WorkRoot); ; p = filepath.Dir(p) {
 		fi, err := os.Stat(p)
-		if err == nil && fi.Mode().Perm()&0o001 == 0 {
+		if err == nil && fi.Mode().Perm()&0o001 == 0 && p != filepath.Clean(cfg.StateDir) {
 			return hcl.Diagnostics{cfg.Problem("sandbox.work_root", "%s (above the work root) is not searchable by "+
 				"others (mode %o): worker accounts could not reach their job folders", p, fi.Mode().Perm())}
 		}
