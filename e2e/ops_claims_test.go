@@ -170,8 +170,11 @@ func TestOps_ServeTwiceWithOneConfig(t *testing.T) {
 		t.Errorf("job folders before the second serve %v, after %v", jobs, after)
 	}
 	job.wait(t).mustSucceed(t, "the first serve's running job")
-	if err := healthyJob(t, prep); err != nil {
-		t.Error(err)
+	// exec finds the host through LAUNCHPAD_ADDR.
+	code, out := launchpadOut(t, []string{"LAUNCHPAD_ADDR=unix://" + prep.sock}, "exec", "--language", "Python",
+		"--format", "csv", "--input-query", "SELECT 42 AS answer", "--script", "OutputDataSet = InputDataSet")
+	if code != 0 || !strings.Contains(out, "answer\n42\n") {
+		t.Errorf("exec through LAUNCHPAD_ADDR: exit %d\n%s", code, out)
 	}
 }
 

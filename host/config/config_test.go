@@ -152,9 +152,9 @@ func TestReadmeExample_Parses(t *testing.T) {
 	if !ok || !ok2 {
 		t.Fatal("README's Production hosts section has no hcl block")
 	}
-	c, err := Parse(write(t, block))
+	c, err := Load(write(t, block))
 	if err != nil {
-		t.Fatalf("README example does not parse: %v\n%s", err, block)
+		t.Fatalf("README example is refused: %v\n%s", err, block)
 	}
 	if c.StateDir != "/var/lib/launchpad" || c.Instance == nil || c.Instance.Driver != "sqlite" {
 		t.Errorf("README example read as %+v", c)
