@@ -193,3 +193,22 @@ func stopProcess(h *host) error {
 		return errors.New("host did not stop")
 	}
 }
+
+// A claim dies with its host: after kill -9 the range is free for the next
+// host, which sweeps what the dead one left.
+func TestOps_KilledHostsRangeIsFree(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("worker ranges are claimed under full isolation, which needs root")
+	}
+	hcl := fmt.Sprintf("sandbox {\n  uid_base = %d\n  workers = 2\n}\n", extraUIDBase(13))
+	dead := startExtraHost(t, hcl)
+	if err := dead.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	dead.cmd.Wait()
+	dead.cmd = nil
+	next := startExtraHost(t, hcl)
+	if err := healthyJob(t, next); err != nil {
+		t.Fatal(err)
+	}
+}
