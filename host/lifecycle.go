@@ -162,7 +162,7 @@ func (h *Host) Reload() error {
 	// The sandbox applies these when it starts; the runner only names them.
 	lim.DiskBytes, lim.QueueTimeout = cur.DiskBytes, cur.QueueTimeout
 	h.runner.SetLimits(lim)
-	if lvl := hclog.LevelFromString(next.LogLevel); lvl != hclog.NoLevel && next.LogLevel != old.LogLevel {
+	if lvl := hclog.LevelFromString(next.LogLevel); lvl != hclog.NoLevel {
 		h.log.SetLevel(lvl)
 	}
 	h.mu.Lock()
