@@ -160,7 +160,7 @@ func (h *Host) Reload() error {
 	lim := next.JobLimits()
 	cur := h.runner.Limits()
 	// The sandbox applies these when it starts; the runner only names them.
-	lim.DiskBytes, lim.QueueTimeout = cur.DiskBytes, cur.QueueTimeout
+	lim.DiskBytes, lim.QueueTimeout, lim.OpenFiles = cur.DiskBytes, cur.QueueTimeout, cur.OpenFiles
 	h.runner.SetLimits(lim)
 	if lvl := hclog.LevelFromString(next.LogLevel); lvl != hclog.NoLevel {
 		h.log.SetLevel(lvl)
@@ -194,6 +194,7 @@ func notReloaded(a, b *config.Config) []string {
 	add("data_source", *a.DataSource, *b.DataSource)
 	add("sandbox", *a.Sandbox, *b.Sandbox)
 	add("limits.disk", a.JobLimits().DiskBytes, b.JobLimits().DiskBytes)
+	add("limits.open_files", a.JobLimits().OpenFiles, b.JobLimits().OpenFiles)
 	return out
 }
 

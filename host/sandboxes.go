@@ -40,6 +40,7 @@ func newSandboxes(cfg *config.Config, lim job.Limits, logger hclog.Logger) (*san
 		LauncherExe:   exe,
 		ReadOnlyPaths: s.ReadOnlyPaths,
 		DiskBytes:     lim.DiskBytes,
+		OpenFiles:     lim.OpenFiles,
 	}, logger)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)

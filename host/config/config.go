@@ -124,6 +124,12 @@ type Limits struct {
 	// single values (a serialized model) larger than the default.
 	// 1MiB..1GiB. Default 32MiB.
 	MaxFrame string `hcl:"max_frame,optional"`
+	// OpenFiles is each job process's open file limit (RLIMIT_NOFILE).
+	// Default 4096; 64..1048576.
+	OpenFiles int64 `hcl:"open_files,optional"`
+	// LauncherLog caps what one job's launcher may write into the host's
+	// log (more is counted and dropped). Default 256KiB; 4KiB..64MiB.
+	LauncherLog string `hcl:"launcher_log,optional"`
 	// BatchSize is the input batch size target. Default 4MiB; 64KiB..64MiB.
 	BatchSize string `hcl:"batch_size,optional"`
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/openlaunchpad/launchpad/host/job"
+	"github.com/openlaunchpad/launchpad/host/satellite"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
@@ -50,6 +51,8 @@ limits {
   max_messages  = "1MiB"
   max_frame     = "64MiB"
   batch_size    = "1MiB"
+  open_files    = 1024
+  launcher_log  = "1MiB"
 }
 sandbox {
   workers       = 4
@@ -75,7 +78,7 @@ launcher "PythonLauncher" {
 	r := c.JobLimits()
 	want := job.Limits{Timeout: 90 * time.Second, MemoryBytes: 512 << 20, MaxProcs: 64, CPUQuotaMillis: 1500,
 		MaxOutputBytes: 1e9, MaxMessageBytes: 1 << 20, DiskBytes: 256 << 20, Decode: bxl.Limits{MaxFrameBytes: 64 << 20},
-		BatchBytes: 1 << 20, QueueTimeout: 5 * time.Second}
+		BatchBytes: 1 << 20, QueueTimeout: 5 * time.Second, OpenFiles: 1024, Log: satellite.LogLimits{TotalBytes: 1 << 20}}
 	if r != want {
 		t.Errorf("limits = %+v, want %+v", r, want)
 	}

@@ -183,6 +183,14 @@ func (c *Config) makeLimits() (job.Limits, hcl.Diagnostics) {
 	r.Decode = bxl.Limits{MaxFrameBytes: int(v.size("limits.max_frame", l.MaxFrame, job.DefaultMaxFrameBytes, 1<<20, 1<<30))}
 	r.BatchBytes = int(v.size("limits.batch_size", l.BatchSize, bxl.DefaultBatchBytes, 64<<10, 64<<20))
 	r.QueueTimeout = v.duration("sandbox.queue_timeout", c.Sandbox.QueueTimeout, sandbox.DefaultQueueTimeout, 0)
+	r.Log.TotalBytes = int(v.size("limits.launcher_log", l.LauncherLog, 0, 4<<10, 64<<20))
+	if l.OpenFiles != 0 || c.Set("limits.open_files") {
+		if l.OpenFiles < 64 || l.OpenFiles > 1<<20 {
+			v.add("limits.open_files", "%d: want 64..1048576", l.OpenFiles)
+		} else {
+			r.OpenFiles = uint64(l.OpenFiles)
+		}
+	}
 	r.MaxProcs = l.MaxProcesses
 	if !c.Set("limits.max_processes") {
 		r.MaxProcs = jobobject.DefaultMaxProcs

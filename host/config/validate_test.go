@@ -22,6 +22,8 @@ func TestLoad_EveryBadValueNamesFileLineAndSetting(t *testing.T) {
 		{"TinyCPUs", "limits {\n  cpus = 0.001\n}", ":2: limits.cpus"},
 		{"TinyMessages", "limits {\n  max_messages = \"100B\"\n}", ":2: limits.max_messages"},
 		{"TinyOutput", "limits {\n  max_output = \"10B\"\n}", ":2: limits.max_output"},
+		{"TinyOpenFiles", "limits {\n  open_files = 3\n}", ":2: limits.open_files: 3: want 64..1048576"},
+		{"HugeLauncherLog", "limits {\n  launcher_log = \"1GiB\"\n}", ":2: limits.launcher_log: \"1GiB\" is above the maximum of 64MiB"},
 		{"ZeroWorkers", "sandbox {\n  workers = 0\n}", ":2: sandbox.workers: 0: want at least 1"},
 		{"NegativeWorkers", "sandbox {\n  workers = -3\n}", ":2: sandbox.workers"},
 		{"NegativeUIDBase", "sandbox {\n  uid_base = -5\n}", ":2: sandbox.uid_base"},

@@ -131,6 +131,11 @@ type Limits struct {
 	QueueTimeout time.Duration
 	// BatchBytes is the input batch size target (0: bxl.DefaultBatchBytes).
 	BatchBytes int
+	// OpenFiles is the job's open file limit (0: the sandbox's default).
+	OpenFiles uint64
+	// Log bounds what the launcher may log (zero fields: satellite's
+	// defaults).
+	Log satellite.LogLimits
 }
 
 // Launcher is a verified launcher ready to start.
