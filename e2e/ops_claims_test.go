@@ -166,6 +166,16 @@ func TestOps_ServeTwiceWithOneConfig(t *testing.T) {
 	if !strings.Contains(out, "another host is already running on state folder "+prep.state) {
 		t.Errorf("second serve's refusal:\n%s", out)
 	}
+	// dev on the same state folder stops at the lock too, before it
+	// re-signs or registers anything.
+	sigs := sigFiles(t, filepath.Join(prep.state, "plugins"))
+	out = runRefused(t, "dev", "--state", prep.state)
+	if !strings.Contains(out, "another host is already running on state folder "+prep.state) {
+		t.Errorf("dev on a served state folder:\n%s", out)
+	}
+	if after := sigFiles(t, filepath.Join(prep.state, "plugins")); after != sigs {
+		t.Errorf("a refused dev host changed the signatures")
+	}
 	if after, _ := filepath.Glob(filepath.Join(prep.state, "jobs", "*")); len(jobs) == 0 || len(after) != len(jobs) {
 		t.Errorf("job folders before the second serve %v, after %v", jobs, after)
 	}

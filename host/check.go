@@ -185,10 +185,12 @@ func claimRequest(cfg *config.Config) claim.Request {
 
 // acquire takes the state lock and then every claim, or nothing. A host
 // does this before anything else; validate does it and lets go.
-func acquire(cfg *config.Config, log hclog.Logger) (*claim.State, *claim.Claims, error) {
-	st, err := claim.LockState(cfg.StateDir)
-	if err != nil {
-		return nil, nil, err
+func acquire(cfg *config.Config, st *claim.State, log hclog.Logger) (*claim.State, *claim.Claims, error) {
+	if st == nil {
+		var err error
+		if st, err = claim.LockState(cfg.StateDir); err != nil {
+			return nil, nil, err
+		}
 	}
 	dir := lockDir()
 	if dir == "" {

@@ -45,6 +45,13 @@ type Option func(*options)
 type options struct {
 	source datasource.Source
 	reload func() (*config.Config, error)
+	state  *claim.State
+}
+
+// WithStateLock hands New the state folder's lock, taken by a caller that
+// had to prepare the folder first (dev); the host releases it.
+func WithStateLock(st *claim.State) Option {
+	return func(o *options) { o.state = st }
 }
 
 // WithReload makes SIGHUP (Reload) read the configuration again with load.
@@ -72,9 +79,9 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 	}
 	// The state lock comes first, so its folder must exist.
 	if diags := checkDir(cfg, "state_dir", cfg.StateDir, stateHint); diags.HasErrors() {
-		return nil, &config.Error{Diags: diags}
+		return nil, errors.Join(&config.Error{Diags: diags}, o.state.Unlock())
 	}
-	state, claims, err := acquire(cfg, logger)
+	state, claims, err := acquire(cfg, o.state, logger)
 	if err != nil {
 		return nil, err
 	}

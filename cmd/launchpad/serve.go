@@ -14,6 +14,7 @@ import (
 
 	"github.com/openlaunchpad/launchpad/host"
 	"github.com/openlaunchpad/launchpad/host/catalog"
+	"github.com/openlaunchpad/launchpad/host/claim"
 	"github.com/openlaunchpad/launchpad/host/config"
 	"github.com/openlaunchpad/launchpad/host/datasource"
 )
@@ -85,26 +86,32 @@ func runDev(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := devPrepare(dir, log); err != nil {
+	// The state lock before dev prepares anything: a second dev host on
+	// this state folder must not re-sign or re-register under the first.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
+	}
+	st, err := claim.LockState(dir)
+	if err != nil {
+		return err
+	}
+	if err := devPrepare(dir, log); err != nil {
+		return errors.Join(err, st.Unlock())
 	}
 	load := func() (*config.Config, error) { return devConfig(dir, *file, *isolation, *level, log) }
 	cfg, err := load()
 	if err != nil {
-		return err
+		return errors.Join(err, st.Unlock())
 	}
 	if *level == "" {
 		log.SetLevel(hclog.LevelFromString(cfg.LogLevel))
 	}
-	return serve(cfg, log, load)
+	return serve(cfg, log, load, host.WithStateLock(st))
 }
 
 // devPrepare makes what a dev host needs and serve never makes: the state
 // folder, the sample instance, the signed copies of the launchers.
 func devPrepare(dir string, log hclog.Logger) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
 	db := filepath.Join(dir, "instance.db")
 	created, err := datasource.EnsureSampleDB(db)
 	if err != nil {
@@ -220,14 +227,14 @@ func ownFolder(p string) bool {
 
 // serve runs a host in the foreground until SIGINT or SIGTERM (running
 // jobs get the shutdown grace); SIGHUP reloads the configuration with load.
-func serve(cfg *config.Config, log hclog.Logger, load func() (*config.Config, error)) error {
+func serve(cfg *config.Config, log hclog.Logger, load func() (*config.Config, error), opts ...host.Option) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// Before the host starts: SIGHUP's default action would kill it.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	h, err := host.New(ctx, cfg, log, host.WithReload(load))
+	h, err := host.New(ctx, cfg, log, append(opts, host.WithReload(load))...)
 	if err != nil {
 		return err
 	}
