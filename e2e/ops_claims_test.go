@@ -166,6 +166,11 @@ func TestOps_ServeTwiceWithOneConfig(t *testing.T) {
 	if !strings.Contains(out, "another host is already running on state folder "+prep.state) {
 		t.Errorf("second serve's refusal:\n%s", out)
 	}
+	// validate on the running host's configuration: sound, with a warning.
+	code, vout := launchpadOut(t, nil, "config", "validate", "--config", conf)
+	if code != 0 || !strings.Contains(vout, "warning: state_dir: another host is already running") {
+		t.Errorf("validate beside the running host: exit %d\n%s", code, vout)
+	}
 	// dev on the same state folder stops at the lock too, before it
 	// re-signs or registers anything.
 	sigs := sigFiles(t, filepath.Join(prep.state, "plugins"))
@@ -181,7 +186,7 @@ func TestOps_ServeTwiceWithOneConfig(t *testing.T) {
 	}
 	job.wait(t).mustSucceed(t, "the first serve's running job")
 	// exec finds the host through LAUNCHPAD_ADDR.
-	code, out := launchpadOut(t, []string{"LAUNCHPAD_ADDR=unix://" + prep.sock}, "exec", "--language", "Python",
+	code, out = launchpadOut(t, []string{"LAUNCHPAD_ADDR=unix://" + prep.sock}, "exec", "--language", "Python",
 		"--format", "csv", "--input-query", "SELECT 42 AS answer", "--script", "OutputDataSet = InputDataSet")
 	if code != 0 || !strings.Contains(out, "answer\n42\n") {
 		t.Errorf("exec through LAUNCHPAD_ADDR: exit %d\n%s", code, out)

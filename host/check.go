@@ -207,22 +207,29 @@ func acquire(cfg *config.Config, st *claim.State, log hclog.Logger) (*claim.Stat
 
 // Validate is Check plus the claims: whether a host could start on cfg
 // now. A host already running on cfg's state folder is a warning (it
-// holds the claims; SIGHUP reloads it); a claim held by another live host
-// is a problem. It takes nothing it does not let go of at once.
+// holds the socket and the claims; SIGHUP reloads it); a claim held by
+// another live host is a problem. It takes nothing it does not let go of
+// at once.
 func Validate(cfg *config.Config) hcl.Diagnostics {
-	d := Check(cfg)
-	if d.HasErrors() {
-		return d
+	if d := checkDir(cfg, "state_dir", cfg.StateDir, stateHint); d.HasErrors() {
+		return Check(cfg)
 	}
 	st, err := claim.LockState(cfg.StateDir)
 	if errors.Is(err, claim.ErrStateInUse) {
+		var d hcl.Diagnostics
+		for _, x := range Check(cfg) {
+			if x.Summary != "socket" { // the running host's own
+				d = append(d, x)
+			}
+		}
 		return append(d, cfg.Warning("state_dir", "%v", err))
 	}
 	if err != nil {
-		return append(d, cfg.Problem("state_dir", "%v", err))
+		return hcl.Diagnostics{cfg.Problem("state_dir", "%v", err)}
 	}
 	defer st.Unlock()
-	if dir := lockDir(); dir != "" {
+	d := Check(cfg)
+	if dir := lockDir(); dir != "" && !d.HasErrors() {
 		cl, err := claim.Acquire(dir, claimRequest(cfg))
 		if err != nil {
 			return append(d, cfg.Problem(claimSetting(err), "%v", err))
