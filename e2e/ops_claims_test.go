@@ -125,8 +125,8 @@ func TestOps_SecondHostOnALiveRangeIsRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := runRefused(t, "dev", "--state", filepath.Join(dir, "state"), "--config", conf)
-			for _, want := range []string{"worker uid range", "claimed by the host with state folder " + first.state,
-				"sandbox { uid_base }"} {
+			for _, want := range []string{conf + ":", "sandbox.uid_base: worker uid range",
+				"claimed by the host with state folder " + first.state, "sandbox { uid_base }"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("refusal does not say %q:\n%s", want, out)
 				}
@@ -163,7 +163,7 @@ func TestOps_ServeTwiceWithOneConfig(t *testing.T) {
 	job := startJob(t, prep, sleepyScript(3))
 	jobs, _ := filepath.Glob(filepath.Join(prep.state, "jobs", "*"))
 	out = runRefused(t, "serve", "--config", conf)
-	if !strings.Contains(out, "another host is already running on state folder "+prep.state) {
+	if !strings.Contains(out, conf+":1: state_dir: another host is already running on state folder "+prep.state) {
 		t.Errorf("second serve's refusal:\n%s", out)
 	}
 	// validate on the running host's configuration: sound, with a warning.

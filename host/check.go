@@ -2,6 +2,7 @@ package host
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -189,7 +190,7 @@ func acquire(cfg *config.Config, st *claim.State, log hclog.Logger) (*claim.Stat
 	if st == nil {
 		var err error
 		if st, err = claim.LockState(cfg.StateDir); err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("%s: %w", cfg.Where("state_dir"), err)
 		}
 	}
 	dir := lockDir()
@@ -200,7 +201,7 @@ func acquire(cfg *config.Config, st *claim.State, log hclog.Logger) (*claim.Stat
 	}
 	cl, err := claim.Acquire(dir, claimRequest(cfg))
 	if err != nil {
-		return nil, nil, errors.Join(err, st.Unlock())
+		return nil, nil, errors.Join(fmt.Errorf("%s: %w", cfg.Where(claimSetting(err)), err), st.Unlock())
 	}
 	return st, cl, nil
 }

@@ -96,6 +96,13 @@ func (c *Config) Problem(setting, format string, args ...any) *hcl.Diagnostic {
 	return c.diag(hcl.DiagError, setting, format, args...)
 }
 
+// Where is "FILE:LINE: SETTING", where the file gives setting (or its
+// block), to prefix an error that is not about a value's form.
+func (c *Config) Where(setting string) string {
+	d := c.diag(hcl.DiagError, setting, "")
+	return FormatDiag(d)
+}
+
 // Warning is Problem's warning form.
 func (c *Config) Warning(setting, format string, args ...any) *hcl.Diagnostic {
 	return c.diag(hcl.DiagWarning, setting, format, args...)
