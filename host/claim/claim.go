@@ -55,6 +55,9 @@ func Acquire(dir string, req Request) (*Claims, error) {
 	}
 	defer mu.Close() // closing drops the folder lock
 	c := &Claims{dir: dir}
+	if err := sweepDead(dir); err != nil {
+		return nil, err
+	}
 	if err := c.take(req); err != nil {
 		return nil, errors.Join(err, c.release())
 	}
@@ -148,6 +151,34 @@ func (c *Claims) lock(name, what, setting string) (*os.File, error) {
 		return nil, fmt.Errorf("lock claim %s: %w", p, err)
 	}
 	return f, nil
+}
+
+// sweepDead removes the lock files of dead hosts (no one holds their
+// lock), which a host killed with -9 leaves behind. The folder lock is
+// held, so no one else is opening them.
+func sweepDead(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("list lock folder: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".lock") {
+			continue
+		}
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_RDWR|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			continue // gone meanwhile, or not a plain file: not ours to judge
+		}
+		if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
+			if err := os.Remove(f.Name()); err != nil && !errors.Is(err, os.ErrNotExist) {
+				f.Close()
+				return fmt.Errorf("remove a dead host's claim: %w", err)
+			}
+		}
+		f.Close()
+	}
+	return nil
 }
 
 // Release drops the claims and removes their lock files.

@@ -76,7 +76,7 @@ func TestAcquire_AllOrNothing(t *testing.T) {
 // overlapping range's file removed; Release leaves no file behind.
 func TestAcquire_TakesOverDeadHostsClaims(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range []string{"uid-1000-20.lock", "uid-1010-20.lock", "cgroup-lp.lock"} {
+	for _, name := range []string{"uid-1000-20.lock", "uid-1010-20.lock", "cgroup-lp.lock", "workroot-0123.lock"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte("/dead\npid 1\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -85,8 +85,10 @@ func TestAcquire_TakesOverDeadHostsClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "uid-1010-20.lock")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("dead overlapping claim still there: %v", err)
+	for _, name := range []string{"uid-1010-20.lock", "workroot-0123.lock"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("dead host's claim %s still there: %v", name, err)
+		}
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "uid-1000-20.lock"))
 	if err != nil || !strings.HasPrefix(string(b), "/new\npid ") {
