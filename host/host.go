@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,7 +18,10 @@ import (
 	"github.com/openlaunchpad/launchpad/host/claim"
 	"github.com/openlaunchpad/launchpad/host/config"
 	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/datasource/mssql"
+	"github.com/openlaunchpad/launchpad/host/datasource/sqlite"
 	"github.com/openlaunchpad/launchpad/host/job"
+	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
 
 // Host is a running Launchpad daemon.
@@ -32,6 +36,7 @@ type Host struct {
 	claims  *claim.Claims
 	reload  func() (*config.Config, error)
 	gate    gate
+	watch   *watch
 
 	// mu guards the settings a reload changes.
 	mu        sync.Mutex
@@ -122,6 +127,9 @@ func (h *Host) open(ctx context.Context) error {
 	if err := guardState(cfg); err != nil {
 		return err
 	}
+	if h.watch, err = openWatch(cfg, h.log); err != nil {
+		return err
+	}
 	if h.sandbox, err = newSandboxes(cfg, cfg.JobLimits(), h.log); err != nil {
 		return err
 	}
@@ -133,26 +141,27 @@ func (h *Host) open(ctx context.Context) error {
 		// let a caller read files with the host's rights), on a host the
 		// operator allowed, with options that name no file.
 		OpenDataSource: func(ctx context.Context, dsn string) (datasource.Source, error) {
-			return datasource.OpenCallerSQLServer(ctx, dsn, allow, dsOpts...)
+			return mssql.OpenCaller(ctx, dsn, allow, dsOpts...)
 		},
-		Limits: cfg.JobLimits(),
-		Logger: h.log,
+		Limits:    cfg.JobLimits(),
+		Logger:    h.log,
+		Observers: h.watch.observers(cat, h.log),
 	})
 	return nil
 }
 
 // dataSourcePolicy turns data_source { } into the options every data
 // source is opened with and the caller's host allowlist.
-func dataSourcePolicy(cfg *config.Config) ([]datasource.Option, datasource.HostAllowlist, error) {
+func dataSourcePolicy(cfg *config.Config) ([]datasource.Option, mssql.HostAllowlist, error) {
 	limit, err := cfg.DataSource.ValueLimit()
 	if err != nil {
-		return nil, datasource.HostAllowlist{}, err
+		return nil, mssql.HostAllowlist{}, err
 	}
 	var hosts []string
 	if cfg.DataSource != nil {
 		hosts = cfg.DataSource.AllowHosts
 	}
-	allow, err := datasource.ParseHostAllowlist(hosts)
+	allow, err := mssql.ParseHostAllowlist(hosts)
 	if err != nil {
 		return nil, allow, fmt.Errorf("%w: data_source %w", config.ErrInvalid, err)
 	}
@@ -164,11 +173,23 @@ func openInstance(ctx context.Context, in *config.Instance, opts ...datasource.O
 	if err != nil {
 		return nil, fmt.Errorf("instance: %w", err)
 	}
-	src, err := datasource.Open(ctx, in.Driver, dsn, opts...)
+	src, err := openDriver(ctx, in.Driver, dsn, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open instance database: %w", datasource.SanitizeError(err, dsn))
 	}
 	return src, nil
+}
+
+// openDriver opens a data source by driver name: "sqlite" (dsn is a file
+// path) or "sqlserver" (dsn is a go-mssqldb connection string).
+func openDriver(ctx context.Context, driver, dsn string, opts ...datasource.Option) (datasource.Source, error) {
+	switch strings.ToLower(driver) {
+	case datasource.DriverSQLite:
+		return sqlite.Open(dsn, opts...)
+	case datasource.DriverSQLServer:
+		return mssql.Open(ctx, dsn, opts...)
+	}
+	return nil, fmt.Errorf("open data source %q: %w", driver, datasource.ErrUnknownDriver)
 }
 
 // guardState sets the state folder's modes: workers must traverse it to
@@ -206,11 +227,9 @@ func (h *Host) resolve(language string) (*job.Launcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	settings := map[string]string{}
-	if rt := h.launcherRuntime(l.Name); rt != "" {
-		settings["runtime"] = rt
-	}
-	return &job.Launcher{Name: l.Name, Version: l.Version, Exe: l.Exe, Settings: settings}, nil
+	settings := h.launcherSettings(l.Name)
+	check := func(info *launcher.Info) error { return h.catalog.CheckInfo(l, language, info) }
+	return &job.Launcher{Name: l.Name, Version: l.Version, Exe: l.Exe, Settings: settings, Check: check}, nil
 }
 
 // listen opens the API socket, replacing a stale one a crashed host left

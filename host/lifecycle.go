@@ -91,16 +91,25 @@ func (h *Host) Serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(h.cfg.Socket)
+	defer func() {
+		if err := os.Remove(h.cfg.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
+			h.log.Warn("remove API socket", "socket", h.cfg.Socket, "error", err)
+		}
+	}()
 	h.gate.jobs, h.gate.cancelJobs = context.WithCancel(context.Background())
 	defer h.gate.cancelJobs()
-	g := grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.ChainStreamInterceptor(h.gate.stream))
-	api.NewServer(h.runner, h.log).Register(g)
+	g := grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.Creds(api.PeerCredentials()),
+		grpc.ChainStreamInterceptor(h.gate.stream))
+	api.NewServer(h.runner, h.log, api.WithJobs(h.watch.history)).Register(g)
 
 	errc := make(chan error, 1)
 	go func() { errc <- g.Serve(ln) }()
+	h.watch.serve(h.log)
 	h.log.Info("host serving", "socket", h.cfg.Socket, "instance", h.cfg.Instance.Driver,
 		"isolation", h.cfg.Sandbox.Isolation)
+	if err := notifyReady(); err != nil {
+		h.log.Warn("could not tell systemd the host is ready", "error", err)
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -193,25 +202,33 @@ func notReloaded(a, b *config.Config) []string {
 	add("instance", *a.Instance, *b.Instance)
 	add("data_source", *a.DataSource, *b.DataSource)
 	add("sandbox", *a.Sandbox, *b.Sandbox)
+	add("telemetry", telemetryAddress(a), telemetryAddress(b))
 	add("limits.disk", a.JobLimits().DiskBytes, b.JobLimits().DiskBytes)
 	add("limits.open_files", a.JobLimits().OpenFiles, b.JobLimits().OpenFiles)
 	return out
 }
 
-func (h *Host) launcherRuntime(name string) string {
+func telemetryAddress(c *config.Config) string {
+	if c.Telemetry == nil {
+		return ""
+	}
+	return c.Telemetry.Address
+}
+
+// launcherSettings are the operator's settings for a launcher, as of the
+// last reload.
+func (h *Host) launcherSettings(name string) map[string]string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, l := range h.launchers {
-		if strings.EqualFold(l.Name, name) {
-			return l.Runtime
-		}
-	}
-	return ""
+	return (&config.Config{Launchers: h.launchers}).LauncherSettings(name)
 }
 
 // Close releases the host's resources, its claims last.
 func (h *Host) Close() error {
 	var errs []error
+	if h.watch != nil {
+		errs = append(errs, h.watch.close())
+	}
 	if h.source != nil {
 		errs = append(errs, h.source.Close())
 	}

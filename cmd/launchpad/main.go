@@ -14,6 +14,9 @@ Host:
   serve    run a host from a configuration file
 Callers:
   exec     run a script on a host
+Operators:
+  jobs     list running and recent jobs (--format json)
+  cancel   cancel a running job
 Administrators:
   config   validate a configuration file (config validate --config FILE)
   key      generate signing keys
@@ -42,6 +45,10 @@ func main() {
 		err = runServe(args)
 	case "exec":
 		os.Exit(runExec(args))
+	case "jobs":
+		err = runJobs(args)
+	case "cancel":
+		err = runCancel(args)
 	case "key":
 		err = runKey(args)
 	case "plugin":

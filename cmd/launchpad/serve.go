@@ -16,7 +16,7 @@ import (
 	"github.com/openlaunchpad/launchpad/host/catalog"
 	"github.com/openlaunchpad/launchpad/host/claim"
 	"github.com/openlaunchpad/launchpad/host/config"
-	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/dev"
 )
 
 // firstParty are the launchers `make build` puts in bin/plugins, which
@@ -32,8 +32,12 @@ const defaultConfig = "/etc/launchpad/launchpad.hcl"
 
 const levelUsage = "log level: trace, debug, info, warn, error, off (default: the configuration's log_level, else info)"
 
-func newLogger(level string) hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{Name: "launchpad", Level: hclog.LevelFromString(level), Output: os.Stderr})
+func newLogger(level, format string) (hclog.Logger, error) {
+	if format != "text" && format != "json" {
+		return nil, fmt.Errorf("%w: --log-format %q: want text or json", errUsage, format)
+	}
+	return hclog.New(&hclog.LoggerOptions{Name: "launchpad", Level: hclog.LevelFromString(level), Output: os.Stderr,
+		JSONFormat: format == "json"}), nil
 }
 
 // checkLevel refuses a --log-level hclog does not know (it would log
@@ -46,9 +50,10 @@ func checkLevel(level string) error {
 }
 
 func runServe(args []string) error {
-	fs := newFlagSet("serve", "launchpad serve [--config FILE] [--log-level LEVEL]")
+	fs := newFlagSet("serve", "launchpad serve [--config FILE] [--log-level LEVEL] [--log-format text|json]")
 	file := fs.String("config", defaultConfig, "configuration file")
 	level := fs.String("log-level", "", levelUsage)
+	logFormat := fs.String("log-format", "text", "log format: text or json (one JSON object a line)")
 	if rest, err := parseInterspersed(fs, args); err != nil || len(rest) > 0 {
 		return usageOr(err, "launchpad serve takes no arguments")
 	}
@@ -66,22 +71,30 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	return serve(cfg, newLogger(cfg.LogLevel), load)
+	log, err := newLogger(cfg.LogLevel, *logFormat)
+	if err != nil {
+		return err
+	}
+	return serve(cfg, log, load)
 }
 
 func runDev(args []string) error {
-	fs := newFlagSet("dev", "launchpad dev [--state DIR] [--isolation full|none] [--config FILE] [--log-level LEVEL]")
+	fs := newFlagSet("dev", "launchpad dev [--state DIR] [--isolation full|none] [--config FILE] [--log-level LEVEL] [--log-format text|json]")
 	state := fs.String("state", "state", "state folder: instance.db, keys, catalog, socket")
 	isolation := fs.String("isolation", "", `isolation: "full" (default), or "none" on a single-user laptop (every job then carries a warning)`)
 	file := fs.String("config", "", "optional configuration file for limits, sandbox and launcher settings; the state folder, instance and plugin folder stay the dev defaults")
 	level := fs.String("log-level", "", levelUsage)
+	logFormat := fs.String("log-format", "text", "log format: text or json (one JSON object a line)")
 	if rest, err := parseInterspersed(fs, args); err != nil || len(rest) > 0 {
 		return usageOr(err, "launchpad dev takes no arguments")
 	}
 	if err := checkLevel(*level); err != nil {
 		return err
 	}
-	log := newLogger(*level)
+	log, err := newLogger(*level, *logFormat)
+	if err != nil {
+		return err
+	}
 	dir, err := filepath.Abs(*state)
 	if err != nil {
 		return err
@@ -113,7 +126,7 @@ func runDev(args []string) error {
 // folder, the sample instance, the signed copies of the launchers.
 func devPrepare(dir string, log hclog.Logger) error {
 	db := filepath.Join(dir, "instance.db")
-	created, err := datasource.EnsureSampleDB(db)
+	created, err := dev.EnsureSampleDB(db)
 	if err != nil {
 		return fmt.Errorf("instance database: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,9 @@ sandbox {
 launcher "PythonLauncher" {
   runtime = "`+rt+`"
 }
+launcher "RLauncher" {
+  integer64 = true
+}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +78,12 @@ launcher "PythonLauncher" {
 	}
 	if got := c.LauncherRuntime("pythonlauncher"); got != rt {
 		t.Errorf("runtime = %q", got)
+	}
+	if got := c.LauncherSettings("RLauncher"); !reflect.DeepEqual(got, map[string]string{"integer64": "true"}) {
+		t.Errorf("RLauncher settings = %v", got)
+	}
+	if got := c.LauncherSettings("PythonLauncher"); !reflect.DeepEqual(got, map[string]string{"runtime": rt}) {
+		t.Errorf("PythonLauncher settings = %v", got)
 	}
 	r := c.JobLimits()
 	want := job.Limits{Timeout: 90 * time.Second, MemoryBytes: 512 << 20, MaxProcs: 64, CPUQuotaMillis: 1500,

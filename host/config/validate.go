@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/datasource/mssql"
 	"github.com/openlaunchpad/launchpad/host/job"
 	"github.com/openlaunchpad/launchpad/host/sandbox"
 	"github.com/openlaunchpad/launchpad/host/sandbox/jobobject"
@@ -101,7 +101,7 @@ func (c *Config) checkTop() hcl.Diagnostics {
 	if _, err := duration(c.ShutdownGrace, 0, 0); err != nil {
 		d = append(d, c.Problem("shutdown_grace", "%q: %v", c.ShutdownGrace, err))
 	}
-	if _, err := datasource.ParseHostAllowlist(c.DataSource.AllowHosts); err != nil {
+	if _, err := mssql.ParseHostAllowlist(c.DataSource.AllowHosts); err != nil {
 		d = append(d, c.Problem("data_source.allow_hosts", "%v", err))
 	}
 	if _, err := c.DataSource.ValueLimit(); err != nil {

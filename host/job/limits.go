@@ -1,6 +1,9 @@
 package job
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Defaults of the limits the runner itself enforces (the configuration's
 // limits { timeout, max_output, max_messages, max_frame }).
@@ -27,3 +30,12 @@ func (r *Runner) Limits() Limits { return *r.lim.Load() }
 // SetLimits replaces the limits of jobs started from now on (running jobs
 // keep theirs).
 func (r *Runner) SetLimits(l Limits) { r.lim.Store(&l) }
+
+// jobTimeout is the time limit the job of ctx started with (the current
+// one for a context run did not make).
+func (r *Runner) jobTimeout(ctx context.Context) time.Duration {
+	if d, ok := ctx.Value(timeoutKey{}).(time.Duration); ok {
+		return d
+	}
+	return r.Limits().Timeout
+}
