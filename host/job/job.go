@@ -344,7 +344,7 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	// none. Its own context lets the job stop it once the job is over.
 	qctx, stopInput := context.WithCancel(ctx)
 	defer stopInput()
-	if values, err = runParamQueries(qctx, src, req, params, values, r.cfg.BatchBytes); err != nil {
+	if values, err = runParamQueries(qctx, src, req, params, values, lim.BatchBytes); err != nil {
 		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: sanitize(err)})
 	}
 	var rows datasource.Rows

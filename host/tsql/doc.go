@@ -9,6 +9,9 @@
 // nested block comments, bracketed and quoted identifiers and GO separators
 // are read the way SQL Server reads them. Every statement that is not part of
 // that one call is refused with an error that names it and says where it is,
-// so nothing in a batch is silently skipped. Expressions are bounded in depth
+// so nothing in a batch is silently skipped. A scalar subquery assigned to
+// a variable, DECLARE @m varbinary(max) = (SELECT …), is carried as text
+// with the variables it names, for the host to run (subquery in expr.go);
+// only a param binding may take its value. Expressions are bounded in depth
 // so any input, however hostile, ends in a result or an error.
 package tsql

@@ -5,9 +5,10 @@ import (
 )
 
 // expr reads a constant expression: a literal, a variable, NULL, a sign
-// before a number, parentheses, and + between strings (concatenation, as
-// scripts longer than one literal are built). Anything else — arithmetic,
-// functions, subqueries — is refused: --tsql evaluates no SQL.
+// before a number, parentheses, + between strings (concatenation, as
+// scripts longer than one literal are built), and a scalar subquery, which
+// the host runs. Anything else — arithmetic, functions — is refused:
+// --tsql evaluates no SQL.
 func (p *parser) expr() (Literal, error) {
 	v, err := p.term()
 	if err != nil {
