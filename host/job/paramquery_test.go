@@ -9,8 +9,10 @@ import (
 	"testing"
 
 	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/datasource/mssql"
 	"github.com/openlaunchpad/launchpad/host/datasource/sqlite"
 	"github.com/openlaunchpad/launchpad/host/sqltype"
+	"github.com/openlaunchpad/launchpad/internal/tdsfake"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
@@ -157,5 +159,51 @@ func TestBindQueries_RefusesBadRequests(t *testing.T) {
 				t.Errorf("err = %v, want an invalid request containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// On SQL Server (the TDS fake) the query goes through sp_executesql with
+// its variables declared as the batch declared them, and a varbinary(max)
+// value of 1 MiB comes back byte for byte; two rows fail as on SQLite.
+func TestParamQueries_SQLServer(t *testing.T) {
+	srv := &tdsfake.Server{User: "u", Password: "Passw0rd!x"}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	model := make([]byte, 1<<20)
+	if _, err := rand.Read(model); err != nil {
+		t.Fatal(err)
+	}
+	q := modelQuery(t, "nb_model", "Naive Bayes")
+	col := []tdsfake.Column{{Name: "model", Type: "varbinary(max)", Nullable: true}}
+	srv.SetResult(q.Query, tdsfake.Result{Columns: col, Rows: [][]any{{model}}})
+	const twice = "SELECT model FROM dbo.models"
+	srv.SetResult(twice, tdsfake.Result{Columns: col, Rows: [][]any{{[]byte{1}}, {[]byte{2}}}})
+	src, err := mssql.Open(context.Background(), srv.DSN("u", "Passw0rd!x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = src.Close() })
+
+	req := request(t, "@nb_model varbinary(max)", nil, q)
+	schema, values := paramsOf(t, req)
+	got, err := runParamQueries(context.Background(), src, req, schema, values, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := got.Columns[0].Value(0).([]byte); !bytes.Equal(m, model) {
+		t.Errorf("the model came back as %d bytes, want the %d the server sent", len(m), len(model))
+	}
+	calls := srv.RPCCalls()
+	if len(calls) != 1 || calls[0].Params != "@model varchar(100)" || calls[0].Values["model"] != "Naive Bayes" {
+		t.Errorf("sp_executesql calls = %+v, want one declaring @model varchar(100) = 'Naive Bayes'", calls)
+	}
+
+	req = request(t, "@nb_model varbinary(max)", nil, ParamQuery{Param: "nb_model", Query: twice})
+	schema, values = paramsOf(t, req)
+	if _, err := runParamQueries(context.Background(), src, req, schema, values, 0); err == nil ||
+		!strings.Contains(err.Error(), "more than 1 value") {
+		t.Errorf("two rows: err = %v", err)
 	}
 }
