@@ -246,6 +246,7 @@ func (p *parser) subquery(open Token) (Literal, error) {
 		case isPunct(t, ")"):
 			if depth--; depth == 0 {
 				q.Text = strings.TrimSpace(p.src[open.End:t.Start])
+				p.queries = append(p.queries, q)
 				return Literal{Kind: QueryLit, Query: q}, nil
 			}
 		case t.Kind == Var:

@@ -25,6 +25,7 @@ type parser struct {
 	index     map[string]int // lower-case name → index in vars
 	firstStmt bool           // the next statement is the batch's first
 	callHere  bool           // the current batch holds the call
+	queries   []*Subquery    // every subquery read, in order
 }
 
 // Parse reads a batch file: one sp_execute_external_script call with the
@@ -44,7 +45,26 @@ func Parse(src string) (*Script, error) {
 	if p.out.Call == nil {
 		return nil, syntaxErr(toks[len(toks)-1].Pos, "the batch has no sp_execute_external_script call")
 	}
+	if err := p.queriesBound(); err != nil {
+		return nil, err
+	}
 	return p.out, nil
+}
+
+// queriesBound refuses a subquery whose value reaches no param binding of
+// the call: SQL Server would run it, --tsql runs a query only to give a
+// param its value, and a query it did not run must not pass unseen.
+func (p *parser) queriesBound() error {
+	for _, q := range p.queries {
+		bound := false
+		for _, b := range p.out.Call.Bindings {
+			bound = bound || b.Value.Query == q
+		}
+		if !bound {
+			return unsupported(q.Pos, "this query's value reaches no param of the call: --tsql runs a query only to give a param declared in @params its value")
+		}
+	}
+	return nil
 }
 
 func (p *parser) startBatch() {

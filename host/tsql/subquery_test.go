@@ -86,6 +86,9 @@ func TestParse_SubqueryRefused(t *testing.T) {
 		"two statements":             {"DECLARE @v int = (SELECT 1; SELECT 2)" + call, "line 1, column 27: a subquery is one SELECT", ErrSyntax},
 		"never closed":               {"DECLARE @v int = (SELECT (1)", "line 1, column 18: this ( is never closed", ErrSyntax},
 		"closed after GO":            {"DECLARE @v int = (SELECT 1\nGO\n)", "this ( is never closed", ErrSyntax},
+		"bound to nothing":           {"DECLARE @v int = (SELECT 1)" + call, "line 1, column 19: this query's value reaches no param of the call", ErrUnsupported},
+		"overwritten":                {"DECLARE @v int = (SELECT 1)\nSET @v = 2" + callWith("int"), "line 1, column 19: this query's value reaches no param", ErrUnsupported},
+		"in an earlier batch":        {"DECLARE @v int = (SELECT 1)\nGO" + call, "this query's value reaches no param", ErrUnsupported},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
