@@ -48,6 +48,14 @@ type Request struct {
 	// NoResultSet is WITH RESULT SETS NONE: a result set from the script
 	// fails the job.
 	NoResultSet bool
+	// RowsPerRead > 0 (@r_rowsPerRead) runs the script once per chunk of at
+	// most that many input rows, in one session (chunks.go).
+	RowsPerRead int64
+	// PartitionBy runs the script once per group of input rows with equal
+	// values in these columns, each group ordered by OrderBy; Parallel runs
+	// the groups in separate sandboxes at the same time (parallel.go).
+	PartitionBy, OrderBy []string
+	Parallel             bool
 }
 
 // Stream names where a message came from.
@@ -293,11 +301,14 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 	defer stopInput()
 	var rows datasource.Rows
 	if strings.TrimSpace(req.InputQuery) != "" {
-		rows, err = src.Query(qctx, req.InputQuery, r.cfg.BatchBytes)
+		rows, err = src.Query(qctx, orderedQuery(req.InputQuery, req.PartitionBy, req.OrderBy), r.cfg.BatchBytes)
 		if err != nil {
 			return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: sanitize(err)})
 		}
 		defer rows.Close()
+		if rows, err = chunkRows(req, rows); err != nil {
+			return nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
+		}
 	}
 
 	if err := sink.Started(Started{JobID: id, Launcher: l.Name, Warnings: r.cfg.Sandbox.Warnings()}); err != nil {
@@ -334,6 +345,9 @@ func (r *Runner) prepare(req *Request) (*bxl.Schema, *bxl.Batch, error) {
 	}
 	if req.CreateTable && req.IntoTable == "" {
 		return nil, nil, failf(id, CodeInvalidRequest, "create table asked without a table to write into")
+	}
+	if err := prepareChunks(req); err != nil {
+		return nil, nil, err
 	}
 	if req.InputName == req.OutputName {
 		return nil, nil, failf(id, CodeInvalidRequest, "input and output data sets are both named %q", req.InputName)
