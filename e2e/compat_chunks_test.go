@@ -57,10 +57,10 @@ func TestChunks_RowsPerReadCarriesOutputParams(t *testing.T) {
 // A chunk whose output has other columns than the first chunk's fails the
 // job naming the chunk.
 func TestChunks_SchemaChangeNamesTheChunk(t *testing.T) {
-	py := "import pandas as pd\nOutputDataSet = pd.DataFrame({'a' if InputDataSet['x'][0] < 5 else 'b': [1]})"
+	py := "import pandas as pd\nOutputDataSet = pd.DataFrame({'a' if InputDataSet['x'][0] < 3 else 'b': [1]})"
 	r := execArgs(t, "--language", "Python", "--input-query", numbers(6), "--rows-per-read", "3", "--script", py)
 	mustFail(t, r, "chunk 2", "chunk 1")
-	rs := "OutputDataSet <- if (InputDataSet$x[1] < 5) data.frame(a = 1L) else data.frame(a = 'text')"
+	rs := "OutputDataSet <- if (InputDataSet$x[1] < 3) data.frame(a = 1L) else data.frame(a = 'text')"
 	r = execArgs(t, "--language", "R", "--input-query", numbers(6), "--rows-per-read", "3", "--script", rs)
 	mustFail(t, r, "chunk 2", "chunk 1")
 	r = execArgs(t, "--language", "Python", "--input-query", numbers(6), "--rows-per-read", "3",

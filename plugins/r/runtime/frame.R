@@ -59,7 +59,9 @@ infer_type <- function(x, name) {
 }
 row_fixed_bytes <- function(t) TYPE_WIDTH[t] + if (t %in% c(T_STR, T_BIN)) 4 else if (t == T_DTO) 2 else if (t == T_BOOL) 0.125 else 0
 
-write_data_frame <- function(con, df) {
+# on_schema, when given, takes the fields in place of writing SCHEMA (a
+# chunked job writes it once and checks the later chunks' fields).
+write_data_frame <- function(con, df, on_schema = NULL) {
   n <- nrow(df)
   names <- names(df)
   if (is.null(names)) names <- rep("", length(df))
@@ -75,7 +77,7 @@ write_data_frame <- function(con, df) {
     prep[[j]] <- prep_column(x, t, names[j])
     rowb <- rowb + row_fixed_bytes(t) + 0.125 + if (is.null(prep[[j]]$var)) 0 else prep[[j]]$var
   }
-  write_frame(con, FRAME[["SCHEMA"]], encode_schema(fields))
+  if (is.null(on_schema)) write_frame(con, FRAME[["SCHEMA"]], encode_schema(fields)) else on_schema(fields)
   if (n == 0) return(0)
   cut <- if (length(df)) floor(cumsum(rowb) / BATCH_BYTES) else rep(0, n)
   starts <- which(!duplicated(cut))
