@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -100,7 +101,9 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 			Decode:    bxl.Limits{MaxFrameBytes: lim.MaxFrameBytes},
 		},
 		BatchBytes: lim.BatchBytes,
-		Logger:     logger,
+		// Parallel partitions beyond the CPUs only wait on each other.
+		Parallelism: min(cfg.Sandbox.Workers, runtime.NumCPU()),
+		Logger:      logger,
 	})
 	return h, nil
 }

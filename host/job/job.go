@@ -190,6 +190,10 @@ type Config struct {
 	// refuses such requests.
 	OpenDataSource func(ctx context.Context, dsn string) (datasource.Source, error)
 	Limits         Limits
+	// Parallelism is the most partitions of one @parallel job that run at
+	// once, each in its own sandbox (0: one per CPU). The worker pool bounds
+	// them too: a partition waits for a free worker account.
+	Parallelism int
 	// BatchBytes is the input batch size target (0: bxl.DefaultBatchBytes).
 	BatchBytes int
 	Logger     hclog.Logger
@@ -265,27 +269,20 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 	}
 	sink = newBoundSink(ctx, sink)
 
-	l, err := r.cfg.Resolve(req.Language)
-	if err != nil {
-		code := CodeUntrustedLauncher
-		switch {
-		case errors.Is(err, ErrUnknownLanguage):
-			code = CodeUnknownLanguage
-		case errors.Is(err, ErrResolveFault):
-			code = CodeHostFault
-		}
-		return nil, &Error{JobID: id, Code: code, Err: err}
+	if req.Parallel && len(req.PartitionBy) > 0 {
+		return r.runParallel(ctx, req, sink, params, values)
+	}
+	l, jerr := r.launcherFor(id, req.Language)
+	if jerr != nil {
+		return nil, jerr
 	}
 	defer l.Exe.Close()
 
 	// Lease the worker first: input queries run only for a job that holds
 	// one, so queued jobs cost the host nothing but their request.
-	env, err := r.cfg.Sandbox.Open(ctx, id, lim)
-	if errors.Is(err, ErrNoWorker) {
-		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitWorkers, Err: err})
-	}
-	if err != nil {
-		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("open sandbox: %w", err)})
+	env, jerr := r.openEnv(ctx, id, lim)
+	if jerr != nil {
+		return nil, jerr
 	}
 	defer env.Close()
 
@@ -314,6 +311,11 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 	if err := sink.Started(Started{JobID: id, Launcher: l.Name, Warnings: r.cfg.Sandbox.Warnings()}); err != nil {
 		return nil, &Error{JobID: id, Code: CodeCancelled, Err: err}
 	}
+	if req.Parallel {
+		if err := sink.Message(HostNote, []byte(parallelWithoutPartitions)); err != nil {
+			return nil, &Error{JobID: id, Code: CodeCancelled, Err: err}
+		}
+	}
 
 	ex := &execution{
 		runner: r, req: req, lim: lim, env: env, launcher: l, sink: sink,
@@ -321,6 +323,34 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 		log: r.log.With("job_id", id, "launcher", l.Name),
 	}
 	return ex.run(ctx)
+}
+
+// launcherFor resolves the trusted launcher of a language.
+func (r *Runner) launcherFor(id, language string) (*Launcher, *Error) {
+	l, err := r.cfg.Resolve(language)
+	if err != nil {
+		code := CodeUntrustedLauncher
+		switch {
+		case errors.Is(err, ErrUnknownLanguage):
+			code = CodeUnknownLanguage
+		case errors.Is(err, ErrResolveFault):
+			code = CodeHostFault
+		}
+		return nil, &Error{JobID: id, Code: code, Err: err}
+	}
+	return l, nil
+}
+
+// openEnv opens a job's sandbox, waiting for a worker account.
+func (r *Runner) openEnv(ctx context.Context, id string, lim Limits) (Env, *Error) {
+	env, err := r.cfg.Sandbox.Open(ctx, id, lim)
+	if errors.Is(err, ErrNoWorker) {
+		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitWorkers, Err: err})
+	}
+	if err != nil {
+		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("open sandbox: %w", err)})
+	}
+	return env, nil
 }
 
 // prepare validates the request and builds the params block.
