@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // numbers is an input query of the integers 1..n in column x.
@@ -91,4 +92,80 @@ func TestChunks_BigInputSmallChunksBoundedMemory(t *testing.T) {
 		t.Errorf("runtime peak memory %d MiB: more than one chunk was held", peak>>20)
 	}
 	t.Logf("host peak RSS grew by %d KiB; job peak %d MiB", grew>>10, jr.Stats.PeakMemoryBytes>>20)
+}
+
+// grouped is numbers(n) with g = x % 3: three partitions.
+func grouped(n int) string {
+	return fmt.Sprintf("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < %d) SELECT x %% 3 AS g, x FROM n", n)
+}
+
+// @input_data_1_partition_by_columns / @input_data_1_order_by_columns: the
+// script runs once per partition, each ordered by the order-by columns.
+func TestChunks_PartitionsWithOrder(t *testing.T) {
+	scripts := map[string]string{
+		"Python": "calls += 1\nimport pandas as pd\n" +
+			"OutputDataSet = pd.DataFrame({'g': [int(InputDataSet['g'][0])], 'call': [calls], 'xs': [' '.join(str(v) for v in InputDataSet['x'])]})",
+		"R": "calls <- calls + 1L\nOutputDataSet <- data.frame(g = InputDataSet$g[1], call = calls, xs = paste(InputDataSet$x, collapse = ' '))",
+	}
+	for lang, script := range scripts {
+		t.Run(lang, func(t *testing.T) {
+			jr, _ := runJSON(t, "--language", lang, "--input-query", grouped(9), "--partition-by", "g", "--order-by", "x DESC",
+				"--params", "@calls int OUTPUT", "--param", "calls=0", "--script", script)
+			got := jr.cells(t, "g") + " / " + jr.cells(t, "call") + " / " + jr.cells(t, "xs")
+			if want := `0,1,2 / 1,2,3 / "9 6 3","7 4 1","8 5 2"`; got != want {
+				t.Errorf("partitions gave %s, want %s", got, want)
+			}
+			if c := string(jr.OutputParams["calls"]); c != "3" {
+				t.Errorf("the script ran %s times, want 3", c)
+			}
+		})
+	}
+	r := execArgs(t, "--language", "Python", "--input-query", grouped(3), "--partition-by", "nope", "--script", "pass")
+	mustFail(t, r, "nope")
+}
+
+// @parallel = 1: partitions run in separate sandboxes (worker accounts) at
+// the same time; their outputs form one result set; a failing partition
+// fails the job, naming it.
+func TestChunks_ParallelPartitionsRunAtOnce(t *testing.T) {
+	py := "import os, time\nimport pandas as pd\nstart = time.time()\ntime.sleep(2)\n" +
+		"OutputDataSet = pd.DataFrame({'g': [int(InputDataSet['g'][0])], 'n': [len(InputDataSet)], 'uid': [os.getuid()], 'start': [start], 'end': [time.time()]})"
+	q := "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 10) SELECT x % 2 AS g, x FROM n"
+	jr, _ := runJSON(t, "--language", "Python", "--input-query", q, "--partition-by", "g", "--parallel", "--script", py)
+	if len(jr.Rows) != 2 {
+		t.Fatalf("%d rows, want one per partition", len(jr.Rows))
+	}
+	var starts, ends [2]float64
+	uids := map[string]bool{}
+	for i := range jr.Rows {
+		if n := jr.cell(t, i, "n"); n != "5" {
+			t.Errorf("partition %s has %s rows, want 5", jr.cell(t, i, "g"), n)
+		}
+		uids[jr.cell(t, i, "uid")] = true
+		fmt.Sscan(jr.cell(t, i, "start"), &starts[i])
+		fmt.Sscan(jr.cell(t, i, "end"), &ends[i])
+	}
+	if len(uids) != 2 {
+		t.Errorf("partitions ran as worker uids %v, want two accounts", uids)
+	}
+	if max(starts[0], starts[1]) >= min(ends[0], ends[1]) {
+		t.Errorf("partitions did not overlap: %v..%v and %v..%v", starts[0], ends[0], starts[1], ends[1])
+	}
+	if jr.Stats.RowsIn != 10 || jr.Stats.RowsOut != 2 {
+		t.Errorf("stats rows in %d out %d, want 10 and 2", jr.Stats.RowsIn, jr.Stats.RowsOut)
+	}
+
+	bad := "import time\nif InputDataSet['g'][0] == 1: raise ValueError('odd one')\ntime.sleep(30)"
+	began := time.Now()
+	r := execArgs(t, "--language", "Python", "--input-query", q, "--partition-by", "g", "--parallel", "--script", bad)
+	mustFail(t, r, "partition 2", "odd one")
+	if d := time.Since(began); d > 20*time.Second {
+		t.Errorf("the failed job took %s: the other partition was not cancelled", d)
+	}
+	shape := "import pandas as pd\nOutputDataSet = pd.DataFrame({'c%d' % InputDataSet['g'][0]: [1]})"
+	r = execArgs(t, "--language", "Python", "--input-query", q, "--partition-by", "g", "--parallel", "--script", shape)
+	mustFail(t, r, "other columns")
+	r = execArgs(t, "--language", "Python", "--input-query", q, "--partition-by", "g", "--parallel",
+		"--params", "@n int OUTPUT", "--script", "n = 1")
+	mustFail(t, r, "OUTPUT param @n")
 }

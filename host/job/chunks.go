@@ -31,11 +31,14 @@ func prepareChunks(req *Request) error {
 	if req.RowsPerRead < 0 {
 		return failf(id, CodeInvalidRequest, "rows per read is %d: give a positive number of rows", req.RowsPerRead)
 	}
-	for _, cols := range [][]string{req.PartitionBy, req.OrderBy} {
-		for _, c := range cols {
-			if !sqltype.ValidIdentifier(c) {
-				return failf(id, CodeInvalidRequest, "partition or order column %q is not a valid identifier", c)
-			}
+	for _, c := range req.PartitionBy {
+		if !sqltype.ValidIdentifier(c) {
+			return failf(id, CodeInvalidRequest, "partition column %q is not a valid identifier", c)
+		}
+	}
+	for _, c := range req.OrderBy {
+		if !validOrderTerm(c) {
+			return failf(id, CodeInvalidRequest, "order column %q: want a column name, optionally followed by ASC or DESC", c)
 		}
 	}
 	if (len(req.PartitionBy) > 0 || len(req.OrderBy) > 0) && strings.TrimSpace(req.InputQuery) == "" {
@@ -47,6 +50,15 @@ func prepareChunks(req *Request) error {
 		return failf(id, CodeInvalidRequest, "order-by columns order rows within partitions: give partition-by columns too (or ORDER BY in the input query)")
 	}
 	return nil
+}
+
+// validOrderTerm accepts "name", "name ASC" and "name DESC".
+func validOrderTerm(t string) bool {
+	f := strings.Fields(t)
+	if len(f) == 0 || len(f) > 2 || !sqltype.ValidIdentifier(f[0]) {
+		return false
+	}
+	return len(f) == 1 || strings.EqualFold(f[1], "ASC") || strings.EqualFold(f[1], "DESC")
 }
 
 // rowsPerReadFromParams sets RowsPerRead from a declared @r_rowsPerRead

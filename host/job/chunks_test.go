@@ -140,6 +140,7 @@ func TestPrepareChunks_RowsPerReadParam(t *testing.T) {
 		"BadColumn": {ID: "j", InputQuery: "SELECT 1", PartitionBy: []string{"a;b"}},
 		"NoQuery":   {ID: "j", PartitionBy: []string{"a"}},
 		"OrderOnly": {ID: "j", InputQuery: "SELECT 1", OrderBy: []string{"a"}},
+		"BadOrder":  {ID: "j", InputQuery: "SELECT 1", PartitionBy: []string{"a"}, OrderBy: []string{"b DOWN"}},
 	} {
 		if err := prepareChunks(req); err == nil {
 			t.Errorf("%s: no error", name)
