@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -168,4 +170,38 @@ func TestChunks_ParallelPartitionsRunAtOnce(t *testing.T) {
 	r = execArgs(t, "--language", "Python", "--input-query", q, "--partition-by", "g", "--parallel",
 		"--params", "@n int OUTPUT", "--script", "n = 1")
 	mustFail(t, r, "OUTPUT param @n")
+}
+
+// --tsql maps @r_rowsPerRead (declared in @params, as SQL Server takes it),
+// the partition and order columns and @parallel.
+func TestChunks_TSQLCall(t *testing.T) {
+	src := `DECLARE @calls INT = 0, @total INT = 0
+EXEC sp_execute_external_script @language = N'Python'
+  , @script = N'calls += 1
+total += len(InputDataSet)'
+  , @input_data_1 = N'SELECT id FROM sales'
+  , @params = N'@r_rowsPerRead INT, @calls INT OUTPUT, @total INT OUTPUT'
+  , @r_rowsPerRead = 40, @calls = @calls OUTPUT, @total = @total OUTPUT
+SELECT @calls AS calls, @total AS total`
+	file := t.TempDir() + "/stream.sql"
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	jr, _ := runJSON(t, "--tsql", file)
+	if c, n := string(jr.OutputParams["calls"]), string(jr.OutputParams["total"]); c != "4" || n != "150" {
+		t.Errorf("@r_rowsPerRead = 40 over 150 rows: %s calls, %s rows, want 4 and 150 (%s)", c, n, jr.OutputParams)
+	}
+
+	jr, _ = runJSON(t, "--tsql", batch("r_partitions.sql"))
+	total, regions := 0, []string{}
+	for i := range jr.Rows {
+		var n int
+		fmt.Sscan(jr.cell(t, i, "n"), &n)
+		total += n
+		regions = append(regions, jr.cell(t, i, "region"))
+	}
+	sort.Strings(regions)
+	if got := strings.Join(regions, ","); total != 150 || got != `"East","North","South","West",null` {
+		t.Errorf("partitions by region: %s with %d rows in all, want the four regions and NULL with 150", got, total)
+	}
 }
