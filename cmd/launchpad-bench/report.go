@@ -50,6 +50,7 @@ func report(out io.Writer, o *options, ms []*measurement) {
 	checkCSV(out, o, ms)
 	checkRSS(out, o, ms)
 	reportR(out, o, ms)
+	checkParallel(out, o, ms)
 }
 
 // reportR compares the R identity job with R's own CSV round trip. No target
