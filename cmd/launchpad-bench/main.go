@@ -206,8 +206,8 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		defer bh.Close()
 	}
 	ms := plan(o, bh)
-	fmt.Fprintf(out, "launchpad-bench: %d reps, GOMAXPROCS %d, host isolation %q, python %s\n",
-		o.reps, runtime.GOMAXPROCS(0), o.isolation, o.python)
+	fmt.Fprintf(out, "launchpad-bench: %d reps, GOMAXPROCS %d, host isolation %q, python %s, load average at start %s\n",
+		o.reps, runtime.GOMAXPROCS(0), o.isolation, o.python, loadAverage())
 	// Repetitions are interleaved so that noise from other work on the
 	// machine spreads over all cases rather than hitting one.
 	for rep := range o.reps {
@@ -236,6 +236,16 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	}
 	report(out, o, ms)
 	return nil
+}
+
+// loadAverage is /proc/loadavg's 1, 5 and 15 minute figures: other work
+// on the machine shows in every wall-clock figure, parallel ones most.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }
 
 // plan lists the cases to measure.

@@ -72,6 +72,6 @@ func checkParallel(out io.Writer, o *options, ms []*measurement) {
 		return
 	}
 	x := serial.median().Seconds() / par.median().Seconds()
-	fmt.Fprintf(out, "  [%s] parallel partitions ≥ %.1f× faster than serial (%d CPU-bound partitions, work %d): median %.3fs vs %.3fs = %.2f×\n",
-		verdict(x >= targetParallel), targetParallel, o.partitions, o.partitionWork, serial.median().Seconds(), par.median().Seconds(), x)
+	fmt.Fprintf(out, "  [%s] parallel partitions ≥ %.1f× faster than serial (%d CPU-bound partitions, work %d): median %.3fs vs %.3fs = %.2f× (load average now %s)\n",
+		verdict(x >= targetParallel), targetParallel, o.partitions, o.partitionWork, serial.median().Seconds(), par.median().Seconds(), x, loadAverage())
 }
