@@ -99,7 +99,7 @@ func parseFlags(args []string) (*options, error) {
 	isolation := fs.String("isolation", "", `host isolation: "full" or "none" (default: full as root, else none)`)
 	cases := fs.String("cases", "launchpad,numpy,csv,sqlite,r,partitions", "cases to run")
 	partitions := fs.Int("partitions", runtime.NumCPU(), "partitions of the parallel partitions case")
-	partitionWork := fs.Int64("partition-work", 60_000_000, "loop iterations of each partition's CPU-bound script")
+	partitionWork := fs.Int64("partition-work", 100_000_000, "loop iterations of each partition's CPU-bound script")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the host side) to this file")
 	logLevel := fs.String("log-level", "warn", "host log level")
 	if err := fs.Parse(args); err != nil {
