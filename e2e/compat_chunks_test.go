@@ -205,3 +205,33 @@ SELECT @calls AS calls, @total AS total`
 		t.Errorf("partitions by region: %s with %d rows in all, want the four regions and NULL with 150", got, total)
 	}
 }
+
+// The job's output limit holds over all its parallel partitions together,
+// as it does over the chunks of one session.
+func TestChunks_ParallelOutputLimitIsTheJobs(t *testing.T) {
+	h := startSharedHost(t, fmt.Sprintf(`
+limits {
+  max_output = "1MiB"
+  timeout    = "120s"
+}
+sandbox {
+  workers  = 2
+  uid_base = %d
+}
+`, extraUIDBase(8)))
+	q := "SELECT 1 AS g UNION ALL SELECT 2"
+	py := "import pandas as pd\nOutputDataSet = pd.DataFrame({'s': ['x' * 700000]})"
+	for _, mode := range [][]string{{"--parallel"}, {}} {
+		args := append([]string{"--language", "Python", "--input-query", q, "--partition-by", "g", "--format", "csv", "--script", py}, mode...)
+		r := execArgsAt(t, "unix://"+h.sock, args...)
+		mustFail(t, r, "limit")
+		if n := strings.Count(r.stdout, "x"); n > 700000 {
+			t.Errorf("%v: %d bytes of output reached the caller past the limit of 1 MiB", mode, n)
+		}
+	}
+	r := execArgsAt(t, "unix://"+h.sock, "--language", "Python", "--input-query", q, "--partition-by", "g", "--parallel",
+		"--script", "import pandas as pd\nOutputDataSet = pd.DataFrame({'s': ['x' * 300000]})", "--format", "csv")
+	if r.code != 0 || strings.Count(r.stdout, "xxxxxxxxxx") == 0 {
+		t.Errorf("two partitions within the limit: exit %d\n%s", r.code, tail(r.stderr, 2000))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/openlaunchpad/launchpad/host/datasource"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
@@ -86,7 +87,8 @@ func (r *Runner) runParallel(ctx context.Context, req *Request, sink Sink, param
 	if err := bound.Started(Started{JobID: id, Launcher: name, Warnings: r.cfg.Sandbox.Warnings()}); err != nil {
 		return nil, &Error{JobID: id, Code: CodeCancelled, Err: err}
 	}
-	pj := &parallelJob{runner: r, req: req, params: params, values: values, sink: &mergeSink{Sink: bound},
+	merged := &mergeSink{Sink: bound, maxOutput: r.cfg.Limits.MaxOutputBytes, maxMessages: r.cfg.Limits.MaxMessageBytes}
+	pj := &parallelJob{runner: r, req: req, params: params, values: values, sink: merged,
 		sanitize: sanitize, cancel: cancel, slots: make(chan struct{}, r.parallelism())}
 	return pj.run(ctx, newChunker(rows, 0, keys))
 }
@@ -195,8 +197,13 @@ func (pj *parallelJob) runPart(ctx context.Context, part int, rows *partRows) {
 	res, jerr := r.runRows(ctx, &sub, rows, rows.stop, pj.sink.part(part), pj.params, pj.values)
 	if jerr != nil {
 		// A partition cancelled because another failed says nothing new.
-		if errors.Is(jerr.Err, errOtherColumns) {
+		switch {
+		case errors.Is(jerr.Err, errOtherColumns):
 			jerr.Code = CodeOutput
+		case errors.Is(jerr.Err, errJobOutput):
+			jerr.Code, jerr.Limit = CodeLimitExceeded, LimitOutput
+		case errors.Is(jerr.Err, errJobMessages):
+			jerr.Code, jerr.Limit = CodeLimitExceeded, LimitMessages
 		}
 		if jerr.Code != CodeCancelled || ctx.Err() == nil {
 			pj.fail(&Error{JobID: parent.ID, Code: jerr.Code, Limit: jerr.Limit, Script: jerr.Script,
@@ -313,10 +320,21 @@ func (p *partRows) Next() (*bxl.Batch, error) {
 // errOtherColumns: partitions returned result sets of different shapes.
 var errOtherColumns = errors.New("every partition must return the same columns")
 
+// Limits of the whole job, over all its partitions (each partition's job
+// also has the job's limits of its own).
+var (
+	errJobOutput   = errors.New("the partitions' output data sets together exceeded the job's output limit")
+	errJobMessages = errors.New("the partitions' stdout and stderr together exceeded the job's message limit")
+)
+
 // mergeSink makes the partitions' result sets one: the first SCHEMA goes
-// to the caller, every other must be the same.
+// to the caller, every other must be the same. It holds the job's output
+// and message limits over all partitions.
 type mergeSink struct {
 	Sink
+	maxOutput, maxMessages int64
+	output, messages       atomic.Int64
+
 	mu        sync.Mutex
 	schema    []byte
 	firstPart int
@@ -332,6 +350,22 @@ type partSink struct {
 
 // Started is the parent's: a partition's job says nothing more.
 func (p *partSink) Started(Started) error { return nil }
+
+func (p *partSink) Batch(payload []byte, b *bxl.Batch) error {
+	m := p.mergeSink
+	if n := m.output.Add(int64(len(payload))); m.maxOutput > 0 && n > m.maxOutput {
+		return fmt.Errorf("%w of %d bytes", errJobOutput, m.maxOutput)
+	}
+	return m.Sink.Batch(payload, b)
+}
+
+func (p *partSink) Message(st Stream, text []byte) error {
+	m := p.mergeSink
+	if n := m.messages.Add(int64(len(text))); m.maxMessages > 0 && n > m.maxMessages {
+		return fmt.Errorf("%w of %d bytes", errJobMessages, m.maxMessages)
+	}
+	return m.Sink.Message(st, text)
+}
 
 func (p *partSink) Schema(payload []byte, s *bxl.Schema) error {
 	m := p.mergeSink
