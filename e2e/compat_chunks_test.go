@@ -235,3 +235,28 @@ sandbox {
 		t.Errorf("two partitions within the limit: exit %d\n%s", r.code, tail(r.stderr, 2000))
 	}
 }
+
+// Parallel partitions write into one table in one transaction.
+func TestChunks_ParallelIntoTable(t *testing.T) {
+	table := fmt.Sprintf("chunks_parallel_%d", time.Now().UnixNano())
+	py := "import pandas as pd\nOutputDataSet = pd.DataFrame({'g': [int(InputDataSet['g'][0])], 'n': [len(InputDataSet)]})"
+	r := execArgs(t, "--language", "Python", "--input-query", grouped(9), "--partition-by", "g", "--parallel",
+		"--into-table", table, "--create-table", "--script", py)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, tail(r.stderr, 3000))
+	}
+	jr, _ := runJSON(t, "--language", "Python", "--input-query", "SELECT g, n FROM "+table+" ORDER BY g",
+		"--script", "OutputDataSet = InputDataSet")
+	if got := jr.cells(t, "g") + " / " + jr.cells(t, "n"); got != "0,1,2 / 3,3,3" {
+		t.Errorf("table holds %s, want 0,1,2 / 3,3,3", got)
+	}
+	bad := "import pandas as pd\nif InputDataSet['g'][0] == 2: raise ValueError('no')\nOutputDataSet = pd.DataFrame({'g': [1]})"
+	table2 := table + "_failed"
+	r = execArgs(t, "--language", "Python", "--input-query", grouped(9), "--partition-by", "g", "--parallel",
+		"--into-table", table2, "--create-table", "--script", bad)
+	mustFail(t, r, "partition 3")
+	r = execArgs(t, "--language", "Python", "--input-query", "SELECT count(*) AS n FROM "+table2, "--script", "OutputDataSet = InputDataSet")
+	if r.code == 0 && !strings.Contains(r.stdout, "0") {
+		t.Errorf("a failed parallel job left rows in %s:\n%s", table2, r.stdout)
+	}
+}

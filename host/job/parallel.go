@@ -88,6 +88,9 @@ func (r *Runner) runParallel(ctx context.Context, req *Request, sink Sink, param
 		return nil, &Error{JobID: id, Code: CodeCancelled, Err: err}
 	}
 	merged := &mergeSink{Sink: bound, maxOutput: r.cfg.Limits.MaxOutputBytes, maxMessages: r.cfg.Limits.MaxMessageBytes}
+	if req.IntoTable != "" {
+		merged.table = &tableTarget{ctx: ctx, src: src, name: req.IntoTable, create: req.CreateTable, sanitize: sanitize}
+	}
 	pj := &parallelJob{runner: r, req: req, params: params, values: values, sink: merged,
 		sanitize: sanitize, cancel: cancel, slots: make(chan struct{}, r.parallelism())}
 	return pj.run(ctx, newChunker(rows, 0, keys))
@@ -99,9 +102,6 @@ func parallelAllowed(req *Request, params *bxl.Schema) *Error {
 		if f.Output {
 			return failf(req.ID, CodeInvalidRequest, "OUTPUT param @%s with parallel partitions: each partition runs in a session of its own, so there is no one final value", f.Name)
 		}
-	}
-	if req.IntoTable != "" {
-		return failf(req.ID, CodeInvalidRequest, "writing into a table with parallel partitions is not supported: run without parallel to write %s in one transaction", req.IntoTable)
 	}
 	return nil
 }
@@ -194,6 +194,8 @@ func (pj *parallelJob) runPart(ctx context.Context, part int, rows *partRows) {
 	sub := *parent
 	sub.ID = partJobID(parent.ID, part)
 	sub.PartitionBy, sub.OrderBy, sub.Parallel = nil, nil, false
+	// The partitions' outputs go into the job's one table through the sink.
+	sub.IntoTable, sub.CreateTable = "", false
 	res, jerr := r.runRows(ctx, &sub, rows, rows.stop, pj.sink.part(part), pj.params, pj.values)
 	if jerr != nil {
 		// A partition cancelled because another failed says nothing new.
@@ -204,6 +206,8 @@ func (pj *parallelJob) runPart(ctx context.Context, part int, rows *partRows) {
 			jerr.Code, jerr.Limit = CodeLimitExceeded, LimitOutput
 		case errors.Is(jerr.Err, errJobMessages):
 			jerr.Code, jerr.Limit = CodeLimitExceeded, LimitMessages
+		case errors.Is(jerr.Err, errTableWrite):
+			jerr.Code = CodeDataSource
 		}
 		if jerr.Code != CodeCancelled || ctx.Err() == nil {
 			pj.fail(&Error{JobID: parent.ID, Code: jerr.Code, Limit: jerr.Limit, Script: jerr.Script,
@@ -250,11 +254,22 @@ func (pj *parallelJob) result(ctx context.Context) (*Result, error) {
 	pj.mu.Lock()
 	defer pj.mu.Unlock()
 	id := pj.req.ID
+	if pj.failure == nil && ctx.Err() != nil {
+		pj.failure = pj.runner.contextError(ctx, id, &Error{JobID: id, Code: CodeCancelled, Err: ctx.Err()})
+	}
+	if t := pj.sink.table; t != nil {
+		if pj.failure != nil {
+			t.rollback()
+			return nil, pj.failure
+		}
+		n, err := t.commit(pj.req.OutputName)
+		if err != nil {
+			return nil, &Error{JobID: id, Code: CodeDataSource, Err: err}
+		}
+		pj.stats.RowsWritten = uint64(n)
+	}
 	if pj.failure != nil {
 		return nil, pj.failure
-	}
-	if ctx.Err() != nil {
-		return nil, pj.runner.contextError(ctx, id, &Error{JobID: id, Code: CodeCancelled, Err: ctx.Err()})
 	}
 	return &Result{JobID: id, OutputParamsPayload: pj.payload, OutputParams: pj.pschema, OutputValues: pj.pbatch,
 		Stats: pj.stats}, nil
@@ -317,6 +332,59 @@ func (p *partRows) Next() (*bxl.Batch, error) {
 	}
 }
 
+// errTableWrite: the job's table refused the partitions' rows.
+var errTableWrite = errors.New("write the output table")
+
+// tableTarget is the one table a parallel job writes, in one transaction
+// opened by the first partition's result set.
+type tableTarget struct {
+	ctx      context.Context
+	src      datasource.Source
+	name     string
+	create   bool
+	sanitize func(error) error
+	// w is set by the first SCHEMA (mergeSink.mu guards it and the writes).
+	w datasource.TableWriter
+}
+
+func (t *tableTarget) begin(s *bxl.Schema) error {
+	w, err := t.src.BeginWrite(t.ctx, t.name, t.create, s)
+	if err != nil {
+		return fmt.Errorf("%w %s: %w", errTableWrite, t.name, t.sanitize(err))
+	}
+	t.w = w
+	return nil
+}
+
+func (t *tableTarget) write(b *bxl.Batch) error {
+	if t.w == nil { // the first partition's could not open it
+		return fmt.Errorf("%w %s: not open", errTableWrite, t.name)
+	}
+	if err := t.w.Write(b); err != nil {
+		return fmt.Errorf("%w %s: %w", errTableWrite, t.name, t.sanitize(err))
+	}
+	return nil
+}
+
+func (t *tableTarget) rollback() {
+	if t.w != nil {
+		t.w.Rollback()
+	}
+}
+
+// commit makes the rows visible; without any result set there is nothing
+// to write, which fails the job as it does without parallel.
+func (t *tableTarget) commit(output string) (int64, error) {
+	if t.w == nil {
+		return 0, fmt.Errorf("the script set no %s to write into %s", output, t.name)
+	}
+	n, err := t.w.Commit()
+	if err != nil {
+		return 0, fmt.Errorf("write %s: %w", t.name, t.sanitize(err))
+	}
+	return n, nil
+}
+
 // errOtherColumns: partitions returned result sets of different shapes.
 var errOtherColumns = errors.New("every partition must return the same columns")
 
@@ -334,6 +402,8 @@ type mergeSink struct {
 	Sink
 	maxOutput, maxMessages int64
 	output, messages       atomic.Int64
+	// table, when set, receives the rows instead of the caller.
+	table *tableTarget
 
 	mu        sync.Mutex
 	schema    []byte
@@ -356,6 +426,11 @@ func (p *partSink) Batch(payload []byte, b *bxl.Batch) error {
 	if n := m.output.Add(int64(len(payload))); m.maxOutput > 0 && n > m.maxOutput {
 		return fmt.Errorf("%w of %d bytes", errJobOutput, m.maxOutput)
 	}
+	if m.table != nil {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.table.write(b)
+	}
 	return m.Sink.Batch(payload, b)
 }
 
@@ -373,6 +448,9 @@ func (p *partSink) Schema(payload []byte, s *bxl.Schema) error {
 	defer m.mu.Unlock()
 	if m.schema == nil {
 		m.schema, m.firstPart = bytes.Clone(payload), p.part
+		if m.table != nil {
+			return m.table.begin(s)
+		}
 		return m.Sink.Schema(payload, s)
 	}
 	if !bytes.Equal(m.schema, payload) {
