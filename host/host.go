@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -17,8 +18,11 @@ import (
 	"github.com/openlaunchpad/launchpad/host/catalog"
 	"github.com/openlaunchpad/launchpad/host/config"
 	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/datasource/mssql"
+	"github.com/openlaunchpad/launchpad/host/datasource/sqlite"
 	"github.com/openlaunchpad/launchpad/host/job"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
+	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
 
 // stopGrace is how long running jobs get to finish on shutdown before they
@@ -33,6 +37,7 @@ type Host struct {
 	catalog *catalog.Catalog
 	sandbox *sandboxes
 	runner  *job.Runner
+	watch   *watch
 }
 
 // Option changes how New builds a host.
@@ -67,23 +72,28 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 	if err := guardState(cfg); err != nil {
 		return nil, err
 	}
+	w, err := openWatch(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
 	sb, err := newSandboxes(cfg, lim, logger)
 	if err != nil {
+		w.close()
 		return nil, err
 	}
 	dsOpts, allow, err := dataSourcePolicy(cfg)
 	if err != nil {
-		sb.Close()
-		return nil, err
+		w.close()
+		return nil, errors.Join(err, sb.Close())
 	}
 	src := o.source
 	if src == nil {
 		if src, err = openInstance(ctx, cfg.Instance, dsOpts...); err != nil {
-			sb.Close()
-			return nil, err
+			w.close()
+			return nil, errors.Join(err, sb.Close())
 		}
 	}
-	h := &Host{cfg: cfg, log: logger, source: src, catalog: cat, sandbox: sb}
+	h := &Host{cfg: cfg, log: logger, source: src, catalog: cat, sandbox: sb, watch: w}
 	h.runner = job.NewRunner(job.Config{
 		Resolve: h.resolve,
 		Sandbox: sb,
@@ -92,7 +102,7 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 		// let a caller read files with the host's rights), on a host the
 		// operator allowed, with options that name no file.
 		OpenDataSource: func(ctx context.Context, dsn string) (datasource.Source, error) {
-			return datasource.OpenCallerSQLServer(ctx, dsn, allow, dsOpts...)
+			return mssql.OpenCaller(ctx, dsn, allow, dsOpts...)
 		},
 		Limits: job.Limits{
 			Timeout: lim.Timeout, MemoryBytes: lim.MemoryBytes, MaxProcs: lim.MaxProcesses,
@@ -104,22 +114,23 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 		// Parallel partitions beyond the CPUs only wait on each other.
 		Parallelism: min(cfg.Sandbox.Workers, runtime.NumCPU()),
 		Logger:      logger,
+		Observers:   w.observers(cat, logger),
 	})
 	return h, nil
 }
 
 // dataSourcePolicy turns data_source { } into the options every data
 // source is opened with and the caller's host allowlist.
-func dataSourcePolicy(cfg *config.Config) ([]datasource.Option, datasource.HostAllowlist, error) {
+func dataSourcePolicy(cfg *config.Config) ([]datasource.Option, mssql.HostAllowlist, error) {
 	limit, err := cfg.DataSource.ValueLimit()
 	if err != nil {
-		return nil, datasource.HostAllowlist{}, err
+		return nil, mssql.HostAllowlist{}, err
 	}
 	var hosts []string
 	if cfg.DataSource != nil {
 		hosts = cfg.DataSource.AllowHosts
 	}
-	allow, err := datasource.ParseHostAllowlist(hosts)
+	allow, err := mssql.ParseHostAllowlist(hosts)
 	if err != nil {
 		return nil, allow, fmt.Errorf("%w: data_source %w", config.ErrInvalid, err)
 	}
@@ -131,11 +142,23 @@ func openInstance(ctx context.Context, in *config.Instance, opts ...datasource.O
 	if err != nil {
 		return nil, fmt.Errorf("instance: %w", err)
 	}
-	src, err := datasource.Open(ctx, in.Driver, dsn, opts...)
+	src, err := openDriver(ctx, in.Driver, dsn, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open instance database: %w", datasource.SanitizeError(err, dsn))
 	}
 	return src, nil
+}
+
+// openDriver opens a data source by driver name: "sqlite" (dsn is a file
+// path) or "sqlserver" (dsn is a go-mssqldb connection string).
+func openDriver(ctx context.Context, driver, dsn string, opts ...datasource.Option) (datasource.Source, error) {
+	switch strings.ToLower(driver) {
+	case datasource.DriverSQLite:
+		return sqlite.Open(dsn, opts...)
+	case datasource.DriverSQLServer:
+		return mssql.Open(ctx, dsn, opts...)
+	}
+	return nil, fmt.Errorf("open data source %q: %w", driver, datasource.ErrUnknownDriver)
 }
 
 // guardState sets the state folder's modes: workers must traverse it to
@@ -173,11 +196,9 @@ func (h *Host) resolve(language string) (*job.Launcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	settings := map[string]string{}
-	if rt := h.cfg.LauncherRuntime(l.Name); rt != "" {
-		settings["runtime"] = rt
-	}
-	return &job.Launcher{Name: l.Name, Version: l.Version, Exe: l.Exe, Settings: settings}, nil
+	settings := h.cfg.LauncherSettings(l.Name)
+	check := func(info *launcher.Info) error { return h.catalog.CheckInfo(l, language, info) }
+	return &job.Launcher{Name: l.Name, Version: l.Version, Exe: l.Exe, Settings: settings, Check: check}, nil
 }
 
 // Serve serves the caller API until ctx ends, then stops gracefully: running
@@ -187,14 +208,22 @@ func (h *Host) Serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(h.cfg.Socket)
-	g := grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
-	api.NewServer(h.runner, h.log).Register(g)
+	defer func() {
+		if err := os.Remove(h.cfg.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
+			h.log.Warn("remove API socket", "socket", h.cfg.Socket, "error", err)
+		}
+	}()
+	g := grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.Creds(api.PeerCredentials()))
+	api.NewServer(h.runner, h.log, api.WithJobs(h.watch.history)).Register(g)
 
 	errc := make(chan error, 1)
 	go func() { errc <- g.Serve(ln) }()
+	h.watch.serve(h.log)
 	h.log.Info("host serving", "socket", h.cfg.Socket, "instance", h.cfg.Instance.Driver,
 		"isolation", h.cfg.Sandbox.Isolation)
+	if err := notifyReady(); err != nil {
+		h.log.Warn("could not tell systemd the host is ready", "error", err)
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -214,7 +243,7 @@ func (h *Host) Serve(ctx context.Context) error {
 
 // Close releases the host's resources.
 func (h *Host) Close() error {
-	return errors.Join(h.source.Close(), h.sandbox.Close())
+	return errors.Join(h.watch.close(), h.source.Close(), h.sandbox.Close())
 }
 
 // listen opens the API socket, replacing a stale one a crashed host left

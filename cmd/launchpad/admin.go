@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/openlaunchpad/launchpad/host/catalog"
+	"github.com/openlaunchpad/launchpad/sdk/launcher"
 	"github.com/openlaunchpad/launchpad/signing"
 )
 
@@ -123,7 +124,8 @@ func pluginSign(args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := signing.SignFile(priv, rest[0], signing.Manifest{Name: *name, Languages: langs, Version: *version})
+	m, err := signing.SignFile(priv, rest[0], signing.Manifest{Name: *name, Languages: langs, Version: *version,
+		APIVersion: launcher.APIVersion})
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func execMain(args []string, stdout, stderr *os.File) int {
 	format := fs.String("format", "table", "result format: table, csv or json")
 	jobID := fs.String("job-id", "", "job id to use (default: the host makes one)")
 	dataSource := fs.String("data-source", "", "SQL Server connection string to use instead of the host's instance (remote compute context)")
-	intoTable := fs.String("into-table", "", "write the output data set into this table (one transaction: all rows or none)")
+	intoTable := fs.String("into-table", "", "write the output data set into this table, \"T\" or \"T (a, b)\": by position into its (or the listed) columns, as INSERT INTO T EXEC; one transaction: all rows or none")
 	createTable := fs.Bool("create-table", false, "create --into-table from the output's schema first")
 	resultSchema := fs.String("result-schema", "", "declared result schema, like WITH RESULT SETS: 'id int, score float'")
 	tsqlFile := fs.String("tsql", "", "T-SQL batch file (- for stdin) whose sp_execute_external_script call gives the job")

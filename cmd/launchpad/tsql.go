@@ -88,13 +88,9 @@ func readBatch(path string) (string, error) {
 }
 
 // tsqlFlags maps a parsed call onto exec's flags, as name/value pairs in
-// the order they are set. Features the host does not have yet are refused
-// by name rather than dropped.
+// the order they are set.
 func tsqlFlags(s *tsql.Script) ([][2]string, *tsqlOutput, error) {
 	c := s.Call
-	if err := refuseMissingFeatures(c); err != nil {
-		return nil, nil, err
-	}
 	if strings.TrimSpace(c.Language) == "" {
 		return nil, nil, fmt.Errorf("line %d, column %d: @language is empty", c.Pos.Line, c.Pos.Col)
 	}
@@ -126,7 +122,7 @@ func tsqlFlags(s *tsql.Script) ([][2]string, *tsqlOutput, error) {
 		flags = append(flags, [2]string{"result-schema", c.ResultSets.Columns})
 	}
 	if c.Into != nil {
-		flags = append(flags, [2]string{"into-table", c.Into.Table})
+		flags = append(flags, [2]string{"into-table", intoTarget(c.Into)})
 	}
 	for _, it := range s.Select {
 		col := it.Alias
@@ -136,6 +132,19 @@ func tsqlFlags(s *tsql.Script) ([][2]string, *tsqlOutput, error) {
 		out.selects = append(out.selects, tsqlSelect{param: outputs[strings.ToLower(it.Variable)], column: col})
 	}
 	return flags, out, nil
+}
+
+// intoTarget is --into-table for INSERT INTO T [(cols)] EXEC: the table as
+// written, then the listed columns bracket-quoted.
+func intoTarget(t *tsql.Target) string {
+	if len(t.Columns) == 0 {
+		return t.Table
+	}
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = "[" + strings.ReplaceAll(c, "]", "]]") + "]"
+	}
+	return t.Table + " (" + strings.Join(cols, ", ") + ")"
 }
 
 // partitionFlags maps @input_data_1_partition_by_columns,
@@ -158,16 +167,6 @@ func partitionFlags(c *tsql.Call) ([][2]string, error) {
 		}
 	}
 	return flags, nil
-}
-
-// refuseMissingFeatures names the call's features the host lacks so far
-// (issue 9 item 6).
-func refuseMissingFeatures(c *tsql.Call) error {
-	if c.Into != nil && len(c.Into.Columns) > 0 {
-		return fmt.Errorf("line %d, column %d: INSERT INTO %s (%s): a column list is %w yet: the output's columns are matched to the table's by name",
-			c.Into.Pos.Line, c.Into.Pos.Col, c.Into.Table, strings.Join(c.Into.Columns, ", "), tsql.ErrUnsupported)
-	}
-	return nil
 }
 
 // bindParams checks the call's bindings against the @params declarations

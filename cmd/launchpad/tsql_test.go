@@ -53,6 +53,10 @@ func TestTSQLFlags_MapTheCall(t *testing.T) {
 			selects: []tsqlSelect{{param: "MaxValue", column: "maxValue"}}},
 		"insert exec": {src: "INSERT dbo.Scores EXEC sp_execute_external_script N'Python', N'pass'",
 			want: []string{"language=Python", "into-table=dbo.Scores"}},
+		"insert exec with columns": {src: "@python_insert_exec.sql", want: []string{"language=Python",
+			"input-query=SELECT region, units FROM sales", "into-table=dbo.Scores ([region], [total])"}},
+		"insert exec quoted column": {src: "INSERT INTO [my t] ([a]]b], c) EXEC sp_execute_external_script N'R', N'1'",
+			want: []string{"language=R", "into-table=[my t] ([a]]b], [c])"}},
 		"parallel 0 is the default": {src: "EXEC sp_execute_external_script N'R', N'1', @parallel = 0",
 			want: []string{"language=R"}},
 		"rows per read is a param": {src: "@python_rows_per_read.sql", want: []string{"language=python", "input-query=select * from sales",
@@ -91,7 +95,6 @@ func TestTSQLFlags_MapTheCall(t *testing.T) {
 func TestTSQLFlags_RefusesWhatTheHostLacks(t *testing.T) {
 	tests := map[string]struct{ src, want string }{
 		"parallel 2":        {"EXEC sp_execute_external_script N'R', N'1', @parallel = 2", "line 1, column 45: @parallel = 2: want 0 or 1"},
-		"insert columns":    {"@python_insert_exec.sql", "INSERT INTO dbo.Scores (region, total): a column list is not supported yet"},
 		"undeclared param":  {"EXEC sp_execute_external_script N'R', N'1', @n = 5", "@n is not a parameter of sp_execute_external_script nor declared in @params"},
 		"output not output": {"DECLARE @v int\nEXEC sp_execute_external_script N'R', N'1', @params = N'@n int', @n = @v OUTPUT", "line 2, column 66: @n is bound with OUTPUT but @params does not declare it OUTPUT"},
 		"bad params":        {"EXEC sp_execute_external_script N'R', N'1', @params = N'n int'", "@params: bad declaration"},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,7 +25,10 @@ import (
 // Request is one job as a caller asks for it.
 type Request struct {
 	// ID is optional; the runner makes one when empty.
-	ID         string
+	ID string
+	// Caller names who asked (the peer's user on the unix socket), for
+	// logs, the audit log and job history; "" when unknown.
+	Caller     string
 	Language   string
 	Script     string
 	InputQuery string
@@ -141,6 +145,10 @@ type Launcher struct {
 	Exe *os.File
 	// Settings are the operator's settings for it (e.g. "runtime").
 	Settings map[string]string
+	// Check, when set, compares the started launcher's own description
+	// (Launcher.Info) with what was verified; an error refuses the
+	// launcher (CodeUntrustedLauncher).
+	Check func(*launcher.Info) error
 }
 
 // Resolver finds the trusted launcher for a language. It returns an error
@@ -197,6 +205,8 @@ type Config struct {
 	// BatchBytes is the input batch size target (0: bxl.DefaultBatchBytes).
 	BatchBytes int
 	Logger     hclog.Logger
+	// Observers hear about each job's queueing, start and end.
+	Observers []Observer
 }
 
 // Runner runs jobs. It is safe for concurrent use.
@@ -237,25 +247,42 @@ func (r *Runner) Run(ctx context.Context, req *Request, sink Sink) (*Result, err
 		req.ID = NewJobID()
 	}
 	started := time.Now()
-	res, err := r.run(ctx, req, sink)
+	live := newLive(req, started)
+	r.notify(Observer.JobQueued, live)
+	res, err := r.run(ctx, req, sink, live)
 	if err != nil {
 		var jerr *Error
 		if !errors.As(err, &jerr) {
 			jerr = &Error{JobID: req.ID, Code: CodeHostFault, Err: err}
 		}
-		// The error may carry a runtime's text: bounded and escaped in the log.
-		r.log.Info("job failed", "job_id", req.ID, "language", req.Language, "code", jerr.Code.String(),
-			"error", untrusted.String(jerr.Error(), maxLoggedErrorBytes), "duration_ms", time.Since(started).Milliseconds())
+		live.finish(nil, jerr)
+		r.notify(Observer.JobEnded, live)
+		r.logFailure(req, jerr, time.Since(started))
 		return nil, jerr
 	}
 	res.Stats.Duration = time.Since(started)
-	r.log.Info("job done", "job_id", req.ID, "language", req.Language, "rows_in", res.Stats.RowsIn,
+	live.finish(res, nil)
+	r.notify(Observer.JobEnded, live)
+	r.log.Info("job done", "job_id", req.ID, "caller", req.Caller, "language", req.Language, "rows_in", res.Stats.RowsIn,
 		"rows_out", res.Stats.RowsOut, "duration_ms", res.Stats.Duration.Milliseconds(),
 		"peak_memory_bytes", res.Stats.PeakMemoryBytes)
 	return res, nil
 }
 
-func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, error) {
+// logFailure logs a failed job at WARN with its caller and code; a cancel
+// is routine (the caller asked, or went away) and logged at INFO.
+func (r *Runner) logFailure(req *Request, jerr *Error, took time.Duration) {
+	log := r.log.Warn
+	if jerr.Code == CodeCancelled {
+		log = r.log.Info
+	}
+	// The error may carry a runtime's text: bounded and escaped in the log.
+	log("job failed", "job_id", req.ID, "caller", req.Caller, "language", untrusted.String(req.Language, 64),
+		"code", jerr.Code.String(), "error", untrusted.String(jerr.Error(), maxLoggedErrorBytes),
+		"duration_ms", took.Milliseconds())
+}
+
+func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (*Result, error) {
 	id := req.ID
 	params, values, err := r.prepare(req)
 	if err != nil {
@@ -270,13 +297,17 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 	sink = newBoundSink(ctx, sink)
 
 	if req.Parallel && len(req.PartitionBy) > 0 {
-		return r.runParallel(ctx, req, sink, params, values)
+		return r.runParallel(ctx, req, sink, params, values, live)
 	}
 	l, jerr := r.launcherFor(id, req.Language)
 	if jerr != nil {
+		if jerr.Code == CodeUntrustedLauncher {
+			live.markResolved()
+		}
 		return nil, jerr
 	}
 	defer l.Exe.Close()
+	live.resolved(l.Name, l.Version)
 
 	// Lease the worker first: input queries run only for a job that holds
 	// one, so queued jobs cost the host nothing but their request.
@@ -284,7 +315,10 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 	if jerr != nil {
 		return nil, jerr
 	}
-	defer env.Close()
+	defer r.closeLogged(id, "job sandbox", env.Close)
+	live.running(env)
+	defer live.release() // before env.Close: the job's last usage
+	r.notify(Observer.JobRunning, live)
 
 	src, sanitize, closeSrc, err := r.source(ctx, req)
 	if err != nil {
@@ -298,11 +332,11 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 	defer stopInput()
 	var rows datasource.Rows
 	if strings.TrimSpace(req.InputQuery) != "" {
-		rows, err = src.Query(qctx, orderedQuery(req.InputQuery, req.PartitionBy, req.OrderBy), r.cfg.BatchBytes)
+		rows, err = src.Query(qctx, orderedQuery(req.InputQuery, req.PartitionBy, req.OrderBy), queryParams(req.Params, values), r.cfg.BatchBytes)
 		if err != nil {
 			return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: sanitize(err)})
 		}
-		defer rows.Close()
+		defer r.closeLogged(id, "input query", rows.Close)
 		if rows, err = chunkRows(req, rows); err != nil {
 			return nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
 		}
@@ -320,8 +354,9 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 	ex := &execution{
 		runner: r, req: req, lim: lim, env: env, launcher: l, sink: sink,
 		params: params, values: values, rows: rows, stopInput: stopInput, target: src, sanitize: sanitize,
-		log: r.log.With("job_id", id, "launcher", l.Name),
+		log: r.log.With("job_id", id, "launcher", l.Name), live: live,
 	}
+	live.attach(ex)
 	return ex.run(ctx)
 }
 
@@ -379,28 +414,28 @@ func (r *Runner) prepare(req *Request) (*bxl.Schema, *bxl.Batch, error) {
 	if err := prepareChunks(req); err != nil {
 		return nil, nil, err
 	}
+	if err := checkInto(req); err != nil {
+		return nil, nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
+	}
 	if req.InputName == req.OutputName {
 		return nil, nil, failf(id, CodeInvalidRequest, "input and output data sets are both named %q", req.InputName)
 	}
 	schema := &bxl.Schema{}
-	declared := map[string]bool{}
 	for _, d := range req.Params {
 		if d.Name == req.InputName || d.Name == req.OutputName {
 			return nil, nil, failf(id, CodeInvalidRequest, "param @%s has the name of a data set", d.Name)
 		}
 		schema.Fields = append(schema.Fields, d.Field)
-		declared[d.Name] = true
 	}
-	for name := range req.ParamValues {
-		if !declared[name] {
-			return nil, nil, failf(id, CodeInvalidRequest, "value given for undeclared param @%s", name)
-		}
+	values, err := paramValues(req.Params, req.ParamValues)
+	if err != nil {
+		return nil, nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
 	}
 	b := bxl.NewBuilder(schema)
 	if len(schema.Fields) > 0 {
 		vals := make([]any, len(schema.Fields))
 		for i, f := range schema.Fields {
-			text, ok := req.ParamValues[f.Name]
+			text, ok := values[f.Name]
 			if !ok {
 				continue
 			}
@@ -415,6 +450,38 @@ func (r *Runner) prepare(req *Request) (*bxl.Schema, *bxl.Batch, error) {
 		}
 	}
 	return schema, b.Build(), nil
+}
+
+// paramValues keys the given values by declared name, matching names
+// case-insensitively as T-SQL does: --param N=1 sets @n.
+func paramValues(decls []sqltype.Decl, given map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(given))
+	for name, text := range given {
+		i := slices.IndexFunc(decls, func(d sqltype.Decl) bool { return strings.EqualFold(d.Name, name) })
+		if i < 0 {
+			return nil, fmt.Errorf("value given for undeclared param @%s", name)
+		}
+		d := decls[i].Name
+		if _, dup := out[d]; dup {
+			return nil, fmt.Errorf("param @%s is given two values (names are case-insensitive)", d)
+		}
+		out[d] = text
+	}
+	return out, nil
+}
+
+// queryParams are the declared params with their values, bound in the input
+// query as SQL Server binds them in @input_data_1 (OUTPUT params with their
+// input value).
+func queryParams(decls []sqltype.Decl, values *bxl.Batch) []datasource.Param {
+	out := make([]datasource.Param, len(decls))
+	for i, d := range decls {
+		out[i] = datasource.Param{Name: d.Name, SQLType: d.SQLType, Field: d.Field}
+		if values != nil && values.Rows > 0 && !values.Columns[i].IsNull(0) {
+			out[i].Value = values.Columns[i].Value(0)
+		}
+	}
+	return out
 }
 
 // source picks the job's data source: the caller's, opened for this job,
@@ -433,7 +500,16 @@ func (r *Runner) source(ctx context.Context, req *Request) (datasource.Source, f
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open data source: %w", sanitize(err))
 	}
-	return src, sanitize, func() { src.Close() }, nil
+	return src, sanitize, func() { r.closeLogged(req.ID, "data source", src.Close) }, nil
+}
+
+// closeLogged runs a teardown step whose error cannot change the job's
+// outcome any more, and logs that error instead of dropping it: a sandbox
+// that failed to close may have left a cgroup or folder behind.
+func (r *Runner) closeLogged(id, what string, fn func() error) {
+	if err := fn(); err != nil {
+		r.log.Error("teardown failed", "job_id", id, "what", what, "error", err)
+	}
 }
 
 // contextError prefers the context's reason (time limit, cancel) over the

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/openlaunchpad/launchpad/host/datasource"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
@@ -49,7 +50,7 @@ type parallelJob struct {
 }
 
 // runParallel is Run for a partitioned job with Parallel set.
-func (r *Runner) runParallel(ctx context.Context, req *Request, sink Sink, params *bxl.Schema, values *bxl.Batch) (*Result, error) {
+func (r *Runner) runParallel(ctx context.Context, req *Request, sink Sink, params *bxl.Schema, values *bxl.Batch, live *Live) (*Result, error) {
 	id := req.ID
 	if jerr := parallelAllowed(req, params); jerr != nil {
 		return nil, jerr
@@ -69,13 +70,14 @@ func (r *Runner) runParallel(ctx context.Context, req *Request, sink Sink, param
 		return nil, jerr
 	}
 	name := l.Name
+	live.resolved(l.Name, l.Version)
 	l.Exe.Close()
 	src, sanitize, closeSrc, err := r.source(ctx, req)
 	if err != nil {
 		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: err})
 	}
 	defer closeSrc()
-	rows, err := src.Query(ctx, orderedQuery(req.InputQuery, req.PartitionBy, req.OrderBy), r.cfg.BatchBytes)
+	rows, err := src.Query(ctx, orderedQuery(req.InputQuery, req.PartitionBy, req.OrderBy), queryParams(req.Params, values), r.cfg.BatchBytes)
 	if err != nil {
 		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: sanitize(err)})
 	}
@@ -287,7 +289,11 @@ func (r *Runner) runRows(ctx context.Context, req *Request, rows datasource.Rows
 	if jerr != nil {
 		return nil, jerr
 	}
-	defer env.Close()
+	defer r.closeLogged(req.ID, "job sandbox", env.Close)
+	// A partition's own record; the parent job is the one observers see.
+	live := newLive(req, time.Now())
+	live.running(env)
+	defer live.release()
 	rows, err := chunkRows(req, rows)
 	if err != nil {
 		return nil, &Error{JobID: req.ID, Code: CodeInvalidRequest, Err: err}
@@ -295,8 +301,9 @@ func (r *Runner) runRows(ctx context.Context, req *Request, rows datasource.Rows
 	ex := &execution{
 		runner: r, req: req, lim: r.cfg.Limits, env: env, launcher: l, sink: sink,
 		params: params, values: values, rows: rows, stopInput: stop,
-		sanitize: func(err error) error { return err }, log: r.log.With("job_id", req.ID, "launcher", l.Name),
+		sanitize: func(err error) error { return err }, log: r.log.With("job_id", req.ID, "launcher", l.Name), live: live,
 	}
+	live.attach(ex)
 	res, err := ex.run(ctx)
 	if err != nil {
 		var e *Error

@@ -8,22 +8,22 @@ import (
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
-// recordSink records what reaches the caller.
-type recordSink struct {
+// mergeRecorder records what reaches the caller.
+type mergeRecorder struct {
 	schemas, batches int
 	messages         []string
 }
 
-func (s *recordSink) Started(Started) error            { return nil }
-func (s *recordSink) Schema([]byte, *bxl.Schema) error { s.schemas++; return nil }
-func (s *recordSink) Batch([]byte, *bxl.Batch) error   { s.batches++; return nil }
-func (s *recordSink) Message(_ Stream, text []byte) error {
+func (s *mergeRecorder) Started(Started) error            { return nil }
+func (s *mergeRecorder) Schema([]byte, *bxl.Schema) error { s.schemas++; return nil }
+func (s *mergeRecorder) Batch([]byte, *bxl.Batch) error   { s.batches++; return nil }
+func (s *mergeRecorder) Message(_ Stream, text []byte) error {
 	s.messages = append(s.messages, string(text))
 	return nil
 }
 
 func TestMergeSink_OneSchemaAndJobWideLimits(t *testing.T) {
-	rec := &recordSink{}
+	rec := &mergeRecorder{}
 	m := &mergeSink{Sink: rec, maxOutput: 10, maxMessages: 5}
 	s1 := &bxl.Schema{Fields: []bxl.Field{{Name: "a", Type: bxl.TypeInt64}}}
 	s2 := &bxl.Schema{Fields: []bxl.Field{{Name: "b", Type: bxl.TypeInt64}}}

@@ -1,5 +1,8 @@
 """The user's script in the Launchpad Python runtime: compile and run it as __main__.
 
+The script's globals are what SQL Server's Python session predefines: the
+module pandas (as `pandas`), the input DataFrame and the params.
+
 Errors are reported with the user's own line numbers and a traceback cut to
 the script's frames (file "<script>"), never the runtime's.
 """
@@ -9,6 +12,8 @@ import linecache
 import sys
 import traceback
 import types
+
+import pandas
 
 
 class ScriptFailed(Exception):
@@ -45,6 +50,10 @@ class Session:
         self.module = types.ModuleType("__main__")
         self.ns = self.module.__dict__
         self.ns["__builtins__"] = builtins
+        # SQL Server's Python session has pandas imported under its own name
+        # (Microsoft's quickstarts call pandas.Series without an import); nothing
+        # else is predefined there, so nothing else is here.
+        self.ns["pandas"] = pandas
         self.ns.update(params)
 
     def run(self, frame):

@@ -18,15 +18,15 @@ run_chunks <- function(io, job, env, user_jit) {
     chunk <- chunk + 1L
     assign(job$input_name, ch$df, envir = env)
     ch$df <- NULL
-    for (where in list(env, globalenv())) {
-      if (exists(job$output_name, envir = where, inherits = FALSE)) rm(list = job$output_name, envir = where)
-    }
+    # Each run starts with the empty output SQL Server predefines.
+    if (exists(job$output_name, envir = globalenv(), inherits = FALSE)) rm(list = job$output_name, envir = globalenv())
+    assign(job$output_name, data.frame(), envir = env)
     withCallingHandlers(run_user_script(job$script, env, user_jit),
       launchpad_error = function(e) stop(in_chunk(e, chunk)))
     res <- withCallingHandlers(script_results(env, job),
       launchpad_error = function(e) stop(in_chunk(e, chunk)))
     assign(job$input_name, NULL, envir = env)
-    out$send(chunk, res$df)
+    out$send(chunk, res$df, res$hints)
     if (ch$ended) break
   }
   finish_chunks(io$output, res$params, out$rows())
@@ -77,7 +77,7 @@ chunk_output <- function(path, name) {
   first_chunk <- 0L
   rows <- 0
   shape <- function(fields) vapply(fields, function(f) paste(f$name, TYPE_NAMES[f$type]), "")
-  send <- function(chunk, df) {
+  send <- function(chunk, df, hints) {
     if (is.null(df)) return(invisible())
     con <- open_output(path)
     state$out <- con
@@ -91,7 +91,7 @@ chunk_output <- function(path, name) {
                                name, paste(shape(fields), collapse = ", "), first_chunk, paste(shape(first), collapse = ", ")))
       }
     }
-    n <- withCallingHandlers(write_data_frame(con, df, on_schema),
+    n <- withCallingHandlers(write_data_frame(con, df, hints, on_schema),
       launchpad_error = function(e) stop(in_chunk(e, chunk)))
     rows <<- rows + n
     state$out <- NULL
