@@ -50,7 +50,6 @@ var corpusKnownFailures = map[string]knownFailure{
 	"35-r-ref-naive-bayes":           {"item 4", "column payload has unsupported class raw"},
 	"36-py-ski-rental-train":         {"item 8", "no such table: dbo.rental_data"},
 	"37-r-ski-rental-train":          {"item 8", "no such table: dbo.rental_data"},
-	"38-py-rows-per-read":            {"item 7 (then item 2)", "@r_rowsPerRead (running the script on chunks of rows) is not supported yet"},
 	"39-r-types-implicit-conversion": {"item 3 and uniqueidentifier text in upper case", "row 1 column 3: 6e225611"},
 	"43-py-taxi-train-scikit":        {"T-SQL scalar function in the input query (then item 3)", `near "(": syntax error`},
 	"45-r-samples-iris-load":         {"item 6", "a column list is not supported yet"},
