@@ -49,17 +49,14 @@ type parallelJob struct {
 	pbatch  *bxl.Batch
 }
 
-// runParallel is Run for a partitioned job with Parallel set.
+// runParallel is run for a partitioned job with Parallel set.
 func (r *Runner) runParallel(ctx context.Context, req *Request, sink Sink, params *bxl.Schema, values *bxl.Batch, live *Live) (*Result, error) {
 	id := req.ID
 	if jerr := parallelAllowed(req, params); jerr != nil {
 		return nil, jerr
 	}
-	if t := r.cfg.Limits.Timeout; t > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t)
-		defer cancel()
-	}
+	// ctx carries the job's time limit (run set it); cancel stops every
+	// partition at the first failure.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	bound := newBoundSink(ctx, sink)
