@@ -55,7 +55,8 @@ func runExec(args []string) int {
 func execMain(args []string, stdout, stderr *os.File) int {
 	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	address := fs.String("address", "unix:///var/lib/launchpad/launchpad.sock", "host address: unix://PATH")
+	address := fs.String("address", envOr("LAUNCHPAD_ADDR", "unix:///var/lib/launchpad/launchpad.sock"),
+		"host address: unix://PATH (default from LAUNCHPAD_ADDR)")
 	language := fs.String("language", "", "script language, e.g. Python or R (case-insensitive)")
 	script := fs.String("script", "", "script text")
 	scriptFile := fs.String("script-file", "", "file holding the script")
@@ -121,13 +122,13 @@ func execMain(args []string, stdout, stderr *os.File) int {
 		RowsPerRead: *chunks.rowsPerRead, PartitionBy: columnList(*chunks.partitionBy), OrderBy: columnList(*chunks.orderBy), Parallel: *chunks.parallel,
 	}, grpc.WaitForReady(false), grpc.MaxCallRecvMsgSize(maxRecvBytes))
 	if err != nil {
-		return fail(exitConnect, "host at %s: %v", *address, err)
+		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
 	}
 
 	started, stop := cancelOnSignal(client, cancel)
 	defer stop()
 	return streamJob(stream, out, errw, started, func(err error) int {
-		return fail(exitConnect, "host at %s: %v", *address, err)
+		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
 	}, fail)
 }
 

@@ -231,7 +231,8 @@ func findKey(trust []Publisher, keyID string) (Publisher, error) {
 		if revoked.RevokedAt != nil {
 			at = revoked.RevokedAt.UTC().Format("2006-01-02T15:04:05Z")
 		}
-		return Publisher{}, fmt.Errorf("%w: key %s of publisher %s was revoked at %s", ErrRevokedKey, keyID, revoked.Name, at)
+		return Publisher{}, fmt.Errorf("%w: key %s of publisher %s was revoked at %s (%s)", ErrRevokedKey, keyID,
+			revoked.Name, at, RevokedKeyHint)
 	}
 	return Publisher{}, fmt.Errorf("%w: key %s", ErrUntrustedKey, keyID)
 }

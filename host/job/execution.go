@@ -183,7 +183,7 @@ func (ex *execution) startLauncher(ctx context.Context) (net.Conn, *satellite.Sa
 	sat, err := satellite.Start(satellite.Config{
 		Name: ex.launcher.Name, Exe: ex.launcher.Exe, DataPlane: satEnd,
 		SocketDir: ex.env.SocketDir(), UID: uid, GID: gid,
-		Process: ex.env, Logger: ex.log.Named("launcher"),
+		Process: ex.env, Logger: ex.log.Named("launcher"), Log: ex.lim.Log,
 	})
 	satEnd.Close()
 	if err != nil {

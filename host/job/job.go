@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -114,7 +115,10 @@ type Stats struct {
 	CPUSystem       time.Duration
 }
 
-// Limits bound one job.
+// Limits bound one job. The host's configuration makes them once, when it
+// loads (host/config), with each default taken from the package that
+// enforces the limit (DefaultTimeout here, jobobject's memory and
+// processes, the sandbox's disk and queue timeout).
 type Limits struct {
 	// Timeout is the wall-clock limit of the whole job, start to finish.
 	Timeout time.Duration
@@ -135,6 +139,15 @@ type Limits struct {
 	// (zero fields: bxl's defaults). Its MaxParamsBytes is lowered to what
 	// is left of MaxOutputBytes when the OUTPUT params arrive.
 	Decode bxl.Limits
+	// QueueTimeout is how long a job waits for a free worker account.
+	QueueTimeout time.Duration
+	// BatchBytes is the input batch size target (0: bxl.DefaultBatchBytes).
+	BatchBytes int
+	// OpenFiles is the job's open file limit (0: the sandbox's default).
+	OpenFiles uint64
+	// Log bounds what the launcher may log (zero fields: satellite's
+	// defaults).
+	Log satellite.LogLimits
 }
 
 // Launcher is a verified launcher ready to start.
@@ -202,9 +215,7 @@ type Config struct {
 	// once, each in its own sandbox (0: one per CPU). The worker pool bounds
 	// them too: a partition waits for a free worker account.
 	Parallelism int
-	// BatchBytes is the input batch size target (0: bxl.DefaultBatchBytes).
-	BatchBytes int
-	Logger     hclog.Logger
+	Logger      hclog.Logger
 	// Observers hear about each job's queueing, start and end.
 	Observers []Observer
 }
@@ -213,6 +224,9 @@ type Config struct {
 type Runner struct {
 	cfg Config
 	log hclog.Logger
+	// lim is cfg.Limits, replaced whole by SetLimits (a reload); a job
+	// keeps the limits it started with.
+	lim atomic.Pointer[Limits]
 }
 
 // NewRunner returns a runner for cfg.
@@ -220,7 +234,9 @@ func NewRunner(cfg Config) *Runner {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	return &Runner{cfg: cfg, log: cfg.Logger.Named("job")}
+	r := &Runner{cfg: cfg, log: cfg.Logger.Named("job")}
+	r.lim.Store(&cfg.Limits)
+	return r
 }
 
 // maxLoggedErrorBytes bounds a failed job's error in the host log; the
@@ -288,7 +304,8 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	if err != nil {
 		return nil, err
 	}
-	lim := r.cfg.Limits
+	lim := r.Limits()
+	ctx = context.WithValue(ctx, timeoutKey{}, lim.Timeout)
 	if lim.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, lim.Timeout)
@@ -332,7 +349,7 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	defer stopInput()
 	var rows datasource.Rows
 	if strings.TrimSpace(req.InputQuery) != "" {
-		rows, err = src.Query(qctx, orderedQuery(req.InputQuery, req.PartitionBy, req.OrderBy), queryParams(req.Params, values), r.cfg.BatchBytes)
+		rows, err = src.Query(qctx, orderedQuery(req.InputQuery, req.PartitionBy, req.OrderBy), queryParams(req.Params, values), lim.BatchBytes)
 		if err != nil {
 			return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: sanitize(err)})
 		}
@@ -518,7 +535,7 @@ func (r *Runner) contextError(ctx context.Context, id string, fallback *Error) *
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitTime,
-			Err: fmt.Errorf("job exceeded its time limit of %s", r.cfg.Limits.Timeout)}
+			Err: fmt.Errorf("job exceeded its time limit of %s", r.jobTimeout(ctx))}
 	case errors.Is(ctx.Err(), context.Canceled):
 		return &Error{JobID: id, Code: CodeCancelled, Err: errors.New("job cancelled")}
 	}

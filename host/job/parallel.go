@@ -74,7 +74,7 @@ func (r *Runner) runParallel(ctx context.Context, req *Request, sink Sink, param
 		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: err})
 	}
 	defer closeSrc()
-	rows, err := src.Query(ctx, orderedQuery(req.InputQuery, req.PartitionBy, req.OrderBy), queryParams(req.Params, values), r.cfg.BatchBytes)
+	rows, err := src.Query(ctx, orderedQuery(req.InputQuery, req.PartitionBy, req.OrderBy), queryParams(req.Params, values), r.cfg.Limits.BatchBytes)
 	if err != nil {
 		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: sanitize(err)})
 	}
