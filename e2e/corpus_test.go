@@ -31,7 +31,6 @@ import (
 type knownFailure struct{ item, want string }
 
 var corpusKnownFailures = map[string]knownFailure{
-	"38-py-rows-per-read":     {"item 7 (then item 2)", "@r_rowsPerRead (running the script on chunks of rows) is not supported yet"},
 	"43-py-taxi-train-scikit": {"T-SQL scalar function in the input query (then item 3)", `near "(": syntax error`},
 }
 

@@ -53,6 +53,10 @@ func bindQueries(req *Request) ([]boundQuery, *Error) {
 			return bad("a query is given for undeclared param @%s", pq.Param)
 		}
 		name := req.Params[i].Name
+		if strings.EqualFold(name, RowsPerReadParam) {
+			// The chunk size is read before any query runs.
+			return bad("param @%s sets the chunk size: give it a number, not a query", name)
+		}
 		for given := range req.ParamValues {
 			if strings.EqualFold(given, name) {
 				return bad("param @%s is given both a value and a query", name)

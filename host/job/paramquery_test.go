@@ -148,12 +148,13 @@ func TestBindQueries_RefusesBadRequests(t *testing.T) {
 		"value and query": {map[string]string{"M": "1"}, []ParamQuery{q("m")}, "param @m is given both a value and a query"},
 		"two queries":     {nil, []ParamQuery{q("m"), q("M")}, "param @m is given two queries"},
 		"empty":           {nil, []ParamQuery{{Param: "m", Query: " \n"}}, "param @m: its query is empty"},
+		"chunk size":      {nil, []ParamQuery{q("R_ROWSPERREAD")}, "param @r_rowsPerRead sets the chunk size: give it a number, not a query"},
 		"bad variable":    {nil, []ParamQuery{bad}, `param @m's query: `},
 		"unknown var":     {nil, []ParamQuery{{Param: "m", Query: "SELECT 1", ParamValues: map[string]string{"x": "1"}}}, "value given for undeclared param @x"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := (&Runner{}).prepare(request(t, "@m int", tc.values, tc.qs...))
+			_, _, err := (&Runner{}).prepare(request(t, "@m int, @r_rowsPerRead int", tc.values, tc.qs...))
 			var jerr *Error
 			if !errors.As(err, &jerr) || jerr.Code != CodeInvalidRequest || !strings.Contains(jerr.Error(), tc.want) {
 				t.Errorf("err = %v, want an invalid request containing %q", err, tc.want)
