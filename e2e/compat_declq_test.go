@@ -92,3 +92,29 @@ func TestCompatDeclq_BadQueriesFailTheJob(t *testing.T) {
 		})
 	}
 }
+
+// Partitions, in one sandbox or in parallel, all get the param's value
+// from its query (the parallel path runs its own input query).
+func TestCompatDeclq_PartitionsGetTheValue(t *testing.T) {
+	want, _ := runJSON(t, "--language", "Python", "--script", "OutputDataSet = InputDataSet",
+		"--input-query", "SELECT max(id) AS id FROM sales")
+	top := want.cell(t, 0, "id")
+	for _, parallel := range []string{"0", "1"} {
+		batch := `DECLARE @top int = (SELECT max(id) FROM sales);
+EXEC sp_execute_external_script @language = N'Python'
+  , @script = N'OutputDataSet = pandas.DataFrame({"top": [top], "rows": [len(InputDataSet)]})'
+  , @input_data_1 = N'SELECT region, id FROM sales'
+  , @input_data_1_partition_by_columns = N'region', @parallel = ` + parallel + `
+  , @params = N'@top int', @top = @top
+WITH RESULT SETS ((top int, rows int));`
+		jr, _ := runJSON(t, "--tsql", tsqlBatch(t, batch))
+		if len(jr.Rows) < 2 {
+			t.Fatalf("@parallel = %s: %d partitions, want one per region", parallel, len(jr.Rows))
+		}
+		for i := range jr.Rows {
+			if got := jr.cell(t, i, "top"); got != top {
+				t.Errorf("@parallel = %s: partition %d got @top = %s, want %s", parallel, i+1, got, top)
+			}
+		}
+	}
+}
