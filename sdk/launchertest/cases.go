@@ -142,8 +142,14 @@ func (k *kit) identityEveryType(t *testing.T) {
 			t.Fatalf("row %d has %d values, want %d", r, len(jr.Rows[r]), len(row))
 		}
 		for c, want := range row {
-			w := narrowJSON(typeColumns[c].typ, k.narrowed(typeColumns[c].typ), want.json)
-			if got := string(jr.Rows[r][c]); !sameValue(got, w) {
+			from, to := typeColumns[c].typ, k.narrowed(typeColumns[c].typ)
+			w, got := narrowJSON(from, to, want.json), string(jr.Rows[r][c])
+			if from == "uuid" && to == "string" {
+				// A uuid's text is the same uuid in either case (R gets
+				// it upper case, as SQL Server gives it).
+				got = strings.ToLower(got)
+			}
+			if !sameValue(got, w) {
 				t.Errorf("row %d column %s (%s) = %s, want %s", r, typeColumns[c].name, typeColumns[c].typ, got, w)
 			}
 		}
