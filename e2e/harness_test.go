@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openlaunchpad/launchpad/client"
 )
 
 // host is a running `launchpad dev` started from freshly built binaries.
@@ -193,20 +194,12 @@ func execArgsAt(t *testing.T, address string, args ...string) result {
 }
 
 // jsonResult is exec's --format json document.
-type jsonResult struct {
-	Columns []struct {
-		Name string `json:"name"`
-		Type string `json:"type"`
-	} `json:"columns"`
-	Rows         [][]json.RawMessage        `json:"rows"`
-	OutputParams map[string]json.RawMessage `json:"output_params"`
-	JobID        string                     `json:"job_id"`
-	Stats        struct {
-		RowsIn          int64 `json:"rows_in"`
-		RowsOut         int64 `json:"rows_out"`
-		PeakMemoryBytes int64 `json:"peak_memory_bytes"`
-		CPUUserMs       int64 `json:"cpu_user_ms"`
-	} `json:"stats"`
+type jsonResult struct{ client.Document }
+
+// decodeJSON reads exec's --format json output.
+func decodeJSON(stdout string) (jsonResult, error) {
+	d, err := client.DecodeDocument(strings.NewReader(stdout))
+	return jsonResult{d}, err
 }
 
 // runJSON runs a job that must succeed and decodes its JSON result.
@@ -223,14 +216,12 @@ func runJSON(t *testing.T, args ...string) (jsonResult, result) {
 // returned exit code (-2 for undecodable output).
 func runJSONNoFatal(t *testing.T, args ...string) (jsonResult, result) {
 	r := execArgs(t, append(args, "--format", "json")...)
-	var jr jsonResult
 	if r.code != 0 {
-		return jr, r
+		return jsonResult{}, r
 	}
-	dec := json.NewDecoder(strings.NewReader(r.stdout))
-	dec.UseNumber()
-	if err := dec.Decode(&jr); err != nil {
-		r.code, r.stderr = -2, fmt.Sprintf("decode json output: %v\n%s", err, r.stdout)
+	jr, err := decodeJSON(r.stdout)
+	if err != nil {
+		r.code, r.stderr = -2, fmt.Sprintf("%v\n%s", err, r.stdout)
 	}
 	return jr, r
 }

@@ -3,7 +3,6 @@ package launchertest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openlaunchpad/launchpad/client"
 )
 
 // kit runs the checks against one started host.
@@ -29,16 +30,6 @@ type result struct {
 	stdout  string
 	stderr  string
 	elapsed time.Duration
-}
-
-// jsonResult is exec's --format json document.
-type jsonResult struct {
-	Columns []struct {
-		Name string `json:"name"`
-		Type string `json:"type"`
-	} `json:"columns"`
-	Rows         [][]json.RawMessage        `json:"rows"`
-	OutputParams map[string]json.RawMessage `json:"output_params"`
 }
 
 // execTimeout bounds one exec: longer than the host's job timeout.
@@ -76,18 +67,16 @@ func (k *kit) exec(args ...string) result {
 }
 
 // decode parses exec's JSON output; numbers stay as their literal text.
-func decode(r result) (jsonResult, error) {
-	var jr jsonResult
-	dec := json.NewDecoder(strings.NewReader(r.stdout))
-	dec.UseNumber()
-	if err := dec.Decode(&jr); err != nil {
-		return jr, fmt.Errorf("decode exec's json output: %v\n%s", err, r.stdout)
+func decode(r result) (client.Document, error) {
+	jr, err := client.DecodeDocument(strings.NewReader(r.stdout))
+	if err != nil {
+		return jr, fmt.Errorf("exec's output: %w\n%s", err, r.stdout)
 	}
 	return jr, nil
 }
 
 // run runs a job that must succeed.
-func (k *kit) run(t *testing.T, args ...string) (jsonResult, result) {
+func (k *kit) run(t *testing.T, args ...string) (client.Document, result) {
 	t.Helper()
 	r := k.exec(args...)
 	if r.code != 0 {
@@ -308,7 +297,7 @@ func (k *kit) emptyInput(t *testing.T) {
 }
 
 // countIs checks a CountRows result: one row, one integer column n.
-func countIs(jr jsonResult, want int) error {
+func countIs(jr client.Document, want int) error {
 	if len(jr.Columns) != 1 || jr.Columns[0].Name != "n" || len(jr.Rows) != 1 {
 		return fmt.Errorf("want one row of one column n, got columns %+v and %d rows", jr.Columns, len(jr.Rows))
 	}

@@ -1,10 +1,12 @@
-package main
+package client
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 
+	"github.com/openlaunchpad/launchpad/host/api/proto"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
@@ -28,7 +30,7 @@ func TestTableWriter_NewlinesCannotForgeLines(t *testing.T) {
 	batch, params := bb.Build(), pbb.Build()
 	for _, format := range []string{"table", "csv"} {
 		var out, errb bytes.Buffer
-		w, err := newResultWriter(format, &out, &errb, func(s string) string { return s })
+		w, err := NewResultWriter(format, &out, &errb, func(s string) string { return s })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,5 +64,48 @@ func TestTableWriter_NewlinesCannotForgeLines(t *testing.T) {
 		if !strings.Contains(strings.Join(lines, "\n"), "@approved = NULL") {
 			t.Errorf("%s: the real param line is missing:\n%s", format, strings.Join(lines, "\n"))
 		}
+	}
+}
+
+// TestJSONWriter_DocumentRoundTrip: what the json format writes,
+// DecodeDocument reads back with every number exact.
+func TestJSONWriter_DocumentRoundTrip(t *testing.T) {
+	s, b, ps, pb := testSchema()
+	var out bytes.Buffer
+	w, err := NewResultWriter("json", &out, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &proto.Status{JobId: "j-1", Stats: &proto.Stats{RowsIn: 3, RowsOut: 2, PeakMemoryBytes: 1 << 40, CpuUserMs: 7}}
+	if err := w.Schema(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Batch(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(ps, pb, st); err != nil {
+		t.Fatal(err)
+	}
+	d, err := DecodeDocument(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Columns) != 1 || d.Columns[0] != (Column{"n", "int64"}) {
+		t.Errorf("columns %+v", d.Columns)
+	}
+	if len(d.Rows) != 2 || string(d.Rows[0][0]) != "9007199254740993" || string(d.Rows[1][0]) != "null" {
+		t.Errorf("rows %s", d.Rows)
+	}
+	if string(d.OutputParams["msg"]) != `"done"` || d.JobID != "j-1" {
+		t.Errorf("params %s, job id %q", d.OutputParams, d.JobID)
+	}
+	if want := (DocumentStats{RowsIn: 3, RowsOut: 2, PeakMemoryBytes: 1 << 40, CPUUserMs: 7}); d.Stats != want {
+		t.Errorf("stats %+v, want %+v", d.Stats, want)
+	}
+}
+
+func TestNewResultWriter_RefusesUnknownFormat(t *testing.T) {
+	if _, err := NewResultWriter("xml", io.Discard, nil, nil); err == nil || !strings.Contains(err.Error(), `"xml"`) {
+		t.Fatalf("got %v, want an error naming the format", err)
 	}
 }
