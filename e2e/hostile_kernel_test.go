@@ -251,11 +251,8 @@ func TestHostile_JobsDieWithTheirHost(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if err := h.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
+	h.proc.Kill()
 	killed := time.Now()
-	h.cmd.Wait()
 	for left := uidRangeProcesses(base, 2); len(left) != 0; left = uidRangeProcesses(base, 2) {
 		if time.Since(killed) > 5*time.Second {
 			// Not fatal: the restart below sweeps them, so none outlives the test.

@@ -381,18 +381,15 @@ func (k *kit) cancellation(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), execTimeout)
 	defer cancel()
 	cmd, out, errb := k.command(ctx, "--language", k.lang, "--script", k.cfg.Snippets.Sleep)
-	started := strings.Count(k.h.log.String(), launcherStarted)
+	started := k.h.log.Count(launcherStarted)
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	// Cancel once the host started the job's launcher: a SIGINT before the
 	// host took the job only drops the call.
-	for strings.Count(k.h.log.String(), launcherStarted) == started {
-		if time.Since(began) > execTimeout {
-			t.Fatalf("the host did not start the launcher within %v", execTimeout)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := k.h.log.AwaitCount(launcherStarted, started+1, execTimeout, k.h.proc.Exited()); err != nil {
+		t.Fatalf("the host did not start the launcher within %v: %v", execTimeout, err)
 	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
