@@ -110,9 +110,6 @@ func (m *Manager) Warnings() []string {
 	return nil
 }
 
-// Isolation reports the configured isolation level.
-func (m *Manager) Isolation() string { return m.cfg.Isolation }
-
 // Cleanup removes what a crashed host left behind: processes of worker uids,
 // job cgroups and working folders; it logs each removal. The host calls it at
 // start, before any job; it returns ErrBusy while jobs are running.
