@@ -136,22 +136,6 @@ func workerProcesses() []string {
 	return out
 }
 
-// waitNoWorkerProcesses waits up to d for every worker process to be gone.
-func waitNoWorkerProcesses(t *testing.T, d time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		left := workerProcesses()
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("worker processes survive their jobs:\n%s", strings.Join(left, "\n"))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // jobCgroups lists the job groups under every hierarchy's parent cgroup.
 func jobCgroups(parent string) []string {
 	var out []string

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -169,7 +170,7 @@ func killUIDRange(pool *workers.Pool) ([]int, error) {
 			return killed, fmt.Errorf("worker processes %v survive SIGKILL", pids)
 		}
 		for _, p := range pids {
-			if syscall.Kill(p, syscall.SIGKILL) == nil && !containsInt(killed, p) {
+			if syscall.Kill(p, syscall.SIGKILL) == nil && !slices.Contains(killed, p) {
 				killed = append(killed, p)
 			}
 		}
@@ -212,15 +213,6 @@ func pidsOfUIDs(match func(int) bool) ([]int, error) {
 	}
 	sort.Ints(out)
 	return out, nil
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // NewJob takes a worker uid (waiting up to QueueTimeout or ctx; then an error

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -162,14 +163,7 @@ func (k *kit) identityEdges(t *testing.T) {
 	}
 }
 
-func (k *kit) refuses(edge string) bool {
-	for _, r := range k.cfg.Refuses {
-		if r == edge {
-			return true
-		}
-	}
-	return false
-}
+func (k *kit) refuses(edge string) bool { return slices.Contains(k.cfg.Refuses, edge) }
 
 func sameInstant(got, want string) bool {
 	const layout = `"2006-01-02 15:04:05.999999 -07:00"`
