@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/openlaunchpad/launchpad/client/clienttest"
 	"github.com/openlaunchpad/launchpad/host/api/proto"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
@@ -38,16 +38,7 @@ func (h scriptedHost) Cancel(_ context.Context, req *proto.CancelRequest) (*prot
 
 func dialScripted(t *testing.T, streams map[string][]*proto.ExecuteResponse) *Client {
 	t.Helper()
-	sock := filepath.Join(t.TempDir(), "h.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := grpc.NewServer()
-	proto.RegisterLaunchpadServer(g, scriptedHost{streams: streams})
-	go g.Serve(ln)
-	t.Cleanup(g.Stop)
-	c, err := Dial("unix://" + sock)
+	c, err := Dial(clienttest.Serve(t, scriptedHost{streams: streams}))
 	if err != nil {
 		t.Fatal(err)
 	}
