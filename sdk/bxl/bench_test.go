@@ -1,9 +1,6 @@
 package bxl
 
 import (
-	"net"
-	"os"
-	"syscall"
 	"testing"
 )
 
@@ -65,18 +62,11 @@ func BenchmarkBuilder(b *testing.B) {
 func BenchmarkWriteBatch(b *testing.B) {
 	batch := benchBatch(b)
 	size := len(AppendBatch(nil, batch))
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
 	// The writing end as the host holds it: a *net.UnixConn.
-	f := os.NewFile(uintptr(fds[0]), "w")
-	wf, err := net.FileConn(f)
+	wf, rf, err := Socketpair()
 	if err != nil {
 		b.Fatal(err)
 	}
-	f.Close()
-	rf := os.NewFile(uintptr(fds[1]), "r")
 	drained := make(chan struct{})
 	go func() {
 		defer close(drained)

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
@@ -143,14 +141,7 @@ func sameValue(a, b any) bool {
 // startEcho runs echoPy with the module's folder and fd 3 = one end of a socketpair.
 func startEcho(t *testing.T) (net.Conn, func() error) {
 	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	child := os.NewFile(uintptr(fds[1]), "python-end")
-	hostFile := os.NewFile(uintptr(fds[0]), "go-end")
-	conn, err := net.FileConn(hostFile)
-	hostFile.Close()
+	conn, child, err := bxl.Socketpair()
 	if err != nil {
 		t.Fatal(err)
 	}
