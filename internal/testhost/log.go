@@ -40,6 +40,13 @@ func (l *Log) String() string {
 	return l.b.String()
 }
 
+// Len is the log's size in bytes.
+func (l *Log) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Len()
+}
+
 // Tail is the log's last n bytes at most.
 func (l *Log) Tail(n int) string { return Tail(l.String(), n) }
 
