@@ -30,19 +30,7 @@ func TestTableWriter_NewlinesCannotForgeLines(t *testing.T) {
 	batch, params := bb.Build(), pbb.Build()
 	for _, format := range []string{"table", "csv"} {
 		var out, errb bytes.Buffer
-		w, err := NewResultWriter(format, &out, &errb, func(s string) string { return s })
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Schema(s); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Batch(batch); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(ps, params, nil); err != nil {
-			t.Fatal(err)
-		}
+		writeResult(t, format, &out, &errb, s, batch, ps, params, nil)
 		// CSV quotes a field holding a newline (any CSV reader reads it back
 		// whole); the table and the param lines must stay one line each.
 		lines := strings.Split(errb.String(), "\n")
@@ -67,16 +55,14 @@ func TestTableWriter_NewlinesCannotForgeLines(t *testing.T) {
 	}
 }
 
-// TestJSONWriter_DocumentRoundTrip: what the json format writes,
-// DecodeDocument reads back with every number exact.
-func TestJSONWriter_DocumentRoundTrip(t *testing.T) {
-	s, b, ps, pb := testSchema()
-	var out bytes.Buffer
-	w, err := NewResultWriter("json", &out, nil, nil)
+// writeResult writes one result set and its params in format.
+func writeResult(t *testing.T, format string, out, errw io.Writer, s *bxl.Schema, b *bxl.Batch,
+	ps *bxl.Schema, pb *bxl.Batch, st *proto.Status) {
+	t.Helper()
+	w, err := NewResultWriter(format, out, errw, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &proto.Status{JobId: "j-1", Stats: &proto.Stats{RowsIn: 3, RowsOut: 2, PeakMemoryBytes: 1 << 40, CpuUserMs: 7}}
 	if err := w.Schema(s); err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +72,15 @@ func TestJSONWriter_DocumentRoundTrip(t *testing.T) {
 	if err := w.Close(ps, pb, st); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestJSONWriter_DocumentRoundTrip: what the json format writes,
+// DecodeDocument reads back with every number exact.
+func TestJSONWriter_DocumentRoundTrip(t *testing.T) {
+	s, b, ps, pb := testSchema()
+	var out bytes.Buffer
+	st := &proto.Status{JobId: "j-1", Stats: &proto.Stats{RowsIn: 3, RowsOut: 2, PeakMemoryBytes: 1 << 40, CpuUserMs: 7}}
+	writeResult(t, "json", &out, nil, s, b, ps, pb, st)
 	d, err := DecodeDocument(&out)
 	if err != nil {
 		t.Fatal(err)

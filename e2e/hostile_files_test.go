@@ -62,6 +62,8 @@ func (h *host) crash(t *testing.T) {
 }
 
 // tempDirIn makes a root-owned 0711 folder under parent, removed at the end.
+// (host/sandbox's tests make theirs the same way: test code of two packages,
+// which cannot import each other's.)
 func tempDirIn(t *testing.T, parent, pattern string) string {
 	t.Helper()
 	d, err := os.MkdirTemp(parent, pattern)
@@ -76,6 +78,8 @@ func tempDirIn(t *testing.T, parent, pattern string) string {
 }
 
 // victimFolder is a folder of another user (nobody) with a file in it.
+// (host/sandbox's folder tests build and check the same fixture on the
+// manager directly; the e2e tests cannot import their test code.)
 func victimFolder(t *testing.T) (dir, file string) {
 	t.Helper()
 	dir = tempDirIn(t, "/var/tmp", "lp-victim-")

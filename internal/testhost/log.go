@@ -8,11 +8,12 @@ import (
 	"time"
 )
 
-// ErrTimeout is returned when an awaited log text or state did not come in time.
-var ErrTimeout = errors.New("timed out")
-
-// ErrExited is returned when the host exited before an awaited log text came.
-var ErrExited = errors.New("host exited")
+var (
+	// ErrTimeout: an awaited log text did not come in time.
+	ErrTimeout = errors.New("timed out")
+	// ErrExited: the host exited before an awaited log text came.
+	ErrExited = errors.New("host exited")
+)
 
 // Log collects a process's output while tests read it and wait on it. The
 // zero Log is ready to use.

@@ -128,6 +128,9 @@ func everyType(t *testing.T) (*bxl.Schema, [][]any) {
 	return s, [][]any{full, nulls, full}
 }
 
+// sameValue compares decoded values, a time by instant and zone offset.
+// plugins/python's runtime test has the same few lines: test code of two
+// packages, not worth an exported helper in the SDK.
 func sameValue(a, b any) bool {
 	if ta, ok := a.(time.Time); ok {
 		tb, ok := b.(time.Time)
