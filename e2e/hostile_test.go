@@ -70,19 +70,26 @@ func healthyJob(t *testing.T, h *host) error {
 	return nil
 }
 
+// launcherStarted is what a host logs (at debug level) once a job's
+// launcher answered go-plugin's handshake.
+const launcherStarted = "using plugin"
+
 // whileServing runs attack and, overlapping it, a healthy job on the same
 // host: the attack must not stop the host from serving others.
 func whileServing(t *testing.T, h *host, attack func()) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var healthyErr error
+	started, attackDone := h.logBuf.Count(launcherStarted), make(chan struct{})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		time.Sleep(700 * time.Millisecond) // let the attack get going
+		// Once the attack's launcher runs (or the attack is over already).
+		h.logBuf.AwaitCount(launcherStarted, started+1, time.Minute, attackDone)
 		healthyErr = healthyJob(t, h)
 	}()
 	attack()
+	close(attackDone)
 	wg.Wait()
 	if healthyErr != nil {
 		t.Errorf("host stopped serving others during the attack: %v", healthyErr)
