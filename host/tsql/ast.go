@@ -1,7 +1,5 @@
 package tsql
 
-import "strings"
-
 // Script is what a batch file asks for: one sp_execute_external_script call,
 // the variables of its batch and the final SELECT of OUTPUT variables.
 type Script struct {
@@ -78,16 +76,6 @@ type Call struct {
 	Into *Target
 }
 
-// Binding returns the binding of the named param (without '@', any case),
-// or nil.
-func (c *Call) Binding(name string) *Arg {
-	for i := range c.Bindings {
-		if strings.EqualFold(c.Bindings[i].Name, name) {
-			return &c.Bindings[i]
-		}
-	}
-	return nil
-}
 
 // Arg is one argument of the call.
 type Arg struct {
