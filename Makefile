@@ -4,7 +4,7 @@ GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 BIN     := bin
 PLUGINS := $(BIN)/plugins
 
-.PHONY: all build deps demo test test-short bench proto fuzz clean
+.PHONY: all build deps demo test test-short bench proto fuzz package clean
 
 all: build
 
@@ -28,7 +28,7 @@ test: deps build
 # The concurrent packages again under the race detector.
 test-race: deps build
 	$(GO) test -count=1 -race -timeout 30m ./sdk/bxl/... ./sdk/launcher/... ./host/satellite/... \
-		./host/datasource/... ./host/sandbox/... ./cmd/launchpad/...
+		./host/datasource/... ./host/sandbox/... ./host/history/... ./host/telemetry/... ./cmd/launchpad/...
 
 bench: deps build
 	$(GO) run ./cmd/launchpad-bench
@@ -50,6 +50,14 @@ proto:
 	PATH=$(CURDIR)/$(BIN)/tools:$$PATH protoc --go_out=. --go_opt=paths=source_relative \
 		--go-grpc_out=. --go-grpc_opt=paths=source_relative \
 		sdk/launcher/proto/launcher.proto host/api/proto/launchpad.proto
+
+# The Debian package (packaging/nfpm.yaml), built with nfpm from the module
+# proxy: $(BIN)/launchpad_$(VERSION)_amd64.deb.
+NFPM    ?= github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+VERSION ?= 0.1.0
+package: build
+	LAUNCHPAD_BIN=$(abspath $(BIN)) LAUNCHPAD_VERSION=$(VERSION) $(GO) run $(NFPM) pkg \
+		--packager deb --config packaging/nfpm.yaml --target $(BIN)/launchpad_$(VERSION)_amd64.deb
 
 clean:
 	rm -rf $(BIN)

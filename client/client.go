@@ -79,3 +79,16 @@ func (c *Client) Cancel(ctx context.Context, id string) (found bool, err error) 
 	}
 	return resp.GetFound(), nil
 }
+
+// ListJobs lists the host's running and queued jobs, then up to limit of the
+// most recent ended ones, newest first (0: all the host keeps).
+func (c *Client) ListJobs(ctx context.Context, limit int) ([]*proto.JobInfo, error) {
+	if limit < 0 {
+		return nil, fmt.Errorf("list jobs: limit %d is negative", limit)
+	}
+	resp, err := c.api.ListJobs(ctx, &proto.ListJobsRequest{Limit: int32(min(limit, 1<<30))})
+	if err != nil {
+		return nil, err
+	}
+	return resp.GetJobs(), nil
+}

@@ -32,6 +32,7 @@ type Host struct {
 	catalog *catalog.Catalog
 	sandbox *sandboxes
 	runner  *job.Runner
+	watch   *watch
 }
 
 // Option changes how New builds a host.
@@ -66,23 +67,30 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 	if err := guardState(cfg); err != nil {
 		return nil, err
 	}
+	w, err := openWatch(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
 	sb, err := newSandboxes(cfg, lim, logger)
 	if err != nil {
+		w.close()
 		return nil, err
 	}
 	dsOpts, allow, err := dataSourcePolicy(cfg)
 	if err != nil {
 		sb.Close()
+		w.close()
 		return nil, err
 	}
 	src := o.source
 	if src == nil {
 		if src, err = openInstance(ctx, cfg.Instance, dsOpts...); err != nil {
 			sb.Close()
+			w.close()
 			return nil, err
 		}
 	}
-	h := &Host{cfg: cfg, log: logger, source: src, catalog: cat, sandbox: sb}
+	h := &Host{cfg: cfg, log: logger, source: src, catalog: cat, sandbox: sb, watch: w}
 	h.runner = job.NewRunner(job.Config{
 		Resolve: h.resolve,
 		Sandbox: sb,
@@ -101,6 +109,7 @@ func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...O
 		},
 		BatchBytes: lim.BatchBytes,
 		Logger:     logger,
+		Observers:  w.observers(cat, logger),
 	})
 	return h, nil
 }
@@ -170,10 +179,7 @@ func (h *Host) resolve(language string) (*job.Launcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	settings := map[string]string{}
-	if rt := h.cfg.LauncherRuntime(l.Name); rt != "" {
-		settings["runtime"] = rt
-	}
+	settings := h.cfg.LauncherSettings(l.Name)
 	return &job.Launcher{Name: l.Name, Version: l.Version, Exe: l.Exe, Settings: settings}, nil
 }
 
@@ -185,13 +191,17 @@ func (h *Host) Serve(ctx context.Context) error {
 		return err
 	}
 	defer os.Remove(h.cfg.Socket)
-	g := grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
-	api.NewServer(h.runner, h.log).Register(g)
+	g := grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.Creds(api.PeerCredentials()))
+	api.NewServer(h.runner, h.log, api.WithJobs(h.watch.history)).Register(g)
 
 	errc := make(chan error, 1)
 	go func() { errc <- g.Serve(ln) }()
+	h.watch.serve(h.log)
 	h.log.Info("host serving", "socket", h.cfg.Socket, "instance", h.cfg.Instance.Driver,
 		"isolation", h.cfg.Sandbox.Isolation)
+	if err := notifyReady(); err != nil {
+		h.log.Warn("could not tell systemd the host is ready", "error", err)
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -211,7 +221,7 @@ func (h *Host) Serve(ctx context.Context) error {
 
 // Close releases the host's resources.
 func (h *Host) Close() error {
-	return errors.Join(h.source.Close(), h.sandbox.Close())
+	return errors.Join(h.watch.close(), h.source.Close(), h.sandbox.Close())
 }
 
 // listen opens the API socket, replacing a stale one a crashed host left

@@ -40,9 +40,8 @@ if [ -x bin/plugins/launchpad-r ]; then
     --input-query "SELECT product, units, unit_price, sold_on FROM sales" \
     --script '
 df <- InputDataSet
-# units is an SQLite INTEGER: a 64-bit bigint, so it arrives exact as
-# bit64::integer64; this sum fits a double, so convert it for aggregate.
-df$units <- as.numeric(df$units)
+# units is an SQLite INTEGER (a bigint): small values arrive as R integers,
+# on which base R computes directly.
 df$revenue <- df$units * df$unit_price
 agg <- aggregate(cbind(units, revenue) ~ product, data = df, FUN = sum)
 agg$revenue <- round(agg$revenue, 2)

@@ -14,6 +14,9 @@ Host:
   serve    run a host from a configuration file
 Callers:
   exec     run a script on a host
+Operators:
+  jobs     list running and recent jobs (--format json)
+  cancel   cancel a running job
 Administrators:
   key      generate signing keys
   plugin   sign, register, list and remove launchers
@@ -41,6 +44,10 @@ func main() {
 		err = runServe(args)
 	case "exec":
 		os.Exit(runExec(args))
+	case "jobs":
+		err = runJobs(args)
+	case "cancel":
+		err = runCancel(args)
 	case "key":
 		err = runKey(args)
 	case "plugin":

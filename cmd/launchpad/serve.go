@@ -25,22 +25,31 @@ var firstParty = []catalog.DevBinary{
 	{Path: "launchpad-r", Name: "RLauncher", Version: "0.1.0", Languages: []string{"R"}},
 }
 
-func newLogger(level string) hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{Name: "launchpad", Level: hclog.LevelFromString(level), Output: os.Stderr})
+func newLogger(level, format string) (hclog.Logger, error) {
+	if format != "text" && format != "json" {
+		return nil, fmt.Errorf("%w: --log-format %q: want text or json", errUsage, format)
+	}
+	return hclog.New(&hclog.LoggerOptions{Name: "launchpad", Level: hclog.LevelFromString(level), Output: os.Stderr,
+		JSONFormat: format == "json"}), nil
 }
 
 func runServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	file := fs.String("config", "/etc/launchpad/launchpad.hcl", "configuration file")
 	level := fs.String("log-level", "info", "log level: trace, debug, info, warn, error")
+	logFormat := fs.String("log-format", "text", "log format: text or json (one JSON object a line)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	log, err := newLogger(*level, *logFormat)
+	if err != nil {
+		return err
 	}
 	cfg, err := config.Load(*file)
 	if err != nil {
 		return err
 	}
-	return serve(cfg, newLogger(*level))
+	return serve(cfg, log)
 }
 
 func runDev(args []string) error {
@@ -49,10 +58,14 @@ func runDev(args []string) error {
 	isolation := fs.String("isolation", "", `isolation: "full" (default), or "none" on a single-user laptop (every job then carries a warning)`)
 	file := fs.String("config", "", "optional configuration file for limits, sandbox and launcher settings; the state folder, instance and plugin folder stay the dev defaults")
 	level := fs.String("log-level", "info", "log level: trace, debug, info, warn, error")
+	logFormat := fs.String("log-format", "text", "log format: text or json (one JSON object a line)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	log := newLogger(*level)
+	log, err := newLogger(*level, *logFormat)
+	if err != nil {
+		return err
+	}
 	dir, err := filepath.Abs(*state)
 	if err != nil {
 		return err

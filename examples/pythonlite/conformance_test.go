@@ -35,6 +35,12 @@ func TestPythonLite_Conformance(t *testing.T) {
 			CountRows:      "OutputDataSet = {'n': [len(next(iter(InputDataSet.values()), []))]}",
 			Sleep:          "import time\ntime.sleep(60)",
 			Crash:          "import os\nos._exit(3)",
+			MatrixProduct:  "OutputDataSet = {'dot': [sum(a * b for a, b in zip(InputDataSet['x'], InputDataSet['w']))]}",
+			FitLine: "import statistics\n" +
+				"slope, intercept = statistics.linear_regression(InputDataSet['x'], InputDataSet['y'])\n" +
+				"OutputDataSet = {'slope': [slope], 'intercept': [intercept]}",
+			Recycle: "x = InputDataSet['x']\nk = [i % 2 + 1 for i in range(len(x))]\n" +
+				"OutputDataSet = {'x': x, 'k': k, 's': [a + b for a, b in zip(x, k)]}",
 		},
 	})
 }

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"time"
+
 	"github.com/openlaunchpad/launchpad/host/api/proto"
 	"github.com/openlaunchpad/launchpad/host/job"
 )
@@ -45,4 +47,43 @@ func streamToProto(s job.Stream) proto.Message_Stream {
 		return proto.Message_STREAM_STDERR
 	}
 	return proto.Message_STREAM_HOST
+}
+
+// errorCodeByName maps job.Code names (as a job's Info keeps them) to the
+// API's codes.
+var errorCodeByName = func() map[string]proto.ErrorCode {
+	m := map[string]proto.ErrorCode{}
+	for c, p := range codes {
+		m[c.String()] = p
+	}
+	return m
+}()
+
+func unixMs(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func jobInfoToProto(in job.Info) *proto.JobInfo {
+	p := &proto.JobInfo{
+		JobId: in.ID, Caller: in.Caller, Language: in.Language, Launcher: in.Launcher,
+		LauncherVersion: in.LauncherVersion, State: in.State,
+		SubmittedUnixMs: unixMs(in.Submitted), StartedUnixMs: unixMs(in.Started), EndedUnixMs: unixMs(in.Ended),
+		QueueWaitMs: in.QueueWaitMs, ElapsedMs: in.ElapsedMs, CpuUserMs: in.CPUUserMs, CpuSystemMs: in.CPUSystemMs,
+		PeakMemoryBytes: in.PeakMemoryBytes, RowsIn: in.RowsIn, BytesIn: in.BytesIn,
+		RowsOut: in.RowsOut, BytesOut: in.BytesOut, OutputKnown: in.OutputKnown,
+		ExitSignal: in.ExitSignal, Error: in.Error, ScriptSha256: in.ScriptSHA256,
+	}
+	if in.ExitCode != nil {
+		p.HasExitCode, p.ExitCode = true, int32(*in.ExitCode)
+	}
+	if in.ErrorCode != "" {
+		p.ErrorCode = errorCodeByName[in.ErrorCode]
+		if p.ErrorCode == proto.ErrorCode_ERROR_CODE_UNSPECIFIED {
+			p.ErrorCode = proto.ErrorCode_ERROR_CODE_HOST_FAULT
+		}
+	}
+	return p
 }

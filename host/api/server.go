@@ -24,15 +24,31 @@ type Server struct {
 	proto.UnimplementedLaunchpadServer
 	runner *job.Runner
 	log    hclog.Logger
+	jobs   JobLister
 
 	// mu guards running: the cancel functions of running jobs by id.
 	mu      sync.Mutex
 	running map[string]context.CancelFunc
 }
 
+// JobLister lists running and recent jobs (host/history's Store).
+type JobLister interface {
+	List(limit int) []job.Info
+}
+
+// Option changes how NewServer builds a server.
+type Option func(*Server)
+
+// WithJobs serves ListJobs from l; without it ListJobs is unimplemented.
+func WithJobs(l JobLister) Option { return func(s *Server) { s.jobs = l } }
+
 // NewServer returns a server running jobs on runner.
-func NewServer(runner *job.Runner, logger hclog.Logger) *Server {
-	return &Server{runner: runner, log: logger.Named("api"), running: map[string]context.CancelFunc{}}
+func NewServer(runner *job.Runner, logger hclog.Logger, opts ...Option) *Server {
+	s := &Server{runner: runner, log: logger.Named("api"), running: map[string]context.CancelFunc{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Register adds the service to a gRPC server.
@@ -68,7 +84,7 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 	defer s.untrack(id)
 
 	res, err := s.runner.Run(ctx, &job.Request{
-		ID: id, Language: req.GetLanguage(), Script: req.GetScript(), InputQuery: req.GetInputQuery(),
+		ID: id, Caller: callerOf(stream.Context()), Language: req.GetLanguage(), Script: req.GetScript(), InputQuery: req.GetInputQuery(),
 		InputName: req.GetInputName(), OutputName: req.GetOutputName(),
 		Params: params, ParamValues: req.GetParamValues(),
 		DataSource: req.GetDataSource(), IntoTable: req.GetIntoTable(), CreateTable: req.GetCreateTable(),

@@ -24,7 +24,8 @@ type AuditEvent struct {
 	UID  int `json:"uid"`
 	EUID int `json:"euid"`
 	// Action, e.g. trust.add, trust.revoke, plugin.register, plugin.remove,
-	// launcher.start, dev.bootstrap.
+	// launcher.start, dev.bootstrap, job.start (details: caller, language,
+	// launcher, launcher_version, script_sha256).
 	Action string `json:"action"`
 	// Target is what the action concerns: a publisher, launcher or path.
 	Target string `json:"target"`

@@ -32,6 +32,15 @@ type Config struct {
 	Limits     *Limits     `hcl:"limits,block"`
 	Sandbox    *Sandbox    `hcl:"sandbox,block"`
 	Launchers  []Launcher  `hcl:"launcher,block"`
+	Telemetry  *Telemetry  `hcl:"telemetry,block"`
+}
+
+// Telemetry configures the optional metrics listener.
+type Telemetry struct {
+	// Address is the host:port the Prometheus metrics are served on, at
+	// /metrics, without TLS or authentication: keep it on loopback or a
+	// management network, e.g. "127.0.0.1:9273". Empty serves none.
+	Address string `hcl:"address,optional"`
 }
 
 // Instance is the database instance input queries run on.
@@ -155,6 +164,11 @@ type Launcher struct {
 	Name string `hcl:"name,label"`
 	// Runtime is the interpreter's path.
 	Runtime string `hcl:"runtime,optional"`
+	// Integer64 (RLauncher) lets a bigint column whose values neither an R
+	// integer nor a double holds exactly (beyond ±2^53) arrive as
+	// bit64::integer64 instead of failing the job. Off by default: base R
+	// (%*%, glm, data.frame recycling) computes wrong numbers on integer64.
+	Integer64 bool `hcl:"integer64,optional"`
 }
 
 // Load reads and checks a configuration file.
@@ -318,12 +332,26 @@ func (c *Config) JobLimits() (Resolved, error) {
 
 // LauncherRuntime returns the configured runtime path for a launcher, or "".
 func (c *Config) LauncherRuntime(name string) string {
+	return c.LauncherSettings(name)["runtime"]
+}
+
+// LauncherSettings returns the operator's settings for a launcher as the
+// launcher receives them (launcher.RunRequest.Settings): "runtime" when set,
+// "integer64" = "true" when on.
+func (c *Config) LauncherSettings(name string) map[string]string {
+	settings := map[string]string{}
 	for _, l := range c.Launchers {
-		if strings.EqualFold(l.Name, name) {
-			return l.Runtime
+		if !strings.EqualFold(l.Name, name) {
+			continue
+		}
+		if l.Runtime != "" {
+			settings["runtime"] = l.Runtime
+		}
+		if l.Integer64 {
+			settings["integer64"] = "true"
 		}
 	}
-	return ""
+	return settings
 }
 
 func duration(s string, def time.Duration, what string) (time.Duration, error) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,9 @@ sandbox {
 launcher "PythonLauncher" {
   runtime = "/opt/py/bin/python3"
 }
+launcher "RLauncher" {
+  integer64 = true
+}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +61,12 @@ launcher "PythonLauncher" {
 	}
 	if got := c.LauncherRuntime("pythonlauncher"); got != "/opt/py/bin/python3" {
 		t.Errorf("runtime = %q", got)
+	}
+	if got := c.LauncherSettings("RLauncher"); !reflect.DeepEqual(got, map[string]string{"integer64": "true"}) {
+		t.Errorf("RLauncher settings = %v", got)
+	}
+	if got := c.LauncherSettings("PythonLauncher"); !reflect.DeepEqual(got, map[string]string{"runtime": "/opt/py/bin/python3"}) {
+		t.Errorf("PythonLauncher settings = %v", got)
 	}
 	r, err := c.JobLimits()
 	if err != nil {

@@ -51,6 +51,7 @@ type execution struct {
 	target   datasource.Source
 	sanitize func(error) error
 	log      hclog.Logger
+	live     *Live
 
 	conn *net.UnixConn
 
@@ -129,6 +130,7 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 	ex.stopInput()
 	<-inDone
 
+	ex.live.exited(run.exit)
 	usage := ex.env.Usage()
 	verdict := ex.verdict(ctx, end, readErr, run, usage)
 	if verdict == nil {

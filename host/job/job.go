@@ -24,7 +24,10 @@ import (
 // Request is one job as a caller asks for it.
 type Request struct {
 	// ID is optional; the runner makes one when empty.
-	ID         string
+	ID string
+	// Caller names who asked (the peer's user on the unix socket), for
+	// logs, the audit log and job history; "" when unknown.
+	Caller     string
 	Language   string
 	Script     string
 	InputQuery string
@@ -185,6 +188,8 @@ type Config struct {
 	// BatchBytes is the input batch size target (0: bxl.DefaultBatchBytes).
 	BatchBytes int
 	Logger     hclog.Logger
+	// Observers hear about each job's queueing, start and end.
+	Observers []Observer
 }
 
 // Runner runs jobs. It is safe for concurrent use.
@@ -225,25 +230,42 @@ func (r *Runner) Run(ctx context.Context, req *Request, sink Sink) (*Result, err
 		req.ID = NewJobID()
 	}
 	started := time.Now()
-	res, err := r.run(ctx, req, sink)
+	live := newLive(req, started)
+	r.notify(Observer.JobQueued, live)
+	res, err := r.run(ctx, req, sink, live)
 	if err != nil {
 		var jerr *Error
 		if !errors.As(err, &jerr) {
 			jerr = &Error{JobID: req.ID, Code: CodeHostFault, Err: err}
 		}
-		// The error may carry a runtime's text: bounded and escaped in the log.
-		r.log.Info("job failed", "job_id", req.ID, "language", req.Language, "code", jerr.Code.String(),
-			"error", untrusted.String(jerr.Error(), maxLoggedErrorBytes), "duration_ms", time.Since(started).Milliseconds())
+		live.finish(nil, jerr)
+		r.notify(Observer.JobEnded, live)
+		r.logFailure(req, jerr, time.Since(started))
 		return nil, jerr
 	}
 	res.Stats.Duration = time.Since(started)
-	r.log.Info("job done", "job_id", req.ID, "language", req.Language, "rows_in", res.Stats.RowsIn,
+	live.finish(res, nil)
+	r.notify(Observer.JobEnded, live)
+	r.log.Info("job done", "job_id", req.ID, "caller", req.Caller, "language", req.Language, "rows_in", res.Stats.RowsIn,
 		"rows_out", res.Stats.RowsOut, "duration_ms", res.Stats.Duration.Milliseconds(),
 		"peak_memory_bytes", res.Stats.PeakMemoryBytes)
 	return res, nil
 }
 
-func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, error) {
+// logFailure logs a failed job at WARN with its caller and code; a cancel
+// is routine (the caller asked, or went away) and logged at INFO.
+func (r *Runner) logFailure(req *Request, jerr *Error, took time.Duration) {
+	log := r.log.Warn
+	if jerr.Code == CodeCancelled {
+		log = r.log.Info
+	}
+	// The error may carry a runtime's text: bounded and escaped in the log.
+	log("job failed", "job_id", req.ID, "caller", req.Caller, "language", untrusted.String(req.Language, 64),
+		"code", jerr.Code.String(), "error", untrusted.String(jerr.Error(), maxLoggedErrorBytes),
+		"duration_ms", took.Milliseconds())
+}
+
+func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (*Result, error) {
 	id := req.ID
 	params, values, err := r.prepare(req)
 	if err != nil {
@@ -265,10 +287,13 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 			code = CodeUnknownLanguage
 		case errors.Is(err, ErrResolveFault):
 			code = CodeHostFault
+		default:
+			live.markResolved()
 		}
 		return nil, &Error{JobID: id, Code: code, Err: err}
 	}
 	defer l.Exe.Close()
+	live.resolved(l.Name, l.Version)
 
 	// Lease the worker first: input queries run only for a job that holds
 	// one, so queued jobs cost the host nothing but their request.
@@ -280,6 +305,9 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("open sandbox: %w", err)})
 	}
 	defer env.Close()
+	live.running(env)
+	defer live.release() // before env.Close: the job's last usage
+	r.notify(Observer.JobRunning, live)
 
 	src, sanitize, closeSrc, err := r.source(ctx, req)
 	if err != nil {
@@ -307,8 +335,9 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink) (*Result, err
 	ex := &execution{
 		runner: r, req: req, lim: lim, env: env, launcher: l, sink: sink,
 		params: params, values: values, rows: rows, stopInput: stopInput, target: src, sanitize: sanitize,
-		log: r.log.With("job_id", id, "launcher", l.Name),
+		log: r.log.With("job_id", id, "launcher", l.Name), live: live,
 	}
+	live.attach(ex)
 	return ex.run(ctx)
 }
 

@@ -85,7 +85,7 @@ func Start(cfg Config) (*Satellite, error) {
 		AutoMTLS:         true,
 		SkipHostEnv:      true,
 		StartTimeout:     cfg.StartTimeout,
-		Logger:           cfg.Logger,
+		Logger:           exitLogger{cfg.Logger},
 		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: cfg.SocketDir},
 		// After go-plugin's own options, which accept 2 GiB messages.
 		GRPCDialOptions: []grpc.DialOption{

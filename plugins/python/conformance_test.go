@@ -35,6 +35,13 @@ func TestPythonLauncher_Conformance(t *testing.T) {
 			CountRows:      "import pandas as pd\nOutputDataSet = pd.DataFrame({'n': [len(InputDataSet)]})",
 			Sleep:          "import time\ntime.sleep(60)",
 			Crash:          "import os\nos._exit(3)",
+			MatrixProduct: "x = InputDataSet['x'].to_numpy()\nw = InputDataSet['w'].to_numpy()\n" +
+				"OutputDataSet = pandas.DataFrame({'dot': [x @ w]})",
+			FitLine: "from sklearn.linear_model import LinearRegression\n" +
+				"m = LinearRegression().fit(InputDataSet[['x']], InputDataSet['y'])\n" +
+				"OutputDataSet = pandas.DataFrame({'slope': [m.coef_[0]], 'intercept': [m.intercept_]})",
+			Recycle: "import numpy as np\nd = pandas.DataFrame({'x': InputDataSet['x'], 'k': np.resize([1, 2], len(InputDataSet))})\n" +
+				"d['s'] = d['x'] + d['k']\nOutputDataSet = d",
 		},
 	})
 }

@@ -24,10 +24,12 @@ func TestRLauncher_Conformance(t *testing.T) {
 		Languages:    []string{"R"},
 		Runtime:      defaultRuntime,
 		// R's data.frame has no decimal, zoned time or uuid type
-		// (docs/types.md); bit64's NA is INT64_MIN, and a double holds 15
-		// significant digits: those values are refused, never changed.
+		// (docs/types.md); a bigint beyond 2^53 is neither an R integer nor
+		// an exact double (integer64 is off by default, and its NA is
+		// INT64_MIN), and a double holds 15 significant digits: those values
+		// are refused, never changed.
 		Narrows: map[string]string{"decimal": "float64", "datetimeoffset": "datetime", "uuid": "string"},
-		Refuses: []string{launchertest.EdgeInt64Min, launchertest.EdgeWideDecimal},
+		Refuses: []string{launchertest.EdgeInt64Min, launchertest.EdgeWideDecimal, launchertest.EdgeInt64BeyondDouble},
 		Snippets: launchertest.Snippets{
 			Identity:       "OutputDataSet <- InputDataSet",
 			Print:          `print("conformance-stdout")`,
@@ -40,6 +42,10 @@ func TestRLauncher_Conformance(t *testing.T) {
 			CountRows:      "OutputDataSet <- data.frame(n = nrow(InputDataSet))",
 			Sleep:          "Sys.sleep(60)",
 			Crash:          `quit(save = "no", status = 3, runLast = FALSE)`,
+			MatrixProduct:  "OutputDataSet <- data.frame(dot = as.vector(t(InputDataSet$x) %*% InputDataSet$w))",
+			FitLine: "m <- lm(y ~ x, data = InputDataSet)\n" +
+				"OutputDataSet <- data.frame(slope = coef(m)[[\"x\"]], intercept = coef(m)[[\"(Intercept)\"]])",
+			Recycle: "d <- data.frame(x = InputDataSet$x, k = 1:2)\nd$s <- d$x + d$k\nOutputDataSet <- d",
 		},
 	})
 }

@@ -43,12 +43,22 @@ func (rLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stde
 	}
 	cmd := exec.CommandContext(ctx, req.Setting("runtime", defaultRuntime), "--vanilla", script)
 	cmd.ExtraFiles = bridge.RuntimeFiles()
-	cmd.Env = launcher.RuntimeEnv(req)
+	cmd.Env = launcher.RuntimeEnv(req, runtimeSettings(req)...)
 	exit, runErr := launcher.RunRuntime(cmd, req, stdout, stderr)
 	if err := bridge.Close(); err != nil && runErr == nil && exit.Success() {
 		return nil, fmt.Errorf("data plane: %w", err)
 	}
 	return exit, runErr
+}
+
+// runtimeSettings carries the operator's launcher settings the R runtime
+// reads: integer64 = true lets bigint columns a double would round arrive as
+// bit64::integer64 (LAUNCHPAD_R_INTEGER64=1) instead of failing.
+func runtimeSettings(req *launcher.RunRequest) []string {
+	if req.Setting("integer64", "false") == "true" {
+		return []string{"LAUNCHPAD_R_INTEGER64=1"}
+	}
+	return nil
 }
 
 // stageRuntime writes every runtime file into the job's folder, where

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -116,5 +117,28 @@ func TestStageRuntime_WritesEveryPartReadOnly(t *testing.T) {
 		if st, err := os.Stat(filepath.Join(dir, e.Name())); err != nil || st.Mode().Perm() != 0o400 {
 			t.Errorf("%s: mode %v, want 0400 (%v)", e.Name(), st.Mode().Perm(), err)
 		}
+	}
+}
+
+// TestLauncher_Integer64SettingReachesTheRuntime: the operator's
+// integer64 = true becomes the runtime's LAUNCHPAD_R_INTEGER64=1; nothing
+// else (unset, "false", a typo) turns it on.
+func TestLauncher_Integer64SettingReachesTheRuntime(t *testing.T) {
+	cases := map[string]struct {
+		settings map[string]string
+		want     []string
+	}{
+		"on":    {map[string]string{"integer64": "true"}, []string{"LAUNCHPAD_R_INTEGER64=1"}},
+		"off":   {map[string]string{"integer64": "false"}, nil},
+		"unset": {nil, nil},
+		"typo":  {map[string]string{"integer64": "yes"}, nil},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := runtimeSettings(&launcher.RunRequest{Settings: c.settings})
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("runtimeSettings = %v, want %v", got, c.want)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"os/exec"
 	"slices"
@@ -229,6 +230,9 @@ func (k *kit) paramsEveryType(t *testing.T) {
 		{"dto", "datetimeoffset", "2024-02-29T13:45:00.5+05:45", `"2024-02-29 13:45:00.5 +05:45"`},
 		{"u", "uniqueidentifier", "6f9619ff-8b86-d011-b42d-00c04fc964ff", `"6f9619ff-8b86-d011-b42d-00c04fc964ff"`},
 	}
+	if k.refuses(EdgeInt64BeyondDouble) {
+		decls[4].value, decls[4].want = "-9007199254740992", `-9007199254740992`
+	}
 	var decl, script []string
 	var args []string
 	for _, d := range decls {
@@ -415,4 +419,85 @@ func (k *kit) unknownLanguage(t *testing.T) {
 	began := time.Now()
 	r := finished(cmd.Run(), out, errb, began)
 	wantFailure(t, r, "unknown language", "NoSuchLanguage")
+}
+
+// intsQuery reads the integer snippets' input.
+const intsQuery = "SELECT x, y, w FROM conformance_ints ORDER BY x"
+
+// oneRow returns the named columns' values of a one-row result.
+func oneRow(t *testing.T, jr client.Document, names ...string) []string {
+	t.Helper()
+	if len(jr.Rows) != 1 {
+		t.Fatalf("got %d rows (columns %+v), want 1", len(jr.Rows), jr.Columns)
+	}
+	var out []string
+	for _, n := range names {
+		i := columnIndex(jr, n)
+		if i < 0 {
+			t.Fatalf("no column %s in %+v", n, jr.Columns)
+		}
+		out = append(out, string(jr.Rows[0][i]))
+	}
+	return out
+}
+
+func columnIndex(jr client.Document, name string) int {
+	for i, c := range jr.Columns {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// near reports whether the JSON number got is within tol of want.
+func near(got string, want, tol float64) bool {
+	g, ok := new(big.Rat).SetString(got)
+	if !ok {
+		return false
+	}
+	f, _ := g.Float64()
+	return math.Abs(f-want) <= tol
+}
+
+// matrixProduct: the exact dot product of x and w (below 2^53).
+func (k *kit) matrixProduct(t *testing.T) {
+	jr, _ := k.run(t, "--input-query", intsQuery, "--script", k.cfg.Snippets.MatrixProduct)
+	var want int64
+	for _, r := range intRows {
+		want += r.x * r.w
+	}
+	if got := oneRow(t, jr, "dot")[0]; !sameValue(got, fmt.Sprint(want)) {
+		t.Errorf("dot = %s, want %d", got, want)
+	}
+}
+
+// fitLine: y = 3x + 7 exactly, so least squares finds slope 3 and intercept 7
+// (up to the estimator's rounding with x near 3e9).
+func (k *kit) fitLine(t *testing.T) {
+	jr, _ := k.run(t, "--input-query", intsQuery, "--script", k.cfg.Snippets.FitLine)
+	got := oneRow(t, jr, "slope", "intercept")
+	if !near(got[0], 3, 1e-9) || !near(got[1], 7, 1e-3) {
+		t.Errorf("slope, intercept = %s, %s; want 3, 7", got[0], got[1])
+	}
+}
+
+// recycle: x comes back unchanged beside k = 1, 2, … and s = x + k.
+func (k *kit) recycle(t *testing.T) {
+	jr, _ := k.run(t, "--input-query", intsQuery, "--script", k.cfg.Snippets.Recycle)
+	if len(jr.Rows) != len(intRows) {
+		t.Fatalf("got %d rows, want %d", len(jr.Rows), len(intRows))
+	}
+	xi, ki, si := columnIndex(jr, "x"), columnIndex(jr, "k"), columnIndex(jr, "s")
+	if xi < 0 || ki < 0 || si < 0 {
+		t.Fatalf("want columns x, k, s; got %+v", jr.Columns)
+	}
+	for i, r := range intRows {
+		kv := int64(i%2 + 1)
+		row := jr.Rows[i]
+		if !sameValue(string(row[xi]), fmt.Sprint(r.x)) || !sameValue(string(row[ki]), fmt.Sprint(kv)) ||
+			!sameValue(string(row[si]), fmt.Sprint(r.x+kv)) {
+			t.Errorf("row %d: x, k, s = %s, %s, %s; want %d, %d, %d", i, row[xi], row[ki], row[si], r.x, kv, r.x+kv)
+		}
+	}
 }

@@ -205,6 +205,14 @@ func createInstance(path string) error {
 			return err
 		}
 	}
+	if _, err := db.Exec(intsTable); err != nil {
+		return err
+	}
+	for _, r := range intRows {
+		if _, err := db.Exec(`INSERT INTO conformance_ints VALUES (?,?,?)`, r.x, r.y, r.w); err != nil {
+			return err
+		}
+	}
 	for _, r := range typeRows {
 		args := make([]any, len(r))
 		for i, v := range r {
@@ -232,7 +240,7 @@ var typeColumns = []struct{ name, typ string }{
 
 var typeRows = [][]cell{
 	{
-		{int64(1), `1`}, {int64(1), `true`}, {int64(9007199254740993), `9007199254740993`}, {1.5, `1.5`},
+		{int64(1), `1`}, {int64(1), `true`}, {int64(9007199254740992), `9007199254740992`}, {1.5, `1.5`},
 		{"-12345.0123456789", `-12345.0123456789`},
 		{"héllo ✓ 你好 🙂", `"héllo ✓ 你好 🙂"`}, {[]byte{0x00, 0xFF, 0x10}, `"0x00FF10"`},
 		{"2024-02-29", `"2024-02-29"`}, {"13:45:00.123456", `"13:45:00.123456"`},
@@ -241,7 +249,7 @@ var typeRows = [][]cell{
 		{"6f9619ff-8b86-d011-b42d-00c04fc964ff", `"6f9619ff-8b86-d011-b42d-00c04fc964ff"`},
 	},
 	{
-		{int64(2), `2`}, {int64(0), `false`}, {int64(-9007199254740993), `-9007199254740993`}, {-2.25, `-2.25`},
+		{int64(2), `2`}, {int64(0), `false`}, {int64(-9007199254740992), `-9007199254740992`}, {-2.25, `-2.25`},
 		{"0.0000000001", `0.0000000001`}, {"", `""`}, {[]byte{}, `"0x"`},
 		{"1969-12-31", `"1969-12-31"`}, {"00:00:00", `"00:00:00"`},
 		{"1900-01-01 00:00:00", `"1900-01-01 00:00:00"`},
@@ -261,10 +269,28 @@ var edges = []struct {
 }{
 	{EdgeInt64Min, "i", `CREATE TABLE edge_int64_min(i BIGINT); INSERT INTO edge_int64_min VALUES (-9223372036854775808)`,
 		`-9223372036854775808`},
+	{EdgeInt64BeyondDouble, "i", `CREATE TABLE edge_int64_beyond_double(i BIGINT);
+INSERT INTO edge_int64_beyond_double VALUES (9007199254740993)`, `9007199254740993`},
 	{EdgeWideDecimal, "dec", `CREATE TABLE edge_wide_decimal(dec DECIMAL TEXT(38,10));
 INSERT INTO edge_wide_decimal VALUES ('-1234567890123456789012345678.0123456789')`,
 		`-1234567890123456789012345678.0123456789`},
 }
+
+// intsTable holds the integer snippets' input (Snippets.MatrixProduct): x
+// and y beyond 2^31, y = 3x + 7, w small; every product and sum the checks
+// compute stays below 2^53, so a double holds the exact answer.
+const intsTable = `CREATE TABLE conformance_ints (x BIGINT NOT NULL, y BIGINT NOT NULL, w BIGINT NOT NULL)`
+
+type intRow struct{ x, y, w int64 }
+
+var intRows = func() []intRow {
+	rows := make([]intRow, 6)
+	for i := range rows {
+		x := int64(3_000_000_000) + int64(i)*1_000_003
+		rows[i] = intRow{x: x, y: 3*x + 7, w: int64(i + 1)}
+	}
+	return rows
+}()
 
 // uidBase gives each kit host its own worker range (and so its own cgroup
 // parent): a host sweeps its range at start, and kits for several launchers

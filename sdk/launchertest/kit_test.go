@@ -33,7 +33,7 @@ func TestConfig_ValidateNamesWhatIsMissing(t *testing.T) {
 	if !errors.Is(err, ErrBadConfig) {
 		t.Fatalf("Validate() = %v, want ErrBadConfig", err)
 	}
-	for _, want := range []string{"LaunchpadBin", "LauncherBin", "Languages", "Snippets.Identity", "Snippets.Crash", "Snippets.Assign", "ErrorLine"} {
+	for _, want := range []string{"LaunchpadBin", "LauncherBin", "Languages", "Snippets.Identity", "Snippets.Crash", "Snippets.FitLine", "Snippets.Assign", "ErrorLine"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
@@ -41,7 +41,7 @@ func TestConfig_ValidateNamesWhatIsMissing(t *testing.T) {
 	c = Config{LaunchpadBin: "l", LauncherBin: "b", Name: "N", Version: "1", Languages: []string{"L"},
 		Snippets: Snippets{Identity: "x", Print: "x", PrintStderr: "x", RaiseError: "x", ErrorLine: 1,
 			SetOutputParam: "x", Assign: func(d, s string) string { return d + "=" + s }, NoOutput: "x",
-			CountRows: "x", Sleep: "x", Crash: "x"}}
+			CountRows: "x", Sleep: "x", Crash: "x", MatrixProduct: "x", FitLine: "x", Recycle: "x"}}
 	if err := c.Validate(); err != nil {
 		t.Errorf("complete config: %v", err)
 	}

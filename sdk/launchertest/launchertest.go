@@ -38,6 +38,26 @@ type Snippets struct {
 	// Crash ends the runtime at once with exit status 3, without writing
 	// its output.
 	Crash string
+
+	// The integer snippets read the kit's integer input: columns x and y
+	// (bigint values beyond 2^31) and w (small), never NULL. Each uses the
+	// language's own numeric library on the columns as they arrive, so a
+	// runtime that presents integers in a form that library miscomputes
+	// (R's bit64::integer64 under %*% or lm) fails the check.
+
+	// MatrixProduct sets the output data set to one row with one column dot:
+	// x and w multiplied with the language's matrix product (R: t(x) %*% w;
+	// Python: numpy's x @ w).
+	MatrixProduct string
+	// FitLine fits y = slope * x + intercept by least squares with the
+	// language's usual estimator (R: lm or glm; Python: scikit-learn's
+	// LinearRegression) and sets the output data set to one row with columns
+	// slope and intercept.
+	FitLine string
+	// Recycle sets the output data set to x beside a column k holding 1, 2,
+	// 1, 2, … recycled to x's length the language's way (R:
+	// data.frame(x = x, k = 1:2)), and a column s = x + k.
+	Recycle string
 }
 
 // Edge values a runtime may declare it refuses (Config.Refuses).
@@ -46,6 +66,9 @@ const (
 	EdgeInt64Min = "int64_min"
 	// EdgeWideDecimal is a decimal with 38 significant digits.
 	EdgeWideDecimal = "wide_decimal"
+	// EdgeInt64BeyondDouble is 9007199254740993 (2^53 + 1), which a double
+	// would round (R without integer64).
+	EdgeInt64BeyondDouble = "int64_beyond_double"
 )
 
 // Config describes the launcher under test.
@@ -73,7 +96,8 @@ type Config struct {
 	Narrows map[string]string
 	// Refuses declares the edge values the runtime cannot represent; for
 	// each, a job must fail with an error naming the column instead of
-	// changing the value. Known edges: EdgeInt64Min, EdgeWideDecimal.
+	// changing the value. Known edges: EdgeInt64Min, EdgeWideDecimal,
+	// EdgeInt64BeyondDouble.
 	Refuses []string
 	// LargeRows is the row count of the large streamed input. Default
 	// 1,000,000.
@@ -100,7 +124,8 @@ func (c *Config) Validate() error {
 	for name, v := range map[string]string{
 		"Identity": s.Identity, "Print": s.Print, "PrintStderr": s.PrintStderr, "RaiseError": s.RaiseError,
 		"SetOutputParam": s.SetOutputParam, "NoOutput": s.NoOutput, "CountRows": s.CountRows,
-		"Sleep": s.Sleep, "Crash": s.Crash,
+		"Sleep": s.Sleep, "Crash": s.Crash, "MatrixProduct": s.MatrixProduct, "FitLine": s.FitLine,
+		"Recycle": s.Recycle,
 	} {
 		need(v != "", "Snippets."+name+" is empty")
 	}
@@ -112,7 +137,8 @@ func (c *Config) Validate() error {
 		need(ok, fmt.Sprintf("Narrows %s→%s is not a supported narrowing", from, to))
 	}
 	for _, r := range c.Refuses {
-		need(r == EdgeInt64Min || r == EdgeWideDecimal, fmt.Sprintf("Refuses names unknown edge %q", r))
+		need(r == EdgeInt64Min || r == EdgeWideDecimal || r == EdgeInt64BeyondDouble,
+			fmt.Sprintf("Refuses names unknown edge %q", r))
 	}
 	return errors.Join(errs...)
 }
@@ -150,6 +176,9 @@ func Run(t *testing.T, cfg Config) {
 		{"ConcurrentJobs", k.concurrentJobs},
 		{"Cancellation", k.cancellation},
 		{"RuntimeCrash", k.runtimeCrash},
+		{"IntegersFeedMatrixProduct", k.matrixProduct},
+		{"IntegersFeedLinearFit", k.fitLine},
+		{"IntegersRecycled", k.recycle},
 		{"UnknownLanguageRefused", k.unknownLanguage},
 	} {
 		t.Run(c.name, c.fn)

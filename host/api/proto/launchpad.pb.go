@@ -918,6 +918,338 @@ func (x *CancelResponse) GetFound() bool {
 	return false
 }
 
+type ListJobsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Most ended jobs to return; 0 returns all the host keeps.
+	Limit         int32 `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListJobsRequest) Reset() {
+	*x = ListJobsRequest{}
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListJobsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListJobsRequest) ProtoMessage() {}
+
+func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListJobsRequest.ProtoReflect.Descriptor instead.
+func (*ListJobsRequest) Descriptor() ([]byte, []int) {
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListJobsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type ListJobsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Jobs          []*JobInfo             `protobuf:"bytes,1,rep,name=jobs,proto3" json:"jobs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListJobsResponse) Reset() {
+	*x = ListJobsResponse{}
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListJobsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListJobsResponse) ProtoMessage() {}
+
+func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListJobsResponse.ProtoReflect.Descriptor instead.
+func (*ListJobsResponse) Descriptor() ([]byte, []int) {
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ListJobsResponse) GetJobs() []*JobInfo {
+	if x != nil {
+		return x.Jobs
+	}
+	return nil
+}
+
+// JobInfo is one job as an operator sees it.
+type JobInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	JobId string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// Who asked: the peer's user on the unix socket, "" when unknown.
+	Caller          string `protobuf:"bytes,2,opt,name=caller,proto3" json:"caller,omitempty"`
+	Language        string `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
+	Launcher        string `protobuf:"bytes,4,opt,name=launcher,proto3" json:"launcher,omitempty"`
+	LauncherVersion string `protobuf:"bytes,5,opt,name=launcher_version,json=launcherVersion,proto3" json:"launcher_version,omitempty"`
+	// queued, running, succeeded, failed, cancelled.
+	State string `protobuf:"bytes,6,opt,name=state,proto3" json:"state,omitempty"`
+	// Unix times in milliseconds; 0 when not reached yet.
+	SubmittedUnixMs int64  `protobuf:"varint,7,opt,name=submitted_unix_ms,json=submittedUnixMs,proto3" json:"submitted_unix_ms,omitempty"`
+	StartedUnixMs   int64  `protobuf:"varint,8,opt,name=started_unix_ms,json=startedUnixMs,proto3" json:"started_unix_ms,omitempty"`
+	EndedUnixMs     int64  `protobuf:"varint,9,opt,name=ended_unix_ms,json=endedUnixMs,proto3" json:"ended_unix_ms,omitempty"`
+	QueueWaitMs     int64  `protobuf:"varint,10,opt,name=queue_wait_ms,json=queueWaitMs,proto3" json:"queue_wait_ms,omitempty"`
+	ElapsedMs       int64  `protobuf:"varint,11,opt,name=elapsed_ms,json=elapsedMs,proto3" json:"elapsed_ms,omitempty"`
+	CpuUserMs       int64  `protobuf:"varint,12,opt,name=cpu_user_ms,json=cpuUserMs,proto3" json:"cpu_user_ms,omitempty"`
+	CpuSystemMs     int64  `protobuf:"varint,13,opt,name=cpu_system_ms,json=cpuSystemMs,proto3" json:"cpu_system_ms,omitempty"`
+	PeakMemoryBytes int64  `protobuf:"varint,14,opt,name=peak_memory_bytes,json=peakMemoryBytes,proto3" json:"peak_memory_bytes,omitempty"`
+	RowsIn          uint64 `protobuf:"varint,15,opt,name=rows_in,json=rowsIn,proto3" json:"rows_in,omitempty"`
+	BytesIn         uint64 `protobuf:"varint,16,opt,name=bytes_in,json=bytesIn,proto3" json:"bytes_in,omitempty"`
+	// Counted when the job ends: output_known is false while it runs.
+	RowsOut     uint64 `protobuf:"varint,17,opt,name=rows_out,json=rowsOut,proto3" json:"rows_out,omitempty"`
+	BytesOut    uint64 `protobuf:"varint,18,opt,name=bytes_out,json=bytesOut,proto3" json:"bytes_out,omitempty"`
+	OutputKnown bool   `protobuf:"varint,19,opt,name=output_known,json=outputKnown,proto3" json:"output_known,omitempty"`
+	// The runtime's exit code, when it exited on its own.
+	HasExitCode bool      `protobuf:"varint,20,opt,name=has_exit_code,json=hasExitCode,proto3" json:"has_exit_code,omitempty"`
+	ExitCode    int32     `protobuf:"varint,21,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
+	ExitSignal  string    `protobuf:"bytes,22,opt,name=exit_signal,json=exitSignal,proto3" json:"exit_signal,omitempty"`
+	ErrorCode   ErrorCode `protobuf:"varint,23,opt,name=error_code,json=errorCode,proto3,enum=launchpad.api.v1.ErrorCode" json:"error_code,omitempty"`
+	// The error, cut to 512 bytes.
+	Error         string `protobuf:"bytes,24,opt,name=error,proto3" json:"error,omitempty"`
+	ScriptSha256  string `protobuf:"bytes,25,opt,name=script_sha256,json=scriptSha256,proto3" json:"script_sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobInfo) Reset() {
+	*x = JobInfo{}
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobInfo) ProtoMessage() {}
+
+func (x *JobInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobInfo.ProtoReflect.Descriptor instead.
+func (*JobInfo) Descriptor() ([]byte, []int) {
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *JobInfo) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *JobInfo) GetCaller() string {
+	if x != nil {
+		return x.Caller
+	}
+	return ""
+}
+
+func (x *JobInfo) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *JobInfo) GetLauncher() string {
+	if x != nil {
+		return x.Launcher
+	}
+	return ""
+}
+
+func (x *JobInfo) GetLauncherVersion() string {
+	if x != nil {
+		return x.LauncherVersion
+	}
+	return ""
+}
+
+func (x *JobInfo) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *JobInfo) GetSubmittedUnixMs() int64 {
+	if x != nil {
+		return x.SubmittedUnixMs
+	}
+	return 0
+}
+
+func (x *JobInfo) GetStartedUnixMs() int64 {
+	if x != nil {
+		return x.StartedUnixMs
+	}
+	return 0
+}
+
+func (x *JobInfo) GetEndedUnixMs() int64 {
+	if x != nil {
+		return x.EndedUnixMs
+	}
+	return 0
+}
+
+func (x *JobInfo) GetQueueWaitMs() int64 {
+	if x != nil {
+		return x.QueueWaitMs
+	}
+	return 0
+}
+
+func (x *JobInfo) GetElapsedMs() int64 {
+	if x != nil {
+		return x.ElapsedMs
+	}
+	return 0
+}
+
+func (x *JobInfo) GetCpuUserMs() int64 {
+	if x != nil {
+		return x.CpuUserMs
+	}
+	return 0
+}
+
+func (x *JobInfo) GetCpuSystemMs() int64 {
+	if x != nil {
+		return x.CpuSystemMs
+	}
+	return 0
+}
+
+func (x *JobInfo) GetPeakMemoryBytes() int64 {
+	if x != nil {
+		return x.PeakMemoryBytes
+	}
+	return 0
+}
+
+func (x *JobInfo) GetRowsIn() uint64 {
+	if x != nil {
+		return x.RowsIn
+	}
+	return 0
+}
+
+func (x *JobInfo) GetBytesIn() uint64 {
+	if x != nil {
+		return x.BytesIn
+	}
+	return 0
+}
+
+func (x *JobInfo) GetRowsOut() uint64 {
+	if x != nil {
+		return x.RowsOut
+	}
+	return 0
+}
+
+func (x *JobInfo) GetBytesOut() uint64 {
+	if x != nil {
+		return x.BytesOut
+	}
+	return 0
+}
+
+func (x *JobInfo) GetOutputKnown() bool {
+	if x != nil {
+		return x.OutputKnown
+	}
+	return false
+}
+
+func (x *JobInfo) GetHasExitCode() bool {
+	if x != nil {
+		return x.HasExitCode
+	}
+	return false
+}
+
+func (x *JobInfo) GetExitCode() int32 {
+	if x != nil {
+		return x.ExitCode
+	}
+	return 0
+}
+
+func (x *JobInfo) GetExitSignal() string {
+	if x != nil {
+		return x.ExitSignal
+	}
+	return ""
+}
+
+func (x *JobInfo) GetErrorCode() ErrorCode {
+	if x != nil {
+		return x.ErrorCode
+	}
+	return ErrorCode_ERROR_CODE_UNSPECIFIED
+}
+
+func (x *JobInfo) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *JobInfo) GetScriptSha256() string {
+	if x != nil {
+		return x.ScriptSha256
+	}
+	return ""
+}
+
 var File_host_api_proto_launchpad_proto protoreflect.FileDescriptor
 
 const file_host_api_proto_launchpad_proto_rawDesc = "" +
@@ -993,7 +1325,41 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\rCancelRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"&\n" +
 	"\x0eCancelResponse\x12\x14\n" +
-	"\x05found\x18\x01 \x01(\bR\x05found*\xc8\x02\n" +
+	"\x05found\x18\x01 \x01(\bR\x05found\"'\n" +
+	"\x0fListJobsRequest\x12\x14\n" +
+	"\x05limit\x18\x01 \x01(\x05R\x05limit\"A\n" +
+	"\x10ListJobsResponse\x12-\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x19.launchpad.api.v1.JobInfoR\x04jobs\"\xc4\x06\n" +
+	"\aJobInfo\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n" +
+	"\x06caller\x18\x02 \x01(\tR\x06caller\x12\x1a\n" +
+	"\blanguage\x18\x03 \x01(\tR\blanguage\x12\x1a\n" +
+	"\blauncher\x18\x04 \x01(\tR\blauncher\x12)\n" +
+	"\x10launcher_version\x18\x05 \x01(\tR\x0flauncherVersion\x12\x14\n" +
+	"\x05state\x18\x06 \x01(\tR\x05state\x12*\n" +
+	"\x11submitted_unix_ms\x18\a \x01(\x03R\x0fsubmittedUnixMs\x12&\n" +
+	"\x0fstarted_unix_ms\x18\b \x01(\x03R\rstartedUnixMs\x12\"\n" +
+	"\rended_unix_ms\x18\t \x01(\x03R\vendedUnixMs\x12\"\n" +
+	"\rqueue_wait_ms\x18\n" +
+	" \x01(\x03R\vqueueWaitMs\x12\x1d\n" +
+	"\n" +
+	"elapsed_ms\x18\v \x01(\x03R\telapsedMs\x12\x1e\n" +
+	"\vcpu_user_ms\x18\f \x01(\x03R\tcpuUserMs\x12\"\n" +
+	"\rcpu_system_ms\x18\r \x01(\x03R\vcpuSystemMs\x12*\n" +
+	"\x11peak_memory_bytes\x18\x0e \x01(\x03R\x0fpeakMemoryBytes\x12\x17\n" +
+	"\arows_in\x18\x0f \x01(\x04R\x06rowsIn\x12\x19\n" +
+	"\bbytes_in\x18\x10 \x01(\x04R\abytesIn\x12\x19\n" +
+	"\brows_out\x18\x11 \x01(\x04R\arowsOut\x12\x1b\n" +
+	"\tbytes_out\x18\x12 \x01(\x04R\bbytesOut\x12!\n" +
+	"\foutput_known\x18\x13 \x01(\bR\voutputKnown\x12\"\n" +
+	"\rhas_exit_code\x18\x14 \x01(\bR\vhasExitCode\x12\x1b\n" +
+	"\texit_code\x18\x15 \x01(\x05R\bexitCode\x12\x1f\n" +
+	"\vexit_signal\x18\x16 \x01(\tR\n" +
+	"exitSignal\x12:\n" +
+	"\n" +
+	"error_code\x18\x17 \x01(\x0e2\x1b.launchpad.api.v1.ErrorCodeR\terrorCode\x12\x14\n" +
+	"\x05error\x18\x18 \x01(\tR\x05error\x12#\n" +
+	"\rscript_sha256\x18\x19 \x01(\tR\fscriptSha256*\xc8\x02\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11ERROR_CODE_SCRIPT\x10\x01\x12\x1e\n" +
@@ -1006,10 +1372,11 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\x16ERROR_CODE_DATA_SOURCE\x10\b\x12\x15\n" +
 	"\x11ERROR_CODE_OUTPUT\x10\t\x12\x19\n" +
 	"\x15ERROR_CODE_HOST_FAULT\x10\n" +
-	"2\xaa\x01\n" +
+	"2\xfd\x01\n" +
 	"\tLaunchpad\x12P\n" +
 	"\aExecute\x12 .launchpad.api.v1.ExecuteRequest\x1a!.launchpad.api.v1.ExecuteResponse0\x01\x12K\n" +
-	"\x06Cancel\x12\x1f.launchpad.api.v1.CancelRequest\x1a .launchpad.api.v1.CancelResponseB9Z7github.com/openlaunchpad/launchpad/host/api/proto;protob\x06proto3"
+	"\x06Cancel\x12\x1f.launchpad.api.v1.CancelRequest\x1a .launchpad.api.v1.CancelResponse\x12Q\n" +
+	"\bListJobs\x12!.launchpad.api.v1.ListJobsRequest\x1a\".launchpad.api.v1.ListJobsResponseB9Z7github.com/openlaunchpad/launchpad/host/api/proto;protob\x06proto3"
 
 var (
 	file_host_api_proto_launchpad_proto_rawDescOnce sync.Once
@@ -1024,23 +1391,26 @@ func file_host_api_proto_launchpad_proto_rawDescGZIP() []byte {
 }
 
 var file_host_api_proto_launchpad_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_host_api_proto_launchpad_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_host_api_proto_launchpad_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_host_api_proto_launchpad_proto_goTypes = []any{
-	(ErrorCode)(0),          // 0: launchpad.api.v1.ErrorCode
-	(Message_Stream)(0),     // 1: launchpad.api.v1.Message.Stream
-	(*ExecuteRequest)(nil),  // 2: launchpad.api.v1.ExecuteRequest
-	(*ExecuteResponse)(nil), // 3: launchpad.api.v1.ExecuteResponse
-	(*JobStarted)(nil),      // 4: launchpad.api.v1.JobStarted
-	(*Message)(nil),         // 5: launchpad.api.v1.Message
-	(*Error)(nil),           // 6: launchpad.api.v1.Error
-	(*Stats)(nil),           // 7: launchpad.api.v1.Stats
-	(*Status)(nil),          // 8: launchpad.api.v1.Status
-	(*CancelRequest)(nil),   // 9: launchpad.api.v1.CancelRequest
-	(*CancelResponse)(nil),  // 10: launchpad.api.v1.CancelResponse
-	nil,                     // 11: launchpad.api.v1.ExecuteRequest.ParamValuesEntry
+	(ErrorCode)(0),           // 0: launchpad.api.v1.ErrorCode
+	(Message_Stream)(0),      // 1: launchpad.api.v1.Message.Stream
+	(*ExecuteRequest)(nil),   // 2: launchpad.api.v1.ExecuteRequest
+	(*ExecuteResponse)(nil),  // 3: launchpad.api.v1.ExecuteResponse
+	(*JobStarted)(nil),       // 4: launchpad.api.v1.JobStarted
+	(*Message)(nil),          // 5: launchpad.api.v1.Message
+	(*Error)(nil),            // 6: launchpad.api.v1.Error
+	(*Stats)(nil),            // 7: launchpad.api.v1.Stats
+	(*Status)(nil),           // 8: launchpad.api.v1.Status
+	(*CancelRequest)(nil),    // 9: launchpad.api.v1.CancelRequest
+	(*CancelResponse)(nil),   // 10: launchpad.api.v1.CancelResponse
+	(*ListJobsRequest)(nil),  // 11: launchpad.api.v1.ListJobsRequest
+	(*ListJobsResponse)(nil), // 12: launchpad.api.v1.ListJobsResponse
+	(*JobInfo)(nil),          // 13: launchpad.api.v1.JobInfo
+	nil,                      // 14: launchpad.api.v1.ExecuteRequest.ParamValuesEntry
 }
 var file_host_api_proto_launchpad_proto_depIdxs = []int32{
-	11, // 0: launchpad.api.v1.ExecuteRequest.param_values:type_name -> launchpad.api.v1.ExecuteRequest.ParamValuesEntry
+	14, // 0: launchpad.api.v1.ExecuteRequest.param_values:type_name -> launchpad.api.v1.ExecuteRequest.ParamValuesEntry
 	4,  // 1: launchpad.api.v1.ExecuteResponse.started:type_name -> launchpad.api.v1.JobStarted
 	5,  // 2: launchpad.api.v1.ExecuteResponse.message:type_name -> launchpad.api.v1.Message
 	8,  // 3: launchpad.api.v1.ExecuteResponse.status:type_name -> launchpad.api.v1.Status
@@ -1048,15 +1418,19 @@ var file_host_api_proto_launchpad_proto_depIdxs = []int32{
 	0,  // 5: launchpad.api.v1.Error.code:type_name -> launchpad.api.v1.ErrorCode
 	6,  // 6: launchpad.api.v1.Status.error:type_name -> launchpad.api.v1.Error
 	7,  // 7: launchpad.api.v1.Status.stats:type_name -> launchpad.api.v1.Stats
-	2,  // 8: launchpad.api.v1.Launchpad.Execute:input_type -> launchpad.api.v1.ExecuteRequest
-	9,  // 9: launchpad.api.v1.Launchpad.Cancel:input_type -> launchpad.api.v1.CancelRequest
-	3,  // 10: launchpad.api.v1.Launchpad.Execute:output_type -> launchpad.api.v1.ExecuteResponse
-	10, // 11: launchpad.api.v1.Launchpad.Cancel:output_type -> launchpad.api.v1.CancelResponse
-	10, // [10:12] is the sub-list for method output_type
-	8,  // [8:10] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	13, // 8: launchpad.api.v1.ListJobsResponse.jobs:type_name -> launchpad.api.v1.JobInfo
+	0,  // 9: launchpad.api.v1.JobInfo.error_code:type_name -> launchpad.api.v1.ErrorCode
+	2,  // 10: launchpad.api.v1.Launchpad.Execute:input_type -> launchpad.api.v1.ExecuteRequest
+	9,  // 11: launchpad.api.v1.Launchpad.Cancel:input_type -> launchpad.api.v1.CancelRequest
+	11, // 12: launchpad.api.v1.Launchpad.ListJobs:input_type -> launchpad.api.v1.ListJobsRequest
+	3,  // 13: launchpad.api.v1.Launchpad.Execute:output_type -> launchpad.api.v1.ExecuteResponse
+	10, // 14: launchpad.api.v1.Launchpad.Cancel:output_type -> launchpad.api.v1.CancelResponse
+	12, // 15: launchpad.api.v1.Launchpad.ListJobs:output_type -> launchpad.api.v1.ListJobsResponse
+	13, // [13:16] is the sub-list for method output_type
+	10, // [10:13] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_host_api_proto_launchpad_proto_init() }
@@ -1077,7 +1451,7 @@ func file_host_api_proto_launchpad_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_host_api_proto_launchpad_proto_rawDesc), len(file_host_api_proto_launchpad_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   10,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,8 +24,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Launchpad_Execute_FullMethodName = "/launchpad.api.v1.Launchpad/Execute"
-	Launchpad_Cancel_FullMethodName  = "/launchpad.api.v1.Launchpad/Cancel"
+	Launchpad_Execute_FullMethodName  = "/launchpad.api.v1.Launchpad/Execute"
+	Launchpad_Cancel_FullMethodName   = "/launchpad.api.v1.Launchpad/Cancel"
+	Launchpad_ListJobs_FullMethodName = "/launchpad.api.v1.Launchpad/ListJobs"
 )
 
 // LaunchpadClient is the client API for Launchpad service.
@@ -35,6 +36,9 @@ type LaunchpadClient interface {
 	Execute(ctx context.Context, in *ExecuteRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExecuteResponse], error)
 	// Cancel stops a running job: its whole process tree is killed.
 	Cancel(ctx context.Context, in *CancelRequest, opts ...grpc.CallOption) (*CancelResponse, error)
+	// ListJobs lists the running and queued jobs, then the most recent ended
+	// ones (newest first) from the host's job history.
+	ListJobs(ctx context.Context, in *ListJobsRequest, opts ...grpc.CallOption) (*ListJobsResponse, error)
 }
 
 type launchpadClient struct {
@@ -74,6 +78,16 @@ func (c *launchpadClient) Cancel(ctx context.Context, in *CancelRequest, opts ..
 	return out, nil
 }
 
+func (c *launchpadClient) ListJobs(ctx context.Context, in *ListJobsRequest, opts ...grpc.CallOption) (*ListJobsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListJobsResponse)
+	err := c.cc.Invoke(ctx, Launchpad_ListJobs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LaunchpadServer is the server API for Launchpad service.
 // All implementations must embed UnimplementedLaunchpadServer
 // for forward compatibility.
@@ -81,6 +95,9 @@ type LaunchpadServer interface {
 	Execute(*ExecuteRequest, grpc.ServerStreamingServer[ExecuteResponse]) error
 	// Cancel stops a running job: its whole process tree is killed.
 	Cancel(context.Context, *CancelRequest) (*CancelResponse, error)
+	// ListJobs lists the running and queued jobs, then the most recent ended
+	// ones (newest first) from the host's job history.
+	ListJobs(context.Context, *ListJobsRequest) (*ListJobsResponse, error)
 	mustEmbedUnimplementedLaunchpadServer()
 }
 
@@ -96,6 +113,9 @@ func (UnimplementedLaunchpadServer) Execute(*ExecuteRequest, grpc.ServerStreamin
 }
 func (UnimplementedLaunchpadServer) Cancel(context.Context, *CancelRequest) (*CancelResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Cancel not implemented")
+}
+func (UnimplementedLaunchpadServer) ListJobs(context.Context, *ListJobsRequest) (*ListJobsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListJobs not implemented")
 }
 func (UnimplementedLaunchpadServer) mustEmbedUnimplementedLaunchpadServer() {}
 func (UnimplementedLaunchpadServer) testEmbeddedByValue()                   {}
@@ -147,6 +167,24 @@ func _Launchpad_Cancel_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Launchpad_ListJobs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListJobsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LaunchpadServer).ListJobs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Launchpad_ListJobs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LaunchpadServer).ListJobs(ctx, req.(*ListJobsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Launchpad_ServiceDesc is the grpc.ServiceDesc for Launchpad service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -157,6 +195,10 @@ var Launchpad_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Cancel",
 			Handler:    _Launchpad_Cancel_Handler,
+		},
+		{
+			MethodName: "ListJobs",
+			Handler:    _Launchpad_ListJobs_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -9,7 +9,9 @@ from launchpad_bxl.
 Type mapping (BXL -> pandas):
 
     bool            bool            (nullable field: pandas "boolean")
-    int8..int64     numpy int       (nullable field: pandas "Int8".."Int64"; never float)
+    int8..int64     numpy int8..int64 when the column holds no NULL; with NULLs
+                    float64 (NULL -> NaN) when every value is within +-2**53 (exact
+                    as a double, as pandas.read_sql gives), else pandas "Int64"
     float32/64      float32/64      NULL -> NaN
     decimal         object Decimal  NULL -> None
     string/binary   object str/bytes
@@ -387,9 +389,7 @@ def finish_column(f, valid, vals):
             return pd.arrays.BooleanArray(vals, np.zeros(len(vals), np.bool_) if null is None else null)
         return vals
     if code in INT_CODES:
-        if f.nullable or null is not None:
-            return pd.arrays.IntegerArray(vals, np.zeros(len(vals), np.bool_) if null is None else null)
-        return vals
+        return _int_column(vals, null)
     if code in (T_F32, T_F64):
         if null is not None:
             vals[null] = np.nan
@@ -418,6 +418,25 @@ def finish_column(f, valid, vals):
     if null is not None:
         out[null] = None
     return out
+
+
+# Integers a float64 holds exactly: NULLs then become NaN without a wrong number.
+_EXACT_IN_DOUBLE = 2**53
+
+
+def _int_column(vals, null):
+    """An integer column as scikit-learn and pandas.read_sql users expect it:
+    plain NumPy ints without NULLs; float64 with NaN for NULLs when every
+    value is exact as a double; the nullable Int64 only when NULLs and values
+    beyond 2**53 meet (a float would round them)."""
+    if null is None:
+        return vals
+    vals[null] = 0
+    if not len(vals) or (vals.min() >= -_EXACT_IN_DOUBLE and vals.max() <= _EXACT_IN_DOUBLE):
+        out = vals.astype(np.float64)
+        out[null] = np.nan
+        return out
+    return pd.arrays.IntegerArray(vals, null)
 
 
 def _check_range(vals, lo, hi, where, column, unit):

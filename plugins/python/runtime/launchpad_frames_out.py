@@ -4,7 +4,9 @@ Each column's BXL type is inferred from its dtype; object columns from their
 non-null values (mixed types are an "output" error naming the column). The
 input's fields are hints: an output column of the same name keeps its
 declared decimal precision, or its type when it holds no value at all
-(pandas keeps neither). Columns are converted with numpy and sent as numpy
+(pandas keeps neither); a float column named like an integer input column
+goes back as that integer type when every value is a whole number within
++-2**53 (integers with NULLs reach the script as float64 with NaN). Columns are converted with numpy and sent as numpy
 buffers with vectored writes, cut into batches of about BATCH_TARGET bytes.
 """
 
@@ -331,11 +333,36 @@ def prepare_column(name, s, hint=None):
         vals = s.to_numpy()
         valid = None
         if dt.kind == "f":
+            back = _floats_as_hinted_int(name, vals, hint)
+            if back is not None:
+                return back
             nan = np.isnan(vals)
             if nan.any():
                 valid = ~nan
-        return _numeric_col(name, vals, valid, where)
+        col = _numeric_col(name, vals, valid, where)
+        if hint is not None and hint.code == col.field.code:
+            col.field.flags |= hint.flags & FLAG_NULLABLE
+        return col
     raise OutputError("%s: unsupported dtype %s" % (where, dt), name)
+
+
+def _floats_as_hinted_int(name, vals, hint):
+    """An integer input column with NULLs reaches the script as float64 with
+    NaN; an output column of its name goes back as its integer type when
+    every value is a whole number within +-2**53 and the type's range (so the
+    number is unchanged). None: not such a column, it stays float."""
+    if hint is None or hint.code not in INT_CODES or vals.dtype.kind != "f" or vals.dtype.itemsize > 8:
+        return None
+    nan = np.isnan(vals)
+    live = vals[~nan] if nan.any() else vals
+    lo, hi = INT_RANGE[hint.code]
+    lo, hi = max(lo, -2**53), min(hi, 2**53)
+    if len(live) and (live.min() < lo or live.max() > hi or not (np.trunc(live) == live).all()):
+        return None
+    ints = np.where(nan, 0, vals).astype(NP_DTYPE[hint.code])
+    valid = ~nan if nan.any() else None
+    flags = FLAG_NULLABLE if valid is not None else hint.flags & FLAG_NULLABLE
+    return OutCol(Field(name, hint.code, flags), valid, fixed=[ints])
 
 
 def _numeric_col(name, vals, valid, where):

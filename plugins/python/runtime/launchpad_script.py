@@ -1,5 +1,8 @@
 """The user's script in the Launchpad Python runtime: compile and run it as __main__.
 
+The script's globals are what SQL Server's Python session predefines: the
+module pandas (as `pandas`), the input DataFrame and the params.
+
 Errors are reported with the user's own line numbers and a traceback cut to
 the script's frames (file "<script>"), never the runtime's.
 """
@@ -9,6 +12,8 @@ import linecache
 import sys
 import traceback
 import types
+
+import pandas
 
 
 class ScriptFailed(Exception):
@@ -34,6 +39,10 @@ def run_script(job, params, frame):
     module = types.ModuleType("__main__")
     ns = module.__dict__
     ns["__builtins__"] = builtins
+    # SQL Server's Python session has pandas imported under its own name
+    # (Microsoft's quickstarts call pandas.Series without an import); nothing
+    # else is predefined there, so nothing else is here.
+    ns["pandas"] = pandas
     ns.update(params)
     ns[job.get("input_name") or "InputDataSet"] = frame
     # pickle/multiprocessing look functions up in sys.modules["__main__"].

@@ -52,6 +52,32 @@ class FramesOutTest(unittest.TestCase):
         self.assertEqual(got["nat"], [datetime.datetime(1960, 1, 1, 0, 0, 0, 500000), None])
         self.assertEqual(got["bytes"], [b"ab", b""])
 
+    def test_FramesOut_FloatsOfAnIntegerInputGoBackAsItsType(self):
+        # An integer input column with NULLs reaches the script as float64 +
+        # NaN; whole values within +-2**53 go back as the input's integer type.
+        # Anything else stays float: never a changed number.
+        hints = [F("a", bxl.T_I64), F("b", bxl.T_I16, 0), F("c", bxl.T_I64), F("d", bxl.T_I8),
+                 F("e", bxl.T_I64), F("f", bxl.T_I64)]
+        df = pd.DataFrame({
+            "a": [1.0, np.nan, -(2.0**53)],   # int64, NULL kept
+            "b": [3.0, 4.0, 5.0],             # int16, not nullable like its input
+            "c": [1.5, np.nan, 2.0],          # a fraction: float
+            "d": [1.0, 200.0, np.nan],        # outside int8: float
+            "e": [2.0**53 + 2, 1.0, 0.0],     # beyond 2**53: float
+            "f": [np.inf, 1.0, 0.0],          # infinity: float
+        })
+        fields, cols = self.send(df, hints=hints)
+        self.assertEqual([(f.name, bxl.TYPE_NAMES[f.code], f.nullable) for f in fields],
+                         [("a", "int64", True), ("b", "int16", False), ("c", "float64", True),
+                          ("d", "float64", True), ("e", "float64", True), ("f", "float64", True)])
+        self.assertEqual(cols[0], [1, None, -(2**53)])
+        self.assertEqual(cols[1], [3, 4, 5])
+        self.assertEqual(cols[2], [1.5, None, 2.0])
+        self.assertEqual(cols[4], [2.0**53 + 2, 1.0, 0.0])
+        # Without the hint the same floats stay floats.
+        fields, _ = self.send(df[["a"]])
+        self.assertEqual(bxl.TYPE_NAMES[fields[0].code], "float64")
+
     def test_FramesOut_HintsAreAnExplicitArgument(self):
         # The same frame with and without the input's fields: the hints keep a
         # decimal's declared precision and type a column that holds only NULLs.

@@ -18,6 +18,17 @@ class ScriptTest(unittest.TestCase):
         ns = run("x = InputDataSet\n", frame="frame")
         self.assertEqual(ns["x"], "frame")
 
+    def test_Script_PredefinesPandasAsSQLServerDoes(self):
+        # Microsoft's quickstarts call pandas.Series(...) without an import;
+        # nothing else (no pd, no numpy) is predefined there.
+        ns = run("s = pandas.Series([1, 2])\n"
+                 "names = sorted(k for k in globals() if not k.startswith('__'))\n")
+        self.assertEqual(list(ns["s"]), [1, 2])
+        self.assertEqual(ns["names"], ["InputDataSet", "pandas", "s"])
+        with self.assertRaises(ls.ScriptFailed) as ctx:
+            run("pd.Series([1])\n")
+        self.assertEqual(ctx.exception.info["type"], "NameError")
+
     def test_Script_RunsAsMainAndRestoresTheModule(self):
         before = sys.modules["__main__"]
         ns = run("import sys, pickle\n"

@@ -52,12 +52,13 @@ decode_values <- function(bufs, n, null, f, where, opts) {
     int16 = readBin(bufs[[2]], "integer", n, size = 2L, signed = TRUE, endian = "little"),
     int32 = {
       x <- readBin(bufs[[2]], "integer", n, size = 4L, endian = "little")
-      if (any(is.na(x) & !null)) {
-        fail("input", sprintf("column %s holds -2147483648, which is NA in an R integer; CAST it to bigint in the query", col), col)
-      }
+      # -2147483648 is NA_integer_: such a batch is double (c() of the
+      # batches then makes the whole column double).
+      lost <- is.na(x) & !null
+      if (any(lost)) { x <- as.double(x); x[lost] <- -2^31 }
       x
     },
-    int64 = if (opts$bit64) decode_int64_bits(bufs[[2]], n, null, col) else decode_int64_double(bufs[[2]], n, null, col),
+    int64 = if (opts$bit64) decode_int64_bits(bufs[[2]], n, null, col) else decode_int64_double(bufs[[2]], n, null, col, opts),
     float32 = readBin(bufs[[2]], "double", n, size = 4L, endian = "little"),
     float64 = readBin(bufs[[2]], "double", n, size = 8L, endian = "little"),
     decimal = decode_decimal(bufs[[2]], n, null, f, col),
@@ -86,7 +87,8 @@ decode_values <- function(bufs, n, null, f, where, opts) {
 }
 
 # decode_int64_bits keeps the int64 bits in a double, as bit64's integer64
-# does; its NA is INT64_MIN, whose bits read as -0.0, so that value is refused.
+# does (finish_column decides the column's class from all its rows); its NA is
+# INT64_MIN, whose bits read as -0.0, so that value is refused.
 decode_int64_bits <- function(buf, n, null, col) {
   x <- readBin(buf, "double", n, size = 8L, endian = "little")
   if (any(int64_na(x) & !null)) {
@@ -96,16 +98,48 @@ decode_int64_bits <- function(buf, n, null, col) {
   x
 }
 
-# decode_int64_double converts to doubles, refusing values a double would round.
-decode_int64_double <- function(buf, n, null, col) {
+# i64_exact says which int64 values (as i64_parts) a double holds exactly:
+# -2^53..2^53.
+i64_exact <- function(pt) (pt$hi >= -2^21 & pt$hi < 2^21) | (pt$hi == 2^21 & pt$lo == 0)
+
+# decode_int64_double converts to doubles, refusing values a double would
+# round: one such value fails the column, whatever the other batches hold.
+decode_int64_double <- function(buf, n, null, col, opts) {
   pt <- i64_parts(buf, n)
-  exact <- (pt$hi >= -2^21 & pt$hi < 2^21) | (pt$hi == 2^21 & pt$lo == 0)
-  if (any(!exact & !null)) {
-    fail("input", sprintf(
-      "column %s holds bigint values beyond 2^53 that a double would round; install r-cran-bit64 or CAST the column in the query",
-      col), col)
-  }
+  if (any(!i64_exact(pt) & !null)) fail_inexact_int64(col, opts$why_no_integer64)
   i64_double(pt)
+}
+
+fail_inexact_int64 <- function(col, why) {
+  if (is.null(why)) why <- ""
+  fail("input", sprintf(paste0(
+    "column %s holds bigint values beyond +-2^53, which neither an R integer nor a double holds exactly; ",
+    "CAST it in the query (to varchar(20), or to float to accept rounding)%s"), col, why), col)
+}
+
+# int_or_double gives a whole-number column as R's own database readers do:
+# integer when every value fits (NA_integer_ is -2^31, so from -2^31 + 1),
+# double otherwise (the caller made sure every value is exact as a double).
+int_or_double <- function(x) {
+  if (all(is.na(x) | (x > -2^31 & x < 2^31))) return(as.integer(x))
+  as.double(x)
+}
+
+# finish_int64 turns a whole int64 column into integer or double; with
+# integer64 allowed (opts$bit64), x holds int64 bits and a column a double
+# would round becomes bit64::integer64 instead of failing.
+finish_int64 <- function(x, col, opts) {
+  if (!opts$bit64) return(int_or_double(x))
+  na <- int64_na(x)
+  pt <- i64_parts(writeBin(as.double(x), raw(), size = 8L, endian = "little"), length(x))
+  if (all(i64_exact(pt) | na)) {
+    v <- i64_double(pt)
+    v[na] <- NA
+    return(int_or_double(v))
+  }
+  ok <- tryCatch({ loadNamespace("bit64"); TRUE }, error = function(e) conditionMessage(e))
+  if (!isTRUE(ok)) fail_inexact_int64(col, sprintf("; integer64 is on for this launcher but bit64 cannot be loaded: %s", ok))
+  structure(x, class = "integer64")
 }
 
 decode_strings <- function(ob, data, n, where, text, col) {
@@ -193,7 +227,7 @@ decimal_digits <- function(l) {
 
 finish_column <- function(x, f, opts) {
   switch(TYPE_NAMES[f$type],
-    int64 = if (opts$bit64) structure(x, class = "integer64") else x,
+    int64 = finish_int64(x, f$name, opts),
     date = structure(x, class = "Date"),
     time = structure(x, units = "secs", class = "difftime"),
     datetime = , datetimeoffset = structure(x, class = c("POSIXct", "POSIXt"), tzone = "UTC"),

@@ -59,18 +59,24 @@ infer_type <- function(x, name) {
 }
 row_fixed_bytes <- function(t) TYPE_WIDTH[t] + if (t %in% c(T_STR, T_BIN)) 4 else if (t == T_DTO) 2 else if (t == T_BOOL) 0.125 else 0
 
-write_data_frame <- function(con, df) {
-  n <- nrow(df)
+# write_data_frame sends df as SCHEMA and BATCH frames and returns its row
+# count. hints: the input's fields; an output column named like an integer
+# input column keeps an integer type (see hinted_int_type).
+write_data_frame <- function(con, df, hints = NULL) {
   names <- names(df)
   if (is.null(names)) names <- rep("", length(df))
   names[is.na(names)] <- ""
+  df <- raw_as_one_value(df, names)
+  n <- nrow(df)
+  hint_types <- vapply(hints, `[[`, 0L, "type")
+  names(hint_types) <- vapply(hints, `[[`, "", "name")
   fields <- vector("list", length(df))
   prep <- vector("list", length(df))
   rowb <- rep(0, n)
   for (j in seq_along(df)) {
     x <- df[[j]]
     if (length(x) != n) fail("output", sprintf("column %s has %d values for %d rows", names[j], length(x), n), names[j])
-    t <- infer_type(x, names[j])
+    t <- hinted_int_type(x, infer_type(x, names[j]), hint_types[names[j]])
     fields[[j]] <- list(name = names[j], type = t, flags = FLAG_NULLABLE, prec = 0L, scale = 0L)
     prep[[j]] <- prep_column(x, t, names[j])
     rowb <- rowb + row_fixed_bytes(t) + 0.125 + if (is.null(prep[[j]]$var)) 0 else prep[[j]]$var
@@ -88,3 +94,44 @@ write_data_frame <- function(con, df) {
   n
 }
 
+
+# hinted_int_type: integers reach the script as integer, or double when they
+# do not fit, so an output column named like an int64 input column goes back
+# as int64 (as it came), and a double column named like a smaller integer
+# input as int32 (R's integer), when every value is a whole number in range
+# (int64: within +-2^53, where a double is exact). Anything else keeps type t.
+hinted_int_type <- function(x, t, hint) {
+  if (is.na(hint) || !(hint %in% c(T_INT8, T_INT16, T_INT32, T_INT64)) || !(t %in% c(T_INT32, T_F64))) return(t)
+  if (hint != T_INT64 && t == T_INT32) return(t)
+  lim <- if (hint == T_INT64) 2^53 else 2^31 - 1
+  if (t == T_F64 && (any(is.nan(x)) || !all(is.na(x) | (x == round(x) & abs(x) <= lim)))) return(t)
+  if (hint == T_INT64) T_INT64 else T_INT32
+}
+
+# raw_as_one_value: SQL Server returns a data.frame column of class raw as
+# ONE varbinary(max) value, which is how R tutorials return a serialized
+# model: data.frame(model = as.raw(serialize(m, NULL))) has one row per
+# byte. Such a frame becomes one row: each raw column its whole vector, every
+# other column its one value (it must hold one value, repeated by data.frame;
+# different values fail rather than lose rows). A frame of no rows stays
+# empty (an empty binary column).
+raw_as_one_value <- function(df, names) {
+  israw <- vapply(df, function(x) is.raw(x) && is.null(dim(x)), NA)
+  if (!any(israw)) return(df)
+  if (nrow(df) == 0L) {
+    df[israw] <- list(list())
+    return(df)
+  }
+  cols <- lapply(seq_along(df), function(j) {
+    x <- df[[j]]
+    if (israw[j]) return(list(as.vector(x)))
+    if (length(unique(x)) > 1L) {
+      fail("output", sprintf(paste0(
+        "column %s holds different values, but raw column %s makes the output one row ",
+        "(a raw column is one varbinary value, as in SQL Server); use I(list(raw vectors)) for one value per row"),
+        names[j], names[which(israw)[1]]), names[j])
+    }
+    x[1]
+  })
+  as_data_frame(cols, names, 1L)
+}

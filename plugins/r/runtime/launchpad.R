@@ -7,11 +7,13 @@
 # /dev/fd/N (ENXIO), so the Go launcher bridges the host's socket and these
 # two pipes.
 #
-# Base R only. bit64 is used when installed (bigint -> integer64) and loaded
-# only when an int64 column or param arrives.
+# Base R only. A bigint arrives as integer, or double when a value does not
+# fit, or fails the job when a double would round it; with
+# LAUNCHPAD_R_INTEGER64=1 such a column is bit64::integer64 instead (bit64
+# is loaded only then).
 #
 # Environment (set by the launcher; all optional):
-#   LAUNCHPAD_R_BIT64=0            behave as if bit64 were not installed
+#   LAUNCHPAD_R_INTEGER64=1        the operator's integer64 = true (RLauncher)
 #   LAUNCHPAD_R_PACKAGES=a,b       packages to attach before the script (for use
 #                                  with R_DEFAULT_PACKAGES=NULL; "" = none)
 #   LAUNCHPAD_BXL_BATCH_BYTES=n    output batch target (default 4 MiB)

@@ -45,9 +45,13 @@ read_input <- function(path, env) {
   job <- job_settings(decode_dict(input$next_frame("JOB")$payload, "JOB"))
   pfr <- input$next_frame("PARAMS")
   fields <- decode_schema(reader(input$next_frame("SCHEMA")$payload, "SCHEMA"), "SCHEMA")
-  opts <- list(bit64 = use_bit64(fields, pfr$payload))
+  opts <- int64_opts()
   job$params <- decode_params(pfr$payload, opts)
+  job$fields <- fields
+  # SQL Server's R session predefines both data frames: the input (an empty
+  # data.frame() without an input query) and an empty output.
   assign(job$input_name, read_data_frame(input, fields, opts), envir = env)
+  assign(job$output_name, data.frame(), envir = env)
   for (j in seq_along(job$params$fields)) {
     assign(job$params$fields[[j]]$name, job$params$values[[j]], envir = env)
   }
@@ -83,42 +87,45 @@ job_settings <- function(d) {
        output_name = name_or(d$output_name, "OutputDataSet"))
 }
 
-# use_bit64 says whether int64 values become bit64::integer64. bit64 is
-# loaded only when an int64 column or param arrives: it pulls in methods
-# (~100 ms). LAUNCHPAD_R_BIT64=0 behaves as if it were not installed.
-use_bit64 <- function(fields, params_raw) {
-  if (Sys.getenv("LAUNCHPAD_R_BIT64", "1") == "0" || length(find.package("bit64", quiet = TRUE)) == 0) {
-    return(FALSE)
-  }
-  need <- any(field_types(fields) == T_INT64) ||
-    (length(params_raw) > 0 && any(field_types(params_fields(params_raw)) == T_INT64))
-  if (!need) return(TRUE)
-  tryCatch({ loadNamespace("bit64"); TRUE }, error = function(e) {
-    cat(sprintf("launchpad: bit64 is installed but fails to load (%s); bigint arrives as double\n",
-                conditionMessage(e)), file = stderr())
-    FALSE
-  })
+# int64_opts: bit64 says whether a bigint column a double would round may
+# arrive as bit64::integer64, which the administrator turns on for the
+# launcher (launcher "RLauncher" { integer64 = true } sets
+# LAUNCHPAD_R_INTEGER64=1); otherwise such a column fails, and
+# why_no_integer64 ends that error. bit64 is loaded only for such a column.
+int64_opts <- function() {
+  on <- identical(Sys.getenv("LAUNCHPAD_R_INTEGER64"), "1")
+  list(bit64 = on,
+       why_no_integer64 = if (on) "" else ", or have the administrator set integer64 = true for RLauncher (bit64::integer64)")
 }
 
-field_types <- function(fields) vapply(fields, `[[`, 0L, "type")
 
 # script_results finds what the script left: the output data.frame (NULL if
 # none) and the OUTPUT params' payload. The script's own environment wins over
-# the global one, which a script reaches with <<- or assign().
+# the global one, which a script reaches with <<- or assign(), unless it
+# holds only the predefined empty output. A data.frame without columns is no
+# result set, as in SQL Server. hints: the input's fields (see write_data_frame).
 script_results <- function(env, job) {
-  lookup <- function(name) {
-    if (exists(name, envir = env, inherits = FALSE)) return(list(get(name, envir = env, inherits = FALSE)))
-    if (exists(name, envir = globalenv(), inherits = FALSE)) return(list(get(name, envir = globalenv(), inherits = FALSE)))
+  lookup <- function(name, skip_empty = FALSE) {
+    for (e in list(env, globalenv())) {
+      if (!exists(name, envir = e, inherits = FALSE)) next
+      v <- get(name, envir = e, inherits = FALSE)
+      if (skip_empty && identical(e, env) && no_columns(v) && exists(name, envir = globalenv(), inherits = FALSE)) next
+      return(list(v))
+    }
     NULL
   }
-  outdf <- lookup(job$output_name)
+  outdf <- lookup(job$output_name, skip_empty = TRUE)
   if (!is.null(outdf) && !is.data.frame(outdf[[1]])) {
     fail("output", sprintf("%s is a %s, not a data.frame", job$output_name, paste(class(outdf[[1]]), collapse = "/")))
   }
+  if (!is.null(outdf) && no_columns(outdf[[1]])) outdf <- NULL
   outf <- Filter(function(f) bitwAnd(f$flags, FLAG_OUTPUT) != 0L, job$params$fields)
   outv <- lapply(outf, function(f) { v <- lookup(f$name); if (is.null(v)) NULL else v[[1]] })
-  list(df = if (is.null(outdf)) NULL else outdf[[1]], params = encode_out_params(outf, outv))
+  list(df = if (is.null(outdf)) NULL else outdf[[1]], params = encode_out_params(outf, outv),
+       hints = job$fields)
 }
+
+no_columns <- function(v) is.data.frame(v) && length(v) == 0L
 
 # send_output writes [SCHEMA BATCH*] PARAMS END. state$out holds the open
 # connection meanwhile, so an ERROR follows the frames already written.
@@ -127,7 +134,7 @@ send_output <- function(path, res) {
   con <- open_output(path)
   state$out <- con
   rows <- 0
-  if (!is.null(res$df)) rows <- write_data_frame(con, res$df)
+  if (!is.null(res$df)) rows <- write_data_frame(con, res$df, res$hints)
   write_frame(con, FRAME[["PARAMS"]], res$params)
   flush_std()
   write_frame(con, FRAME[["END"]], u64_raw(rows))

@@ -50,9 +50,20 @@ test_small_ints_refuse_values_out_of_range <- function() {
   expect_fail(prep_column("x", T_INT32, "c"), "output", "cannot be converted to int32")
 }
 
-test_int32_min_is_refused_on_input <- function() {
-  p <- batch_payload_raw(1, list(raw(0), as.raw(c(0, 0, 0, 0x80))))
-  expect_fail(decode_column_of(p, T_INT32), "input", "column c holds -2147483648")
+test_int32_min_arrives_as_double <- function() {
+  # -2147483648 is NA_integer_ in R: the column is double, never an NA.
+  p <- batch_payload_raw(2, list(raw(0), as.raw(c(0, 0, 0, 0x80, 7, 0, 0, 0))))
+  expect_equal(decode_column_of(p, T_INT32), c(-2^31, 7))
+  expect_equal(round_trip(c(-2147483647L, NA), T_INT32), c(-2147483647L, NA))
+}
+
+test_int64_is_integer_when_every_value_fits <- function() {
+  x <- c(-(2^31 - 1), NA, 2^31 - 1, 0)
+  expect_equal(round_trip(x, T_INT64), as.integer(x))
+  expect_equal(round_trip(x, T_INT64, list(bit64 = TRUE)), as.integer(x))
+  # -2^31 is NA_integer_, 2^31 is past the top: double, still exact.
+  expect_equal(round_trip(c(-2^31, NA), T_INT64), c(-2^31, NA))
+  expect_equal(round_trip(c(2^31, 1), T_INT64, list(bit64 = TRUE)), c(2^31, 1))
 }
 
 test_int64_as_double_round_trips_up_to_2_53 <- function() {
@@ -65,7 +76,9 @@ test_int64_as_double_round_trips_up_to_2_53 <- function() {
 test_int64_beyond_2_53_is_refused_without_bit64 <- function() {
   big <- c(0, 0, 0x20, 0, 0, 0, 0x20, 0)  # 2^53 + 2^21
   p <- batch_payload_raw(1, list(raw(0), as.raw(big)))
-  expect_fail(decode_column_of(p, T_INT64), "input", "beyond 2\\^53")
+  e <- expect_fail(decode_column_of(p, T_INT64), "input", "column c holds bigint values beyond \\+-2\\^53.*CAST it in the query")
+  expect_equal(e$column, "c")
+  expect_fail(decode_column_of(p, T_INT64, list(bit64 = FALSE, why_no_integer64 = "; ASK")), "input", "float to accept rounding\\); ASK$")
   # With bit64 the same bits are kept as they are.
   got <- decode_column_of(p, T_INT64, list(bit64 = TRUE))
   expect_equal(unclass(got), readBin(as.raw(big), "double", 1L, size = 8L, endian = "little"))

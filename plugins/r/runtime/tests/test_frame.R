@@ -5,12 +5,13 @@ NO64 <- list(bit64 = FALSE)
 
 # through_frames writes df as the runtime sends it, adds END, and reads it
 # back as the runtime reads the host's input: list(fields, df, batches).
-through_frames <- function(df, opts = NO64) {
+through_frames <- function(df, opts = NO64, hints = NULL) {
   con <- rawConnection(raw(0), "wb")
-  rows <- write_data_frame(con, df)
-  write_frame(con, FRAME[["END"]], u64_raw(rows))
-  bytes <- rawConnectionValue(con)
-  close(con)
+  bytes <- tryCatch({
+    rows <- write_data_frame(con, df, hints)
+    write_frame(con, FRAME[["END"]], u64_raw(rows))
+    rawConnectionValue(con)
+  }, finally = close(con))
   con <- rawConnection(bytes, "rb")
   on.exit(close(con))
   sch <- read_frame(con, 0L)
@@ -112,8 +113,72 @@ test_empty_input_keeps_column_types <- function() {
   df <- read_data_frame(input_stream(con), fields, NO64)
   expect_equal(dim(df), c(0L, 15L))
   expect_equal(vapply(df, function(x) class(x)[1], ""),
-               c(bool = "logical", int8 = "integer", int16 = "integer", int32 = "integer", int64 = "numeric",
+               c(bool = "logical", int8 = "integer", int16 = "integer", int32 = "integer", int64 = "integer",
                  float32 = "numeric", float64 = "numeric", decimal = "numeric", string = "character",
                  binary = "list", date = "Date", time = "difftime", datetime = "POSIXct",
                  datetimeoffset = "POSIXct", uuid = "character"))
+}
+
+int_field <- function(name, t) list(name = name, type = t, flags = FLAG_NULLABLE, prec = 0L, scale = 0L)
+
+test_int64_class_is_decided_over_all_batches <- function() {
+  # The NULL is in the first batch, the value that decides in the last: the
+  # column is one class, from all its rows.
+  small <- c(NA, seq(1, 3000), 2^31 - 1)
+  wide <- c(NA, seq(1, 3000), 2^31)
+  big <- c(NA, seq(1, 3000), 2^53 + 2)
+  hints <- list(int_field("v", T_INT64))
+  with_limit("BATCH_BYTES", 4096, {
+    got <- through_frames(data.frame(v = small), hints = hints)
+    expect_equal(got$fields[[1]]$type, T_INT64)
+    expect_equal(got$batches > 2L, TRUE)
+    expect_equal(got$df$v, as.integer(small))
+    got <- through_frames(data.frame(v = wide), hints = hints)
+    expect_equal(got$df$v, wide)
+    got <- through_frames(data.frame(v = as.integer(small[-3002])), hints = hints)
+    expect_equal(got$fields[[1]]$type, T_INT64)
+    expect_equal(got$df$v, as.integer(small[-3002]))
+    expect_equal(through_frames(data.frame(v = wide), list(bit64 = TRUE), hints)$df$v, wide)
+  })
+  # Beyond 2^53 a double would round: the hint does not apply (the output is
+  # float64, not a changed int64), and as int64 input it fails or, with
+  # integer64 allowed, is bit64::integer64.
+  expect_equal(through_frames(data.frame(v = big), hints = hints)$fields[[1]]$type, T_F64)
+  if (length(find.package("bit64", quiet = TRUE))) {
+    x <- bit64::as.integer64(c(NA, "9007199254740993", "1"))
+    expect_fail(through_frames(data.frame(v = x)), "input", "column v holds bigint values beyond")
+    got <- through_frames(data.frame(v = x), list(bit64 = TRUE))$df$v
+    expect_equal(class(got), "integer64")
+    expect_equal(as.character(got), c(NA, "9007199254740993", "1"))
+  }
+}
+
+test_hinted_int_type_keeps_numbers_unchanged <- function() {
+  cases <- list(
+    list(c(1, NA, -5), T_F64, T_INT64, T_INT64),
+    list(c(1L, NA), T_INT32, T_INT64, T_INT64),
+    list(c(1L, NA), T_INT32, T_INT16, T_INT32),
+    list(c(1, 2^31 - 1), T_F64, T_INT32, T_INT32),
+    list(c(1, -2^31), T_F64, T_INT32, T_F64),
+    list(c(1.5, 2), T_F64, T_INT64, T_F64),
+    list(c(NaN, 2), T_F64, T_INT64, T_F64),
+    list(c(Inf, 2), T_F64, T_INT64, T_F64),
+    list(c(2^53 + 2), T_F64, T_INT64, T_F64),
+    list(c(1, 2), T_F64, T_F64, T_F64),
+    list(c(1, 2), T_F64, NA_integer_, T_F64))
+  for (cs in cases) expect_equal(hinted_int_type(cs[[1]], cs[[2]], cs[[3]]), cs[[4]])
+}
+
+test_raw_column_is_one_varbinary_value <- function() {
+  m <- serialize(list(coef = c(1.5, -2)), NULL)
+  df <- data.frame(name = "model", model = as.raw(m), stringsAsFactors = FALSE)
+  expect_equal(nrow(df), length(m))
+  got <- through_frames(df)
+  expect_equal(vapply(got$fields, `[[`, 0L, "type"), c(T_STR, T_BIN))
+  expect_equal(nrow(got$df), 1L)
+  expect_equal(got$df$name, "model")
+  expect_equal(unserialize(got$df$model[[1]]), list(coef = c(1.5, -2)))
+  expect_equal(nrow(through_frames(data.frame(model = raw(0)))$df), 0L)
+  bad <- data.frame(id = seq_along(m), model = as.raw(m))
+  expect_fail(through_frames(bad), "output", "column id holds different values, but raw column model")
 }

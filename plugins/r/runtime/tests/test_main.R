@@ -106,14 +106,34 @@ test_script_sees_only_its_input_and_params <- function() {
                                     "  global = length(ls(globalenv(), all.names = TRUE)))\n"),
                              data.frame(x = 1L), params, list("v")))
   expect_equal(res$status, 0L)
-  expect_equal(output_of(res)$df, data.frame(env = "InputDataSet,p", global = 0L))
+  # SQL Server's R session predefines the output as an empty data.frame.
+  expect_equal(output_of(res)$df, data.frame(env = "InputDataSet,OutputDataSet,p", global = 0L))
 }
 
 test_output_assigned_globally_is_found <- function() {
-  on.exit(rm("OutputDataSet", envir = globalenv()))
-  res <- run_job(host_stream("f <- function() OutputDataSet <<- data.frame(a = 1)\nf()\n"))
-  expect_equal(res$status, 0L)
-  expect_equal(output_of(res)$df, data.frame(a = 1))
+  # A function's <<- reaches the predefined output in the script's
+  # environment; a top-level <<- or assign() the global one, which then wins
+  # over the untouched predefined one.
+  scripts <- c(inner = "f <- function() OutputDataSet <<- data.frame(a = 1)\nf()\n",
+               top = "OutputDataSet <<- data.frame(a = 1)\n",
+               assign = "assign(\"OutputDataSet\", data.frame(a = 1), envir = globalenv())\n")
+  for (s in scripts) {
+    res <- run_job(host_stream(s))
+    if (exists("OutputDataSet", envir = globalenv(), inherits = FALSE)) rm("OutputDataSet", envir = globalenv())
+    expect_equal(res$status, 0L)
+    expect_equal(output_of(res)$df, data.frame(a = 1))
+  }
+}
+
+test_predefined_frames_without_input_query <- function() {
+  # No input query: InputDataSet is data.frame(); leaving OutputDataSet as
+  # predefined (or any frame without columns) is no result set, as in SQL Server.
+  for (s in c("stopifnot(identical(InputDataSet, data.frame()), identical(OutputDataSet, data.frame()))\n",
+              "OutputDataSet <- data.frame(a = 1)[0]\n")) {
+    res <- run_job(host_stream(s))
+    expect_equal(res$status, 0L)
+    expect_equal(frame_names(res), c("HELLO", "PARAMS", "END"))
+  }
 }
 
 test_script_error_is_an_error_frame <- function() {
@@ -175,13 +195,13 @@ captured_status <- function(expr) {
   list(status = status, err = err)
 }
 
-test_int64_input_loads_bit64_only_when_needed <- function() {
-  if (length(find.package("bit64", quiet = TRUE)) == 0) return(invisible())
-  expect_equal(use_bit64(list(pfield("a", T_INT32)), raw(0)), TRUE)
-  expect_equal(use_bit64(list(pfield("a", T_INT64)), raw(0)), TRUE)
-  expect_equal("bit64" %in% loadedNamespaces(), TRUE)
-  old <- Sys.getenv("LAUNCHPAD_R_BIT64", unset = NA)
-  on.exit(if (is.na(old)) Sys.unsetenv("LAUNCHPAD_R_BIT64") else Sys.setenv(LAUNCHPAD_R_BIT64 = old))
-  Sys.setenv(LAUNCHPAD_R_BIT64 = "0")
-  expect_equal(use_bit64(list(pfield("a", T_INT64)), raw(0)), FALSE)
+test_integer64_is_the_administrators_choice <- function() {
+  old <- Sys.getenv("LAUNCHPAD_R_INTEGER64", unset = NA)
+  on.exit(if (is.na(old)) Sys.unsetenv("LAUNCHPAD_R_INTEGER64") else Sys.setenv(LAUNCHPAD_R_INTEGER64 = old))
+  Sys.unsetenv("LAUNCHPAD_R_INTEGER64")
+  o <- int64_opts()
+  expect_equal(o$bit64, FALSE)
+  expect_equal(grepl("integer64 = true for RLauncher", o$why_no_integer64), TRUE)
+  Sys.setenv(LAUNCHPAD_R_INTEGER64 = "1")
+  expect_equal(int64_opts(), list(bit64 = TRUE, why_no_integer64 = ""))
 }

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/openlaunchpad/launchpad/client"
+)
+
+// errNotRunning: cancel named a job the host is not running.
+var errNotRunning = fmt.Errorf("not running")
+
+func runCancel(args []string) error {
+	fs := flag.NewFlagSet("cancel", flag.ContinueOnError)
+	address := fs.String("address", defaultAddress(), "host address: unix://PATH (default from LAUNCHPAD_ADDR)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: launchpad cancel [--address unix://PATH] JOB_ID")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		return errUsage
+	}
+	id := fs.Arg(0)
+	c, err := client.Dial(*address)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
+	defer cancel()
+	found, err := c.Cancel(ctx, id)
+	if err != nil {
+		return fmt.Errorf("host at %s: %w", *address, err)
+	}
+	if !found {
+		return fmt.Errorf("job %q: %w (it ended, or never ran; see launchpad jobs)", id, errNotRunning)
+	}
+	fmt.Printf("cancelled job %s\n", id)
+	return nil
+}

@@ -1,0 +1,4 @@
+CREATE TABLE PythonTestData (col1 INT NOT NULL);
+INSERT INTO PythonTestData VALUES (1);
+INSERT INTO PythonTestData VALUES (10);
+INSERT INTO PythonTestData VALUES (100);

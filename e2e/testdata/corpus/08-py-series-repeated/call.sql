@@ -1,0 +1,8 @@
+EXECUTE sp_execute_external_script @language = N'Python'
+    , @script = N'
+p = 1
+q = 2
+r = p/q
+ser = pandas.Series(r, index =["simple math example 1", "simple math example 2"])
+print(ser)
+'

@@ -1,0 +1,13 @@
+EXECUTE sp_execute_external_script @language = N'Python'
+    , @script = N'
+import pandas as pd
+p = 1
+q = 2
+r = p/q
+t = p*q
+ser = pandas.Series([r,t])
+print(ser)
+frame = pd.DataFrame(ser)
+OutputDataSet = frame
+'
+WITH RESULT SETS((ResultValue FLOAT))

@@ -1,0 +1,8 @@
+EXECUTE sp_execute_external_script
+    @language = N'R'
+    , @script = N'
+        m <- as.matrix(InputDataSet);
+        v <- array(12:15);
+    OutputDataSet <- as.data.frame(m %*% v);'
+    , @input_data_1 = N' SELECT [Col1]  from RTestData;'
+    WITH RESULT SETS (([Col1] int, [Col2] int, [Col3] int, Col4 int));
