@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrNoContext is returned by RunRuntime for a cmd made without
@@ -62,10 +64,27 @@ func RunRuntime(cmd *exec.Cmd, req *RunRequest, stdout, stderr io.Writer) (*Exit
 	if startErr != nil {
 		return nil, fmt.Errorf("start runtime %s: %w", cmd.Path, startErr)
 	}
+	swept := sweepOnExit(cmd.Process.Pid)
 	waitErr := cmd.Wait()
-	// Daemons the runtime left behind go with its group.
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	<-swept
 	return exitStatus(waitErr)
+}
+
+// sweepOnExit kills what is left of the runtime's process group as soon as
+// the runtime exits (waitid with WNOWAIT: Cmd.Wait still reaps it), so the
+// children it left stop holding its output pipes and Wait need not sit out
+// WaitDelay; the channel closes once that is done.
+func sweepOnExit(pid int) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var info unix.Siginfo
+		for unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil) == unix.EINTR {
+		}
+		// After Wait reaped it too (ECHILD): the group outlives its leader.
+		syscall.Kill(-pid, syscall.SIGKILL)
+	}()
+	return done
 }
 
 // exitStatus reads Cmd.Wait's result: how the runtime ended, or why it

@@ -75,8 +75,7 @@ func TestRunRuntime_CancelKillsTheGroup(t *testing.T) {
 }
 
 // TestRunRuntime_DaemonCannotHoldTheJob: a child left running with the
-// runtime's output open neither keeps RunRuntime waiting past the drain
-// delay nor outlives it.
+// runtime's output open neither keeps RunRuntime waiting nor outlives it.
 func TestRunRuntime_DaemonCannotHoldTheJob(t *testing.T) {
 	req := runRequest(t)
 	pidFile := filepath.Join(req.WorkingDir, "daemon.pid")
@@ -90,7 +89,9 @@ func TestRunRuntime_DaemonCannotHoldTheJob(t *testing.T) {
 	if st.Code != 0 || out.String() != "bye\n" {
 		t.Errorf("exit %+v, stdout %q", *st, out.String())
 	}
-	if d := time.Since(began); d > drainDelay+5*time.Second {
+	// The group is swept when the runtime exits: no waiting out drainDelay
+	// (a fork bomb's job would otherwise run into its time limit).
+	if d := time.Since(began); d >= drainDelay {
 		t.Errorf("RunRuntime took %v with a daemon holding its output", d)
 	}
 	waitGone(t, pidFile)
