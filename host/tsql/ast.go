@@ -76,7 +76,6 @@ type Call struct {
 	Into *Target
 }
 
-
 // Arg is one argument of the call.
 type Arg struct {
 	Pos Pos
