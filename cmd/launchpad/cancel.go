@@ -22,16 +22,12 @@ func runCancel(args []string) error {
 		return errUsage
 	}
 	id := fs.Arg(0)
-	c, err := client.Dial(*address)
-	if err != nil {
+	var found bool
+	if err := callHost(*address, func(ctx context.Context, c *client.Client) (err error) {
+		found, err = c.Cancel(ctx, id)
 		return err
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	found, err := c.Cancel(ctx, id)
-	if err != nil {
-		return fmt.Errorf("host at %s: %w", *address, err)
+	}); err != nil {
+		return err
 	}
 	if !found {
 		return fmt.Errorf("job %q: %w (it ended, or never ran; see launchpad jobs)", id, errNotRunning)

@@ -29,6 +29,22 @@ func defaultAddress() string {
 // rpcTimeout bounds the admin calls jobs and cancel make.
 const rpcTimeout = 30 * time.Second
 
+// callHost dials the host at address and makes one admin call, fn, within
+// rpcTimeout.
+func callHost(address string, fn func(context.Context, *client.Client) error) error {
+	c, err := client.Dial(address)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
+	defer cancel()
+	if err := fn(ctx, c); err != nil {
+		return fmt.Errorf("host at %s: %w", address, err)
+	}
+	return nil
+}
+
 func runJobs(args []string) error {
 	fs := flag.NewFlagSet("jobs", flag.ContinueOnError)
 	address := fs.String("address", defaultAddress(), "host address: unix://PATH (default from LAUNCHPAD_ADDR)")
@@ -43,16 +59,12 @@ func runJobs(args []string) error {
 	if *limit < 0 {
 		return fmt.Errorf("%w: --limit must not be negative", errUsage)
 	}
-	c, err := client.Dial(*address)
-	if err != nil {
+	var jobs []*proto.JobInfo
+	if err := callHost(*address, func(ctx context.Context, c *client.Client) (err error) {
+		jobs, err = c.ListJobs(ctx, *limit)
 		return err
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	jobs, err := c.ListJobs(ctx, *limit)
-	if err != nil {
-		return fmt.Errorf("host at %s: %w", *address, err)
+	}); err != nil {
+		return err
 	}
 	if *format == "json" {
 		return writeJobsJSON(os.Stdout, jobs)
