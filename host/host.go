@@ -7,22 +7,22 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"google.golang.org/grpc"
+	"github.com/hashicorp/hcl/v2"
 
-	"github.com/openlaunchpad/launchpad/host/api"
 	"github.com/openlaunchpad/launchpad/host/catalog"
+	"github.com/openlaunchpad/launchpad/host/claim"
 	"github.com/openlaunchpad/launchpad/host/config"
 	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/datasource/mssql"
+	"github.com/openlaunchpad/launchpad/host/datasource/sqlite"
 	"github.com/openlaunchpad/launchpad/host/job"
-	"github.com/openlaunchpad/launchpad/sdk/bxl"
+	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
-
-// stopGrace is how long running jobs get to finish on shutdown before they
-// are cancelled.
-const stopGrace = 30 * time.Second
 
 // Host is a running Launchpad daemon.
 type Host struct {
@@ -32,7 +32,16 @@ type Host struct {
 	catalog *catalog.Catalog
 	sandbox *sandboxes
 	runner  *job.Runner
+	state   *claim.State
+	claims  *claim.Claims
+	reload  func() (*config.Config, error)
+	gate    gate
 	watch   *watch
+
+	// mu guards the settings a reload changes.
+	mu        sync.Mutex
+	launchers []config.Launcher
+	grace     time.Duration
 }
 
 // Option changes how New builds a host.
@@ -40,6 +49,19 @@ type Option func(*options)
 
 type options struct {
 	source datasource.Source
+	reload func() (*config.Config, error)
+	state  *claim.State
+}
+
+// WithStateLock hands New the state folder's lock, taken by a caller that
+// had to prepare the folder first (dev); the host releases it.
+func WithStateLock(st *claim.State) Option {
+	return func(o *options) { o.state = st }
+}
+
+// WithReload makes SIGHUP (Reload) read the configuration again with load.
+func WithReload(load func() (*config.Config, error)) Option {
+	return func(o *options) { o.reload = load }
 }
 
 // WithSource serves input queries from src instead of the configured
@@ -49,83 +71,97 @@ func WithSource(src datasource.Source) Option {
 	return func(o *options) { o.source = src }
 }
 
-// New opens everything a host needs. It refuses to start when isolation is
-// unavailable and the operator did not configure the relaxation.
+// New checks everything (Check) and claims the state folder, worker range,
+// cgroup parent and work root before it touches any of them: a failed check
+// or a claim held by a live host changes nothing. Then it opens everything a
+// host needs, sweeping what a dead host left. It refuses to start when
+// isolation is unavailable and the operator did not configure the
+// relaxation.
 func New(ctx context.Context, cfg *config.Config, logger hclog.Logger, opts ...Option) (*Host, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
-	lim, err := cfg.JobLimits()
+	// The state lock comes first, so its folder must exist.
+	if diags := checkDir(cfg, "state_dir", cfg.StateDir, stateHint); diags.HasErrors() {
+		return nil, errors.Join(&config.Error{Diags: diags}, o.state.Unlock())
+	}
+	state, claims, err := acquire(cfg, o.state, logger)
 	if err != nil {
 		return nil, err
 	}
-	cat, err := catalog.Open(catalog.Config{StateDir: cfg.StateDir, PluginDir: cfg.PluginDir}, logger)
-	if err != nil {
-		return nil, fmt.Errorf("open catalog: %w", err)
+	h := &Host{cfg: cfg, log: logger, state: state, claims: claims, source: o.source, reload: o.reload,
+		launchers: cfg.Launchers, grace: cfg.ShutdownGraceDuration()}
+	if err := h.open(ctx); err != nil {
+		return nil, errors.Join(err, h.Close())
 	}
-	if err := guardState(cfg); err != nil {
-		return nil, err
-	}
-	w, err := openWatch(cfg, logger)
-	if err != nil {
-		return nil, err
-	}
-	sb, err := newSandboxes(cfg, lim, logger)
-	if err != nil {
-		w.close()
-		return nil, err
-	}
-	dsOpts, allow, err := dataSourcePolicy(cfg)
-	if err != nil {
-		sb.Close()
-		w.close()
-		return nil, err
-	}
-	src := o.source
-	if src == nil {
-		if src, err = openInstance(ctx, cfg.Instance, dsOpts...); err != nil {
-			sb.Close()
-			w.close()
-			return nil, err
+	return h, nil
+}
+
+// open runs the checks and opens the host's parts; the claims are held.
+func (h *Host) open(ctx context.Context) error {
+	cfg := h.cfg
+	diags := Check(cfg)
+	for _, d := range diags {
+		if d.Severity == hcl.DiagWarning {
+			h.log.Warn(config.FormatDiag(d))
 		}
 	}
-	h := &Host{cfg: cfg, log: logger, source: src, catalog: cat, sandbox: sb, watch: w}
+	if diags.HasErrors() {
+		return &config.Error{Diags: diags}
+	}
+	cat, err := catalog.Open(catalog.Config{StateDir: cfg.StateDir, PluginDir: cfg.PluginDir}, h.log)
+	if err != nil {
+		return fmt.Errorf("open catalog: %w", err)
+	}
+	h.catalog = cat
+	dsOpts, allow, err := dataSourcePolicy(cfg)
+	if err != nil {
+		return err
+	}
+	if h.source == nil {
+		if h.source, err = openInstance(ctx, cfg.Instance, dsOpts...); err != nil {
+			return err
+		}
+	}
+	if err := guardState(cfg); err != nil {
+		return err
+	}
+	if h.watch, err = openWatch(cfg, h.log); err != nil {
+		return err
+	}
+	if h.sandbox, err = newSandboxes(cfg, cfg.JobLimits(), h.log); err != nil {
+		return err
+	}
 	h.runner = job.NewRunner(job.Config{
 		Resolve: h.resolve,
-		Sandbox: sb,
-		Source:  src,
+		Sandbox: h.sandbox,
+		Source:  h.source,
 		// A caller's own data source is SQL Server only (a SQLite path would
 		// let a caller read files with the host's rights), on a host the
 		// operator allowed, with options that name no file.
 		OpenDataSource: func(ctx context.Context, dsn string) (datasource.Source, error) {
-			return datasource.OpenCallerSQLServer(ctx, dsn, allow, dsOpts...)
+			return mssql.OpenCaller(ctx, dsn, allow, dsOpts...)
 		},
-		Limits: job.Limits{
-			Timeout: lim.Timeout, MemoryBytes: lim.MemoryBytes, MaxProcs: lim.MaxProcesses,
-			CPUQuotaMillis: lim.CPUQuotaMillis, MaxOutputBytes: lim.MaxOutputBytes, MaxMessageBytes: lim.MaxMessageBytes,
-			DiskBytes: lim.DiskBytes,
-			Decode:    bxl.Limits{MaxFrameBytes: lim.MaxFrameBytes},
-		},
-		BatchBytes: lim.BatchBytes,
-		Logger:     logger,
-		Observers:  w.observers(cat, logger),
+		Limits:    cfg.JobLimits(),
+		Logger:    h.log,
+		Observers: h.watch.observers(cat, h.log),
 	})
-	return h, nil
+	return nil
 }
 
 // dataSourcePolicy turns data_source { } into the options every data
 // source is opened with and the caller's host allowlist.
-func dataSourcePolicy(cfg *config.Config) ([]datasource.Option, datasource.HostAllowlist, error) {
+func dataSourcePolicy(cfg *config.Config) ([]datasource.Option, mssql.HostAllowlist, error) {
 	limit, err := cfg.DataSource.ValueLimit()
 	if err != nil {
-		return nil, datasource.HostAllowlist{}, err
+		return nil, mssql.HostAllowlist{}, err
 	}
 	var hosts []string
 	if cfg.DataSource != nil {
 		hosts = cfg.DataSource.AllowHosts
 	}
-	allow, err := datasource.ParseHostAllowlist(hosts)
+	allow, err := mssql.ParseHostAllowlist(hosts)
 	if err != nil {
 		return nil, allow, fmt.Errorf("%w: data_source %w", config.ErrInvalid, err)
 	}
@@ -137,11 +173,23 @@ func openInstance(ctx context.Context, in *config.Instance, opts ...datasource.O
 	if err != nil {
 		return nil, fmt.Errorf("instance: %w", err)
 	}
-	src, err := datasource.Open(ctx, in.Driver, dsn, opts...)
+	src, err := openDriver(ctx, in.Driver, dsn, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open instance database: %w", datasource.SanitizeError(err, dsn))
 	}
 	return src, nil
+}
+
+// openDriver opens a data source by driver name: "sqlite" (dsn is a file
+// path) or "sqlserver" (dsn is a go-mssqldb connection string).
+func openDriver(ctx context.Context, driver, dsn string, opts ...datasource.Option) (datasource.Source, error) {
+	switch strings.ToLower(driver) {
+	case datasource.DriverSQLite:
+		return sqlite.Open(dsn, opts...)
+	case datasource.DriverSQLServer:
+		return mssql.Open(ctx, dsn, opts...)
+	}
+	return nil, fmt.Errorf("open data source %q: %w", driver, datasource.ErrUnknownDriver)
 }
 
 // guardState sets the state folder's modes: workers must traverse it to
@@ -179,49 +227,9 @@ func (h *Host) resolve(language string) (*job.Launcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	settings := h.cfg.LauncherSettings(l.Name)
-	return &job.Launcher{Name: l.Name, Version: l.Version, Exe: l.Exe, Settings: settings}, nil
-}
-
-// Serve serves the caller API until ctx ends, then stops gracefully: running
-// jobs get stopGrace to finish and are cancelled after that.
-func (h *Host) Serve(ctx context.Context) error {
-	ln, err := listen(h.cfg.Socket)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(h.cfg.Socket)
-	g := grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.Creds(api.PeerCredentials()))
-	api.NewServer(h.runner, h.log, api.WithJobs(h.watch.history)).Register(g)
-
-	errc := make(chan error, 1)
-	go func() { errc <- g.Serve(ln) }()
-	h.watch.serve(h.log)
-	h.log.Info("host serving", "socket", h.cfg.Socket, "instance", h.cfg.Instance.Driver,
-		"isolation", h.cfg.Sandbox.Isolation)
-	if err := notifyReady(); err != nil {
-		h.log.Warn("could not tell systemd the host is ready", "error", err)
-	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	h.log.Info("host stopping", "grace_ms", stopGrace.Milliseconds())
-	done := make(chan struct{})
-	go func() { g.GracefulStop(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(stopGrace):
-		g.Stop()
-		<-done
-	}
-	return nil
-}
-
-// Close releases the host's resources.
-func (h *Host) Close() error {
-	return errors.Join(h.watch.close(), h.source.Close(), h.sandbox.Close())
+	settings := h.launcherSettings(l.Name)
+	check := func(info *launcher.Info) error { return h.catalog.CheckInfo(l, language, info) }
+	return &job.Launcher{Name: l.Name, Version: l.Version, Exe: l.Exe, Settings: settings, Check: check}, nil
 }
 
 // listen opens the API socket, replacing a stale one a crashed host left

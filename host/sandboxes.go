@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
@@ -23,16 +22,13 @@ type sandboxes struct {
 
 var _ job.Sandbox = (*sandboxes)(nil)
 
-func newSandboxes(cfg *config.Config, lim config.Resolved, logger hclog.Logger) (*sandboxes, error) {
+func newSandboxes(cfg *config.Config, lim job.Limits, logger hclog.Logger) (*sandboxes, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	s := cfg.Sandbox
 	workRoot := s.WorkRoot
-	if workRoot == "" {
-		workRoot = filepath.Join(cfg.StateDir, "jobs")
-	}
 	m, err := sandbox.NewManager(sandbox.Config{
 		Isolation:     s.Isolation,
 		WorkRoot:      workRoot,
@@ -44,11 +40,14 @@ func newSandboxes(cfg *config.Config, lim config.Resolved, logger hclog.Logger) 
 		LauncherExe:   exe,
 		ReadOnlyPaths: s.ReadOnlyPaths,
 		DiskBytes:     lim.DiskBytes,
+		OpenFiles:     lim.OpenFiles,
 	}, logger)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	// Crash safety: whatever a crashed host left behind goes first.
+	// Crash safety: whatever a crashed host left behind goes first. The
+	// host holds the claims on the range, cgroup parent and work root, so
+	// what is left there is a dead host's.
 	if err := m.Cleanup(); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("sandbox cleanup: %w", err)

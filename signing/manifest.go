@@ -9,10 +9,6 @@ import (
 	"strings"
 )
 
-// LauncherAPIVersion is the launcher protocol version this host speaks. A
-// manifest for any other version is refused.
-const LauncherAPIVersion = 1
-
 // ManifestPrefix starts every manifest's trusted comment; it versions the
 // manifest format itself.
 const ManifestPrefix = "launchpad-manifest v1"

@@ -52,16 +52,14 @@ func (d *Digest) Size() int64 { return d.n }
 
 // Sign reads the whole binary from r and returns minisign signature text
 // whose trusted comment is the manifest. m.SHA256 is computed here (any
-// value given is replaced); a zero m.APIVersion means LauncherAPIVersion.
+// value given is replaced). m.APIVersion must be set: the launcher API
+// version is the SDK's (launcher.APIVersion), not this package's.
 func Sign(priv PrivateKey, r io.Reader, m Manifest) ([]byte, Manifest, error) {
 	d := NewDigest(r)
 	if _, err := io.Copy(io.Discard, d); err != nil {
 		return nil, Manifest{}, fmt.Errorf("read binary: %w", err)
 	}
 	m.SHA256 = d.SHA256()
-	if m.APIVersion == 0 {
-		m.APIVersion = LauncherAPIVersion
-	}
 	if err := m.Validate(); err != nil {
 		return nil, Manifest{}, err
 	}

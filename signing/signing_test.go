@@ -33,7 +33,7 @@ func writeBinary(t *testing.T, dir string, content []byte) string {
 func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
 func testManifest() Manifest {
-	return Manifest{Name: "PythonLauncher", Languages: []string{"Python"}, Version: "0.1.0"}
+	return Manifest{Name: "PythonLauncher", Languages: []string{"Python"}, Version: "0.1.0", APIVersion: 1}
 }
 
 func TestManifest_RoundTrip(t *testing.T) {
@@ -90,7 +90,7 @@ func TestSignFile_VerifiesAndBindsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.SHA256 != sha(content) || m.APIVersion != LauncherAPIVersion {
+	if m.SHA256 != sha(content) || m.APIVersion != 1 {
 		t.Fatalf("manifest not completed: %+v", m)
 	}
 	got, err := VerifyFile(pub, bin)
@@ -217,7 +217,6 @@ func TestInterop_MinisignToolSignsLaunchpadVerifies(t *testing.T) {
 	pubPath, keyPath := filepath.Join(dir, "tool.pub"), filepath.Join(dir, "tool.key")
 	run(t, minisignTool, "-G", "-W", "-p", pubPath, "-s", keyPath)
 	m := testManifest()
-	m.APIVersion = LauncherAPIVersion
 	m.SHA256 = sha(content)
 	run(t, minisignTool, "-S", "-s", keyPath, "-t", m.String(), "-m", bin)
 

@@ -20,7 +20,8 @@ import (
 	"github.com/openlaunchpad/launchpad/host"
 	"github.com/openlaunchpad/launchpad/host/catalog"
 	"github.com/openlaunchpad/launchpad/host/config"
-	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/datasource/sqlite"
+	"github.com/openlaunchpad/launchpad/host/dev"
 	"github.com/openlaunchpad/launchpad/host/job"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
@@ -83,10 +84,10 @@ func (bh *benchHost) open(ctx context.Context, pluginDir string, log hclog.Logge
 		return fmt.Errorf("sign and register the dev launchers: %w", err)
 	}
 	db := filepath.Join(bh.state, "instance.db")
-	if _, err := datasource.EnsureSampleDB(db); err != nil {
+	if _, err := dev.EnsureSampleDB(db); err != nil {
 		return fmt.Errorf("instance database: %w", err)
 	}
-	sqlite, err := datasource.OpenSQLite(db)
+	inst, err := sqlite.Open(db)
 	if err != nil {
 		return err
 	}
@@ -101,12 +102,12 @@ func (bh *benchHost) open(ctx context.Context, pluginDir string, log hclog.Logge
 		Launchers: []config.Launcher{{Name: "PythonLauncher", Runtime: bh.runtime}},
 	}
 	if err := cfg.Normalize(); err != nil {
-		sqlite.Close()
+		inst.Close()
 		return err
 	}
-	h, err := host.New(ctx, cfg, log, host.WithSource(&synthSource{fallback: sqlite}))
+	h, err := host.New(ctx, cfg, log, host.WithSource(&synthSource{fallback: inst}))
 	if err != nil {
-		sqlite.Close()
+		inst.Close()
 		return err
 	}
 	bh.h = h

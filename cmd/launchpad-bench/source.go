@@ -45,13 +45,13 @@ type synthSource struct {
 
 var _ datasource.Source = (*synthSource)(nil)
 
-func (s *synthSource) Query(ctx context.Context, query string, batchBytes int) (datasource.Rows, error) {
+func (s *synthSource) Query(ctx context.Context, query string, params []datasource.Param, batchBytes int) (datasource.Rows, error) {
 	rest, ok := strings.CutPrefix(query, synthPrefix)
 	if !ok {
 		if s.fallback == nil {
 			return nil, fmt.Errorf("%w: %q is not a synthetic query", errBadSyntheticQuery, query)
 		}
-		return s.fallback.Query(ctx, query, batchBytes)
+		return s.fallback.Query(ctx, query, params, batchBytes)
 	}
 	shape, n, ok := strings.Cut(rest, ":")
 	rows, err := strconv.ParseInt(n, 10, 64)
@@ -62,6 +62,14 @@ func (s *synthSource) Query(ctx context.Context, query string, batchBytes int) (
 		batchBytes = bxl.DefaultBatchBytes
 	}
 	return newSynthRows(shape, rows, batchBytes)
+}
+
+// TableColumns is the fallback's: synthetic queries have no tables.
+func (s *synthSource) TableColumns(ctx context.Context, table string) ([]datasource.TableColumn, error) {
+	if s.fallback == nil {
+		return nil, fmt.Errorf("%w: no table %q", errBadSyntheticQuery, table)
+	}
+	return s.fallback.TableColumns(ctx, table)
 }
 
 func (s *synthSource) BeginWrite(context.Context, string, bool, *bxl.Schema) (datasource.TableWriter, error) {

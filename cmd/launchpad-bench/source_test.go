@@ -27,7 +27,7 @@ func TestSynthSource_StreamsExactRowsInBoundedBatches(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			src := &synthSource{}
-			rows, err := src.Query(context.Background(), synthQuery(tt.shape, tt.rows), batchBytes)
+			rows, err := src.Query(context.Background(), synthQuery(tt.shape, tt.rows), nil, batchBytes)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +74,7 @@ func TestSynthSource_StreamsExactRowsInBoundedBatches(t *testing.T) {
 func TestSynthSource_RejectsBadQueriesAndWrites(t *testing.T) {
 	src := &synthSource{}
 	for _, q := range []string{"synthetic:wide:10", "synthetic:numeric", "synthetic:numeric:-1", "SELECT 1"} {
-		if _, err := src.Query(context.Background(), q, 0); !errors.Is(err, errBadSyntheticQuery) {
+		if _, err := src.Query(context.Background(), q, nil, 0); !errors.Is(err, errBadSyntheticQuery) {
 			t.Errorf("Query(%q) = %v, want %v", q, err, errBadSyntheticQuery)
 		}
 	}

@@ -1,18 +1,22 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/openlaunchpad/launchpad/host/catalog"
+	"github.com/openlaunchpad/launchpad/host/config"
+	"github.com/openlaunchpad/launchpad/sdk/launcher"
 	"github.com/openlaunchpad/launchpad/signing"
 )
 
@@ -28,9 +32,9 @@ var (
 // runKey implements `launchpad key generate --out PREFIX`.
 func runKey(args []string) error {
 	if len(args) == 0 || args[0] != "generate" {
-		return fmt.Errorf("%w: launchpad key generate --out PREFIX", errUsage)
+		return subcommandUsage(args, "launchpad key generate --out PREFIX")
 	}
-	fs := flag.NewFlagSet("key generate", flag.ContinueOnError)
+	fs := newFlagSet("key generate", "launchpad key generate --out PREFIX")
 	out := fs.String("out", "", "write PREFIX.pub and PREFIX.key (0600)")
 	rest, err := parseInterspersed(fs, args[1:])
 	if err != nil {
@@ -56,29 +60,35 @@ func runPlugin(args []string) error {
 	const pluginUsage = "launchpad plugin sign --key PREFIX.key --name N --language L [--language L2] --version V BINARY | " +
 		"plugin register BINARY | plugin list | plugin remove NAME"
 	if len(args) == 0 {
-		return fmt.Errorf("%w: %s", errUsage, pluginUsage)
+		return subcommandUsage(args, pluginUsage)
 	}
 	switch args[0] {
 	case "sign":
 		return pluginSign(args[1:])
 	case "register", "list", "remove":
-		fs := flag.NewFlagSet("plugin "+args[0], flag.ContinueOnError)
-		cfg := stateFlags(fs)
+		fs := newFlagSet("plugin "+args[0], map[string]string{"list": "launchpad plugin list [--format table|json]",
+			"register": "launchpad plugin register BINARY", "remove": "launchpad plugin remove NAME"}[args[0]])
+		stateOf := stateFlags(fs)
+		format := fs.String("format", "table", "plugin list: table or json")
 		rest, err := parseInterspersed(fs, args[1:])
+		if err != nil {
+			return err
+		}
+		cfg, err := stateOf()
 		if err != nil {
 			return err
 		}
 		switch args[0] {
 		case "list":
-			if len(rest) != 0 {
-				return fmt.Errorf("%w: launchpad plugin list", errUsage)
+			if len(rest) != 0 || (*format != "table" && *format != "json") {
+				return fmt.Errorf("%w: launchpad plugin list [--format table|json]", errUsage)
 			}
-			return pluginList(cfg())
+			return pluginList(cfg, *format)
 		case "register":
 			if len(rest) != 1 {
 				return fmt.Errorf("%w: launchpad plugin register BINARY", errUsage)
 			}
-			return adminChange(cfg(), func(c *catalog.Catalog) error {
+			return adminChange(cfg, func(c *catalog.Catalog) error {
 				e, err := c.Register(rest[0])
 				if err != nil {
 					return err
@@ -91,7 +101,7 @@ func runPlugin(args []string) error {
 			if len(rest) != 1 {
 				return fmt.Errorf("%w: launchpad plugin remove NAME", errUsage)
 			}
-			return adminChange(cfg(), func(c *catalog.Catalog) error {
+			return adminChange(cfg, func(c *catalog.Catalog) error {
 				if err := c.Remove(rest[0]); err != nil {
 					return err
 				}
@@ -100,13 +110,13 @@ func runPlugin(args []string) error {
 			})
 		}
 	default:
-		return fmt.Errorf("%w: %s", errUsage, pluginUsage)
+		return subcommandUsage(args, pluginUsage)
 	}
 }
 
 func pluginSign(args []string) error {
 	const signUsage = "launchpad plugin sign --key PREFIX.key --name N --language L [--language L2] --version V BINARY"
-	fs := flag.NewFlagSet("plugin sign", flag.ContinueOnError)
+	fs := newFlagSet("plugin sign", signUsage)
 	key := fs.String("key", "", "private key file (PREFIX.key)")
 	name := fs.String("name", "", "launcher name, e.g. PythonLauncher")
 	version := fs.String("version", "", "launcher version")
@@ -123,7 +133,8 @@ func pluginSign(args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := signing.SignFile(priv, rest[0], signing.Manifest{Name: *name, Languages: langs, Version: *version})
+	m, err := signing.SignFile(priv, rest[0], signing.Manifest{Name: *name, Languages: langs, Version: *version,
+		APIVersion: launcher.APIVersion})
 	if err != nil {
 		return err
 	}
@@ -131,34 +142,54 @@ func pluginSign(args []string) error {
 	return nil
 }
 
-func pluginList(cfg catalog.Config) error {
+// pluginList shows each registered launcher and what a start would find
+// now: trusted, revoked key, binary changed, …
+func pluginList(cfg catalog.Config, format string) error {
 	c, err := catalog.Open(cfg, cliLogger())
 	if err != nil {
 		return err
 	}
-	entries, err := c.List()
+	statuses, err := c.Statuses()
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(adminOut, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tVERSION\tLANGUAGES\tPUBLISHER\tKEY ID\tSHA256\tPATH")
-	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.Version, strings.Join(e.Languages, ","),
-			e.Publisher, e.KeyID, e.SHA256, e.Path)
+	if format == "json" {
+		enc := json.NewEncoder(adminOut)
+		enc.SetIndent("", "  ")
+		return enc.Encode(statuses)
 	}
-	return tw.Flush()
+	tw := tabwriter.NewWriter(adminOut, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSION\tLANGUAGES\tSTATUS\tPUBLISHER\tKEY ID\tSHA256\tPATH")
+	for _, e := range statuses {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.Version, strings.Join(e.Languages, ","),
+			e.Status, e.Publisher, e.KeyID, e.SHA256, e.Path)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, e := range statuses {
+		if e.Reason != "" {
+			fmt.Fprintf(adminOut, "%s: %s\n", e.Name, e.Reason)
+		}
+	}
+	return nil
 }
 
 // runTrust implements trust add | list | revoke.
 func runTrust(args []string) error {
 	const trustUsage = "launchpad trust add PUBKEY --name PUBLISHER | trust list | trust revoke PUBLISHER"
-	if len(args) == 0 {
-		return fmt.Errorf("%w: %s", errUsage, trustUsage)
+	if len(args) == 0 || !slices.Contains([]string{"add", "list", "revoke"}, args[0]) {
+		return subcommandUsage(args, trustUsage)
 	}
-	fs := flag.NewFlagSet("trust "+args[0], flag.ContinueOnError)
-	cfg := stateFlags(fs)
+	fs := newFlagSet("trust "+args[0], map[string]string{"add": "launchpad trust add PUBKEY --name PUBLISHER",
+		"list": "launchpad trust list", "revoke": "launchpad trust revoke PUBLISHER"}[args[0]])
+	stateOf := stateFlags(fs)
 	name := fs.String("name", "", "publisher name (trust add)")
 	rest, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	cfg, err := stateOf()
 	if err != nil {
 		return err
 	}
@@ -177,7 +208,7 @@ func runTrust(args []string) error {
 		if err != nil {
 			return err
 		}
-		return adminChange(cfg(), func(c *catalog.Catalog) error {
+		return adminChange(cfg, func(c *catalog.Catalog) error {
 			p, err := c.TrustAdd(*name, pub)
 			if err != nil {
 				return err
@@ -189,7 +220,7 @@ func runTrust(args []string) error {
 		if len(rest) != 1 {
 			return fmt.Errorf("%w: launchpad trust revoke PUBLISHER", errUsage)
 		}
-		return adminChange(cfg(), func(c *catalog.Catalog) error {
+		return adminChange(cfg, func(c *catalog.Catalog) error {
 			revoked, err := c.TrustRevoke(rest[0])
 			if err != nil {
 				return err
@@ -203,29 +234,34 @@ func runTrust(args []string) error {
 		if len(rest) != 0 {
 			return fmt.Errorf("%w: launchpad trust list", errUsage)
 		}
-		c, err := catalog.Open(cfg(), cliLogger())
-		if err != nil {
-			return err
-		}
-		pubs, err := c.Publishers()
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(adminOut, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PUBLISHER\tKEY ID\tSTATUS\tADDED\tPUBLIC KEY")
-		for _, p := range pubs {
-			status := "trusted"
-			if p.Revoked && p.RevokedAt != nil {
-				status = "revoked " + p.RevokedAt.Format("2006-01-02T15:04:05Z")
-			} else if p.Revoked {
-				status = "revoked"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, p.KeyID, status, p.AddedAt.Format("2006-01-02T15:04:05Z"), p.PublicKey)
-		}
-		return tw.Flush()
+		return trustList(cfg)
 	default:
 		return fmt.Errorf("%w: %s", errUsage, trustUsage)
 	}
+}
+
+// trustList prints the trust store, revoked keys included.
+func trustList(cfg catalog.Config) error {
+	c, err := catalog.Open(cfg, cliLogger())
+	if err != nil {
+		return err
+	}
+	pubs, err := c.Publishers()
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(adminOut, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PUBLISHER\tKEY ID\tSTATUS\tADDED\tPUBLIC KEY")
+	for _, p := range pubs {
+		status := "trusted"
+		if p.Revoked && p.RevokedAt != nil {
+			status = "revoked " + p.RevokedAt.Format("2006-01-02T15:04:05Z")
+		} else if p.Revoked {
+			status = "revoked"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, p.KeyID, status, p.AddedAt.Format("2006-01-02T15:04:05Z"), p.PublicKey)
+	}
+	return tw.Flush()
 }
 
 // adminChange opens the catalog and runs change, refusing (and, where the
@@ -249,22 +285,70 @@ func adminChange(cfg catalog.Config, change func(*catalog.Catalog) error) error 
 	return change(c)
 }
 
-// stateFlags adds --state and --plugin-dir; the returned func reads them.
-func stateFlags(fs *flag.FlagSet) func() catalog.Config {
-	state := fs.String("state", catalog.DefaultStateDir, "state folder (trust store, catalog, audit log)")
-	plugins := fs.String("plugin-dir", "", "plugin folder (default STATE/plugins)")
-	return func() catalog.Config {
+// stateFlags adds --config, --state and --plugin-dir; the returned func
+// reads them. The host's state and plugin folders come from its
+// configuration file (default the one serve reads); --state and
+// --plugin-dir override it, and without them a missing default file means
+// the default folders.
+func stateFlags(fs *flag.FlagSet) func() (catalog.Config, error) {
+	file := fs.String("config", defaultConfig, "the host's configuration file: act on that host's state")
+	state := fs.String("state", "", "state folder (trust store, catalog, audit log); default: the configuration's state_dir")
+	plugins := fs.String("plugin-dir", "", "plugin folder; default: the configuration's plugin_dir, else STATE/plugins")
+	return func() (catalog.Config, error) {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		cfg := catalog.Config{StateDir: *state, PluginDir: *plugins}
-		if abs, err := filepath.Abs(cfg.StateDir); err == nil {
-			cfg.StateDir = abs
-		}
-		if cfg.PluginDir != "" {
-			if abs, err := filepath.Abs(cfg.PluginDir); err == nil {
-				cfg.PluginDir = abs
+		if cfg.StateDir == "" {
+			hc, err := config.Parse(*file)
+			switch {
+			case err == nil:
+				if err := hc.Normalize(); err != nil {
+					return cfg, err
+				}
+				cfg.StateDir = hc.StateDir
+				if cfg.PluginDir == "" {
+					cfg.PluginDir = hc.PluginDir
+				}
+			case set["config"] || !errors.Is(err, os.ErrNotExist):
+				return cfg, err
+			default:
+				cfg.StateDir = catalog.DefaultStateDir
 			}
 		}
-		return cfg
+		var err error
+		if cfg.StateDir, err = filepath.Abs(cfg.StateDir); err != nil {
+			return cfg, err
+		}
+		if cfg.PluginDir != "" {
+			cfg.PluginDir, err = filepath.Abs(cfg.PluginDir)
+		}
+		return cfg, err
 	}
+}
+
+// errHelp: the user asked for a command's help, which was printed.
+var errHelp = errors.New("help requested")
+
+// newFlagSet is a flag set whose -h prints usage and every flag to stdout.
+func newFlagSet(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(adminOut, "usage: %s\n\nflags:\n", usage)
+		fs.SetOutput(adminOut)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// subcommandUsage is the answer to a command without (or with an unknown)
+// subcommand: its usage, on stdout for -h, else as a usage error.
+func subcommandUsage(args []string, usage string) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintf(adminOut, "usage: %s\n\nRun a subcommand with -h for its flags.\n", usage)
+		return errHelp
+	}
+	return fmt.Errorf("%w: %s", errUsage, usage)
 }
 
 // parseInterspersed parses flags placed before or after positionals.
@@ -272,7 +356,9 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, errHelp // fs.Usage printed it
+		} else if err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", errUsage, fs.Name(), err)
 		}
 		args = fs.Args()

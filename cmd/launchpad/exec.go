@@ -47,7 +47,8 @@ func runExec(args []string) int {
 func execMain(args []string, stdout, stderr *os.File) int {
 	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	address := fs.String("address", "unix:///var/lib/launchpad/launchpad.sock", "host address: unix://PATH")
+	address := fs.String("address", envOr("LAUNCHPAD_ADDR", "unix:///var/lib/launchpad/launchpad.sock"),
+		"host address: unix://PATH (default from LAUNCHPAD_ADDR)")
 	language := fs.String("language", "", "script language, e.g. Python or R (case-insensitive)")
 	script := fs.String("script", "", "script text")
 	scriptFile := fs.String("script-file", "", "file holding the script")
@@ -58,7 +59,7 @@ func execMain(args []string, stdout, stderr *os.File) int {
 	format := fs.String("format", "table", "result format: table, csv or json")
 	jobID := fs.String("job-id", "", "job id to use (default: the host makes one)")
 	dataSource := fs.String("data-source", "", "SQL Server connection string to use instead of the host's instance (remote compute context)")
-	intoTable := fs.String("into-table", "", "write the output data set into this table (one transaction: all rows or none)")
+	intoTable := fs.String("into-table", "", "write the output data set into this table, \"T\" or \"T (a, b)\": by position into its (or the listed) columns, as INSERT INTO T EXEC; one transaction: all rows or none")
 	createTable := fs.Bool("create-table", false, "create --into-table from the output's schema first")
 	resultSchema := fs.String("result-schema", "", "declared result schema, like WITH RESULT SETS: 'id int, score float'")
 	tsqlFile := fs.String("tsql", "", "T-SQL batch file (- for stdin) whose sp_execute_external_script call gives the job")
@@ -110,7 +111,7 @@ func execMain(args []string, stdout, stderr *os.File) int {
 		DataSource: *dataSource, IntoTable: *intoTable, CreateTable: *createTable, ResultSchema: *resultSchema,
 	})
 	if err != nil {
-		return fail(exitConnect, "host at %s: %v", *address, err)
+		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
 	}
 
 	started, stop := cancelOnSignal(c, cancel)
@@ -119,7 +120,7 @@ func execMain(args []string, stdout, stderr *os.File) int {
 		if errors.Is(err, client.ErrBadStream) {
 			return fail(exitJob, "%v", err)
 		}
-		return fail(exitConnect, "host at %s: %v", *address, err)
+		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
 	}, fail)
 }
 

@@ -18,6 +18,7 @@ Operators:
   jobs     list running and recent jobs (--format json)
   cancel   cancel a running job
 Administrators:
+  config   validate a configuration file (config validate --config FILE)
   key      generate signing keys
   plugin   sign, register, list and remove launchers
   trust    add, list and revoke trusted publishers
@@ -54,6 +55,8 @@ func main() {
 		err = runPlugin(args)
 	case "trust":
 		err = runTrust(args)
+	case "config":
+		err = runConfig(args)
 	case "sandbox-init":
 		os.Exit(runSandboxInit(args))
 	case "version", "--version":
@@ -65,6 +68,9 @@ func main() {
 	default:
 		fmt.Fprintf(os.Stderr, "launchpad: unknown command %q\n\n%s", cmd, usage)
 		os.Exit(2)
+	}
+	if errors.Is(err, errHelp) {
+		return
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "launchpad %s: %v\n", cmd, err)

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -14,8 +14,9 @@ import (
 
 	"github.com/openlaunchpad/launchpad/host"
 	"github.com/openlaunchpad/launchpad/host/catalog"
+	"github.com/openlaunchpad/launchpad/host/claim"
 	"github.com/openlaunchpad/launchpad/host/config"
-	"github.com/openlaunchpad/launchpad/host/datasource"
+	"github.com/openlaunchpad/launchpad/host/dev"
 )
 
 // firstParty are the launchers `make build` puts in bin/plugins, which
@@ -25,6 +26,12 @@ var firstParty = []catalog.DevBinary{
 	{Path: "launchpad-r", Name: "RLauncher", Version: "0.1.0", Languages: []string{"R"}},
 }
 
+// defaultConfig is the configuration file serve, config validate and the
+// admin commands read unless --config names another.
+const defaultConfig = "/etc/launchpad/launchpad.hcl"
+
+const levelUsage = "log level: trace, debug, info, warn, error, off (default: the configuration's log_level, else info)"
+
 func newLogger(level, format string) (hclog.Logger, error) {
 	if format != "text" && format != "json" {
 		return nil, fmt.Errorf("%w: --log-format %q: want text or json", errUsage, format)
@@ -33,34 +40,56 @@ func newLogger(level, format string) (hclog.Logger, error) {
 		JSONFormat: format == "json"}), nil
 }
 
+// checkLevel refuses a --log-level hclog does not know (it would log
+// nothing at all).
+func checkLevel(level string) error {
+	if level != "" && hclog.LevelFromString(level) == hclog.NoLevel {
+		return fmt.Errorf("%w: --log-level %q: want trace, debug, info, warn, error or off", errUsage, level)
+	}
+	return nil
+}
+
 func runServe(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	file := fs.String("config", "/etc/launchpad/launchpad.hcl", "configuration file")
-	level := fs.String("log-level", "info", "log level: trace, debug, info, warn, error")
+	fs := newFlagSet("serve", "launchpad serve [--config FILE] [--log-level LEVEL] [--log-format text|json]")
+	file := fs.String("config", defaultConfig, "configuration file")
+	level := fs.String("log-level", "", levelUsage)
 	logFormat := fs.String("log-format", "text", "log format: text or json (one JSON object a line)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if rest, err := parseInterspersed(fs, args); err != nil || len(rest) > 0 {
+		return usageOr(err, "launchpad serve takes no arguments")
 	}
-	log, err := newLogger(*level, *logFormat)
+	if err := checkLevel(*level); err != nil {
+		return err
+	}
+	load := func() (*config.Config, error) {
+		cfg, err := config.Load(*file)
+		if err == nil && *level != "" {
+			cfg.LogLevel = *level
+		}
+		return cfg, err
+	}
+	cfg, err := load()
 	if err != nil {
 		return err
 	}
-	cfg, err := config.Load(*file)
+	log, err := newLogger(cfg.LogLevel, *logFormat)
 	if err != nil {
 		return err
 	}
-	return serve(cfg, log)
+	return serve(cfg, log, load)
 }
 
 func runDev(args []string) error {
-	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs := newFlagSet("dev", "launchpad dev [--state DIR] [--isolation full|none] [--config FILE] [--log-level LEVEL] [--log-format text|json]")
 	state := fs.String("state", "state", "state folder: instance.db, keys, catalog, socket")
 	isolation := fs.String("isolation", "", `isolation: "full" (default), or "none" on a single-user laptop (every job then carries a warning)`)
 	file := fs.String("config", "", "optional configuration file for limits, sandbox and launcher settings; the state folder, instance and plugin folder stay the dev defaults")
-	level := fs.String("log-level", "info", "log level: trace, debug, info, warn, error")
+	level := fs.String("log-level", "", levelUsage)
 	logFormat := fs.String("log-format", "text", "log format: text or json (one JSON object a line)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if rest, err := parseInterspersed(fs, args); err != nil || len(rest) > 0 {
+		return usageOr(err, "launchpad dev takes no arguments")
+	}
+	if err := checkLevel(*level); err != nil {
+		return err
 	}
 	log, err := newLogger(*level, *logFormat)
 	if err != nil {
@@ -70,11 +99,34 @@ func runDev(args []string) error {
 	if err != nil {
 		return err
 	}
+	// The state lock before dev prepares anything: a second dev host on
+	// this state folder must not re-sign or re-register under the first.
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	st, err := claim.LockState(dir)
+	if err != nil {
+		return err
+	}
+	if err := devPrepare(dir, log); err != nil {
+		return errors.Join(err, st.Unlock())
+	}
+	load := func() (*config.Config, error) { return devConfig(dir, *file, *isolation, *level, log) }
+	cfg, err := load()
+	if err != nil {
+		return errors.Join(err, st.Unlock())
+	}
+	if *level == "" {
+		log.SetLevel(hclog.LevelFromString(cfg.LogLevel))
+	}
+	return serve(cfg, log, load, host.WithStateLock(st))
+}
+
+// devPrepare makes what a dev host needs and serve never makes: the state
+// folder, the sample instance, the signed copies of the launchers.
+func devPrepare(dir string, log hclog.Logger) error {
 	db := filepath.Join(dir, "instance.db")
-	created, err := datasource.EnsureSampleDB(db)
+	created, err := dev.EnsureSampleDB(db)
 	if err != nil {
 		return fmt.Errorf("instance database: %w", err)
 	}
@@ -99,37 +151,46 @@ func runDev(args []string) error {
 	// The launchers are copied into the state folder and signed there: what
 	// this host trusts no other dev host (another state folder on the same
 	// build) or rebuild can change under it.
-	devPlugins := filepath.Join(dir, "plugins")
-	catCfg := catalog.Config{StateDir: dir, PluginDir: devPlugins}
+	catCfg := catalog.Config{StateDir: dir, PluginDir: filepath.Join(dir, "plugins")}
 	if err := catalog.DevBootstrap(catCfg, bins, log); err != nil {
 		return fmt.Errorf("sign and register the dev launchers: %w", err)
 	}
+	return nil
+}
+
+// devConfig is a dev host's configuration: the file's settings (if any)
+// with the dev state folder, instance and plugin folder.
+func devConfig(dir, file, isolation, level string, log hclog.Logger) (*config.Config, error) {
 	cfg := &config.Config{}
-	if *file != "" {
-		if cfg, err = config.Parse(*file); err != nil {
-			return err
+	if file != "" {
+		var err error
+		if cfg, err = config.Parse(file); err != nil {
+			return nil, err
 		}
 	}
-	cfg.StateDir, cfg.PluginDir, cfg.Socket = dir, devPlugins, ""
-	cfg.Instance = &config.Instance{Driver: "sqlite", DSN: db}
+	cfg.StateDir, cfg.PluginDir, cfg.Socket = dir, filepath.Join(dir, "plugins"), ""
+	cfg.Instance = &config.Instance{Driver: "sqlite", DSN: filepath.Join(dir, "instance.db")}
+	if level != "" {
+		cfg.LogLevel = level
+	}
 	if cfg.Sandbox == nil {
 		cfg.Sandbox = &config.Sandbox{}
 	}
-	if *isolation != "" {
-		cfg.Sandbox.Isolation = *isolation
+	if isolation != "" {
+		cfg.Sandbox.Isolation = isolation
 	}
 	// Every job gets a private /tmp, which would hide job folders below a
 	// state folder in /tmp (a checkout there, say): keep them in /var/tmp.
 	if rel, err := filepath.Rel("/tmp", dir); cfg.Sandbox.WorkRoot == "" && err == nil && !strings.HasPrefix(rel, "..") {
 		if cfg.Sandbox.WorkRoot, err = devWorkRoot(dir, log); err != nil {
-			return err
+			return nil, err
 		}
 		log.Info("state folder is under /tmp: job folders go elsewhere", "work_root", cfg.Sandbox.WorkRoot)
 	}
 	if err := cfg.Normalize(); err != nil {
-		return err
+		return nil, err
 	}
-	return serve(cfg, log)
+	return cfg, nil
 }
 
 // devWorkRootPrefix is where devWorkRoot makes work roots.
@@ -177,14 +238,30 @@ func ownFolder(p string) bool {
 	return st.Mode&syscall.S_IFMT == syscall.S_IFDIR && int(st.Uid) == os.Geteuid()
 }
 
-// serve runs a host in the foreground until SIGINT or SIGTERM.
-func serve(cfg *config.Config, log hclog.Logger) error {
+// serve runs a host in the foreground until SIGINT or SIGTERM (running
+// jobs get the shutdown grace); SIGHUP reloads the configuration with load.
+func serve(cfg *config.Config, log hclog.Logger, load func() (*config.Config, error), opts ...host.Option) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	h, err := host.New(ctx, cfg, log)
+	// Before the host starts: SIGHUP's default action would kill it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	h, err := host.New(ctx, cfg, log, append(opts, host.WithReload(load))...)
 	if err != nil {
 		return err
 	}
-	defer h.Close()
-	return h.Serve(ctx)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				log.Info("SIGHUP: reloading the configuration")
+				h.Reload() // it logs what it did and did not apply
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	err = h.Serve(ctx)
+	return errors.Join(err, h.Close())
 }

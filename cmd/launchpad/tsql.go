@@ -122,7 +122,7 @@ func tsqlFlags(s *tsql.Script) ([][2]string, *tsqlOutput, error) {
 		flags = append(flags, [2]string{"result-schema", c.ResultSets.Columns})
 	}
 	if c.Into != nil {
-		flags = append(flags, [2]string{"into-table", c.Into.Table})
+		flags = append(flags, [2]string{"into-table", intoTarget(c.Into)})
 	}
 	for _, it := range s.Select {
 		col := it.Alias
@@ -134,8 +134,21 @@ func tsqlFlags(s *tsql.Script) ([][2]string, *tsqlOutput, error) {
 	return flags, out, nil
 }
 
+// intoTarget is --into-table for INSERT INTO T [(cols)] EXEC: the table as
+// written, then the listed columns bracket-quoted.
+func intoTarget(t *tsql.Target) string {
+	if len(t.Columns) == 0 {
+		return t.Table
+	}
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = "[" + strings.ReplaceAll(c, "]", "]]") + "]"
+	}
+	return t.Table + " (" + strings.Join(cols, ", ") + ")"
+}
+
 // refuseMissingFeatures names the call's features the host lacks so far
-// (issue 9 items 6 and 7).
+// (issue 9 item 7).
 func refuseMissingFeatures(c *tsql.Call) error {
 	if a := c.Parallel; a != nil && a.Value.Kind != tsql.Null && a.Value.Text != "0" {
 		return fmt.Errorf("line %d, column %d: @parallel = %s is %w yet: the script runs in one sandbox",
@@ -146,10 +159,6 @@ func refuseMissingFeatures(c *tsql.Call) error {
 			return fmt.Errorf("line %d, column %d: @%s is %w yet: the script runs once on all rows",
 				a.Pos.Line, a.Pos.Col, a.Name, tsql.ErrUnsupported)
 		}
-	}
-	if c.Into != nil && len(c.Into.Columns) > 0 {
-		return fmt.Errorf("line %d, column %d: INSERT INTO %s (%s): a column list is %w yet: the output's columns are matched to the table's by name",
-			c.Into.Pos.Line, c.Into.Pos.Col, c.Into.Table, strings.Join(c.Into.Columns, ", "), tsql.ErrUnsupported)
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ func (c *Catalog) Register(binaryPath string) (Entry, error) {
 	}
 	v, err := c.verifyBinary(binaryPath, ts.Publishers, "", "", false)
 	if err != nil {
-		return Entry{}, c.refuse(action, &RefusalError{Launcher: binaryPath, Err: err}, nil)
+		return Entry{}, c.fail(action, &RefusalError{Launcher: binaryPath, Err: err}, nil)
 	}
 	var cs catalogState
 	if err := c.load(CatalogFile, &cs); err != nil {

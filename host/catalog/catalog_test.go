@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
+	"github.com/openlaunchpad/launchpad/sdk/launcher"
 	"github.com/openlaunchpad/launchpad/signing"
 )
 
@@ -34,10 +35,12 @@ type testEnv struct {
 	bin                  string // registered launcher (a copy of /bin/true)
 }
 
+// needRoot skips a test that gives files to another user. The others run
+// unprivileged: their catalog accepts the test's own uid (Config.OwnerUID).
 func needRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: the catalog requires root-owned binaries and folders")
+		t.Skip("needs root: chown to another user")
 	}
 }
 
@@ -53,7 +56,7 @@ func readFile(t *testing.T, p string) []byte {
 func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
 func pythonManifest() signing.Manifest {
-	return signing.Manifest{Name: "PythonLauncher", Languages: []string{"Python"}, Version: "0.1.0"}
+	return signing.Manifest{Name: "PythonLauncher", Languages: []string{"Python"}, Version: "0.1.0", APIVersion: launcher.APIVersion}
 }
 
 // newEnv makes a state and plugin folder under t.TempDir() (its ancestor
@@ -61,11 +64,10 @@ func pythonManifest() signing.Manifest {
 // "acme" and optionally registers a signed copy of /bin/true for Python.
 func newEnv(t *testing.T, register bool) *testEnv {
 	t.Helper()
-	needRoot(t)
 	base := t.TempDir()
 	e := &testEnv{base: base, state: filepath.Join(base, "state"), plugins: filepath.Join(base, "plugins")}
 	var err error
-	e.cat, err = Open(Config{StateDir: e.state, PluginDir: e.plugins}, hclog.NewNullLogger())
+	e.cat, err = Open(Config{StateDir: e.state, PluginDir: e.plugins, OwnerUID: os.Geteuid()}, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,6 +277,7 @@ func TestCatalog_RefusesAtStart(t *testing.T) {
 			}
 		}, ErrUnsafePermissions},
 		"binary owned by another user": {"Python", func(t *testing.T, e *testEnv) {
+			needRoot(t)
 			if err := os.Chown(e.bin, 65534, 65534); err != nil {
 				t.Fatal(err)
 			}
@@ -377,7 +380,7 @@ func TestCatalog_RegisterRefuses(t *testing.T) {
 		}, ErrUnsafePermissions},
 		"unsupported api version": {func(t *testing.T, e *testEnv) string {
 			m := pythonManifest()
-			m.APIVersion = signing.LauncherAPIVersion + 1
+			m.APIVersion = launcher.APIVersion + 1
 			if _, err := signing.SignFile(e.priv, e.bin, m); err != nil {
 				t.Fatal(err)
 			}
@@ -606,7 +609,6 @@ func TestCatalog_AcceptsMinisignToolSignature(t *testing.T) {
 }
 
 func TestDevBootstrap_IdempotentAndRepins(t *testing.T) {
-	needRoot(t)
 	base := t.TempDir()
 	build := filepath.Join(base, "build")
 	if err := os.Mkdir(build, 0o755); err != nil {
@@ -616,7 +618,7 @@ func TestDevBootstrap_IdempotentAndRepins(t *testing.T) {
 	if err := os.WriteFile(src, readFile(t, trueBin), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{StateDir: filepath.Join(base, "state")}
+	cfg := Config{StateDir: filepath.Join(base, "state"), OwnerUID: os.Geteuid()}
 	bins := []DevBinary{{Path: src, Name: "PythonLauncher", Version: "0.1.0", Languages: []string{"Python"}}}
 	if err := DevBootstrap(cfg, bins, hclog.NewNullLogger()); err != nil {
 		t.Fatal(err)

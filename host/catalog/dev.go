@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/openlaunchpad/launchpad/internal/fileutil"
+	"github.com/openlaunchpad/launchpad/sdk/launcher"
 	"github.com/openlaunchpad/launchpad/signing"
 )
 
@@ -122,7 +123,7 @@ func (c *Catalog) devRegister(priv signing.PrivateKey, b DevBinary) error {
 		return err
 	}
 	want := signing.Manifest{Name: b.Name, Languages: b.Languages, Version: b.Version,
-		APIVersion: signing.LauncherAPIVersion, SHA256: sum}
+		APIVersion: launcher.APIVersion, SHA256: sum}
 	if err := want.Validate(); err != nil {
 		return err
 	}

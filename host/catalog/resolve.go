@@ -95,5 +95,8 @@ func (c *Catalog) fail(action string, r *RefusalError, details map[string]string
 	if who == "" {
 		who = "(none)"
 	}
+	if r.Language == "" {
+		return fmt.Errorf("launcher %s: %w", who, r.Err)
+	}
 	return fmt.Errorf("launcher %s for language %s: %w", who, r.Language, r.Err)
 }

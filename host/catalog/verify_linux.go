@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/openlaunchpad/launchpad/sdk/launcher"
 	"github.com/openlaunchpad/launchpad/signing"
 )
 
@@ -142,8 +143,12 @@ func sealedCopy(f *os.File, real string) (*os.File, *signing.Digest, error) {
 		return nil, nil, err
 	}
 	d := signing.NewDigest(f)
-	if _, err = io.Copy(mem, d); err != nil {
-		err = fmt.Errorf("%w: copy %s: %v", ErrMissingBinary, real, err)
+	src := &readRecorder{r: d}
+	if _, err = io.Copy(mem, src); err != nil && src.err != nil {
+		err = fmt.Errorf("%w: read %s: %v", ErrMissingBinary, real, err)
+	} else if err != nil {
+		// The binary was fine; the host's own memory file was not.
+		err = fmt.Errorf("%w: copy %s into memfd: %w", ErrHostFault, real, err)
 	} else if err = seal(mem); err == nil {
 		if _, err = mem.Seek(0, io.SeekStart); err != nil {
 			err = fmt.Errorf("%w: rewind memfd: %w", ErrHostFault, err)
@@ -156,14 +161,29 @@ func sealedCopy(f *os.File, real string) (*os.File, *signing.Digest, error) {
 	return mem, d, nil
 }
 
+// readRecorder remembers a read error, so that a failed copy can tell the
+// binary's fault from the memfd's.
+type readRecorder struct {
+	r   io.Reader
+	err error
+}
+
+func (rr *readRecorder) Read(p []byte) (int, error) {
+	n, err := rr.r.Read(p)
+	if err != nil && err != io.EOF {
+		rr.err = err
+	}
+	return n, err
+}
+
 // checkManifest checks what the verified manifest says against the bytes
 // (got), the host's API version and the requested language ("" for any).
 func checkManifest(m signing.Manifest, got, language string) error {
 	if m.SHA256 != got {
 		return fmt.Errorf("%w: manifest says %s, binary is %s", ErrHashMismatch, m.SHA256, got)
 	}
-	if m.APIVersion != signing.LauncherAPIVersion {
-		return fmt.Errorf("%w: manifest api=%d, host speaks %d", ErrUnsupportedAPI, m.APIVersion, signing.LauncherAPIVersion)
+	if m.APIVersion != launcher.APIVersion {
+		return fmt.Errorf("%w: manifest api=%d, host speaks %d", ErrUnsupportedAPI, m.APIVersion, launcher.APIVersion)
 	}
 	if language != "" && !m.HasLanguage(language) {
 		return fmt.Errorf("%w: %q not in signed languages %s", ErrLanguageNotInManifest, language, strings.Join(m.Languages, ","))
@@ -211,7 +231,8 @@ func findKey(trust []Publisher, keyID string) (Publisher, error) {
 		if revoked.RevokedAt != nil {
 			at = revoked.RevokedAt.UTC().Format("2006-01-02T15:04:05Z")
 		}
-		return Publisher{}, fmt.Errorf("%w: key %s of publisher %s was revoked at %s", ErrRevokedKey, keyID, revoked.Name, at)
+		return Publisher{}, fmt.Errorf("%w: key %s of publisher %s was revoked at %s (%s)", ErrRevokedKey, keyID,
+			revoked.Name, at, RevokedKeyHint)
 	}
 	return Publisher{}, fmt.Errorf("%w: key %s", ErrUntrustedKey, keyID)
 }
@@ -234,14 +255,18 @@ func openNoSymlinks(path string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), path), nil
 }
 
+// memfdCreate is unix.MemfdCreate; tests make it fail to see a host fault
+// reported as one.
+var memfdCreate = unix.MemfdCreate
+
 // newSealableMemfd creates an anonymous file that can be sealed and executed.
 func newSealableMemfd(name string) (*os.File, error) {
 	flags := unix.MFD_CLOEXEC | unix.MFD_ALLOW_SEALING
 	// MFD_EXEC (Linux 6.3+) keeps the memfd executable even when
 	// vm.memfd_noexec asks for non-executable memfds by default.
-	fd, err := unix.MemfdCreate("launchpad:"+name, flags|unix.MFD_EXEC)
+	fd, err := memfdCreate("launchpad:"+name, flags|unix.MFD_EXEC)
 	if errors.Is(err, unix.EINVAL) {
-		fd, err = unix.MemfdCreate("launchpad:"+name, flags)
+		fd, err = memfdCreate("launchpad:"+name, flags)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: memfd_create: %w", ErrHostFault, err)

@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openlaunchpad/launchpad/host/job"
+	"github.com/openlaunchpad/launchpad/host/satellite"
+	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
 func write(t *testing.T, body string) string {
@@ -19,7 +23,18 @@ func write(t *testing.T, body string) string {
 	return p
 }
 
+// runtime is an executable file for launcher { runtime }, which must exist.
+func runtime(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "python3")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestLoad_FullFile(t *testing.T) {
+	rt := runtime(t)
 	c, err := Load(write(t, `
 state_dir  = "/srv/lp"
 plugin_dir = "/usr/lib/launchpad/plugins"
@@ -37,6 +52,8 @@ limits {
   max_messages  = "1MiB"
   max_frame     = "64MiB"
   batch_size    = "1MiB"
+  open_files    = 1024
+  launcher_log  = "1MiB"
 }
 sandbox {
   workers       = 4
@@ -44,7 +61,7 @@ sandbox {
   queue_timeout = "5s"
 }
 launcher "PythonLauncher" {
-  runtime = "/opt/py/bin/python3"
+  runtime = "`+rt+`"
 }
 launcher "RLauncher" {
   integer64 = true
@@ -59,21 +76,19 @@ launcher "RLauncher" {
 	if c.Sandbox.CgroupParent != "launchpad-1900000000" {
 		t.Errorf("cgroup parent = %q, want one derived from uid_base", c.Sandbox.CgroupParent)
 	}
-	if got := c.LauncherRuntime("pythonlauncher"); got != "/opt/py/bin/python3" {
+	if got := c.LauncherRuntime("pythonlauncher"); got != rt {
 		t.Errorf("runtime = %q", got)
 	}
 	if got := c.LauncherSettings("RLauncher"); !reflect.DeepEqual(got, map[string]string{"integer64": "true"}) {
 		t.Errorf("RLauncher settings = %v", got)
 	}
-	if got := c.LauncherSettings("PythonLauncher"); !reflect.DeepEqual(got, map[string]string{"runtime": "/opt/py/bin/python3"}) {
+	if got := c.LauncherSettings("PythonLauncher"); !reflect.DeepEqual(got, map[string]string{"runtime": rt}) {
 		t.Errorf("PythonLauncher settings = %v", got)
 	}
-	r, err := c.JobLimits()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := Resolved{Timeout: 90 * time.Second, MemoryBytes: 512 << 20, MaxProcesses: 64, CPUQuotaMillis: 1500,
-		MaxOutputBytes: 1e9, MaxMessageBytes: 1 << 20, DiskBytes: 256 << 20, MaxFrameBytes: 64 << 20, BatchBytes: 1 << 20, QueueTimeout: 5 * time.Second}
+	r := c.JobLimits()
+	want := job.Limits{Timeout: 90 * time.Second, MemoryBytes: 512 << 20, MaxProcs: 64, CPUQuotaMillis: 1500,
+		MaxOutputBytes: 1e9, MaxMessageBytes: 1 << 20, DiskBytes: 256 << 20, Decode: bxl.Limits{MaxFrameBytes: 64 << 20},
+		BatchBytes: 1 << 20, QueueTimeout: 5 * time.Second, OpenFiles: 1024, Log: satellite.LogLimits{TotalBytes: 1 << 20}}
 	if r != want {
 		t.Errorf("limits = %+v, want %+v", r, want)
 	}
@@ -84,10 +99,12 @@ func TestLoad_Defaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, _ := c.JobLimits()
+	r := c.JobLimits()
 	if c.StateDir != "/var/lib/launchpad" || c.Instance.Driver != "sqlite" || c.Sandbox.Workers != 20 ||
 		c.Sandbox.CgroupParent != "launchpad" || r.MemoryBytes != 2<<30 || r.Timeout != 10*time.Minute || r.DiskBytes != 1<<30 ||
-		r.MaxFrameBytes != 32<<20 {
+		r.Decode.MaxFrameBytes != 32<<20 || r.QueueTimeout != 60*time.Second || r.MaxProcs != 128 ||
+		c.Sandbox.UIDBase != 1_890_000_000 || c.Sandbox.WorkRoot != "/var/lib/launchpad/jobs" || c.LogLevel != "info" ||
+		c.ShutdownGraceDuration() != 30*time.Second {
 		t.Errorf("defaults = %+v %+v", c, r)
 	}
 }
@@ -148,9 +165,9 @@ func TestReadmeExample_Parses(t *testing.T) {
 	if !ok || !ok2 {
 		t.Fatal("README's Production hosts section has no hcl block")
 	}
-	c, err := Parse(write(t, block))
+	c, err := Load(write(t, block))
 	if err != nil {
-		t.Fatalf("README example does not parse: %v\n%s", err, block)
+		t.Fatalf("README example is refused: %v\n%s", err, block)
 	}
 	if c.StateDir != "/var/lib/launchpad" || c.Instance == nil || c.Instance.Driver != "sqlite" {
 		t.Errorf("README example read as %+v", c)

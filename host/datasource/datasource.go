@@ -10,14 +10,15 @@ import (
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
-// Driver names accepted by Open.
+// Driver names an instance's configuration accepts (host.openInstance
+// picks the driver package by them).
 const (
 	DriverSQLite    = "sqlite"
 	DriverSQLServer = "sqlserver"
 )
 
 var (
-	// ErrUnknownDriver is returned by Open for a driver other than DriverSQLite or DriverSQLServer.
+	// ErrUnknownDriver means a driver name other than DriverSQLite or DriverSQLServer.
 	ErrUnknownDriver = errors.New("unknown data source driver")
 	// ErrUnsupportedType means a result column has a SQL type with no BXL mapping.
 	ErrUnsupportedType = errors.New("unsupported column type")
@@ -32,20 +33,51 @@ var (
 	// ErrValueTooLarge means an input query returned a value or row larger
 	// than the data source's value limit.
 	ErrValueTooLarge = errors.New("exceeds the value limit")
+	// ErrUndeclaredParam means an input query names a @variable that is not
+	// a declared param (SQL Server: "Must declare the scalar variable").
+	ErrUndeclaredParam = errors.New("must declare the scalar variable")
 	// ErrNoDSN means no connection string was configured.
 	ErrNoDSN = errors.New("no data source connection string")
 )
 
 // Source is one database instance.
 type Source interface {
-	// Query runs an input query and streams its rows as BXL batches of about
-	// batchBytes (0 → bxl.DefaultBatchBytes). The schema is known when Query returns.
-	Query(ctx context.Context, query string, batchBytes int) (Rows, error)
+	// Query runs an input query with the job's declared params bound in it
+	// (as SQL Server binds sp_execute_external_script's @params in
+	// @input_data_1) and streams its rows as BXL batches of about batchBytes
+	// (0 → bxl.DefaultBatchBytes). The schema is known when Query returns.
+	Query(ctx context.Context, query string, params []Param, batchBytes int) (Rows, error)
 	// BeginWrite starts writing an output data set into table (schema-qualified
 	// names allowed, validated and quoted), creating it from schema when create
 	// is true; all rows or none (one transaction).
 	BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (TableWriter, error)
+	// TableColumns lists an existing table's columns in table order (what
+	// INSERT INTO T EXEC maps the output onto, by position).
+	TableColumns(ctx context.Context, table string) ([]TableColumn, error)
 	Close() error
+}
+
+// TableColumn is one column of an existing table.
+type TableColumn struct {
+	// Field is the column as BXL: its name, type and nullability.
+	Field bxl.Field
+	// Typed is false for a column whose declared type the host does not
+	// know (SQLite's typeless columns): it takes a value as it is.
+	Typed bool
+	// SQLType is the declared type as the database spells it.
+	SQLType string
+}
+
+// Param is one declared param as an input query sees it. A query may name
+// it in any letter case (T-SQL names are case-insensitive).
+type Param struct {
+	// Name is the declared name, without "@".
+	Name string
+	// SQLType is the declared T-SQL type, lower case: "nvarchar(100)".
+	SQLType string
+	Field   bxl.Field
+	// Value is the BXL value (as sqltype.ParseValue returns it); nil is NULL.
+	Value any
 }
 
 // Rows streams a query result. Next returns io.EOF after the last batch.
@@ -69,10 +101,14 @@ type TableWriter interface {
 const DefaultValueLimit = 64 << 20
 
 // Option changes how a data source is opened.
-type Option func(*options)
+type Option func(*Options)
 
-type options struct {
-	valueLimit int
+// Options are the settings every driver honours; drivers read them with
+// ApplyOptions.
+type Options struct {
+	// ValueLimit bounds each string or binary value, and each row, an
+	// input query may return (bytes).
+	ValueLimit int
 }
 
 // WithValueLimit bounds each string or binary value, and each row's values
@@ -80,32 +116,20 @@ type options struct {
 // default). Larger ones fail the query with ErrValueTooLarge naming the
 // column, so one input batch never holds more than the batch size plus n.
 func WithValueLimit(n int) Option {
-	return func(o *options) {
+	return func(o *Options) {
 		if n > 0 {
-			o.valueLimit = n
+			o.ValueLimit = n
 		}
 	}
 }
 
-func applyOptions(opts []Option) options {
-	o := options{valueLimit: DefaultValueLimit}
+// ApplyOptions returns the defaults changed by opts.
+func ApplyOptions(opts []Option) Options {
+	o := Options{ValueLimit: DefaultValueLimit}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	return o
-}
-
-// Open opens a data source by driver name: "sqlite" (dsn is a file path) or
-// "sqlserver" (dsn is a go-mssqldb connection string).
-func Open(ctx context.Context, driver, dsn string, opts ...Option) (Source, error) {
-	switch strings.ToLower(driver) {
-	case DriverSQLite:
-		return OpenSQLite(dsn, opts...)
-	case DriverSQLServer:
-		return OpenSQLServer(ctx, dsn, opts...)
-	default:
-		return nil, fmt.Errorf("open data source %q: %w", driver, ErrUnknownDriver)
-	}
 }
 
 // ResolveDSN picks the connection string from exactly one of: the literal

@@ -51,7 +51,7 @@ func SanitizeError(err error, dsn string) error {
 func RedactDSN(dsn string) string { return redact(dsn, dsnSecrets(dsn)) }
 
 var keptKinds = []error{
-	ErrUnknownDriver, ErrUnsupportedType, ErrValueMismatch, ErrBadTableName, ErrBadSchema, ErrWriterDone, ErrNoDSN,
+	ErrUnknownDriver, ErrUnsupportedType, ErrValueMismatch, ErrBadTableName, ErrBadSchema, ErrWriterDone, ErrNoDSN, ErrUndeclaredParam,
 	context.Canceled, context.DeadlineExceeded, sql.ErrConnDone, sql.ErrTxDone,
 }
 

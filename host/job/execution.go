@@ -66,6 +66,8 @@ type execution struct {
 	// Set by readOutput when the output has a declared shape or a table.
 	shaper *resultset.Shaper
 	writer datasource.TableWriter
+	// into converts the output to an existing table's columns (by position).
+	into *resultset.Shaper
 }
 
 type runOutcome struct {
@@ -99,12 +101,7 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 	})
 	defer stop()
 
-	runDone := make(chan runOutcome, 1)
-	go func() {
-		exit, err := sat.Launcher.Run(ctx, runRequest(ex.req, ex.env, ex.launcher),
-			messageWriter{ex, Stdout}, messageWriter{ex, Stderr})
-		runDone <- runOutcome{exit, err}
-	}()
+	runDone := ex.startRun(ctx, sat)
 	inDone := make(chan struct{})
 	go func() {
 		defer close(inDone)
@@ -138,7 +135,7 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 	}
 	if verdict != nil {
 		if ex.writer != nil {
-			ex.writer.Rollback()
+			ex.runner.closeLogged(id, "rollback of "+ex.req.IntoTable, ex.writer.Rollback)
 		}
 		return nil, verdict
 	}
@@ -155,6 +152,25 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 	}, nil
 }
 
+// startRun calls the launcher's Run; its outcome arrives on the channel.
+// The call carries no deadline of its own, only the host's cancel once the
+// job's context ended: with the deadline sent along, a launcher could stop
+// its runtime a moment before the host's limit fired, and the job was
+// reported as a launcher fault instead of the time limit.
+func (ex *execution) startRun(ctx context.Context, sat *satellite.Satellite) <-chan runOutcome {
+	runCtx, stopRunCtx := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, stopRunCtx)
+	runDone := make(chan runOutcome, 1)
+	go func() {
+		defer stopRunCtx()
+		defer stop()
+		exit, err := sat.Launcher.Run(runCtx, runRequest(ex.req, ex.env, ex.launcher),
+			messageWriter{ex, Stdout}, messageWriter{ex, Stderr})
+		runDone <- runOutcome{exit, err}
+	}()
+	return runDone
+}
+
 // startLauncher makes the data plane and starts the job's launcher with
 // the satellite's end of it.
 func (ex *execution) startLauncher(ctx context.Context) (net.Conn, *satellite.Satellite, *Error) {
@@ -168,14 +184,41 @@ func (ex *execution) startLauncher(ctx context.Context) (net.Conn, *satellite.Sa
 	sat, err := satellite.Start(satellite.Config{
 		Name: ex.launcher.Name, Exe: ex.launcher.Exe, DataPlane: satEnd,
 		SocketDir: ex.env.SocketDir(), UID: uid, GID: gid,
-		Process: ex.env, Logger: ex.log.Named("launcher"),
+		Process: ex.env, Logger: ex.log.Named("launcher"), Log: ex.lim.Log,
 	})
 	satEnd.Close()
 	if err != nil {
 		conn.Close()
 		return nil, nil, ex.runner.contextError(ctx, id, &Error{JobID: id, Code: CodeLauncherFault, Err: err})
 	}
+	if jerr := ex.checkLauncher(ctx, sat); jerr != nil {
+		sat.Stop()
+		conn.Close()
+		return nil, nil, jerr
+	}
 	return conn, sat, nil
+}
+
+// infoTimeout bounds the launcher's answer to Info.
+const infoTimeout = 10 * time.Second
+
+// checkLauncher asks the started launcher to describe itself and has
+// Launcher.Check compare that with what was verified.
+func (ex *execution) checkLauncher(ctx context.Context, sat *satellite.Satellite) *Error {
+	if ex.launcher.Check == nil {
+		return nil
+	}
+	id := ex.req.ID
+	ictx, cancel := context.WithTimeout(ctx, infoTimeout)
+	defer cancel()
+	info, err := sat.Launcher.Info(ictx)
+	if err != nil {
+		return ex.runner.contextError(ctx, id, &Error{JobID: id, Code: CodeLauncherFault, Err: err})
+	}
+	if err := ex.launcher.Check(info); err != nil {
+		return &Error{JobID: id, Code: CodeUntrustedLauncher, Err: err}
+	}
+	return nil
 }
 
 // finishOutput commits the output table, or says what the request wanted
@@ -270,6 +313,9 @@ func (ex *execution) verdict(ctx context.Context, end outputEnd, readErr error, 
 		}
 		return &Error{JobID: id, Code: CodeLauncherFault, Err: readErr}
 	}
+	if errors.Is(run.err, launcher.ErrPluginExited) {
+		return &Error{JobID: id, Code: CodeLauncherFault, Err: fmt.Errorf("the launcher process exited during the job: %w", run.err)}
+	}
 	if run.err != nil {
 		return &Error{JobID: id, Code: CodeLauncherFault, Err: run.err}
 	}
@@ -281,6 +327,8 @@ func (ex *execution) verdict(ctx context.Context, end outputEnd, readErr error, 
 
 func describeExit(r runOutcome) string {
 	switch {
+	case errors.Is(r.err, launcher.ErrPluginExited):
+		return "the launcher process exited"
 	case r.err != nil:
 		return r.err.Error()
 	case r.exit == nil:
@@ -555,12 +603,7 @@ func (ex *execution) openOutput(ctx context.Context, payload []byte, schema *bxl
 		ex.shaper, schema, payload = sh, sh.Schema(), bxl.AppendSchema(nil, sh.Schema())
 	}
 	if req.IntoTable != "" {
-		w, err := ex.target.BeginWrite(ctx, req.IntoTable, req.CreateTable, schema)
-		if err != nil {
-			return &Error{JobID: id, Code: CodeDataSource, Err: fmt.Errorf("write %s: %w", req.IntoTable, ex.sanitize(err))}
-		}
-		ex.writer = w
-		return nil
+		return ex.openTable(ctx, schema)
 	}
 	if err := ex.sink.Schema(payload, schema); err != nil {
 		return &Error{JobID: id, Code: CodeCancelled, Err: err}
@@ -596,10 +639,7 @@ func (ex *execution) deliver(payload []byte, b *bxl.Batch) *Error {
 // payload is b's encoded form when the runtime's frame can be forwarded.
 func (ex *execution) send(payload []byte, b *bxl.Batch) *Error {
 	if ex.writer != nil {
-		if err := ex.writer.Write(b); err != nil {
-			return &Error{JobID: ex.req.ID, Code: CodeDataSource, Err: fmt.Errorf("write %s: %w", ex.req.IntoTable, ex.sanitize(err))}
-		}
-		return nil
+		return ex.write(b)
 	}
 	if payload == nil {
 		payload = bxl.AppendBatch(nil, b)

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -105,7 +107,10 @@ type Stats struct {
 	CPUSystem       time.Duration
 }
 
-// Limits bound one job.
+// Limits bound one job. The host's configuration makes them once, when it
+// loads (host/config), with each default taken from the package that
+// enforces the limit (DefaultTimeout here, jobobject's memory and
+// processes, the sandbox's disk and queue timeout).
 type Limits struct {
 	// Timeout is the wall-clock limit of the whole job, start to finish.
 	Timeout time.Duration
@@ -126,6 +131,15 @@ type Limits struct {
 	// (zero fields: bxl's defaults). Its MaxParamsBytes is lowered to what
 	// is left of MaxOutputBytes when the OUTPUT params arrive.
 	Decode bxl.Limits
+	// QueueTimeout is how long a job waits for a free worker account.
+	QueueTimeout time.Duration
+	// BatchBytes is the input batch size target (0: bxl.DefaultBatchBytes).
+	BatchBytes int
+	// OpenFiles is the job's open file limit (0: the sandbox's default).
+	OpenFiles uint64
+	// Log bounds what the launcher may log (zero fields: satellite's
+	// defaults).
+	Log satellite.LogLimits
 }
 
 // Launcher is a verified launcher ready to start.
@@ -136,6 +150,10 @@ type Launcher struct {
 	Exe *os.File
 	// Settings are the operator's settings for it (e.g. "runtime").
 	Settings map[string]string
+	// Check, when set, compares the started launcher's own description
+	// (Launcher.Info) with what was verified; an error refuses the
+	// launcher (CodeUntrustedLauncher).
+	Check func(*launcher.Info) error
 }
 
 // Resolver finds the trusted launcher for a language. It returns an error
@@ -185,9 +203,7 @@ type Config struct {
 	// refuses such requests.
 	OpenDataSource func(ctx context.Context, dsn string) (datasource.Source, error)
 	Limits         Limits
-	// BatchBytes is the input batch size target (0: bxl.DefaultBatchBytes).
-	BatchBytes int
-	Logger     hclog.Logger
+	Logger         hclog.Logger
 	// Observers hear about each job's queueing, start and end.
 	Observers []Observer
 }
@@ -196,6 +212,9 @@ type Config struct {
 type Runner struct {
 	cfg Config
 	log hclog.Logger
+	// lim is cfg.Limits, replaced whole by SetLimits (a reload); a job
+	// keeps the limits it started with.
+	lim atomic.Pointer[Limits]
 }
 
 // NewRunner returns a runner for cfg.
@@ -203,7 +222,9 @@ func NewRunner(cfg Config) *Runner {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	return &Runner{cfg: cfg, log: cfg.Logger.Named("job")}
+	r := &Runner{cfg: cfg, log: cfg.Logger.Named("job")}
+	r.lim.Store(&cfg.Limits)
+	return r
 }
 
 // maxLoggedErrorBytes bounds a failed job's error in the host log; the
@@ -271,7 +292,8 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	if err != nil {
 		return nil, err
 	}
-	lim := r.cfg.Limits
+	lim := r.Limits()
+	ctx = context.WithValue(ctx, timeoutKey{}, lim.Timeout)
 	if lim.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, lim.Timeout)
@@ -304,7 +326,7 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	if err != nil {
 		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("open sandbox: %w", err)})
 	}
-	defer env.Close()
+	defer r.closeLogged(id, "job sandbox", env.Close)
 	live.running(env)
 	defer live.release() // before env.Close: the job's last usage
 	r.notify(Observer.JobRunning, live)
@@ -321,11 +343,11 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	defer stopInput()
 	var rows datasource.Rows
 	if strings.TrimSpace(req.InputQuery) != "" {
-		rows, err = src.Query(qctx, req.InputQuery, r.cfg.BatchBytes)
+		rows, err = src.Query(qctx, req.InputQuery, queryParams(req.Params, values), lim.BatchBytes)
 		if err != nil {
 			return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: sanitize(err)})
 		}
-		defer rows.Close()
+		defer r.closeLogged(id, "input query", rows.Close)
 	}
 
 	if err := sink.Started(Started{JobID: id, Launcher: l.Name, Warnings: r.cfg.Sandbox.Warnings()}); err != nil {
@@ -364,28 +386,28 @@ func (r *Runner) prepare(req *Request) (*bxl.Schema, *bxl.Batch, error) {
 	if req.CreateTable && req.IntoTable == "" {
 		return nil, nil, failf(id, CodeInvalidRequest, "create table asked without a table to write into")
 	}
+	if err := checkInto(req); err != nil {
+		return nil, nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
+	}
 	if req.InputName == req.OutputName {
 		return nil, nil, failf(id, CodeInvalidRequest, "input and output data sets are both named %q", req.InputName)
 	}
 	schema := &bxl.Schema{}
-	declared := map[string]bool{}
 	for _, d := range req.Params {
 		if d.Name == req.InputName || d.Name == req.OutputName {
 			return nil, nil, failf(id, CodeInvalidRequest, "param @%s has the name of a data set", d.Name)
 		}
 		schema.Fields = append(schema.Fields, d.Field)
-		declared[d.Name] = true
 	}
-	for name := range req.ParamValues {
-		if !declared[name] {
-			return nil, nil, failf(id, CodeInvalidRequest, "value given for undeclared param @%s", name)
-		}
+	values, err := paramValues(req.Params, req.ParamValues)
+	if err != nil {
+		return nil, nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
 	}
 	b := bxl.NewBuilder(schema)
 	if len(schema.Fields) > 0 {
 		vals := make([]any, len(schema.Fields))
 		for i, f := range schema.Fields {
-			text, ok := req.ParamValues[f.Name]
+			text, ok := values[f.Name]
 			if !ok {
 				continue
 			}
@@ -400,6 +422,38 @@ func (r *Runner) prepare(req *Request) (*bxl.Schema, *bxl.Batch, error) {
 		}
 	}
 	return schema, b.Build(), nil
+}
+
+// paramValues keys the given values by declared name, matching names
+// case-insensitively as T-SQL does: --param N=1 sets @n.
+func paramValues(decls []sqltype.Decl, given map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(given))
+	for name, text := range given {
+		i := slices.IndexFunc(decls, func(d sqltype.Decl) bool { return strings.EqualFold(d.Name, name) })
+		if i < 0 {
+			return nil, fmt.Errorf("value given for undeclared param @%s", name)
+		}
+		d := decls[i].Name
+		if _, dup := out[d]; dup {
+			return nil, fmt.Errorf("param @%s is given two values (names are case-insensitive)", d)
+		}
+		out[d] = text
+	}
+	return out, nil
+}
+
+// queryParams are the declared params with their values, bound in the input
+// query as SQL Server binds them in @input_data_1 (OUTPUT params with their
+// input value).
+func queryParams(decls []sqltype.Decl, values *bxl.Batch) []datasource.Param {
+	out := make([]datasource.Param, len(decls))
+	for i, d := range decls {
+		out[i] = datasource.Param{Name: d.Name, SQLType: d.SQLType, Field: d.Field}
+		if values != nil && values.Rows > 0 && !values.Columns[i].IsNull(0) {
+			out[i].Value = values.Columns[i].Value(0)
+		}
+	}
+	return out
 }
 
 // source picks the job's data source: the caller's, opened for this job,
@@ -418,7 +472,16 @@ func (r *Runner) source(ctx context.Context, req *Request) (datasource.Source, f
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open data source: %w", sanitize(err))
 	}
-	return src, sanitize, func() { src.Close() }, nil
+	return src, sanitize, func() { r.closeLogged(req.ID, "data source", src.Close) }, nil
+}
+
+// closeLogged runs a teardown step whose error cannot change the job's
+// outcome any more, and logs that error instead of dropping it: a sandbox
+// that failed to close may have left a cgroup or folder behind.
+func (r *Runner) closeLogged(id, what string, fn func() error) {
+	if err := fn(); err != nil {
+		r.log.Error("teardown failed", "job_id", id, "what", what, "error", err)
+	}
 }
 
 // contextError prefers the context's reason (time limit, cancel) over the
@@ -427,7 +490,7 @@ func (r *Runner) contextError(ctx context.Context, id string, fallback *Error) *
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitTime,
-			Err: fmt.Errorf("job exceeded its time limit of %s", r.cfg.Limits.Timeout)}
+			Err: fmt.Errorf("job exceeded its time limit of %s", r.jobTimeout(ctx))}
 	case errors.Is(ctx.Err(), context.Canceled):
 		return &Error{JobID: id, Code: CodeCancelled, Err: errors.New("job cancelled")}
 	}

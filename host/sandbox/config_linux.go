@@ -60,13 +60,11 @@ const (
 	DefaultWorkRoot      = "/var/lib/launchpad/jobs"
 	DefaultWorkerUIDBase = 1_890_000_000
 	DefaultWorkerCount   = 20
-	DefaultQueueTimeout  = 30 * time.Second
 	DefaultCgroupParent  = "launchpad"
 	DefaultOpenFiles     = 4096
-	DefaultDiskBytes     = 1 << 30
 	// minDiskBytes is the smallest disk limit: the staged runtime file and
 	// the launcher's socket must fit.
-	minDiskBytes = 1 << 20
+	minDiskBytes = MinDiskBytes
 )
 
 // DefaultReadOnlyPaths is what a job may read and execute: the runtime and
@@ -95,7 +93,7 @@ type Config struct {
 	// Default 1890000000 (above systemd's container range, below 2^31) and 20.
 	WorkerUIDBase, WorkerCount int
 	// QueueTimeout is how long NewJob waits for a free worker before
-	// ErrNoWorker. Zero means the default (30s); negative means do not wait.
+	// ErrNoWorker. Zero means DefaultQueueTimeout; negative means do not wait.
 	QueueTimeout time.Duration
 	// CgroupParent is the group holding job groups, relative to each
 	// hierarchy's root (or to our own group if the root is not writable).

@@ -108,12 +108,12 @@ func Start(cfg Config) (*Satellite, error) {
 	rpc, err := client.Client()
 	if err != nil {
 		client.Kill()
-		return nil, fmt.Errorf("%w %s: %v", ErrStart, cfg.Name, err)
+		return nil, fmt.Errorf("%w %s: %w", ErrStart, cfg.Name, err)
 	}
 	raw, err := rpc.Dispense(launcher.PluginName)
 	if err != nil {
 		client.Kill()
-		return nil, fmt.Errorf("%w %s: %v", ErrStart, cfg.Name, err)
+		return nil, fmt.Errorf("%w %s: %w", ErrStart, cfg.Name, err)
 	}
 	l, ok := raw.(launcher.Launcher)
 	if !ok {
@@ -150,9 +150,9 @@ func (r *procRunner) Start(context.Context) error {
 		return err
 	}
 	if err := r.proc.Started(r.cmd.Process.Pid); err != nil {
-		r.proc.Kill()
-		r.cmd.Wait()
-		return err
+		kerr := r.proc.Kill()
+		r.cmd.Wait() // killed: its exit status says nothing new
+		return errors.Join(err, kerr)
 	}
 	return nil
 }

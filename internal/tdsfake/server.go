@@ -91,6 +91,7 @@ type Server struct {
 	tables  map[string]*table
 	bulks   []*BulkInsert
 	batches []string
+	rpcs    []RPCCall
 	conns   map[net.Conn]bool
 	closed  bool
 }
@@ -288,6 +289,8 @@ func (s *Server) serve(nc net.Conn) {
 		switch typ {
 		case pkSQLBatch:
 			c.sqlBatch(msg)
+		case pkRPC:
+			c.rpc(msg)
 		case pkTransMgr:
 			c.transMgr(msg)
 		case pkBulkLoad:
@@ -452,6 +455,7 @@ func skipAllHeaders(msg []byte) []byte {
 
 var (
 	reSelectStar  = regexp.MustCompile(`(?is)^select \* from ([^\s;]+)(?: order by \[?(\w+)\]?)?(\s+set fmtonly off)?$`)
+	reSelectTop0  = regexp.MustCompile(`(?is)^select top \(0\) \* from ([^\s;]+)$`)
 	reCreateTable = regexp.MustCompile(`(?is)^create table ([^\s(]+) \((.*)\)$`)
 	reInsertBulk  = regexp.MustCompile(`(?is)^insert bulk ([^\s(]+) \((.*)\)`)
 )
@@ -462,6 +466,12 @@ func (c *conn) sqlBatch(msg []byte) {
 		c.fail(&Error{Number: 50000, Message: "fake: bad batch text"})
 		return
 	}
+	c.runText(text)
+}
+
+// runText answers one batch text: a canned result, or the few statements
+// the fake understands.
+func (c *conn) runText(text string) {
 	q := strings.TrimSuffix(strings.TrimSpace(text), ";")
 	c.s.mu.Lock()
 	c.s.batches = append(c.s.batches, q)
@@ -485,6 +495,8 @@ func (c *conn) sqlBatch(msg []byte) {
 		if m[3] != "" {
 			c.fmtOn = false
 		}
+	case reSelectTop0.MatchString(q):
+		c.selectStar(reSelectTop0.FindStringSubmatch(q)[1], "", true)
 	case reCreateTable.MatchString(q):
 		m := reCreateTable.FindStringSubmatch(q)
 		c.createTable(m[1], m[2])

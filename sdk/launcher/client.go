@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/openlaunchpad/launchpad/sdk/launcher/proto"
@@ -14,6 +15,11 @@ import (
 // ErrNoExit is returned when a launcher's Run stream ends without reporting
 // the runtime's exit.
 var ErrNoExit = errors.New("launcher ended the run without an exit status")
+
+// ErrPluginExited is wrapped when the launcher process went away during a
+// call (it crashed, was killed, or closed its connection): the gRPC channel
+// reports the launcher unavailable rather than any answer from it.
+var ErrPluginExited = errors.New("launcher process exited")
 
 // Client is the host's side of a launcher: it implements Launcher over gRPC.
 type Client struct {
@@ -61,10 +67,35 @@ func (c *Client) Run(ctx context.Context, req *RunRequest, stdout, stderr io.Wri
 	}
 }
 
-// fromStatus turns a gRPC status back into a plain error for the host.
+// fromStatus keeps the gRPC error in the chain (status.Code and errors.Is
+// still see it) and adds ErrPluginExited when the launcher is gone.
 func fromStatus(op string, err error) error {
-	if s, ok := status.FromError(err); ok {
-		return fmt.Errorf("launcher %s: %s: %s", op, s.Code(), s.Message())
+	s, ok := status.FromError(err)
+	if !ok {
+		return fmt.Errorf("launcher %s: %w", op, err)
 	}
-	return fmt.Errorf("launcher %s: %w", op, err)
+	return &callError{op: op, code: s.Code(), message: s.Message(), err: err}
+}
+
+// callError is a gRPC error from a launcher call. Its text keeps the
+// code's name ("launcher run: Internal: …") for operators; status.Code
+// still reads the code, and errors.Is matches ErrPluginExited when the
+// launcher process is gone.
+type callError struct {
+	op      string
+	code    codes.Code
+	message string
+	err     error
+}
+
+func (e *callError) Error() string {
+	return fmt.Sprintf("launcher %s: %s: %s", e.op, e.code, e.message)
+}
+
+// Unwrap exposes the gRPC status error and, for Unavailable, ErrPluginExited.
+func (e *callError) Unwrap() []error {
+	if e.code == codes.Unavailable {
+		return []error{e.err, ErrPluginExited}
+	}
+	return []error{e.err}
 }

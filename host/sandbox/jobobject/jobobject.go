@@ -33,6 +33,13 @@ const (
 
 func (v Version) String() string { return fmt.Sprintf("cgroup v%d", int(v)) }
 
+// Defaults of a host's jobs (the configuration's limits { memory,
+// max_processes }); Limits itself has no defaults: zero is no limit.
+const (
+	DefaultMemoryBytes = 2 << 30
+	DefaultMaxProcs    = 128
+)
+
 // Limits of one job. Zero means "no limit" for every field.
 type Limits struct {
 	// MemoryBytes caps resident memory (and swap: a job cannot escape into swap).

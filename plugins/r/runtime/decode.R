@@ -166,9 +166,11 @@ decode_strings <- function(ob, data, n, where, text, col) {
   x
 }
 
+# decode_uuid gives upper-case text, as SQL Server hands a uniqueidentifier to
+# R (str() on Microsoft's r-libraries-and-data-types page shows it so).
 decode_uuid <- function(buf, n) {
   if (n == 0) return(character(0))
-  h <- matrix(as.character(buf), nrow = 16L)
+  h <- matrix(toupper(as.character(buf)), nrow = 16L)
   parts <- lapply(1:16, function(k) h[k, ])
   dash <- rep("-", n)
   do.call(paste0, c(parts[1:4], list(dash), parts[5:6], list(dash), parts[7:8],

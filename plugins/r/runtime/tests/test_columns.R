@@ -193,9 +193,9 @@ test_datetimeoffsets_arrive_as_utc_instants <- function() {
   expect_equal(as.double(round_trip(utc("2000-01-01"), T_DTO)), 946684800)
 }
 
-test_uuids_round_trip_lowercase_with_dashes <- function() {
+test_uuids_round_trip_uppercase_with_dashes <- function() {
   x <- c("12345678-9ABC-def0-1234-56789abcdef0", NA, "00000000000000000000000000000000")
-  expect_equal(round_trip(x, T_UUID), c("12345678-9abc-def0-1234-56789abcdef0", NA, "00000000-0000-0000-0000-000000000000"))
+  expect_equal(round_trip(x, T_UUID), c("12345678-9ABC-DEF0-1234-56789ABCDEF0", NA, "00000000-0000-0000-0000-000000000000"))
   expect_fail(prep_column("12345", T_UUID, "c"), "output", "not a UUID")
 }
 
