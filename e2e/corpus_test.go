@@ -33,7 +33,6 @@ type knownFailure struct{ item, want string }
 var corpusKnownFailures = map[string]knownFailure{
 	"17-py-iris-predict":      {"DECLARE @v = (SELECT …)", "a subquery is not supported"},
 	"33-r-mtcars-predict":     {"DECLARE @v = (SELECT …) (then items 8 and 3)", "a subquery is not supported"},
-	"38-py-rows-per-read":     {"item 7 (then item 2)", "@r_rowsPerRead (running the script on chunks of rows) is not supported yet"},
 	"43-py-taxi-train-scikit": {"T-SQL scalar function in the input query (then item 3)", `near "(": syntax error`},
 }
 

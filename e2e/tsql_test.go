@@ -121,10 +121,8 @@ func TestTSQL_Stdin(t *testing.T) {
 // the statement and its line; so are features the host lacks.
 func TestTSQL_RefusesOtherStatementsAndMissingFeatures(t *testing.T) {
 	tests := map[string]struct{ file, want string }{
-		"create table":  {"refused_create_table.sql", "refused_create_table.sql: line 3, column 1: CREATE TABLE is not supported: --tsql runs one sp_execute_external_script call"},
-		"procedure":     {"refused_create_procedure.sql", "line 3, column 1: CREATE PROCEDURE is not supported"},
-		"rows per read": {"python_rows_per_read.sql", "@r_rowsPerRead (running the script on chunks of rows) is not supported yet"},
-		"parallel":      {"r_partitions.sql", "@parallel = 1 is not supported yet"},
+		"create table": {"refused_create_table.sql", "refused_create_table.sql: line 3, column 1: CREATE TABLE is not supported: --tsql runs one sp_execute_external_script call"},
+		"procedure":    {"refused_create_procedure.sql", "line 3, column 1: CREATE PROCEDURE is not supported"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -143,9 +144,11 @@ func (h *Host) open(ctx context.Context) error {
 		OpenDataSource: func(ctx context.Context, dsn string) (datasource.Source, error) {
 			return mssql.OpenCaller(ctx, dsn, allow, dsOpts...)
 		},
-		Limits:    cfg.JobLimits(),
-		Logger:    h.log,
-		Observers: h.watch.observers(cat, h.log),
+		Limits: cfg.JobLimits(),
+		// Parallel partitions beyond the CPUs only wait on each other.
+		Parallelism: min(cfg.Sandbox.Workers, runtime.NumCPU()),
+		Logger:      h.log,
+		Observers:   h.watch.observers(cat, h.log),
 	})
 	return nil
 }

@@ -59,6 +59,9 @@ type options struct {
 	cases      map[string]bool
 	cpuProfile string
 	logLevel   string
+	// partitions and partitionWork shape the parallel partitions case.
+	partitions    int
+	partitionWork int64
 }
 
 func main() {
@@ -94,14 +97,16 @@ func parseFlags(args []string) (*options, error) {
 	rscript := fs.String("rscript", "/usr/bin/Rscript", "Rscript, for the R baseline (the RLauncher uses its default)")
 	rRows := fs.String("r-rows", "1000000", "row counts of the R cases")
 	isolation := fs.String("isolation", "", `host isolation: "full" or "none" (default: full as root, else none)`)
-	cases := fs.String("cases", "launchpad,numpy,csv,sqlite,r", "cases to run")
+	cases := fs.String("cases", "launchpad,numpy,csv,sqlite,r,partitions", "cases to run")
+	partitions := fs.Int("partitions", runtime.NumCPU(), "partitions of the parallel partitions case")
+	partitionWork := fs.Int64("partition-work", 100_000_000, "loop iterations of each partition's CPU-bound script")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the host side) to this file")
 	logLevel := fs.String("log-level", "warn", "host log level")
 	if err := fs.Parse(args); err != nil {
 		return nil, errUsage
 	}
 	o := &options{sqliteRows: *sqliteRows, reps: *reps, python: *python, rscript: *rscript, runtime: *rt, isolation: *isolation,
-		cpuProfile: *cpuProfile, logLevel: *logLevel, cases: map[string]bool{}}
+		cpuProfile: *cpuProfile, logLevel: *logLevel, cases: map[string]bool{}, partitions: *partitions, partitionWork: *partitionWork}
 	var err error
 	if o.rows, err = parseCounts(*rows); err != nil {
 		return nil, err
@@ -112,6 +117,9 @@ func parseFlags(args []string) (*options, error) {
 	if o.rRows, err = parseCounts(*rRows); err != nil {
 		return nil, err
 	}
+	if o.partitions < 1 || o.partitionWork < 0 {
+		return nil, fmt.Errorf("-partitions must be at least 1 and -partition-work not negative")
+	}
 	if o.reps < 1 {
 		return nil, fmt.Errorf("-reps must be at least 1")
 	}
@@ -120,7 +128,7 @@ func parseFlags(args []string) (*options, error) {
 	}
 	for _, c := range strings.Split(*cases, ",") {
 		switch c = strings.TrimSpace(c); c {
-		case "launchpad", "numpy", "csv", "sqlite", "r":
+		case "launchpad", "numpy", "csv", "sqlite", "r", "partitions":
 			o.cases[c] = true
 		case "":
 		default:
@@ -190,7 +198,7 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	}
 	log := hclog.New(&hclog.LoggerOptions{Name: "bench", Level: hclog.LevelFromString(o.logLevel), Output: os.Stderr})
 	var bh *benchHost
-	if o.cases["launchpad"] || o.cases["sqlite"] || o.cases["r"] {
+	if o.cases["launchpad"] || o.cases["sqlite"] || o.cases["r"] || o.cases["partitions"] {
 		var err error
 		if bh, err = startHost(ctx, o.plugins, o.isolation, o.runtime, log); err != nil {
 			return err
@@ -198,8 +206,8 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 		defer bh.Close()
 	}
 	ms := plan(o, bh)
-	fmt.Fprintf(out, "launchpad-bench: %d reps, GOMAXPROCS %d, host isolation %q, python %s\n",
-		o.reps, runtime.GOMAXPROCS(0), o.isolation, o.python)
+	fmt.Fprintf(out, "launchpad-bench: %d reps, GOMAXPROCS %d, host isolation %q, python %s, load average at start %s\n",
+		o.reps, runtime.GOMAXPROCS(0), o.isolation, o.python, loadAverage())
 	// Repetitions are interleaved so that noise from other work on the
 	// machine spreads over all cases rather than hitting one.
 	for rep := range o.reps {
@@ -228,6 +236,16 @@ func run(ctx context.Context, o *options, out io.Writer) error {
 	}
 	report(out, o, ms)
 	return nil
+}
+
+// loadAverage is /proc/loadavg's 1, 5 and 15 minute figures: other work
+// on the machine shows in every wall-clock figure, parallel ones most.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }
 
 // plan lists the cases to measure.
@@ -288,6 +306,9 @@ func plan(o *options, bh *benchHost) []*measurement {
 					}})
 			}
 		}
+	}
+	if o.cases["partitions"] {
+		ms = append(ms, partitionCases(o, bh)...)
 	}
 	if o.cases["r"] {
 		ms = append(ms, job("R", "r launchpad empty job", shapeNumeric, 0, synthQuery(shapeNumeric, 0),

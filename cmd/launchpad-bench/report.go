@@ -22,6 +22,9 @@ func report(out io.Writer, o *options, ms []*measurement) {
 	for _, m := range ms {
 		d := m.median()
 		row := fmt.Sprintf("%s\t%d\t%.3f\t%s\t%s\t", m.name, m.rows, d.Seconds(), rate(float64(m.rows), d), mbps(m.dataBytes(), d))
+		if m.shape == "" { // not a data case: N counts partitions
+			row = fmt.Sprintf("%s\t%d\t%.3f\t-\t-\t", m.name, m.rows, d.Seconds())
+		}
 		if m.net {
 			nd := netOf(d, fixed)
 			if e := find(ms, m.base, 0); e != nil {
@@ -50,6 +53,7 @@ func report(out io.Writer, o *options, ms []*measurement) {
 	checkCSV(out, o, ms)
 	checkRSS(out, o, ms)
 	reportR(out, o, ms)
+	checkParallel(out, o, ms)
 }
 
 // reportR compares the R identity job with R's own CSV round trip. No target

@@ -64,6 +64,7 @@ func execMain(args []string, stdout, stderr *os.File) int {
 	resultSchema := fs.String("result-schema", "", "declared result schema, like WITH RESULT SETS: 'id int, score float'")
 	tsqlFile := fs.String("tsql", "", "T-SQL batch file (- for stdin) whose sp_execute_external_script call gives the job")
 	escape := fs.String("escape", "auto", "show control characters of script output and errors as \\xNN: auto (when writing to a terminal), always or never")
+	chunks := addChunkFlags(fs)
 	values := paramFlags{}
 	fs.Var(values, "param", "param value NAME=VALUE (repeatable); an undeclared-value param is NULL")
 	if err := fs.Parse(args); err != nil {
@@ -109,6 +110,7 @@ func execMain(args []string, stdout, stderr *os.File) int {
 		InputName: *inputName, OutputName: *outputName,
 		Params: *params, ParamValues: values, JobId: *jobID,
 		DataSource: *dataSource, IntoTable: *intoTable, CreateTable: *createTable, ResultSchema: *resultSchema,
+		RowsPerRead: *chunks.rowsPerRead, PartitionBy: columnList(*chunks.partitionBy), OrderBy: columnList(*chunks.orderBy), Parallel: *chunks.parallel,
 	})
 	if err != nil {
 		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
@@ -122,6 +124,33 @@ func execMain(args []string, stdout, stderr *os.File) int {
 		}
 		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
 	}, fail)
+}
+
+// chunkFlags are exec's streaming and partition flags.
+type chunkFlags struct {
+	rowsPerRead          *int64
+	partitionBy, orderBy *string
+	parallel             *bool
+}
+
+func addChunkFlags(fs *flag.FlagSet) chunkFlags {
+	return chunkFlags{
+		rowsPerRead: fs.Int64("rows-per-read", 0, "run the script once per chunk of N input rows, in one session (@r_rowsPerRead)"),
+		partitionBy: fs.String("partition-by", "", "run the script once per group of input rows with equal values in these columns: 'a,b' (@input_data_1_partition_by_columns)"),
+		orderBy:     fs.String("order-by", "", "order each partition's rows by these columns: 'c DESC,d' (@input_data_1_order_by_columns)"),
+		parallel:    fs.Bool("parallel", false, "run the partitions in separate sandboxes at the same time (@parallel = 1)"),
+	}
+}
+
+// columnList splits "a, b" into its names; "" is none.
+func columnList(s string) []string {
+	var out []string
+	for _, c := range strings.Split(s, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // jobScript checks the language is given and returns the script, from

@@ -22,7 +22,7 @@ const maxBatchBytes = 16 << 20
 // tsqlOwnedFlags are the exec flags a --tsql batch sets itself; giving one
 // too would leave two answers to one question.
 var tsqlOwnedFlags = []string{"language", "script", "script-file", "input-query", "input-name", "output-name",
-	"params", "param", "result-schema", "into-table"}
+	"params", "param", "result-schema", "into-table", "partition-by", "order-by", "parallel"}
 
 // applyTSQL reads the batch named by --tsql (a file, or - for stdin), maps
 // its sp_execute_external_script call onto exec's flags and returns what
@@ -89,13 +89,9 @@ func readBatch(path string) (string, error) {
 }
 
 // tsqlFlags maps a parsed call onto exec's flags, as name/value pairs in
-// the order they are set. Features the host does not have yet are refused
-// by name rather than dropped.
+// the order they are set.
 func tsqlFlags(s *tsql.Script) ([][2]string, *tsqlOutput, error) {
 	c := s.Call
-	if err := refuseMissingFeatures(c); err != nil {
-		return nil, nil, err
-	}
 	if strings.TrimSpace(c.Language) == "" {
 		return nil, nil, fmt.Errorf("line %d, column %d: @language is empty", c.Pos.Line, c.Pos.Col)
 	}
@@ -117,6 +113,11 @@ func tsqlFlags(s *tsql.Script) ([][2]string, *tsqlOutput, error) {
 		return nil, nil, err
 	}
 	flags = append(flags, values...)
+	chunks, err := partitionFlags(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	flags = append(flags, chunks...)
 	out := &tsqlOutput{none: c.ResultSets.Kind == tsql.ResultSetsNone}
 	if c.ResultSets.Kind == tsql.ResultSetsColumns {
 		flags = append(flags, [2]string{"result-schema", c.ResultSets.Columns})
@@ -147,20 +148,26 @@ func intoTarget(t *tsql.Target) string {
 	return t.Table + " (" + strings.Join(cols, ", ") + ")"
 }
 
-// refuseMissingFeatures names the call's features the host lacks so far
-// (issue 9 item 7).
-func refuseMissingFeatures(c *tsql.Call) error {
-	if a := c.Parallel; a != nil && a.Value.Kind != tsql.Null && a.Value.Text != "0" {
-		return fmt.Errorf("line %d, column %d: @parallel = %s is %w yet: the script runs in one sandbox",
-			a.Pos.Line, a.Pos.Col, a.Value.Text, tsql.ErrUnsupported)
+// partitionFlags maps @input_data_1_partition_by_columns,
+// @input_data_1_order_by_columns and @parallel (0 or 1, as a bit takes).
+func partitionFlags(c *tsql.Call) ([][2]string, error) {
+	var flags [][2]string
+	if a := c.PartitionBy; a != nil && strings.TrimSpace(a.Value.Text) != "" {
+		flags = append(flags, [2]string{"partition-by", a.Value.Text})
 	}
-	for _, a := range []*tsql.Arg{c.PartitionBy, c.OrderBy} {
-		if a != nil && strings.TrimSpace(a.Value.Text) != "" {
-			return fmt.Errorf("line %d, column %d: @%s is %w yet: the script runs once on all rows",
-				a.Pos.Line, a.Pos.Col, a.Name, tsql.ErrUnsupported)
+	if a := c.OrderBy; a != nil && strings.TrimSpace(a.Value.Text) != "" {
+		flags = append(flags, [2]string{"order-by", a.Value.Text})
+	}
+	if a := c.Parallel; a != nil && a.Value.Kind != tsql.Null {
+		switch strings.TrimSpace(a.Value.Text) {
+		case "0":
+		case "1":
+			flags = append(flags, [2]string{"parallel", "true"})
+		default:
+			return nil, fmt.Errorf("line %d, column %d: @parallel = %s: want 0 or 1", a.Pos.Line, a.Pos.Col, a.Value.Text)
 		}
 	}
-	return nil
+	return flags, nil
 }
 
 // bindParams checks the call's bindings against the @params declarations
@@ -170,12 +177,6 @@ func bindParams(c *tsql.Call) ([][2]string, map[string]string, error) {
 	decls, err := sqltype.ParseParams(c.Params)
 	if err != nil {
 		return nil, nil, fmt.Errorf("line %d, column %d: @params: %w", c.Pos.Line, c.Pos.Col, err)
-	}
-	for _, d := range decls {
-		if strings.EqualFold(d.Name, "r_rowsPerRead") {
-			return nil, nil, fmt.Errorf("line %d, column %d: @r_rowsPerRead (running the script on chunks of rows) is %w yet",
-				c.Pos.Line, c.Pos.Col, tsql.ErrUnsupported)
-		}
 	}
 	var values [][2]string
 	outputs := map[string]string{}

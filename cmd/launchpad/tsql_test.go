@@ -59,6 +59,10 @@ func TestTSQLFlags_MapTheCall(t *testing.T) {
 			want: []string{"language=R", "into-table=[my t] ([a]]b], [c])"}},
 		"parallel 0 is the default": {src: "EXEC sp_execute_external_script N'R', N'1', @parallel = 0",
 			want: []string{"language=R"}},
+		"rows per read is a param": {src: "@python_rows_per_read.sql", want: []string{"language=python", "input-query=select * from sales",
+			"params=@r_rowsPerRead INT", "param=r_rowsPerRead=5", `result-schema="Region" varchar(10) null, "Units" float null`}},
+		"partitions": {src: "@r_partitions.sql", want: []string{"language=R", "input-query=SELECT region, units FROM sales",
+			"partition-by=region", "order-by=units", "parallel=true", "result-schema=region varchar(20), n int"}},
 		"UNDEFINED declares nothing": {src: "@r_undefined_quotes.sql", want: []string{"language=R",
 			"input-query=\n           SELECT region\n         , CAST(units as varchar(50)) as Units\n           FROM sales\n" +
 				"           WHERE [region] = 'north'\n           ORDER BY id ASC ;"}},
@@ -90,10 +94,7 @@ func TestTSQLFlags_MapTheCall(t *testing.T) {
 // What the host cannot do yet is refused by name, never dropped.
 func TestTSQLFlags_RefusesWhatTheHostLacks(t *testing.T) {
 	tests := map[string]struct{ src, want string }{
-		"rows per read":     {"@python_rows_per_read.sql", "line 5, column 1: @r_rowsPerRead (running the script on chunks of rows) is not supported yet"},
-		"parallel":          {"@r_partitions.sql", "line 9, column 3: @parallel = 1 is not supported yet"},
-		"partition by":      {"EXEC sp_execute_external_script N'R', N'1', @input_data_1_partition_by_columns = N'region'", "@input_data_1_partition_by_columns is not supported yet"},
-		"order by":          {"EXEC sp_execute_external_script N'R', N'1', @input_data_1_order_by_columns = N'units'", "@input_data_1_order_by_columns is not supported yet"},
+		"parallel 2":        {"EXEC sp_execute_external_script N'R', N'1', @parallel = 2", "line 1, column 45: @parallel = 2: want 0 or 1"},
 		"undeclared param":  {"EXEC sp_execute_external_script N'R', N'1', @n = 5", "@n is not a parameter of sp_execute_external_script nor declared in @params"},
 		"output not output": {"DECLARE @v int\nEXEC sp_execute_external_script N'R', N'1', @params = N'@n int', @n = @v OUTPUT", "line 2, column 66: @n is bound with OUTPUT but @params does not declare it OUTPUT"},
 		"bad params":        {"EXEC sp_execute_external_script N'R', N'1', @params = N'n int'", "@params: bad declaration"},

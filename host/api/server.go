@@ -89,6 +89,7 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 		Params: params, ParamValues: req.GetParamValues(),
 		DataSource: req.GetDataSource(), IntoTable: req.GetIntoTable(), CreateTable: req.GetCreateTable(),
 		ResultSchema: shape, NoResultSet: none,
+		RowsPerRead: req.GetRowsPerRead(), PartitionBy: req.GetPartitionBy(), OrderBy: req.GetOrderBy(), Parallel: req.GetParallel(),
 	}, sink)
 	if err != nil {
 		var jerr *job.Error

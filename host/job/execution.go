@@ -372,7 +372,7 @@ func (ex *execution) writeInput() {
 	err := w.WriteHello()
 	if err == nil {
 		err = w.WriteJob(bxl.JobHeader{JobID: req.ID, Language: req.Language, Script: req.Script,
-			InputName: req.InputName, OutputName: req.OutputName})
+			InputName: req.InputName, OutputName: req.OutputName, Chunked: req.chunked()})
 	}
 	if err == nil {
 		err = w.WriteParams(ex.params, ex.values)

@@ -53,6 +53,14 @@ type Request struct {
 	// NoResultSet is WITH RESULT SETS NONE: a result set from the script
 	// fails the job.
 	NoResultSet bool
+	// RowsPerRead > 0 (@r_rowsPerRead) runs the script once per chunk of at
+	// most that many input rows, in one session (chunks.go).
+	RowsPerRead int64
+	// PartitionBy runs the script once per group of input rows with equal
+	// values in these columns, each group ordered by OrderBy; Parallel runs
+	// the groups in separate sandboxes at the same time (parallel.go).
+	PartitionBy, OrderBy []string
+	Parallel             bool
 }
 
 // Stream names where a message came from.
@@ -203,7 +211,11 @@ type Config struct {
 	// refuses such requests.
 	OpenDataSource func(ctx context.Context, dsn string) (datasource.Source, error)
 	Limits         Limits
-	Logger         hclog.Logger
+	// Parallelism is the most partitions of one @parallel job that run at
+	// once, each in its own sandbox (0: one per CPU). The worker pool bounds
+	// them too: a partition waits for a free worker account.
+	Parallelism int
+	Logger      hclog.Logger
 	// Observers hear about each job's queueing, start and end.
 	Observers []Observer
 }
@@ -301,30 +313,24 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	}
 	sink = newBoundSink(ctx, sink)
 
-	l, err := r.cfg.Resolve(req.Language)
-	if err != nil {
-		code := CodeUntrustedLauncher
-		switch {
-		case errors.Is(err, ErrUnknownLanguage):
-			code = CodeUnknownLanguage
-		case errors.Is(err, ErrResolveFault):
-			code = CodeHostFault
-		default:
+	if req.Parallel && len(req.PartitionBy) > 0 {
+		return r.runParallel(ctx, req, sink, params, values, live)
+	}
+	l, jerr := r.launcherFor(id, req.Language)
+	if jerr != nil {
+		if jerr.Code == CodeUntrustedLauncher {
 			live.markResolved()
 		}
-		return nil, &Error{JobID: id, Code: code, Err: err}
+		return nil, jerr
 	}
 	defer l.Exe.Close()
 	live.resolved(l.Name, l.Version)
 
 	// Lease the worker first: input queries run only for a job that holds
 	// one, so queued jobs cost the host nothing but their request.
-	env, err := r.cfg.Sandbox.Open(ctx, id, lim)
-	if errors.Is(err, ErrNoWorker) {
-		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitWorkers, Err: err})
-	}
-	if err != nil {
-		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("open sandbox: %w", err)})
+	env, jerr := r.openEnv(ctx, id, lim)
+	if jerr != nil {
+		return nil, jerr
 	}
 	defer r.closeLogged(id, "job sandbox", env.Close)
 	live.running(env)
@@ -343,15 +349,23 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	defer stopInput()
 	var rows datasource.Rows
 	if strings.TrimSpace(req.InputQuery) != "" {
-		rows, err = src.Query(qctx, req.InputQuery, queryParams(req.Params, values), lim.BatchBytes)
+		rows, err = src.Query(qctx, orderedQuery(req.InputQuery, req.PartitionBy, req.OrderBy), queryParams(req.Params, values), lim.BatchBytes)
 		if err != nil {
 			return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeDataSource, Err: sanitize(err)})
 		}
 		defer r.closeLogged(id, "input query", rows.Close)
+		if rows, err = chunkRows(req, rows); err != nil {
+			return nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
+		}
 	}
 
 	if err := sink.Started(Started{JobID: id, Launcher: l.Name, Warnings: r.cfg.Sandbox.Warnings()}); err != nil {
 		return nil, &Error{JobID: id, Code: CodeCancelled, Err: err}
+	}
+	if req.Parallel {
+		if err := sink.Message(HostNote, []byte(parallelWithoutPartitions)); err != nil {
+			return nil, &Error{JobID: id, Code: CodeCancelled, Err: err}
+		}
 	}
 
 	ex := &execution{
@@ -361,6 +375,34 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	}
 	live.attach(ex)
 	return ex.run(ctx)
+}
+
+// launcherFor resolves the trusted launcher of a language.
+func (r *Runner) launcherFor(id, language string) (*Launcher, *Error) {
+	l, err := r.cfg.Resolve(language)
+	if err != nil {
+		code := CodeUntrustedLauncher
+		switch {
+		case errors.Is(err, ErrUnknownLanguage):
+			code = CodeUnknownLanguage
+		case errors.Is(err, ErrResolveFault):
+			code = CodeHostFault
+		}
+		return nil, &Error{JobID: id, Code: code, Err: err}
+	}
+	return l, nil
+}
+
+// openEnv opens a job's sandbox, waiting for a worker account.
+func (r *Runner) openEnv(ctx context.Context, id string, lim Limits) (Env, *Error) {
+	env, err := r.cfg.Sandbox.Open(ctx, id, lim)
+	if errors.Is(err, ErrNoWorker) {
+		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitWorkers, Err: err})
+	}
+	if err != nil {
+		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("open sandbox: %w", err)})
+	}
+	return env, nil
 }
 
 // prepare validates the request and builds the params block.
@@ -385,6 +427,9 @@ func (r *Runner) prepare(req *Request) (*bxl.Schema, *bxl.Batch, error) {
 	}
 	if req.CreateTable && req.IntoTable == "" {
 		return nil, nil, failf(id, CodeInvalidRequest, "create table asked without a table to write into")
+	}
+	if err := prepareChunks(req); err != nil {
+		return nil, nil, err
 	}
 	if err := checkInto(req); err != nil {
 		return nil, nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}

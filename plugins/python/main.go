@@ -16,7 +16,7 @@ import (
 // their tests and launchpad_bxl.py, a link to the SDK's codec (pybxl.Module).
 //
 //go:embed runtime/launchpad_runtime.py runtime/launchpad_frames_in.py runtime/launchpad_frames_out.py
-//go:embed runtime/launchpad_params.py runtime/launchpad_script.py
+//go:embed runtime/launchpad_params.py runtime/launchpad_script.py runtime/launchpad_chunks.py
 var runtimeFS embed.FS
 
 const (

@@ -56,6 +56,9 @@ type JobHeader struct {
 	JobID, Language, Script string
 	// InputName and OutputName are the data-frame variable names; empty means the default.
 	InputName, OutputName string
+	// Chunked asks the runtime to run the script once per chunk of the
+	// input: a BATCH of zero rows ends a chunk (docs/bxl.md, "Chunks").
+	Chunked bool
 }
 
 func (h JobHeader) dict() [][2]string {
@@ -66,8 +69,12 @@ func (h JobHeader) dict() [][2]string {
 	if out == "" {
 		out = DefaultOutputName
 	}
-	return [][2]string{{"job_id", h.JobID}, {"language", h.Language}, {"script", h.Script},
+	d := [][2]string{{"job_id", h.JobID}, {"language", h.Language}, {"script", h.Script},
 		{"input_name", in}, {"output_name", out}}
+	if h.Chunked {
+		d = append(d, [2]string{"chunked", "1"})
+	}
+	return d
 }
 
 // DecodeJob decodes a JOB payload. job_id, language and script are required;
@@ -91,6 +98,8 @@ func DecodeJob(p []byte) (JobHeader, error) {
 			h.InputName = e[1]
 		case "output_name":
 			h.OutputName = e[1]
+		case "chunked":
+			h.Chunked = e[1] == "1"
 		}
 	}
 	for i, k := range []string{"job_id", "language", "script"} {

@@ -190,7 +190,19 @@ type ExecuteRequest struct {
 	CreateTable bool `protobuf:"varint,11,opt,name=create_table,json=createTable,proto3" json:"create_table,omitempty"`
 	// Declared result schema, like WITH RESULT SETS: "id int, score float".
 	// The output is checked against it and converted; a mismatch fails the job.
-	ResultSchema  string `protobuf:"bytes,12,opt,name=result_schema,json=resultSchema,proto3" json:"result_schema,omitempty"`
+	ResultSchema string `protobuf:"bytes,12,opt,name=result_schema,json=resultSchema,proto3" json:"result_schema,omitempty"`
+	// Streaming and partitions, as sp_execute_external_script's own
+	// parameters (numbers from 20 up leave room for others):
+	// rows_per_read > 0 (@r_rowsPerRead) runs the script once per chunk of
+	// that many input rows in one session; partition_by
+	// (@input_data_1_partition_by_columns) runs it once per group of rows with
+	// equal values in those columns, each group ordered by order_by
+	// (@input_data_1_order_by_columns); parallel (@parallel = 1) runs the
+	// partitions in separate sandboxes at the same time.
+	RowsPerRead   int64    `protobuf:"varint,20,opt,name=rows_per_read,json=rowsPerRead,proto3" json:"rows_per_read,omitempty"`
+	PartitionBy   []string `protobuf:"bytes,21,rep,name=partition_by,json=partitionBy,proto3" json:"partition_by,omitempty"`
+	OrderBy       []string `protobuf:"bytes,22,rep,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	Parallel      bool     `protobuf:"varint,23,opt,name=parallel,proto3" json:"parallel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -307,6 +319,34 @@ func (x *ExecuteRequest) GetResultSchema() string {
 		return x.ResultSchema
 	}
 	return ""
+}
+
+func (x *ExecuteRequest) GetRowsPerRead() int64 {
+	if x != nil {
+		return x.RowsPerRead
+	}
+	return 0
+}
+
+func (x *ExecuteRequest) GetPartitionBy() []string {
+	if x != nil {
+		return x.PartitionBy
+	}
+	return nil
+}
+
+func (x *ExecuteRequest) GetOrderBy() []string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return nil
+}
+
+func (x *ExecuteRequest) GetParallel() bool {
+	if x != nil {
+		return x.Parallel
+	}
+	return false
 }
 
 type ExecuteResponse struct {
@@ -1254,7 +1294,7 @@ var File_host_api_proto_launchpad_proto protoreflect.FileDescriptor
 
 const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\n" +
-	"\x1ehost/api/proto/launchpad.proto\x12\x10launchpad.api.v1\"\xf2\x03\n" +
+	"\x1ehost/api/proto/launchpad.proto\x12\x10launchpad.api.v1\"\xf0\x04\n" +
 	"\x0eExecuteRequest\x12\x1a\n" +
 	"\blanguage\x18\x01 \x01(\tR\blanguage\x12\x16\n" +
 	"\x06script\x18\x02 \x01(\tR\x06script\x12\x1f\n" +
@@ -1273,7 +1313,11 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"into_table\x18\n" +
 	" \x01(\tR\tintoTable\x12!\n" +
 	"\fcreate_table\x18\v \x01(\bR\vcreateTable\x12#\n" +
-	"\rresult_schema\x18\f \x01(\tR\fresultSchema\x1a>\n" +
+	"\rresult_schema\x18\f \x01(\tR\fresultSchema\x12\"\n" +
+	"\rrows_per_read\x18\x14 \x01(\x03R\vrowsPerRead\x12!\n" +
+	"\fpartition_by\x18\x15 \x03(\tR\vpartitionBy\x12\x19\n" +
+	"\border_by\x18\x16 \x03(\tR\aorderBy\x12\x1a\n" +
+	"\bparallel\x18\x17 \x01(\bR\bparallel\x1a>\n" +
 	"\x10ParamValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf1\x01\n" +

@@ -24,6 +24,7 @@ The parts, each with its own unit tests beside it:
     launchpad_frames_out  DataFrame -> SCHEMA/BATCH (dtype inference, numpy buffers)
     launchpad_params      OUTPUT params: coercion to the declared types
     launchpad_script      compile and run the script, errors with the user's lines
+    launchpad_chunks      chunked jobs (JOB key chunked=1): the script once per chunk
 
 Only the standard library, numpy and pandas are needed (no pyarrow).
 
@@ -50,6 +51,7 @@ try:
     from launchpad_frames_in import read_dataset
     from launchpad_frames_out import send_dataset
     from launchpad_params import send_out_params
+    from launchpad_chunks import run_chunks
     from launchpad_script import ScriptFailed, run_script
 finally:
     sys.path.remove(_HERE)
@@ -57,11 +59,17 @@ finally:
 Input = collections.namedtuple("Input", "job param_fields params fields frame")
 
 
-def read_input(conn):
-    """Reads HELLO..END; returns an Input (fields: the input's schema)."""
+def read_head(conn):
+    """Reads HELLO, JOB and PARAMS; returns (job, param fields, params)."""
     bxl.read_hello(conn)
     job = bxl.read_job(conn)
     param_fields, params = bxl.read_params(conn)
+    return job, param_fields, params
+
+
+def read_input(conn):
+    """Reads HELLO..END; returns an Input (fields: the input's schema)."""
+    job, param_fields, params = read_head(conn)
     fields, frame = read_dataset(conn)
     return Input(job, param_fields, params, fields, frame)
 
@@ -74,7 +82,10 @@ def serve(conn):
     # runs with it on, as Python's default.
     gc.disable()
     try:
-        job, pfields, params, fields, frame = read_input(conn)
+        job, pfields, params = read_head(conn)
+        if job.get("chunked") == "1":
+            return _serve_chunks(conn, job, pfields, params)
+        fields, frame = read_dataset(conn)
         try:
             gc.enable()
             ns = run_script(job, params, frame)
@@ -91,6 +102,19 @@ def serve(conn):
     except BxlError as exc:
         _send_error(conn, bxl.error_info(exc))
         return 1
+
+
+def _serve_chunks(conn, job, pfields, params):
+    """Runs the script once per chunk of the input (launchpad_chunks)."""
+    try:
+        ns, total = run_chunks(conn, job, params)
+    except ScriptFailed as failed:
+        _send_error(conn, failed.info)
+        return 1
+    send_out_params(conn, pfields, ns)
+    _flush_stdio()
+    bxl.send_end(conn, total)
+    return 0
 
 
 def _send_output(conn, job, ns, fields):

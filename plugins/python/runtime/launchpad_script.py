@@ -26,38 +26,52 @@ class ScriptFailed(Exception):
 
 def run_script(job, params, frame):
     """Executes the script; returns its namespace. Raises ScriptFailed."""
-    script = job.get("script", "")
-    linecache.cache["<script>"] = (len(script), None, script.splitlines(True), "<script>")
-    try:
-        code = compile(script, "<script>", "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        info = {"kind": "script", "type": type(exc).__name__, "message": str(exc),
-                "traceback": "".join(traceback.format_exception_only(type(exc), exc))}
-        if exc.lineno:
-            info["line"] = str(exc.lineno)
-        raise ScriptFailed(info)
-    module = types.ModuleType("__main__")
-    ns = module.__dict__
-    ns["__builtins__"] = builtins
-    # SQL Server's Python session has pandas imported under its own name
-    # (Microsoft's quickstarts call pandas.Series without an import); nothing
-    # else is predefined there, so nothing else is here.
-    ns["pandas"] = pandas
-    ns.update(params)
-    ns[job.get("input_name") or "InputDataSet"] = frame
-    # pickle/multiprocessing look functions up in sys.modules["__main__"].
-    saved = sys.modules.get("__main__")
-    sys.modules["__main__"] = module
-    try:
-        exec(code, ns)
-    except SystemExit as exc:
-        if exc.code not in (None, 0):
-            raise ScriptFailed(_script_error(exc, "script called exit(%r)" % (exc.code,)))
-    except BaseException as exc:  # the user's KeyboardInterrupt etc. is a script error too
-        raise ScriptFailed(_script_error(exc))
-    finally:
-        sys.modules["__main__"] = saved
-    return ns
+    session = Session(job, params)
+    session.run(frame)
+    return session.ns
+
+
+class Session:
+    """The script compiled once and its module, which keeps its variables
+    from run to run (chunked jobs run the script once per chunk)."""
+
+    def __init__(self, job, params):
+        script = job.get("script", "")
+        self.input_name = job.get("input_name") or "InputDataSet"
+        linecache.cache["<script>"] = (len(script), None, script.splitlines(True), "<script>")
+        try:
+            self.code = compile(script, "<script>", "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            info = {"kind": "script", "type": type(exc).__name__, "message": str(exc),
+                    "traceback": "".join(traceback.format_exception_only(type(exc), exc))}
+            if exc.lineno:
+                info["line"] = str(exc.lineno)
+            raise ScriptFailed(info)
+        self.module = types.ModuleType("__main__")
+        self.ns = self.module.__dict__
+        self.ns["__builtins__"] = builtins
+        # SQL Server's Python session has pandas imported under its own name
+        # (Microsoft's quickstarts call pandas.Series without an import); nothing
+        # else is predefined there, so nothing else is here.
+        self.ns["pandas"] = pandas
+        self.ns.update(params)
+
+    def run(self, frame):
+        """Runs the script once on frame as the input data set. Raises ScriptFailed."""
+        ns = self.ns
+        ns[self.input_name] = frame
+        # pickle/multiprocessing look functions up in sys.modules["__main__"].
+        saved = sys.modules.get("__main__")
+        sys.modules["__main__"] = self.module
+        try:
+            exec(self.code, ns)
+        except SystemExit as exc:
+            if exc.code not in (None, 0):
+                raise ScriptFailed(_script_error(exc, "script called exit(%r)" % (exc.code,)))
+        except BaseException as exc:  # the user's KeyboardInterrupt etc. is a script error too
+            raise ScriptFailed(_script_error(exc))
+        finally:
+            sys.modules["__main__"] = saved
 
 
 def _script_error(exc, message=None):

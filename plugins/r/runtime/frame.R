@@ -61,8 +61,10 @@ row_fixed_bytes <- function(t) TYPE_WIDTH[t] + if (t %in% c(T_STR, T_BIN)) 4 els
 
 # write_data_frame sends df as SCHEMA and BATCH frames and returns its row
 # count. hints: the input's fields; an output column named like an integer
-# input column keeps an integer type (see hinted_int_type).
-write_data_frame <- function(con, df, hints = NULL) {
+# input column keeps an integer type (see hinted_int_type). on_schema, when
+# given, takes the fields in place of writing SCHEMA (a chunked job writes it
+# once and checks the later chunks' fields).
+write_data_frame <- function(con, df, hints = NULL, on_schema = NULL) {
   names <- names(df)
   if (is.null(names)) names <- rep("", length(df))
   names[is.na(names)] <- ""
@@ -81,7 +83,7 @@ write_data_frame <- function(con, df, hints = NULL) {
     prep[[j]] <- prep_column(x, t, names[j])
     rowb <- rowb + row_fixed_bytes(t) + 0.125 + if (is.null(prep[[j]]$var)) 0 else prep[[j]]$var
   }
-  write_frame(con, FRAME[["SCHEMA"]], encode_schema(fields))
+  if (is.null(on_schema)) write_frame(con, FRAME[["SCHEMA"]], encode_schema(fields)) else on_schema(fields)
   if (n == 0) return(0)
   cut <- if (length(df)) floor(cumsum(rowb) / BATCH_BYTES) else rep(0, n)
   starts <- which(!duplicated(cut))

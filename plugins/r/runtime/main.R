@@ -20,6 +20,7 @@ main <- function(io, user_jit) {
   send_hello(io$output)
   env <- new.env(parent = globalenv())
   job <- read_input(io$input, env)
+  if (job$chunked) return(run_chunks(io, job, env, user_jit))
   run_user_script(job$script, env, user_jit)
   send_output(io$output, script_results(env, job))
 }
@@ -37,9 +38,12 @@ send_hello <- function(path) {
 
 # read_input reads the host's stream up to END: the job's settings come back,
 # the input data.frame and the input params go into env.
+# A chunked job's input stays open after the SCHEMA: job$input reads on and
+# run_chunks closes job$con.
 read_input <- function(path, env) {
   con <- file(path, "rb", raw = TRUE)
-  on.exit(close(con))
+  keep <- FALSE
+  on.exit(if (!keep) close(con))
   input <- input_stream(con)
   check_hello(input$next_frame("HELLO")$payload)
   job <- job_settings(decode_dict(input$next_frame("JOB")$payload, "JOB"))
@@ -49,8 +53,14 @@ read_input <- function(path, env) {
   job$params <- decode_params(pfr$payload, opts)
   job$fields <- fields
   # SQL Server's R session predefines both data frames: the input (an empty
-  # data.frame() without an input query) and an empty output.
-  assign(job$input_name, read_data_frame(input, fields, opts), envir = env)
+  # data.frame() without an input query) and an empty output. A chunked job
+  # reads its input chunk by chunk (chunks.R).
+  if (job$chunked) {
+    keep <- TRUE
+    job[c("con", "input", "opts")] <- list(con, input, opts)
+  } else {
+    assign(job$input_name, read_data_frame(input, fields, opts), envir = env)
+  }
   assign(job$output_name, data.frame(), envir = env)
   for (j in seq_along(job$params$fields)) {
     assign(job$params$fields[[j]]$name, job$params$values[[j]], envir = env)
@@ -84,7 +94,8 @@ job_settings <- function(d) {
   name_or <- function(v, def) if (is.null(v) || !nzchar(v)) def else v
   list(script = if (is.null(d$script)) "" else d$script,
        input_name = name_or(d$input_name, "InputDataSet"),
-       output_name = name_or(d$output_name, "OutputDataSet"))
+       output_name = name_or(d$output_name, "OutputDataSet"),
+       chunked = identical(d$chunked, "1"))
 }
 
 # int64_opts: bit64 says whether a bigint column a double would round may
