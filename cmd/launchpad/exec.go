@@ -119,9 +119,6 @@ func execMain(args []string, stdout, stderr *os.File) int {
 	started, stop := cancelOnSignal(c, cancel)
 	defer stop()
 	return streamJob(job, out, errw, started, func(err error) int {
-		if errors.Is(err, client.ErrBadStream) {
-			return fail(exitJob, "%v", err)
-		}
 		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
 	}, fail)
 }
@@ -193,11 +190,15 @@ func cancelOnSignal(c *client.Client, cancel context.CancelFunc) (started chan s
 }
 
 // streamJob prints a job's events as they arrive and returns exec's exit
-// code once its status came. lost reports a broken stream.
+// code once its status came. lost reports a lost stream (the host went
+// away); a stream that breaks the protocol fails the job.
 func streamJob(job *client.Job, out client.ResultWriter, errw io.Writer, started chan<- string,
 	lost func(error) int, fail func(code int, format string, a ...any) int) int {
 	for {
 		ev, err := job.Recv()
+		if errors.Is(err, client.ErrBadStream) {
+			return fail(exitJob, "%v", err)
+		}
 		if err != nil {
 			return lost(err)
 		}
