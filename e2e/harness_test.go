@@ -2,39 +2,39 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openlaunchpad/launchpad/client"
+	"github.com/openlaunchpad/launchpad/internal/testhost"
 )
 
 // host is a running `launchpad dev` started from freshly built binaries.
 type host struct {
-	dir    string // holds bin/ and state/
-	bin    string // the launchpad binary
-	state  string
-	sock   string
-	cmd    *exec.Cmd
+	dir   string // holds bin/ and state/
+	bin   string // the launchpad binary
+	state string
+	sock  string
+	proc  *testhost.Host // the running process; nil before launch
+	// logBuf is the running process's log.
 	logBuf *syncBuffer
 	// uidBase is the host's worker range start (0: the default range).
 	uidBase int
 }
 
+// syncBuffer is a host's log; tests read and await it while the host writes.
+type syncBuffer = testhost.Log
+
 // cgroupParent is the cgroup parent the host's job groups live under.
-func (h *host) cgroupParent() string {
-	if h.uidBase == 0 {
-		return "launchpad"
-	}
-	return fmt.Sprintf("launchpad-%d", h.uidBase)
-}
+func (h *host) cgroupParent() string { return testhost.CgroupParent(h.uidBase) }
 
 var theHost *host
 
@@ -105,45 +105,31 @@ func startHost() (*host, error) {
 	if err := os.WriteFile(conf, []byte(hcl), 0o600); err != nil {
 		return h, err
 	}
-	h.logBuf = &syncBuffer{}
-	h.cmd = exec.Command(h.bin, "dev", "--state", h.state, "--isolation", isolation(), "--log-level", "debug",
-		"--config", conf)
-	h.cmd.Stdout = h.logBuf
-	h.cmd.Stderr = h.logBuf
-	if err := h.cmd.Start(); err != nil {
-		return h, err
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(h.sock); err == nil {
-			return h, nil
-		}
-		if h.cmd.ProcessState != nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return h, fmt.Errorf("host did not come up; log:\n%s", h.logBuf.String())
+	args := []string{"dev", "--state", h.state, "--isolation", isolation(), "--log-level", "debug", "--config", conf}
+	return h, h.run(args)
 }
 
-// stop ends the host with SIGTERM (it must shut down cleanly) and removes
-// everything it made.
+// run starts the launchpad binary with args as h and waits until it serves.
+func (h *host) run(args []string) error {
+	cfg := testhost.Config{Bin: h.bin, Args: args, Sock: h.sock}
+	if h.uidBase != 0 {
+		// The default parent may be another host's: check only our own.
+		cfg.CgroupParent = h.cgroupParent()
+	}
+	p, err := testhost.Start(cfg)
+	if err != nil {
+		return fmt.Errorf("host %s: %w", h.state, err)
+	}
+	h.proc, h.logBuf = p, p.Log
+	return nil
+}
+
+// stop ends the host with SIGTERM (it must shut down cleanly and leave
+// neither its socket nor job cgroups) and removes everything it made.
 func (h *host) stop() error {
 	var errs []error
-	if h.cmd != nil && h.cmd.Process != nil {
-		h.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- h.cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				errs = append(errs, fmt.Errorf("host exited with %v; log:\n%s", err, tail(h.logBuf.String(), 4000)))
-			}
-		case <-time.After(45 * time.Second):
-			h.cmd.Process.Kill()
-			<-done
-			errs = append(errs, errors.New("host did not stop within 45s of SIGTERM"))
-		}
+	if h.proc != nil {
+		errs = append(errs, h.proc.Stop(45*time.Second))
 	}
 	if os.Getenv("LAUNCHPAD_E2E_KEEP") == "" {
 		errs = append(errs, os.RemoveAll(h.dir))
@@ -151,12 +137,7 @@ func (h *host) stop() error {
 	return errors.Join(errs...)
 }
 
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
+func tail(s string, n int) string { return testhost.Tail(s, n) }
 
 // result is one `launchpad exec` run.
 type result struct {
@@ -193,20 +174,12 @@ func execArgsAt(t *testing.T, address string, args ...string) result {
 }
 
 // jsonResult is exec's --format json document.
-type jsonResult struct {
-	Columns []struct {
-		Name string `json:"name"`
-		Type string `json:"type"`
-	} `json:"columns"`
-	Rows         [][]json.RawMessage        `json:"rows"`
-	OutputParams map[string]json.RawMessage `json:"output_params"`
-	JobID        string                     `json:"job_id"`
-	Stats        struct {
-		RowsIn          int64 `json:"rows_in"`
-		RowsOut         int64 `json:"rows_out"`
-		PeakMemoryBytes int64 `json:"peak_memory_bytes"`
-		CPUUserMs       int64 `json:"cpu_user_ms"`
-	} `json:"stats"`
+type jsonResult struct{ client.Document }
+
+// decodeJSON reads exec's --format json output.
+func decodeJSON(stdout string) (jsonResult, error) {
+	d, err := client.DecodeDocument(strings.NewReader(stdout))
+	return jsonResult{d}, err
 }
 
 // runJSON runs a job that must succeed and decodes its JSON result.
@@ -223,14 +196,12 @@ func runJSON(t *testing.T, args ...string) (jsonResult, result) {
 // returned exit code (-2 for undecodable output).
 func runJSONNoFatal(t *testing.T, args ...string) (jsonResult, result) {
 	r := execArgs(t, append(args, "--format", "json")...)
-	var jr jsonResult
 	if r.code != 0 {
-		return jr, r
+		return jsonResult{}, r
 	}
-	dec := json.NewDecoder(strings.NewReader(r.stdout))
-	dec.UseNumber()
-	if err := dec.Decode(&jr); err != nil {
-		r.code, r.stderr = -2, fmt.Sprintf("decode json output: %v\n%s", err, r.stdout)
+	jr, err := decodeJSON(r.stdout)
+	if err != nil {
+		r.code, r.stderr = -2, fmt.Sprintf("%v\n%s", err, r.stdout)
 	}
 	return jr, r
 }
@@ -263,7 +234,7 @@ func (j jsonResult) colType(t *testing.T, col string) string {
 // hostRSS reports the host process's peak resident memory (VmHWM) in bytes.
 func hostPeakRSS(t *testing.T) int64 {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", theHost.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", theHost.pid()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,6 +312,7 @@ func (h *host) start(t *testing.T, hcl string) *host {
 	}
 	args := []string{"dev", "--state", h.state, "--isolation", isolation(), "--log-level", "debug"}
 	if hcl != "" {
+		h.uidBase = configUIDBase(hcl)
 		cfg := filepath.Join(dir, "launchpad.hcl")
 		if err := os.WriteFile(cfg, []byte(hcl), 0o600); err != nil {
 			t.Fatal(err)
@@ -351,23 +323,22 @@ func (h *host) start(t *testing.T, hcl string) *host {
 	return h
 }
 
-// launch runs the launchpad binary with args as h and waits for its socket.
+// configUIDBase is the uid_base a host configuration sets (0: none).
+func configUIDBase(hcl string) int {
+	m := regexp.MustCompile(`(?m)^\s*uid_base\s*=\s*(\d+)`).FindStringSubmatch(hcl)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1]) // digits only, by the pattern
+	return n
+}
+
+// launch runs the launchpad binary with args as h and waits until it serves.
 func (h *host) launch(t *testing.T, args []string) {
 	t.Helper()
-	h.logBuf = &syncBuffer{}
-	h.cmd = exec.Command(h.bin, args...)
-	h.cmd.Stdout, h.cmd.Stderr = h.logBuf, h.logBuf
-	if err := h.cmd.Start(); err != nil {
+	if err := h.run(args); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(h.sock); err == nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("host %s did not come up; log:\n%s", h.state, tail(h.logBuf.String(), 4000))
 }
 
 // copyFile copies a built binary, creating root-owned 0755 folders and a
@@ -390,22 +361,4 @@ func (h *host) exec(t *testing.T, args ...string) result {
 }
 
 // pid is the host process's pid.
-func (h *host) pid() int { return h.cmd.Process.Pid }
-
-// syncBuffer collects a host's log; the host writes while tests read.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+func (h *host) pid() int { return h.proc.Pid() }

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -42,65 +41,29 @@ func startHostAt(t *testing.T, binDir, state, hcl string) *host {
 	if err := os.WriteFile(cfg, []byte(hcl), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h.logBuf = &syncBuffer{}
-	h.cmd = exec.Command(h.bin, "dev", "--state", state, "--isolation", isolation(), "--log-level", "debug", "--config", cfg)
-	h.cmd.Stdout, h.cmd.Stderr = h.logBuf, h.logBuf
-	if err := h.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	h.uidBase = configUIDBase(hcl)
+	h.launch(t, []string{"dev", "--state", state, "--isolation", isolation(), "--log-level", "debug", "--config", cfg})
 	t.Cleanup(func() { h.stopKeep(t) })
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(h.sock); err == nil && h.serving(t) {
-			return h
-		}
-		if h.cmd.ProcessState != nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("host did not come up; log:\n%s", tail(h.logBuf.String(), 4000))
-	return nil
-}
-
-// serving reports whether the host answers a job (a stale socket file of a
-// killed host would otherwise look like a running one).
-func (h *host) serving(t *testing.T) bool {
-	return healthyJob(t, h) == nil
+	return h
 }
 
 // stopKeep stops the host with SIGTERM if it still runs, keeping its folders
 // (the test removes them). It is idempotent.
 func (h *host) stopKeep(t *testing.T) {
-	if h.cmd == nil || h.cmd.Process == nil || h.cmd.ProcessState != nil {
-		return
-	}
-	h.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- h.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("host exited with %v; log:\n%s", err, tail(h.logBuf.String(), 4000))
-		}
-	case <-time.After(45 * time.Second):
-		h.cmd.Process.Kill()
-		<-done
-		t.Errorf("host did not stop within 45s of SIGTERM")
-	}
-	if t.Failed() {
-		t.Logf("host log:\n%s", tail(h.logBuf.String(), 6000))
+	if err := h.proc.Stop(45 * time.Second); err != nil {
+		t.Error(err)
 	}
 }
 
 // crash SIGKILLs the host, as a power cut or the OOM killer would.
 func (h *host) crash(t *testing.T) {
 	t.Helper()
-	h.cmd.Process.Kill()
-	h.cmd.Wait()
+	h.proc.Kill()
 }
 
 // tempDirIn makes a root-owned 0711 folder under parent, removed at the end.
+// (host/sandbox's tests make theirs the same way: test code of two packages,
+// which cannot import each other's.)
 func tempDirIn(t *testing.T, parent, pattern string) string {
 	t.Helper()
 	d, err := os.MkdirTemp(parent, pattern)
@@ -115,6 +78,8 @@ func tempDirIn(t *testing.T, parent, pattern string) string {
 }
 
 // victimFolder is a folder of another user (nobody) with a file in it.
+// (host/sandbox's folder tests build and check the same fixture on the
+// manager directly; the e2e tests cannot import their test code.)
 func victimFolder(t *testing.T) (dir, file string) {
 	t.Helper()
 	dir = tempDirIn(t, "/var/tmp", "lp-victim-")

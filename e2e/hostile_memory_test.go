@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -193,11 +192,9 @@ func runJSONOn(t *testing.T, h *host, args ...string) (jsonResult, result) {
 	if r.code != 0 {
 		t.Fatalf("exec failed (exit %d): %s", r.code, tail(r.stderr, 2000))
 	}
-	var jr jsonResult
-	dec := json.NewDecoder(strings.NewReader(r.stdout))
-	dec.UseNumber()
-	if err := dec.Decode(&jr); err != nil {
-		t.Fatalf("decode: %v\n%.500s", err, r.stdout)
+	jr, err := decodeJSON(r.stdout)
+	if err != nil {
+		t.Fatalf("%v\n%.500s", err, r.stdout)
 	}
 	return jr, r
 }

@@ -203,12 +203,8 @@ OutputDataSet = pd.DataFrame({'s': ['x' * 200] * 300_000})
 		stalled.Process.Kill()
 		stalled.Wait()
 	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for strings.Count(h.logBuf.String(), "job sandbox ready") == ready {
-		if time.Now().After(deadline) {
-			t.Fatal("the stalled caller's job did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := h.logBuf.AwaitCount("job sandbox ready", ready+1, 30*time.Second, h.proc.Exited()); err != nil {
+		t.Fatalf("the stalled caller's job did not start: %v", err)
 	}
 	if err := stalled.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -216,11 +212,8 @@ OutputDataSet = pd.DataFrame({'s': ['x' * 200] * 300_000})
 	began := time.Now()
 	// The host logs "job failed" once the job is torn down and its worker
 	// released: at the time limit, not when the caller reads again.
-	for !strings.Contains(h.logBuf.String(), "job failed") {
-		if time.Since(began) > 40*time.Second {
-			t.Fatalf("the job did not end within 40s (limit 10s) while its caller stalled; log:\n%s", tail(h.logBuf.String(), 3000))
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := h.logBuf.AwaitCount("job failed", 1, 40*time.Second, h.proc.Exited()); err != nil {
+		t.Fatalf("the job did not end within 40s (limit 10s) while its caller stalled (%v); log:\n%s", err, tail(h.logBuf.String(), 3000))
 	}
 	t.Logf("the job ended %v after its caller stalled (limit 10s)", time.Since(began).Round(time.Second))
 	if err := healthyJob(t, h); err != nil {

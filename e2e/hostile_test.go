@@ -70,19 +70,26 @@ func healthyJob(t *testing.T, h *host) error {
 	return nil
 }
 
+// launcherStarted is what a host logs (at debug level) once a job's
+// launcher answered go-plugin's handshake.
+const launcherStarted = "using plugin"
+
 // whileServing runs attack and, overlapping it, a healthy job on the same
 // host: the attack must not stop the host from serving others.
 func whileServing(t *testing.T, h *host, attack func()) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var healthyErr error
+	started, attackDone := h.logBuf.Count(launcherStarted), make(chan struct{})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		time.Sleep(700 * time.Millisecond) // let the attack get going
+		// Once the attack's launcher runs (or the attack is over already).
+		h.logBuf.AwaitCount(launcherStarted, started+1, time.Minute, attackDone)
 		healthyErr = healthyJob(t, h)
 	}()
 	attack()
+	close(attackDone)
 	wg.Wait()
 	if healthyErr != nil {
 		t.Errorf("host stopped serving others during the attack: %v", healthyErr)
@@ -134,22 +141,6 @@ func workerProcesses() []string {
 		}
 	}
 	return out
-}
-
-// waitNoWorkerProcesses waits up to d for every worker process to be gone.
-func waitNoWorkerProcesses(t *testing.T, d time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		left := workerProcesses()
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("worker processes survive their jobs:\n%s", strings.Join(left, "\n"))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // jobCgroups lists the job groups under every hierarchy's parent cgroup.

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -195,18 +194,9 @@ func TestOps_ServeTwiceWithOneConfig(t *testing.T) {
 
 // stopProcess ends a host with SIGTERM and waits, leaving its folder.
 func stopProcess(h *host) error {
-	if err := h.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return err
-	}
-	done := make(chan error, 1)
-	go func() { done <- h.cmd.Wait() }()
-	select {
-	case err := <-done:
-		h.cmd = nil
-		return err
-	case <-time.After(45 * time.Second):
-		return errors.New("host did not stop")
-	}
+	p := h.proc
+	h.proc = nil // stopped here: h.stop has nothing left to stop
+	return p.Terminate(45 * time.Second)
 }
 
 // A claim dies with its host: after kill -9 the range is free for the next
@@ -217,11 +207,7 @@ func TestOps_KilledHostsRangeIsFree(t *testing.T) {
 	}
 	hcl := fmt.Sprintf("sandbox {\n  uid_base = %d\n  workers = 2\n}\n", extraUIDBase(13))
 	dead := startExtraHost(t, hcl)
-	if err := dead.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	dead.cmd.Wait()
-	dead.cmd = nil
+	dead.proc.Kill()
 	next := startExtraHost(t, hcl)
 	if err := healthyJob(t, next); err != nil {
 		t.Fatal(err)

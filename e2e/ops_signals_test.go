@@ -13,24 +13,18 @@ import (
 // waitLog waits until the host's log holds want.
 func waitLog(t *testing.T, h *host, want string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(h.logBuf.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("host log never said %q:\n%s", want, tail(h.logBuf.String(), 4000))
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := h.logBuf.AwaitCount(want, 1, 30*time.Second, h.proc.Exited()); err != nil {
+		t.Fatalf("host log never said %q (%v):\n%s", want, err, tail(h.logBuf.String(), 4000))
 	}
 }
 
 // waitExit waits for the host process to end and returns its exit code.
 func waitExit(t *testing.T, h *host, within time.Duration) int {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- h.cmd.Wait() }()
 	select {
-	case <-done:
-		code := h.cmd.ProcessState.ExitCode()
-		h.cmd = nil
+	case <-h.proc.Exited():
+		code := h.proc.Cmd.ProcessState.ExitCode()
+		h.proc = nil // ended here: h.stop has nothing left to stop
 		return code
 	case <-time.After(within):
 		t.Fatalf("host did not exit within %s of SIGTERM:\n%s", within, tail(h.logBuf.String(), 4000))
@@ -44,7 +38,7 @@ func waitExit(t *testing.T, h *host, within time.Duration) int {
 func TestOps_SIGTERMLetsRunningJobsFinish(t *testing.T) {
 	h := startExtraHost(t, fmt.Sprintf("shutdown_grace = \"60s\"\nsandbox {\n  uid_base = %d\n  workers = 2\n}\n", extraUIDBase(17)))
 	job := startJob(t, h, sleepyScript(4))
-	if err := h.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := h.proc.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	waitLog(t, h, "host stopping: no new jobs")
@@ -65,7 +59,7 @@ func TestOps_SIGTERMCancelsJobsAfterTheGrace(t *testing.T) {
 	h := startExtraHost(t, fmt.Sprintf("shutdown_grace = \"1s\"\nsandbox {\n  uid_base = %d\n  workers = 2\n}\n", extraUIDBase(17)))
 	job := startJob(t, h, sleepyScript(120))
 	start := time.Now()
-	if err := h.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := h.proc.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	r := job.wait(t)
@@ -132,7 +126,7 @@ func TestOps_SIGHUPReloads(t *testing.T) {
 			t.Fatal(err)
 		}
 		mark := len(h.logBuf.String())
-		if err := h.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		if err := h.proc.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
 		deadline := time.Now().Add(30 * time.Second)

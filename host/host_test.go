@@ -33,7 +33,7 @@ func testHost(t *testing.T) (*Host, string) {
 		t.Fatal(err)
 	}
 	hcfg := &config.Config{Launchers: []config.Launcher{{Name: "pythonlauncher", Runtime: "/opt/py/bin/python3"}}}
-	return &Host{cfg: hcfg, log: hclog.NewNullLogger(), catalog: cat}, state
+	return &Host{cfg: hcfg, launchers: hcfg.Launchers, log: hclog.NewNullLogger(), catalog: cat}, state
 }
 
 // resolve turns the catalog's answers into the job's error classes: no

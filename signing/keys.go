@@ -11,6 +11,8 @@ import (
 
 	"aead.dev/minisign"
 	"golang.org/x/crypto/blake2b"
+
+	"github.com/openlaunchpad/launchpad/internal/fileutil"
 )
 
 // PasswordEnv names the environment variable holding the private key's
@@ -176,31 +178,13 @@ func WriteKeyPair(prefix, password string) (PublicKey, error) {
 			return PublicKey{}, fmt.Errorf("write key pair: %s: %w", p, os.ErrExist)
 		}
 	}
-	if err := writeNew(prefix+".key", keyText, 0o600); err != nil {
+	if err := fileutil.WriteNew(prefix+".key", keyText, 0o600); err != nil {
 		return PublicKey{}, err
 	}
-	if err := writeNew(prefix+".pub", pubText, 0o644); err != nil {
+	if err := fileutil.WriteNew(prefix+".pub", pubText, 0o644); err != nil {
 		return PublicKey{}, errors.Join(err, os.Remove(prefix+".key"))
 	}
 	return pub, nil
-}
-
-func writeNew(path string, data []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	// Chmod: the umask must not widen or narrow what we promise.
-	if err := f.Chmod(mode); err != nil {
-		return errors.Join(fmt.Errorf("chmod %s: %w", path, err), f.Close())
-	}
-	if _, err := f.Write(data); err != nil {
-		return errors.Join(fmt.Errorf("write %s: %w", path, err), f.Close())
-	}
-	if err := f.Sync(); err != nil {
-		return errors.Join(fmt.Errorf("sync %s: %w", path, err), f.Close())
-	}
-	return f.Close()
 }
 
 func trimComment(text []byte) []byte {

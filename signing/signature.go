@@ -8,9 +8,10 @@ import (
 	"hash"
 	"io"
 	"os"
-	"path/filepath"
 
 	"aead.dev/minisign"
+
+	"github.com/openlaunchpad/launchpad/internal/fileutil"
 )
 
 // SignatureSuffix names the signature file beside a binary: BINARY.minisig,
@@ -80,40 +81,10 @@ func SignFile(priv PrivateKey, path string, m Manifest) (Manifest, error) {
 	if err != nil {
 		return Manifest{}, fmt.Errorf("sign %s: %w", path, err)
 	}
-	if err := WriteFileAtomic(path+SignatureSuffix, sig, 0o644); err != nil {
+	if err := fileutil.WriteAtomic(path+SignatureSuffix, sig, 0o644); err != nil {
 		return Manifest{}, err
 	}
 	return m, nil
-}
-
-// WriteFileAtomic writes data to a temporary file in path's folder, syncs it
-// and renames it over path, so readers see the old or the new content, never
-// a torn one.
-func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	name := tmp.Name()
-	fail := func(err error) error {
-		return errors.Join(fmt.Errorf("write %s: %w", path, err), tmp.Close(), os.Remove(name))
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		return fail(err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return errors.Join(fmt.Errorf("write %s: %w", path, err), os.Remove(name))
-	}
-	if err := os.Rename(name, path); err != nil {
-		return errors.Join(fmt.Errorf("write %s: %w", path, err), os.Remove(name))
-	}
-	return nil
 }
 
 // Signature is a parsed, not yet verified, minisign signature. Nothing in it

@@ -5,7 +5,7 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/openlaunchpad/launchpad/host/api/proto"
+	"github.com/openlaunchpad/launchpad/client"
 )
 
 // errNotRunning: cancel named a job the host is not running.
@@ -22,18 +22,14 @@ func runCancel(args []string) error {
 		return errUsage
 	}
 	id := fs.Arg(0)
-	conn, err := dial(*address)
-	if err != nil {
+	var found bool
+	if err := callHost(*address, func(ctx context.Context, c *client.Client) (err error) {
+		found, err = c.Cancel(ctx, id)
+		return err
+	}); err != nil {
 		return err
 	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	resp, err := proto.NewLaunchpadClient(conn).Cancel(ctx, &proto.CancelRequest{JobId: id})
-	if err != nil {
-		return fmt.Errorf("host at %s: %w", *address, err)
-	}
-	if !resp.GetFound() {
+	if !found {
 		return fmt.Errorf("job %q: %w (it ended, or never ran; see launchpad jobs)", id, errNotRunning)
 	}
 	fmt.Printf("cancelled job %s\n", id)

@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 
+	"github.com/openlaunchpad/launchpad/client/clienttest"
 	"github.com/openlaunchpad/launchpad/host/api/proto"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
@@ -99,19 +98,7 @@ func (fakeHost) Execute(_ *proto.ExecuteRequest, s grpc.ServerStreamingServer[pr
 	return nil
 }
 
-func startFakeHost(t *testing.T) string {
-	t.Helper()
-	sock := filepath.Join(t.TempDir(), "h.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := grpc.NewServer()
-	proto.RegisterLaunchpadServer(g, fakeHost{})
-	go g.Serve(ln)
-	t.Cleanup(g.Stop)
-	return "unix://" + sock
-}
+func startFakeHost(t *testing.T) string { return clienttest.Serve(t, fakeHost{}) }
 
 // openPTY returns a pseudo-terminal's two ends, the terminal end without
 // output processing (so \n stays \n and every byte read is a byte written).

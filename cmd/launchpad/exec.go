@@ -6,18 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
+	"github.com/openlaunchpad/launchpad/client"
 	"github.com/openlaunchpad/launchpad/host/api/proto"
-	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
 // Exit codes of exec.
@@ -27,10 +23,6 @@ const (
 	exitUsage   = 2
 	exitConnect = 3 // the host could not be reached
 )
-
-// maxRecvBytes bounds one message from the host: a batch of a few MiB plus
-// framing, with room for hosts configured with larger batches.
-const maxRecvBytes = 256 << 20
 
 type paramFlags map[string]string
 
@@ -99,36 +91,35 @@ func execMain(args []string, stdout, stderr *os.File) int {
 	if *script, err = jobScript(*language, *script, *scriptFile); err != nil {
 		return fail(exitUsage, "%v", err)
 	}
-	out, err := newResultWriter(*format, outw, errw, cell)
+	out, err := client.NewResultWriter(*format, outw, errw, cell)
 	if err != nil {
 		return fail(exitUsage, "%v", err)
 	}
 	out = shape.wrap(out)
 
-	conn, err := dial(*address)
+	c, err := client.Dial(*address)
 	if err != nil {
 		return fail(exitConnect, "%v", err)
 	}
-	defer conn.Close()
-	client := proto.NewLaunchpadClient(conn)
+	defer c.Close()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stream, err := client.Execute(ctx, &proto.ExecuteRequest{
+	job, err := c.Exec(ctx, &client.Request{
 		Language: *language, Script: *script, InputQuery: *inputQuery,
 		InputName: *inputName, OutputName: *outputName,
 		Params: *params, ParamValues: values, JobId: *jobID,
 		DataSource: *dataSource, IntoTable: *intoTable, CreateTable: *createTable, ResultSchema: *resultSchema,
 		RowsPerRead: *chunks.rowsPerRead, PartitionBy: columnList(*chunks.partitionBy), OrderBy: columnList(*chunks.orderBy), Parallel: *chunks.parallel,
 		ParamQueries: shape.paramQueries(),
-	}, grpc.WaitForReady(false), grpc.MaxCallRecvMsgSize(maxRecvBytes))
+	})
 	if err != nil {
 		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
 	}
 
-	started, stop := cancelOnSignal(client, cancel)
+	started, stop := cancelOnSignal(c, cancel)
 	defer stop()
-	return streamJob(stream, out, errw, started, func(err error) int {
+	return streamJob(job, out, errw, started, func(err error) int {
 		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
 	}, fail)
 }
@@ -179,7 +170,7 @@ func jobScript(language, script, file string) (string, error) {
 // cancelOnSignal makes Ctrl-C (or SIGTERM) cancel the job on the host once
 // its id arrives on started (before that, the request itself); exec then
 // reports the job's final status. stop ends the watch.
-func cancelOnSignal(client proto.LaunchpadClient, cancel context.CancelFunc) (started chan string, stop func()) {
+func cancelOnSignal(c *client.Client, cancel context.CancelFunc) (started chan string, stop func()) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	started = make(chan string, 1)
@@ -191,7 +182,7 @@ func cancelOnSignal(client proto.LaunchpadClient, cancel context.CancelFunc) (st
 		case id := <-started:
 			cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer ccancel()
-			client.Cancel(cctx, &proto.CancelRequest{JobId: id})
+			_, _ = c.Cancel(cctx, id) // the job's stream reports how it ended
 		default:
 			cancel()
 		}
@@ -200,50 +191,39 @@ func cancelOnSignal(client proto.LaunchpadClient, cancel context.CancelFunc) (st
 }
 
 // streamJob prints a job's events as they arrive and returns exec's exit
-// code once its status came. lost reports a broken stream.
-func streamJob(stream proto.Launchpad_ExecuteClient, out resultWriter, errw io.Writer, started chan<- string,
+// code once its status came. lost reports a lost stream (the host went
+// away); a stream that breaks the protocol fails the job.
+func streamJob(job *client.Job, out client.ResultWriter, errw io.Writer, started chan<- string,
 	lost func(error) int, fail func(code int, format string, a ...any) int) int {
-	var schema *bxl.Schema
 	for {
-		ev, err := stream.Recv()
-		if err == io.EOF {
-			return fail(exitJob, "host ended the job's stream without a status")
+		ev, err := job.Recv()
+		if errors.Is(err, client.ErrBadStream) {
+			return fail(exitJob, "%v", err)
 		}
 		if err != nil {
 			return lost(err)
 		}
-		switch e := ev.GetEvent().(type) {
-		case *proto.ExecuteResponse_Started:
-			started <- e.Started.GetJobId()
-			for _, w := range e.Started.GetWarnings() {
-				fmt.Fprintf(errw, "launchpad: warning: job %s: %s\n", e.Started.GetJobId(), w)
+		switch {
+		case ev.Started != nil:
+			started <- ev.Started.GetJobId()
+			for _, w := range ev.Started.GetWarnings() {
+				fmt.Fprintf(errw, "launchpad: warning: job %s: %s\n", ev.Started.GetJobId(), w)
 			}
-		case *proto.ExecuteResponse_Message:
-			if e.Message.GetStream() == proto.Message_STREAM_HOST {
-				fmt.Fprintf(errw, "launchpad: %s\n", e.Message.GetText())
+		case ev.Message != nil:
+			if ev.Message.GetStream() == proto.Message_STREAM_HOST {
+				fmt.Fprintf(errw, "launchpad: %s\n", ev.Message.GetText())
 			} else {
-				errw.Write(e.Message.GetText())
+				errw.Write(ev.Message.GetText())
 			}
-		case *proto.ExecuteResponse_Schema:
-			if schema, err = bxl.DecodeSchema(e.Schema); err != nil {
-				return fail(exitJob, "bad result schema from host: %v", err)
-			}
-			if err := out.Schema(schema); err != nil {
-				return fail(exitJob, "%v", err)
-			}
-		case *proto.ExecuteResponse_Batch:
-			if schema == nil {
-				return fail(exitJob, "host sent rows before their schema")
-			}
-			b, err := bxl.DecodeBatch(e.Batch, schema)
-			if err != nil {
-				return fail(exitJob, "bad result batch from host: %v", err)
-			}
-			if err := out.Batch(b); err != nil {
-				return fail(exitJob, "%v", err)
-			}
-		case *proto.ExecuteResponse_Status:
-			return finish(out, e.Status, errw)
+		case ev.Schema != nil:
+			err = out.Schema(ev.Schema)
+		case ev.Batch != nil:
+			err = out.Batch(ev.Batch)
+		case ev.Status != nil:
+			return finish(out, ev.Status, errw)
+		}
+		if err != nil {
+			return fail(exitJob, "%v", err)
 		}
 	}
 }
@@ -272,17 +252,8 @@ func flushEscaped(ws ...io.Writer) {
 }
 
 // finish prints the output params and the outcome.
-func finish(out resultWriter, st *proto.Status, stderr io.Writer) int {
-	var ps *bxl.Schema
-	var pb *bxl.Batch
-	if len(st.GetOutputParams()) > 0 {
-		var err error
-		if ps, pb, err = bxl.DecodeParams(st.GetOutputParams()); err != nil {
-			fmt.Fprintf(stderr, "launchpad exec: job %s: bad output params from host: %v\n", st.GetJobId(), err)
-			return exitJob
-		}
-	}
-	if err := out.Close(ps, pb, st); err != nil {
+func finish(out client.ResultWriter, st *client.Status, stderr io.Writer) int {
+	if err := out.Close(st.ParamSchema, st.Params, st.Status); err != nil {
 		fmt.Fprintf(stderr, "launchpad exec: %v\n", err)
 		return exitJob
 	}
@@ -298,24 +269,4 @@ func finish(out resultWriter, st *proto.Status, stderr io.Writer) int {
 		fmt.Fprintln(stderr, tb)
 	}
 	return exitJob
-}
-
-// dial connects to a host address: unix://PATH (relative or absolute).
-func dial(address string) (*grpc.ClientConn, error) {
-	path, ok := strings.CutPrefix(address, "unix://")
-	if !ok || path == "" {
-		return nil, fmt.Errorf("address %q: want unix://PATH", address)
-	}
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("host unreachable: no socket at %s (is the host running?)", path)
-		}
-		return nil, fmt.Errorf("host unreachable: %w", err)
-	}
-	return grpc.NewClient("passthrough:///launchpad",
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", path)
-		}))
 }

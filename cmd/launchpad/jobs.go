@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/openlaunchpad/launchpad/client"
 	"github.com/openlaunchpad/launchpad/host/api/proto"
 	"github.com/openlaunchpad/launchpad/internal/untrusted"
 )
@@ -28,6 +29,22 @@ func defaultAddress() string {
 // rpcTimeout bounds the admin calls jobs and cancel make.
 const rpcTimeout = 30 * time.Second
 
+// callHost dials the host at address and makes one admin call, fn, within
+// rpcTimeout.
+func callHost(address string, fn func(context.Context, *client.Client) error) error {
+	c, err := client.Dial(address)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
+	defer cancel()
+	if err := fn(ctx, c); err != nil {
+		return fmt.Errorf("host at %s: %w", address, err)
+	}
+	return nil
+}
+
 func runJobs(args []string) error {
 	fs := flag.NewFlagSet("jobs", flag.ContinueOnError)
 	address := fs.String("address", defaultAddress(), "host address: unix://PATH (default from LAUNCHPAD_ADDR)")
@@ -42,21 +59,17 @@ func runJobs(args []string) error {
 	if *limit < 0 {
 		return fmt.Errorf("%w: --limit must not be negative", errUsage)
 	}
-	conn, err := dial(*address)
-	if err != nil {
+	var jobs []*proto.JobInfo
+	if err := callHost(*address, func(ctx context.Context, c *client.Client) (err error) {
+		jobs, err = c.ListJobs(ctx, *limit)
+		return err
+	}); err != nil {
 		return err
 	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	resp, err := proto.NewLaunchpadClient(conn).ListJobs(ctx, &proto.ListJobsRequest{Limit: int32(min(*limit, 1<<30))})
-	if err != nil {
-		return fmt.Errorf("host at %s: %w", *address, err)
-	}
 	if *format == "json" {
-		return writeJobsJSON(os.Stdout, resp.GetJobs())
+		return writeJobsJSON(os.Stdout, jobs)
 	}
-	return writeJobsTable(os.Stdout, resp.GetJobs(), time.Now())
+	return writeJobsTable(os.Stdout, jobs, time.Now())
 }
 
 // jobJSON is one job in `jobs --format json`: the API's fields, times as

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/openlaunchpad/launchpad/client"
 	"github.com/openlaunchpad/launchpad/host/api/proto"
 	"github.com/openlaunchpad/launchpad/host/sqltype"
 	"github.com/openlaunchpad/launchpad/host/tsql"
@@ -248,17 +249,17 @@ type tsqlSelect struct {
 }
 
 // wrap returns w printing through o; a nil o leaves w as it is.
-func (o *tsqlOutput) wrap(w resultWriter) resultWriter {
+func (o *tsqlOutput) wrap(w client.ResultWriter) client.ResultWriter {
 	if o == nil {
 		return w
 	}
-	return &tsqlWriter{resultWriter: w, o: o}
+	return &tsqlWriter{ResultWriter: w, o: o}
 }
 
 // tsqlWriter enforces WITH RESULT SETS NONE and prints the final SELECT's
 // variables in place of the raw OUTPUT params.
 type tsqlWriter struct {
-	resultWriter
+	client.ResultWriter
 	o *tsqlOutput
 }
 
@@ -266,7 +267,7 @@ func (w *tsqlWriter) Schema(s *bxl.Schema) error {
 	if w.o.none && len(s.Fields) > 0 {
 		return fmt.Errorf("the script returned a result set of %d columns, but the call says WITH RESULT SETS NONE", len(s.Fields))
 	}
-	return w.resultWriter.Schema(s)
+	return w.ResultWriter.Schema(s)
 }
 
 func (w *tsqlWriter) Close(ps *bxl.Schema, pb *bxl.Batch, st *proto.Status) error {
@@ -274,7 +275,7 @@ func (w *tsqlWriter) Close(ps *bxl.Schema, pb *bxl.Batch, st *proto.Status) erro
 	if err != nil {
 		return err
 	}
-	return w.resultWriter.Close(sel, sb, st)
+	return w.ResultWriter.Close(sel, sb, st)
 }
 
 // selected picks the SELECTed variables' values out of the OUTPUT params,

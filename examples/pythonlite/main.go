@@ -37,10 +37,10 @@ func (liteLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, s
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(req.Setting("runtime", defaultRuntime), "-I", "-B", file)
+	cmd := exec.CommandContext(ctx, req.Setting("runtime", defaultRuntime), "-I", "-B", file)
 	// The runtime gets only what it needs, never the launcher's environment.
 	cmd.Env = launcher.RuntimeEnv(req, "PYTHONUNBUFFERED=1")
-	return launcher.RunRuntime(ctx, cmd, req, stdout, stderr)
+	return launcher.RunRuntime(cmd, req, stdout, stderr)
 }
 
 func main() {

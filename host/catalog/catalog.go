@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
-	"github.com/openlaunchpad/launchpad/signing"
+	"github.com/openlaunchpad/launchpad/internal/fileutil"
 )
 
 // File names under Config.StateDir.
@@ -143,9 +143,6 @@ func Open(cfg Config, logger hclog.Logger) (*Catalog, error) {
 	return c, nil
 }
 
-// Config returns the effective configuration (defaults filled in).
-func (c *Catalog) Config() Config { return c.cfg }
-
 // AuditLogPath is the audit log's path.
 func (c *Catalog) AuditLogPath() string { return filepath.Join(c.cfg.StateDir, AuditFile) }
 
@@ -200,7 +197,7 @@ func (c *Catalog) save(name string, v any) error {
 	if err != nil {
 		return err
 	}
-	return signing.WriteFileAtomic(filepath.Join(c.cfg.StateDir, name), append(b, '\n'), 0o600)
+	return fileutil.WriteAtomic(filepath.Join(c.cfg.StateDir, name), append(b, '\n'), 0o600)
 }
 
 // lock takes the state folder's exclusive lock for a read-modify-write.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/openlaunchpad/launchpad/internal/fileutil"
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 	"github.com/openlaunchpad/launchpad/signing"
 )
@@ -181,7 +182,7 @@ func (c *Catalog) stageDevBinary(path string) (string, error) {
 	if err == nil && bytes.Equal(old, data) {
 		return dst, nil
 	}
-	if err := signing.WriteFileAtomic(dst, data, 0o755); err != nil {
+	if err := fileutil.WriteAtomic(dst, data, 0o755); err != nil {
 		return "", err
 	}
 	return dst, nil

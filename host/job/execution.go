@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -704,25 +705,22 @@ func (w messageWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// NewDataPlane makes a job's data plane: a unix socketpair with large
+// NewDataPlane makes a job's data plane (bxl.Socketpair) with large
 // buffers, the host's end as a connection, the satellite's as a file to hand
 // down. Benchmarks use it to measure the same path.
 func NewDataPlane() (*net.UnixConn, *os.File, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	conn, child, err := bxl.Socketpair()
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, fd := range fds {
+	for _, end := range []syscall.Conn{conn, child} {
 		// Best effort: a smaller buffer is slower, not wrong.
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, dataPlaneBuffer)
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, dataPlaneBuffer)
+		if rc, err := end.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) {
+				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, dataPlaneBuffer)
+				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, dataPlaneBuffer)
+			})
+		}
 	}
-	hostFile := os.NewFile(uintptr(fds[0]), "bxl-host")
-	c, err := net.FileConn(hostFile)
-	hostFile.Close()
-	if err != nil {
-		unix.Close(fds[1])
-		return nil, nil, err
-	}
-	return c.(*net.UnixConn), os.NewFile(uintptr(fds[1]), "bxl-satellite"), nil
+	return conn, child, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -110,9 +111,6 @@ func (m *Manager) Warnings() []string {
 	return nil
 }
 
-// Isolation reports the configured isolation level.
-func (m *Manager) Isolation() string { return m.cfg.Isolation }
-
 // Cleanup removes what a crashed host left behind: processes of worker uids,
 // job cgroups and working folders; it logs each removal. The host calls it at
 // start, before any job; it returns ErrBusy while jobs are running.
@@ -172,7 +170,7 @@ func killUIDRange(pool *workers.Pool) ([]int, error) {
 			return killed, fmt.Errorf("worker processes %v survive SIGKILL", pids)
 		}
 		for _, p := range pids {
-			if syscall.Kill(p, syscall.SIGKILL) == nil && !containsInt(killed, p) {
+			if syscall.Kill(p, syscall.SIGKILL) == nil && !slices.Contains(killed, p) {
 				killed = append(killed, p)
 			}
 		}
@@ -215,15 +213,6 @@ func pidsOfUIDs(match func(int) bool) ([]int, error) {
 	}
 	sort.Ints(out)
 	return out, nil
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // NewJob takes a worker uid (waiting up to QueueTimeout or ctx; then an error

@@ -13,13 +13,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
+
+	"github.com/openlaunchpad/launchpad/internal/testhost"
 )
 
 // The test binary doubles as the launchpad binary: the host side starts it
@@ -111,23 +112,9 @@ func openExe(t *testing.T, path string) *os.File {
 	return f
 }
 
-// syncBuffer is a bytes.Buffer the test may read while exec copies into it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is an output the test reads (and awaits) while exec copies
+// into it.
+type syncBuffer = testhost.Log
 
 type result struct {
 	stdout, stderr string
@@ -552,10 +539,8 @@ func TestManager_CleanupRemovesWhatACrashedHostLeft(t *testing.T) {
 	crashed := newManager(t, cfg)
 	j := newJob(t, crashed, Limits{MaxProcs: 32})
 	_, out, _ := start(t, j, openExe(t, "/bin/sh"), []string{"-c", `(setsid sleep 1000 &); echo up; exec sleep 1000`}, nil)
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "up"); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("job did not start")
-		}
+	if err := out.AwaitCount("up", 1, 10*time.Second, nil); err != nil {
+		t.Fatalf("job did not start: %v", err)
 	}
 	// A new host process starts over the same configuration.
 	restarted, err := NewManager(cfg, hclog.NewNullLogger())

@@ -115,14 +115,14 @@ func TestSatellite_HostileLauncherIsBounded(t *testing.T) {
 	}
 	sat.Stop() // waits for go-plugin to drain the launcher's stderr
 	runtime.ReadMemStats(&after)
-	t.Logf("run: %v; host log %d bytes; allocated %d MiB", err, out.b.Len(), (after.TotalAlloc-before.TotalAlloc)>>20)
-	if out.b.Len() > 128<<10 {
-		t.Errorf("the host log grew %d bytes", out.b.Len())
+	t.Logf("run: %v; host log %d bytes; allocated %d MiB", err, out.Len(), (after.TotalAlloc-before.TotalAlloc)>>20)
+	if out.Len() > 128<<10 {
+		t.Errorf("the host log grew %d bytes", out.Len())
 	}
 	if got := after.TotalAlloc - before.TotalAlloc; got > 48<<20 {
 		t.Errorf("the host allocated %d MiB for 58 MB of launcher output", got>>20)
 	}
-	for _, line := range strings.Split(out.b.String(), "\n") {
+	for _, line := range strings.Split(out.String(), "\n") {
 		if strings.Contains(line, "verification disabled") && !strings.Contains(line, "launcher said: job_id=j-1 untrusted=true") {
 			t.Errorf("forged line not attributed: %q", line)
 		}

@@ -5,26 +5,20 @@ import (
 	"io"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/openlaunchpad/launchpad/internal/testhost"
 )
 
 // lockedBuffer is an hclog output the test reads afterwards.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+type lockedBuffer = testhost.Log
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// floodReader yields n bytes of forged log lines without holding them.
+// floodReader yields n bytes of forged log lines without holding them. (It
+// repeats sdk/bxl's test repeatReader: a dozen lines of test code in two
+// packages, not worth a package of their own.)
 type floodReader struct {
 	line []byte
 	n    int64
@@ -62,11 +56,11 @@ func TestLauncherLog_FloodOfForgedLinesIsBoundedAndAttributed(t *testing.T) {
 	if n, err := l.Read(make([]byte, 10)); n != 0 || err != io.EOF {
 		t.Fatalf("Read = %d, %v; want 0, EOF once the stream ended", n, err)
 	}
-	t.Logf("50 MB of forged lines pumped in %s, host log %d bytes", time.Since(start), out.b.Len())
-	if out.b.Len() > 64<<10 {
-		t.Errorf("host log grew %d bytes from 50 MB of launcher stderr", out.b.Len())
+	t.Logf("50 MB of forged lines pumped in %s, host log %d bytes", time.Since(start), out.Len())
+	if out.Len() > 64<<10 {
+		t.Errorf("host log grew %d bytes from 50 MB of launcher stderr", out.Len())
 	}
-	lines := strings.Split(strings.TrimSpace(out.b.String()), "\n")
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	for _, line := range lines {
 		if !strings.Contains(line, "job.launcher: launcher said:") && !strings.Contains(line, "launcher log lines dropped") {
 			t.Fatalf("host log line not attributed to the launcher: %q", line)
@@ -84,7 +78,7 @@ func TestLauncherLog_FloodOfForgedLinesIsBoundedAndAttributed(t *testing.T) {
 			t.Errorf("a launcher line is logged as a host error: %q", line)
 		}
 	}
-	if !strings.Contains(out.b.String(), "launcher log lines dropped") {
+	if !strings.Contains(out.String(), "launcher log lines dropped") {
 		t.Error("dropped lines are not reported")
 	}
 }
@@ -98,7 +92,7 @@ func TestLauncherLog_LevelsLongLinesAndRate(t *testing.T) {
 	l := newLauncherLog(strings.NewReader(in), hostLogger(&out), LogLimits{LineBytes: 100, Burst: 4, PerSecond: 1})
 	l.now = func() time.Time { return now }
 	l.Read(nil)
-	got := out.b.String()
+	got := out.String()
 	for _, want := range []string{
 		`[WARN]  launchpad.job.launcher: launcher said: job_id=j-1 untrusted=true launcher_level=error text="boom job=x"`,
 		`[DEBUG] launchpad.job.launcher: launcher said: job_id=j-1 untrusted=true launcher_level=debug text=detail`,
@@ -134,7 +128,7 @@ func FuzzLauncherLog(f *testing.F) {
 		if got := after.TotalAlloc - before.TotalAlloc; got > 64<<10+16*uint64(len(data)) {
 			t.Fatalf("pump of %d bytes allocated %d", len(data), got)
 		}
-		lines := strings.Split(strings.TrimSuffix(out.b.String(), "\n"), "\n")
+		lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 		if len(lines) > lim.Burst+2 {
 			t.Fatalf("%d log lines from a burst of %d", len(lines), lim.Burst)
 		}

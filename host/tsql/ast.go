@@ -1,7 +1,5 @@
 package tsql
 
-import "strings"
-
 // Script is what a batch file asks for: one sp_execute_external_script call,
 // the variables of its batch and the final SELECT of OUTPUT variables.
 type Script struct {
@@ -92,17 +90,6 @@ type Call struct {
 	ResultSets ResultSets
 	// Into is the INSERT INTO target of INSERT … EXEC; nil for none.
 	Into *Target
-}
-
-// Binding returns the binding of the named param (without '@', any case),
-// or nil.
-func (c *Call) Binding(name string) *Arg {
-	for i := range c.Bindings {
-		if strings.EqualFold(c.Bindings[i].Name, name) {
-			return &c.Bindings[i]
-		}
-	}
-	return nil
 }
 
 // Arg is one argument of the call.

@@ -39,9 +39,9 @@ func (pythonLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout,
 	}
 	// -I: ignore PYTHON* variables and the user's site-packages; -B: write no
 	// bytecode into the working folder.
-	cmd := exec.Command(req.Setting("runtime", defaultRuntime), "-I", "-B", script)
+	cmd := exec.CommandContext(ctx, req.Setting("runtime", defaultRuntime), "-I", "-B", script)
 	cmd.Env = launcher.RuntimeEnv(req, "MPLBACKEND=Agg")
-	return launcher.RunRuntime(ctx, cmd, req, stdout, stderr)
+	return launcher.RunRuntime(cmd, req, stdout, stderr)
 }
 
 // stageRuntime writes the runtime's modules and the SDK's BXL codec into the

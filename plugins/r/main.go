@@ -41,10 +41,10 @@ func (rLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stde
 	if err != nil {
 		return nil, fmt.Errorf("bridge data plane: %w", err)
 	}
-	cmd := exec.Command(req.Setting("runtime", defaultRuntime), "--vanilla", script)
+	cmd := exec.CommandContext(ctx, req.Setting("runtime", defaultRuntime), "--vanilla", script)
 	cmd.ExtraFiles = bridge.RuntimeFiles()
 	cmd.Env = launcher.RuntimeEnv(req, runtimeSettings(req)...)
-	exit, runErr := launcher.RunRuntime(ctx, cmd, req, stdout, stderr)
+	exit, runErr := launcher.RunRuntime(cmd, req, stdout, stderr)
 	if err := bridge.Close(); err != nil && runErr == nil && exit.Success() {
 		return nil, fmt.Errorf("data plane: %w", err)
 	}

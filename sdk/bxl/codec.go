@@ -28,14 +28,6 @@ func (d *dec) need(n int, item string) error {
 	return nil
 }
 
-func (d *dec) u8(item string) (uint8, error) {
-	if err := d.need(1, item); err != nil {
-		return 0, err
-	}
-	d.off++
-	return d.p[d.off-1], nil
-}
-
 func (d *dec) u32(item string) (uint32, error) {
 	if err := d.need(4, item); err != nil {
 		return 0, err

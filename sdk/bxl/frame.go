@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"net"
-	"syscall"
 	"unsafe"
 )
 
@@ -69,7 +68,6 @@ var ErrWriterDone = errors.New("bxl: write after END or ERROR")
 // Writer writes frames to one stream. It is not safe for concurrent use.
 type Writer struct {
 	w       io.Writer
-	rc      syscall.RawConn // set when w is a file or socket: batches go out with writev
 	hdr     []byte
 	iov     [][]byte
 	lay     [][]byte
@@ -79,17 +77,11 @@ type Writer struct {
 	payload []byte
 }
 
-// NewWriter returns a Writer on w. If w is a *os.File or a net.Conn with a file
-// descriptor, batches are written with writev(2); otherwise with net.Buffers.
-func NewWriter(w io.Writer) *Writer {
-	wr := &Writer{w: w}
-	if sc, ok := w.(syscall.Conn); ok && haveWritev {
-		if rc, err := sc.SyscallConn(); err == nil {
-			wr.rc = rc
-		}
-	}
-	return wr
-}
+// NewWriter returns a Writer on w. A frame's header and column buffers go
+// out with net.Buffers, which writes them in one writev(2) when w is a
+// net.Conn (a unix socket from net.FileConn, as the host's data plane is)
+// and one Write each otherwise.
+func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 
 // Rows returns the rows sent in BATCH frames so far.
 func (w *Writer) Rows() uint64 { return w.rows }
@@ -107,14 +99,8 @@ func (w *Writer) begin() error {
 }
 
 func (w *Writer) send(bufs [][]byte) error {
-	var err error
-	if w.rc != nil {
-		err = writevRaw(w.rc, bufs)
-	} else {
-		nb := net.Buffers(bufs)
-		_, err = nb.WriteTo(w.w)
-	}
-	if err != nil {
+	nb := net.Buffers(bufs)
+	if _, err := nb.WriteTo(w.w); err != nil {
 		w.err = fmt.Errorf("bxl: write: %w", err)
 		return w.err
 	}

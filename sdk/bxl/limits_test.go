@@ -21,6 +21,8 @@ func allocated(f func()) uint64 {
 }
 
 // repeatReader yields n bytes of a repeated pattern without holding them.
+// (host/satellite's test floodReader repeats it: a dozen lines of test code
+// in two packages, not worth a package of their own.)
 type repeatReader struct {
 	pat []byte
 	n   int64

@@ -72,7 +72,7 @@ func roundTripCases(t testing.TB) []rtCase {
 		{name: "float32", field: Field{Type: TypeFloat32},
 			in: []any{nil, float32(1.5), float32(math.Inf(-1)), nil, float32(math.NaN()), nil}},
 		{name: "float64 nan inf", field: Field{Type: TypeFloat64},
-			in: []any{nil, math.NaN(), math.Inf(1), nil, math.Inf(-1), -0.0, math.MaxFloat64, math.SmallestNonzeroFloat64, nil}},
+			in: []any{nil, math.NaN(), math.Inf(1), nil, math.Inf(-1), math.Copysign(0, -1), math.MaxFloat64, math.SmallestNonzeroFloat64, nil}},
 		{name: "decimal 38 extremes", field: Field{Type: TypeDecimal, Precision: 38, Scale: 10},
 			in: []any{nil, "9999999999999999999999999999.9999999999", "-9999999999999999999999999999.9999999999", nil,
 				"-0.0000000001", "0", "-123.45", nil},

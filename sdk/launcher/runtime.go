@@ -1,30 +1,45 @@
 package launcher
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
-// RunRuntime starts cmd as the job's runtime and waits for it. Unless the
-// launcher set cmd.ExtraFiles itself (see Bridge), the data plane becomes the
-// runtime's descriptor 3 (DataFD). Its stdout and stderr are copied to the
-// writers as they arrive. The runtime gets its own process group and dies with
-// the launcher; cancelling ctx kills the group. The launcher's copies of
-// cmd.ExtraFiles are closed once the runtime started.
+// ErrNoContext is returned by RunRuntime for a cmd made without
+// exec.CommandContext: nothing could stop such a runtime when its job is
+// cancelled.
+var ErrNoContext = errors.New("run runtime: cmd must come from exec.CommandContext with the job's context")
+
+// drainDelay bounds how long RunRuntime waits, once the runtime exited, for
+// its stdout and stderr to reach EOF: a daemon it left behind may hold them.
+const drainDelay = 2 * time.Second
+
+// RunRuntime starts cmd as the job's runtime and waits for it. cmd must come
+// from exec.CommandContext(ctx, …) with the ctx of Launcher.Run: cancelling
+// it (a caller's cancel, the job's time limit) kills the runtime's process
+// group. Unless the launcher set cmd.ExtraFiles itself (see Bridge), the data
+// plane becomes the runtime's descriptor 3 (DataFD). Its stdout and stderr
+// are copied to the writers as they arrive. The runtime gets its own process
+// group and dies with the launcher; what is left of the group when it exits
+// is killed too. The launcher's copies of cmd.ExtraFiles are closed once the
+// runtime started.
 //
 // cmd.Dir defaults to req.WorkingDir. cmd.Env is used as given: a launcher
 // passes the runtime only the variables it needs.
-func RunRuntime(ctx context.Context, cmd *exec.Cmd, req *RunRequest, stdout, stderr io.Writer) (*ExitStatus, error) {
+func RunRuntime(cmd *exec.Cmd, req *RunRequest, stdout, stderr io.Writer) (*ExitStatus, error) {
 	if req.DataPlane == nil {
 		return nil, errors.New("run runtime: no data plane")
+	}
+	if cmd.Cancel == nil {
+		return nil, ErrNoContext
 	}
 	if cmd.Dir == "" {
 		cmd.Dir = req.WorkingDir
@@ -37,58 +52,48 @@ func RunRuntime(ctx context.Context, cmd *exec.Cmd, req *RunRequest, stdout, std
 	}
 	cmd.SysProcAttr.Setpgid = true
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		return nil, err
-	}
-	cmd.Stdout, cmd.Stderr = outW, errW
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = drainDelay
 	startErr := cmd.Start()
 	// The runtime holds its own copies now; dropping ours means the host sees
-	// EOF on the data plane, and we see EOF on the pipes, once it is gone.
-	outW.Close()
-	errW.Close()
+	// EOF on the data plane once it is gone.
 	for _, f := range cmd.ExtraFiles {
 		f.Close()
 	}
 	if startErr != nil {
-		outR.Close()
-		errR.Close()
 		return nil, fmt.Errorf("start runtime %s: %w", cmd.Path, startErr)
 	}
-
-	stop := context.AfterFunc(ctx, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	defer stop()
-
-	var wg sync.WaitGroup
-	copyOut := func(w io.Writer, r *os.File) {
-		defer wg.Done()
-		defer r.Close()
-		io.CopyBuffer(w, r, make([]byte, 32<<10))
-	}
-	wg.Add(2)
-	go copyOut(stdout, outR)
-	go copyOut(stderr, errR)
+	swept := sweepOnExit(cmd.Process.Pid)
 	waitErr := cmd.Wait()
-	// A daemon the runtime left behind may hold the pipes open: kill what is
-	// left of the group so the copies end.
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	drained := make(chan struct{})
-	go func() { wg.Wait(); close(drained) }()
-	select {
-	case <-drained:
-	case <-time.After(2 * time.Second):
-	}
+	<-swept
+	return exitStatus(waitErr)
+}
 
+// sweepOnExit kills what is left of the runtime's process group as soon as
+// the runtime exits (waitid with WNOWAIT: Cmd.Wait still reaps it), so the
+// children it left stop holding its output pipes and Wait need not sit out
+// WaitDelay; the channel closes once that is done.
+func sweepOnExit(pid int) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var info unix.Siginfo
+		for unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil) == unix.EINTR {
+		}
+		// After Wait reaped it too (ECHILD): the group outlives its leader.
+		syscall.Kill(-pid, syscall.SIGKILL)
+	}()
+	return done
+}
+
+// exitStatus reads Cmd.Wait's result: how the runtime ended, or why it
+// could not be waited for.
+func exitStatus(waitErr error) (*ExitStatus, error) {
 	var exitErr *exec.ExitError
 	switch {
-	case waitErr == nil:
+	case waitErr == nil, errors.Is(waitErr, exec.ErrWaitDelay):
+		// ErrWaitDelay: it exited 0 but something it left held its output.
 		return &ExitStatus{Code: 0}, nil
 	case errors.As(waitErr, &exitErr):
 		st := &ExitStatus{Code: exitErr.ExitCode()}

@@ -2,7 +2,9 @@
 // any launcher binary, first-party or third-party, runs against the real
 // host. The kit drives the host only through the launchpad binary, exactly as
 // an administrator and a caller would (key generate, plugin sign, trust add,
-// plugin register, serve, exec), so it never imports the host's packages.
+// plugin register, serve, exec); it imports no host internals, only the
+// client package to read exec's JSON results and internal/testhost to run
+// the host.
 //
 // A launcher author supplies per-language script snippets (Snippets) and
 // calls Run from a test; see docs/launcher-guide.md.

@@ -1,7 +1,6 @@
 package launchertest
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -11,38 +10,20 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	_ "modernc.org/sqlite" // the kit creates the host's SQLite instance
+
+	"github.com/openlaunchpad/launchpad/internal/testhost"
 )
 
 // host is a `launchpad serve` the kit configured from scratch.
 type host struct {
 	bin  string
 	sock string
-	cmd  *exec.Cmd
-	log  *syncBuffer
-}
-
-// syncBuffer collects the host's log while tests read it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	proc *testhost.Host
+	log  *testhost.Log
 }
 
 // startHost does what an administrator does: make a state folder, generate a
@@ -62,7 +43,7 @@ func startHost(t *testing.T, cfg *Config) *host {
 	if err := createInstance(db); err != nil {
 		t.Fatalf("create instance database: %v", err)
 	}
-	h := &host{bin: cfg.LaunchpadBin, sock: filepath.Join(state, "launchpad.sock"), log: &syncBuffer{}}
+	h := &host{bin: cfg.LaunchpadBin, sock: filepath.Join(state, "launchpad.sock")}
 	conf := filepath.Join(dir, "launchpad.hcl")
 	if err := os.WriteFile(conf, []byte(hostConfig(cfg, state, plugins, h.sock, db)), 0o600); err != nil {
 		t.Fatal(err)
@@ -152,56 +133,26 @@ sandbox {
 %s`, strconv.Quote(state), strconv.Quote(plugins), strconv.Quote(sock), strconv.Quote(db), uidBase(), launcherBlock)
 }
 
-// serve starts `launchpad serve` and waits for its socket.
+// serve starts `launchpad serve` and waits until it serves; the host is
+// stopped when the test ends and must leave nothing behind.
 func (h *host) serve(t *testing.T, conf string) {
 	t.Helper()
-	h.cmd = exec.Command(h.bin, "serve", "--config", conf, "--log-level", "debug")
-	h.cmd.Stdout, h.cmd.Stderr = h.log, h.log
-	if err := h.cmd.Start(); err != nil {
+	p, err := testhost.Start(testhost.Config{
+		Bin: h.bin, Args: []string{"serve", "--config", conf, "--log-level", "debug"},
+		Sock: h.sock, CgroupParent: testhost.CgroupParent(uidBase()),
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- h.cmd.Wait() }()
-	t.Cleanup(func() { h.stop(t, exited) })
-	deadline := time.After(30 * time.Second)
-	for {
-		if _, err := os.Stat(h.sock); err == nil {
-			return
+	h.proc, h.log = p, p.Log
+	t.Cleanup(func() {
+		if err := p.Stop(45 * time.Second); err != nil {
+			t.Error(err)
 		}
-		select {
-		case err := <-exited:
-			exited <- err // stop waits on it too
-			t.Fatalf("host exited before serving (%v); log:\n%s", err, h.log.String())
-		case <-deadline:
-			t.Fatalf("host did not create %s within 30s; log:\n%s", h.sock, h.log.String())
-		case <-time.After(50 * time.Millisecond):
+		if t.Failed() {
+			t.Logf("host log tail:\n%s", p.Log.Tail(6000))
 		}
-	}
-}
-
-// stop ends the host with SIGTERM; it must shut down cleanly.
-func (h *host) stop(t *testing.T, exited chan error) {
-	h.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("host exited with %v after SIGTERM; log tail:\n%s", err, tail(h.log.String(), 4000))
-		}
-	case <-time.After(45 * time.Second):
-		h.cmd.Process.Kill()
-		<-exited
-		t.Errorf("host did not stop within 45s of SIGTERM")
-	}
-	if t.Failed() {
-		t.Logf("host log tail:\n%s", tail(h.log.String(), 6000))
-	}
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
+	})
 }
 
 func copyFile(src, dst string, mode os.FileMode) error {

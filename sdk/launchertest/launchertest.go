@@ -91,8 +91,8 @@ type Config struct {
 	// and the type each comes back as, as the launcher documents it: R's
 	// {"decimal": "float64", "datetimeoffset": "datetime", "uuid": "string"}.
 	// Values must still come back equal (a datetimeoffset as its UTC wall
-	// clock). Supported: decimal→float64, datetimeoffset→datetime,
-	// uuid→string.
+	// clock; a uuid as its text in either case). Supported:
+	// decimal→float64, datetimeoffset→datetime, uuid→string.
 	Narrows map[string]string
 	// Refuses declares the edge values the runtime cannot represent; for
 	// each, a job must fail with an error naming the column instead of

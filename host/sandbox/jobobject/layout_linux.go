@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/containerd/cgroups/v3/cgroup1"
@@ -111,7 +112,7 @@ func (l *Layout) setupV2(opts Options, self map[string]string) error {
 	}
 	have := strings.Fields(string(raw))
 	for _, c := range v2Controllers {
-		if !contains(have, c) {
+		if !slices.Contains(have, c) {
 			return fmt.Errorf("%s controller %q not in %s/cgroup.controllers: %w", V2, c, opts.Root, ErrControllerMissing)
 		}
 	}
@@ -211,13 +212,4 @@ func (l *Layout) Describe() string {
 		s += " nested"
 	}
 	return s
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

@@ -55,10 +55,6 @@ func New(base, count int) (*Pool, error) {
 // Contains reports whether id lies in the pool's range.
 func (p *Pool) Contains(id int) bool { return id >= p.base && id < p.base+p.count }
 
-// Base and Count describe the range.
-func (p *Pool) Base() int  { return p.base }
-func (p *Pool) Count() int { return p.count }
-
 // Acquire takes a free worker id, waiting up to timeout (0: do not wait) or
 // until ctx ends. It returns an error wrapping ErrNoWorker on timeout, or
 // ctx's error.

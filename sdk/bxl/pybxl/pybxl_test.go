@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
@@ -130,6 +128,9 @@ func everyType(t *testing.T) (*bxl.Schema, [][]any) {
 	return s, [][]any{full, nulls, full}
 }
 
+// sameValue compares decoded values, a time by instant and zone offset.
+// plugins/python's runtime test has the same few lines: test code of two
+// packages, not worth an exported helper in the SDK.
 func sameValue(a, b any) bool {
 	if ta, ok := a.(time.Time); ok {
 		tb, ok := b.(time.Time)
@@ -143,14 +144,7 @@ func sameValue(a, b any) bool {
 // startEcho runs echoPy with the module's folder and fd 3 = one end of a socketpair.
 func startEcho(t *testing.T) (net.Conn, func() error) {
 	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	child := os.NewFile(uintptr(fds[1]), "python-end")
-	hostFile := os.NewFile(uintptr(fds[0]), "go-end")
-	conn, err := net.FileConn(hostFile)
-	hostFile.Close()
+	conn, child, err := bxl.Socketpair()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package client
 
 import (
 	"bufio"
@@ -16,8 +16,8 @@ import (
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
-// resultWriter prints a result set as it streams in, then the output params.
-type resultWriter interface {
+// ResultWriter prints a result set as it streams in, then the output params.
+type ResultWriter interface {
 	Schema(*bxl.Schema) error
 	Batch(*bxl.Batch) error
 	// Close ends the output; ps and pb are the OUTPUT params (nil for none),
@@ -25,10 +25,14 @@ type resultWriter interface {
 	Close(ps *bxl.Schema, pb *bxl.Batch, st *proto.Status) error
 }
 
-// newResultWriter writes results to w; the CSV format's output params go to
-// stderr. cell renders table text (escaping it for a terminal, so widths
-// are measured on what is shown).
-func newResultWriter(format string, w, stderr io.Writer, cell func(string) string) (resultWriter, error) {
+// NewResultWriter writes results to w in format (table, csv or json); the
+// CSV format's output params go to stderr, so w holds only the CSV. cell
+// renders table and param text (a terminal escapes it, so widths are
+// measured on what is shown); nil leaves text as it is.
+func NewResultWriter(format string, w, stderr io.Writer, cell func(string) string) (ResultWriter, error) {
+	if cell == nil {
+		cell = func(s string) string { return s }
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	switch format {
 	case "table":
@@ -317,10 +321,12 @@ func (j *jsonWriter) Close(ps *bxl.Schema, pb *bxl.Batch, st *proto.Status) erro
 		j.w.Write(id)
 	}
 	if s := st.GetStats(); s != nil {
-		fmt.Fprintf(j.w, `,"stats":{"rows_in":%d,"rows_out":%d,"rows_written":%d,"duration_ms":%d,`+
-			`"peak_memory_bytes":%d,"cpu_user_ms":%d,"cpu_system_ms":%d}`,
-			s.GetRowsIn(), s.GetRowsOut(), s.GetRowsWritten(), s.GetDurationMs(), s.GetPeakMemoryBytes(),
-			s.GetCpuUserMs(), s.GetCpuSystemMs())
+		b, _ := json.Marshal(DocumentStats{ // marshalling plain numbers cannot fail
+			RowsIn: s.GetRowsIn(), RowsOut: s.GetRowsOut(), RowsWritten: s.GetRowsWritten(), DurationMs: s.GetDurationMs(),
+			PeakMemoryBytes: s.GetPeakMemoryBytes(), CPUUserMs: s.GetCpuUserMs(), CPUSystemMs: s.GetCpuSystemMs(),
+		})
+		j.w.WriteString(`,"stats":`)
+		j.w.Write(b)
 	}
 	j.w.WriteString("}\n")
 	return j.w.Flush()
