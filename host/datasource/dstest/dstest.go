@@ -116,7 +116,7 @@ func runStreaming(t *testing.T, fx Fixture) {
 			}
 			batches++
 			// A batch is cut right after it reaches batchBytes: at most one row over.
-			if size := BatchBufferBytes(b); size > batchBytes+1024 {
+			if size := b.Bytes(); size > batchBytes+1024 {
 				t.Fatalf("batch %d holds %d buffer bytes, want about %d", batches, size, batchBytes)
 			}
 			for r := 0; r < b.Rows; r++ {
@@ -260,18 +260,6 @@ func Drain(t *testing.T, r datasource.Rows) [][]any {
 			out = append(out, row)
 		}
 	}
-}
-
-// BatchBufferBytes is the memory a batch's column buffers hold.
-func BatchBufferBytes(b *bxl.Batch) int {
-	n := 0
-	for _, c := range b.Columns {
-		n += len(c.Validity)
-		for _, buf := range c.Buffers {
-			n += len(buf)
-		}
-	}
-	return n
 }
 
 // BuildBatch builds one batch of rows under schema s.

@@ -338,7 +338,7 @@ func BenchmarkSQLiteQuery(b *testing.B) {
 				b.Fatal(err)
 			}
 			got += batch.Rows
-			bytes += int64(dstest.BatchBufferBytes(batch))
+			bytes += int64(batch.Bytes())
 		}
 		_ = rows.Close()
 		if got != n {
