@@ -171,29 +171,31 @@ func runWrites(t *testing.T, fx Fixture) {
 	})
 }
 
+// beginWithRows begins a write of fx.WriteSchema into table and writes
+// fx.WriteRows, or fails the test naming the step (what).
+func beginWithRows(t *testing.T, fx Fixture, src datasource.Source, table string, create bool, what string) datasource.TableWriter {
+	t.Helper()
+	w, err := src.BeginWrite(context.Background(), table, create, fx.WriteSchema)
+	if err != nil {
+		t.Fatalf("begin %s: %v", what, err)
+	}
+	if err := w.Write(BuildBatch(t, fx.WriteSchema, fx.WriteRows)); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return w
+}
+
 func runWriteFailures(t *testing.T, fx Fixture) {
 	ctx := context.Background()
 	t.Run("WriteAllOrNothing", func(t *testing.T) {
 		src := fx.Open(t)
 		table := fx.WriteTable(t)
-		w, err := src.BeginWrite(ctx, table, true, fx.WriteSchema)
-		if err != nil {
-			t.Fatalf("begin write: %v", err)
-		}
-		if err := w.Write(BuildBatch(t, fx.WriteSchema, fx.WriteRows)); err != nil {
-			t.Fatalf("write: %v", err)
-		}
+		w := beginWithRows(t, fx, src, table, true, "write")
 		if _, err := w.Commit(); err != nil {
 			t.Fatalf("commit: %v", err)
 		}
 		// A rolled-back write leaves the table as it was.
-		w, err = src.BeginWrite(ctx, table, false, fx.WriteSchema)
-		if err != nil {
-			t.Fatalf("begin second write: %v", err)
-		}
-		if err := w.Write(BuildBatch(t, fx.WriteSchema, fx.WriteRows)); err != nil {
-			t.Fatalf("second write: %v", err)
-		}
+		w = beginWithRows(t, fx, src, table, false, "second write")
 		if err := w.Rollback(); err != nil {
 			t.Fatalf("rollback: %v", err)
 		}
@@ -204,13 +206,7 @@ func runWriteFailures(t *testing.T, fx Fixture) {
 			t.Fatalf("commit after rollback: %v, want datasource.ErrWriterDone", err)
 		}
 		// A batch that does not match the writer's schema fails the whole write.
-		w, err = src.BeginWrite(ctx, table, false, fx.WriteSchema)
-		if err != nil {
-			t.Fatalf("begin third write: %v", err)
-		}
-		if err := w.Write(BuildBatch(t, fx.WriteSchema, fx.WriteRows)); err != nil {
-			t.Fatalf("third write: %v", err)
-		}
+		w = beginWithRows(t, fx, src, table, false, "third write")
 		other := &bxl.Schema{Fields: []bxl.Field{{Name: "x", Type: bxl.TypeInt64}}}
 		if err := w.Write(BuildBatch(t, other, [][]any{{int64(1)}})); !errors.Is(err, datasource.ErrBadSchema) {
 			t.Fatalf("mismatched batch: %v, want datasource.ErrBadSchema", err)
