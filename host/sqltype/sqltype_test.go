@@ -192,6 +192,8 @@ func TestParseColumns_TSQLSyntax(t *testing.T) {
 	if len(ds) != len(want) {
 		t.Fatalf("got %d columns, want %d: %+v", len(ds), len(want), ds)
 	}
+	// Like TestParseParams_Declarations' loop, over a column's own fields
+	// (SQLType, Nullable): two short loops read better than a generic one.
 	for i, w := range want {
 		d := ds[i]
 		if d.Name != w.name || d.SQLType != w.sqlType || d.Field.Type != w.typ || d.Field.Nullable != w.nullable ||
