@@ -44,15 +44,23 @@ func Run(t *testing.T, fx Fixture) {
 	runWriteFailures(t, fx)
 }
 
+// mustQuery runs q on src in batches of about batchBytes (0: the source's
+// default), or fails the test; the rows close when the test ends.
+func mustQuery(t *testing.T, src datasource.Source, q string, batchBytes int) datasource.Rows {
+	t.Helper()
+	rows, err := src.Query(context.Background(), q, nil, batchBytes)
+	if err != nil {
+		t.Fatalf("query: %v", err)
+	}
+	t.Cleanup(func() { CloseRows(t, rows) })
+	return rows
+}
+
 func runReads(t *testing.T, fx Fixture) {
 	ctx := context.Background()
 	t.Run("TypesAndNulls", func(t *testing.T) {
 		src := fx.Open(t)
-		rows, err := src.Query(ctx, fx.TypesQuery, nil, 0)
-		if err != nil {
-			t.Fatalf("query: %v", err)
-		}
-		defer CloseRows(t, rows)
+		rows := mustQuery(t, src, fx.TypesQuery, 0)
 		AssertFields(t, rows.Schema().Fields, fx.TypesWant)
 		got := Drain(t, rows)
 		if len(got) != 2 {
@@ -67,11 +75,7 @@ func runReads(t *testing.T, fx Fixture) {
 	})
 	t.Run("EmptyResultKeepsSchema", func(t *testing.T) {
 		src := fx.Open(t)
-		rows, err := src.Query(ctx, fx.EmptyQuery, nil, 0)
-		if err != nil {
-			t.Fatalf("query: %v", err)
-		}
-		defer CloseRows(t, rows)
+		rows := mustQuery(t, src, fx.EmptyQuery, 0)
 		fs := rows.Schema().Fields
 		if len(fs) != 2 || fs[0].Name != "id" || fs[0].Type != bxl.TypeInt64 || fs[1].Name != "name" || fs[1].Type != bxl.TypeString {
 			t.Fatalf("schema = %+v, want (id int64, name string)", fs)
@@ -95,16 +99,11 @@ func runReads(t *testing.T, fx Fixture) {
 }
 
 func runStreaming(t *testing.T, fx Fixture) {
-	ctx := context.Background()
 	t.Run("StreamsInBoundedBatches", func(t *testing.T) {
 		src := fx.Open(t)
 		const n = 50000
 		const batchBytes = 64 << 10
-		rows, err := src.Query(ctx, fx.SeriesQuery(n), nil, batchBytes)
-		if err != nil {
-			t.Fatalf("query: %v", err)
-		}
-		defer CloseRows(t, rows)
+		rows := mustQuery(t, src, fx.SeriesQuery(n), batchBytes)
 		var total, batches int
 		for {
 			b, err := rows.Next()
