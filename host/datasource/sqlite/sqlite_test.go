@@ -313,12 +313,20 @@ func seriesSQL(n int) string {
 		SELECT i, i / 2.0 AS x, 'row-' || i AS s FROM s`, n)
 }
 
-func BenchmarkSQLiteQuery(b *testing.B) {
+// benchSource opens a fresh instance database for a benchmark, closed when
+// it ends.
+func benchSource(b *testing.B) datasource.Source {
+	b.Helper()
 	src, err := Open(filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() { _ = src.Close() }()
+	b.Cleanup(func() { _ = src.Close() })
+	return src
+}
+
+func BenchmarkSQLiteQuery(b *testing.B) {
+	src := benchSource(b)
 	const n = 1_000_000
 	q := seriesSQL(n)
 	var bytes int64
@@ -414,11 +422,7 @@ func TestSQLite_WriteWhileInputQueryIsOpen(t *testing.T) {
 // BenchmarkSQLiteRawScan is the floor under BenchmarkSQLiteQuery: the same
 // query through database/sql with no BXL conversion.
 func BenchmarkSQLiteRawScan(b *testing.B) {
-	src, err := Open(filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = src.Close() }()
+	src := benchSource(b)
 	const n = 1_000_000
 	db := src.(*sqliteSource).write
 	b.ResetTimer()
