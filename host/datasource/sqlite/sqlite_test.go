@@ -26,14 +26,22 @@ INSERT INTO types VALUES (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 
 CREATE TABLE empty(id INTEGER, name TEXT);
 `
 
+// openInstance opens a fresh, empty instance database in a temp folder,
+// closed when the test or benchmark ends.
+func openInstance(tb testing.TB) datasource.Source {
+	tb.Helper()
+	src, err := Open(filepath.Join(tb.TempDir(), "instance.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = src.Close() })
+	return src
+}
+
 // openSQLiteTest opens a fresh instance in a temp folder with the suite's tables.
 func openSQLiteTest(t *testing.T) datasource.Source {
 	t.Helper()
-	src, err := Open(filepath.Join(t.TempDir(), "instance.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = src.Close() })
+	src := openInstance(t)
 	if _, err := src.(*sqliteSource).write.Exec(sqliteSetup); err != nil {
 		t.Fatalf("setup: %v", err)
 	}
@@ -313,20 +321,8 @@ func seriesSQL(n int) string {
 		SELECT i, i / 2.0 AS x, 'row-' || i AS s FROM s`, n)
 }
 
-// benchSource opens a fresh instance database for a benchmark, closed when
-// it ends.
-func benchSource(b *testing.B) datasource.Source {
-	b.Helper()
-	src, err := Open(filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = src.Close() })
-	return src
-}
-
 func BenchmarkSQLiteQuery(b *testing.B) {
-	src := benchSource(b)
+	src := openInstance(b)
 	const n = 1_000_000
 	q := seriesSQL(n)
 	var bytes int64
@@ -422,7 +418,7 @@ func TestSQLite_WriteWhileInputQueryIsOpen(t *testing.T) {
 // BenchmarkSQLiteRawScan is the floor under BenchmarkSQLiteQuery: the same
 // query through database/sql with no BXL conversion.
 func BenchmarkSQLiteRawScan(b *testing.B) {
-	src := benchSource(b)
+	src := openInstance(b)
 	const n = 1_000_000
 	db := src.(*sqliteSource).write
 	b.ResetTimer()
