@@ -32,7 +32,9 @@ func callerName(t *testing.T) string {
 	return fmt.Sprintf("%s (%s)", u.Username, u.Uid)
 }
 
-// watchJob is one job of `launchpad jobs --format json`.
+// watchJob is one job of `launchpad jobs --format json`. It repeats fields of
+// cmd/launchpad's jobJSON on purpose: the test reads the command's output as
+// an outside reader would, so a renamed field there fails here.
 type watchJob struct {
 	ID              string  `json:"id"`
 	Caller          string  `json:"caller"`

@@ -74,6 +74,9 @@ func runJobs(args []string) error {
 
 // jobJSON is one job in `jobs --format json`: the API's fields, times as
 // RFC 3339, absent values (exit code, output of a running job) as null.
+// It repeats host/job.Info's fields on purpose: the CLI reads the API's
+// proto.JobInfo, and this struct is the JSON contract of the command (nulls,
+// string times), which must not move when Info does.
 type jobJSON struct {
 	ID              string  `json:"id"`
 	Caller          string  `json:"caller"`

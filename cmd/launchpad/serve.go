@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -49,11 +50,17 @@ func checkLevel(level string) error {
 	return nil
 }
 
+// logFlags adds --log-level and --log-format, which serve and dev share.
+func logFlags(fs *flag.FlagSet) (level, format *string) {
+	level = fs.String("log-level", "", levelUsage)
+	format = fs.String("log-format", "text", "log format: text or json (one JSON object a line)")
+	return level, format
+}
+
 func runServe(args []string) error {
 	fs := newFlagSet("serve", "launchpad serve [--config FILE] [--log-level LEVEL] [--log-format text|json]")
 	file := fs.String("config", defaultConfig, "configuration file")
-	level := fs.String("log-level", "", levelUsage)
-	logFormat := fs.String("log-format", "text", "log format: text or json (one JSON object a line)")
+	level, logFormat := logFlags(fs)
 	if rest, err := parseInterspersed(fs, args); err != nil || len(rest) > 0 {
 		return usageOr(err, "launchpad serve takes no arguments")
 	}
@@ -83,8 +90,7 @@ func runDev(args []string) error {
 	state := fs.String("state", "state", "state folder: instance.db, keys, catalog, socket")
 	isolation := fs.String("isolation", "", `isolation: "full" (default), or "none" on a single-user laptop (every job then carries a warning)`)
 	file := fs.String("config", "", "optional configuration file for limits, sandbox and launcher settings; the state folder, instance and plugin folder stay the dev defaults")
-	level := fs.String("log-level", "", levelUsage)
-	logFormat := fs.String("log-format", "text", "log format: text or json (one JSON object a line)")
+	level, logFormat := logFlags(fs)
 	if rest, err := parseInterspersed(fs, args); err != nil || len(rest) > 0 {
 		return usageOr(err, "launchpad dev takes no arguments")
 	}

@@ -15,6 +15,16 @@ import (
 )
 
 // runner runs jobs that end at their launcher lookup: resolve decides how.
+// open opens the store in dir keeping keep jobs, or fails the test.
+func open(t *testing.T, dir string, keep int) *Store {
+	t.Helper()
+	s, err := Open(dir, keep, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func runner(s *Store, resolve job.Resolver) *job.Runner {
 	return job.NewRunner(job.Config{Resolve: resolve, Observers: []job.Observer{s}})
 }
@@ -42,10 +52,7 @@ func ids(infos []job.Info) string {
 
 func TestStore_KeepsTheNewestAcrossReopenAndCompaction(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, 3, hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := open(t, dir, 3)
 	r := runner(s, unknown)
 	for i := range 8 {
 		run(t, r, fmt.Sprintf("j%d", i))
@@ -64,10 +71,7 @@ func TestStore_KeepsTheNewestAcrossReopenAndCompaction(t *testing.T) {
 	if n := strings.Count(string(b), "\n"); n > 6 {
 		t.Errorf("history file has %d lines, bound is 2×3", n)
 	}
-	s2, err := Open(dir, 3, hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2 := open(t, dir, 3)
 	got := s2.List(0)
 	if ids(got) != want {
 		t.Fatalf("after reopen List = %s, want %s", ids(got), want)
@@ -81,10 +85,7 @@ func TestStore_KeepsTheNewestAcrossReopenAndCompaction(t *testing.T) {
 
 func TestStore_SkipsATornLine(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, 10, hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := open(t, dir, 10)
 	run(t, runner(s, unknown), "whole")
 	f, err := os.OpenFile(filepath.Join(dir, FileName), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -92,20 +93,14 @@ func TestStore_SkipsATornLine(t *testing.T) {
 	}
 	f.WriteString(`{"id":"torn","state":"fai`)
 	f.Close()
-	s2, err := Open(dir, 10, hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2 := open(t, dir, 10)
 	if got := ids(s2.List(0)); got != "whole:failed" {
 		t.Errorf("List = %s", got)
 	}
 }
 
 func TestStore_ListsAQueuedJobFirst(t *testing.T) {
-	s, err := Open(t.TempDir(), 10, hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := open(t, t.TempDir(), 10)
 	run(t, runner(s, unknown), "old")
 	entered, release := make(chan struct{}), make(chan struct{})
 	r := runner(s, func(string) (*job.Launcher, error) {
@@ -133,10 +128,7 @@ func TestStore_ListsAQueuedJobFirst(t *testing.T) {
 // kept, and an overlong line in a damaged file does not stop the host.
 func TestStore_BoundsCallerTextAndSurvivesAnOverlongLine(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, 10, hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := open(t, dir, 10)
 	r := runner(s, unknown)
 	r.Run(context.Background(), &job.Request{ID: "big", Language: strings.Repeat("L", 10<<20), Script: "x"}, nil)
 	if in := s.List(0)[0]; len(in.Language) > 256 {

@@ -44,6 +44,8 @@ func requireRoot(t *testing.T) {
 }
 
 // scratch is a traversable folder outside /tmp (jobs get a private /tmp).
+// (e2e's tempDirIn makes its folders the same way: test code of two
+// packages, which cannot import each other's.)
 func scratch(t *testing.T) string {
 	t.Helper()
 	d, err := os.MkdirTemp("/var/tmp", "lp-sandbox-test-")

@@ -52,10 +52,17 @@ func TestParseParams_Refuses(t *testing.T) {
 		"Garbage":          "@n int; DROP TABLE x",
 		"UnbalancedParens": "@d decimal(10,2",
 	}
+	wantRefused(t, "ParseParams", cases, ParseParams)
+}
+
+// wantRefused runs each named declaration through parse, which must refuse
+// it with ErrBadDeclaration.
+func wantRefused[T any](t *testing.T, what string, cases map[string]string, parse func(string) (T, error)) {
+	t.Helper()
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {
-			if _, err := ParseParams(in); !errors.Is(err, ErrBadDeclaration) {
-				t.Errorf("ParseParams(%q) err = %v, want ErrBadDeclaration", in, err)
+			if got, err := parse(in); !errors.Is(err, ErrBadDeclaration) {
+				t.Errorf("%s(%q) = %+v, %v; want ErrBadDeclaration", what, in, got, err)
 			}
 		})
 	}
@@ -185,6 +192,8 @@ func TestParseColumns_TSQLSyntax(t *testing.T) {
 	if len(ds) != len(want) {
 		t.Fatalf("got %d columns, want %d: %+v", len(ds), len(want), ds)
 	}
+	// Like TestParseParams_Declarations' loop, over a column's own fields
+	// (SQLType, Nullable): two short loops read better than a generic one.
 	for i, w := range want {
 		d := ds[i]
 		if d.Name != w.name || d.SQLType != w.sqlType || d.Field.Type != w.typ || d.Field.Nullable != w.nullable ||
@@ -208,13 +217,7 @@ func TestParseColumns_RefusesWithReason(t *testing.T) {
 		"TrailingComma":    "a int,",
 		"UnknownWord":      "a int IDENTITY",
 	}
-	for name, in := range cases {
-		t.Run(name, func(t *testing.T) {
-			if ds, err := ParseColumns(in); !errors.Is(err, ErrBadDeclaration) {
-				t.Errorf("ParseColumns(%q) = %+v, %v; want ErrBadDeclaration", in, ds, err)
-			}
-		})
-	}
+	wantRefused(t, "ParseColumns", cases, ParseColumns)
 	if _, err := ParseParams("@a int NOT NULL"); !errors.Is(err, ErrBadDeclaration) {
 		t.Errorf("NOT NULL accepted on a param: %v", err)
 	}

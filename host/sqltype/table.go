@@ -79,11 +79,7 @@ func Name(f bxl.Field) string {
 // SQLServerDecl is the T-SQL column declaration a created column of field f
 // gets: the narrowest type that holds every value, with NULL or NOT NULL.
 func SQLServerDecl(f bxl.Field) (string, error) {
-	k, err := lookup(f.Type)
-	if err != nil {
-		return "", err
-	}
-	d, err := declare(k.mssql, f)
+	d, err := declare(f, func(k kind) string { return k.mssql })
 	if err != nil {
 		return "", err
 	}
@@ -100,11 +96,7 @@ func SQLServerDecl(f bxl.Field) (string, error) {
 // NUMERIC affinity, under which SQLite turns '1.10' or a 38-digit value into
 // a REAL and loses digits.
 func SQLiteDecl(f bxl.Field) (string, error) {
-	k, err := lookup(f.Type)
-	if err != nil {
-		return "", err
-	}
-	d, err := declare(k.sqlite, f)
+	d, err := declare(f, func(k kind) string { return k.sqlite })
 	if err != nil {
 		return "", err
 	}
@@ -114,7 +106,14 @@ func SQLiteDecl(f bxl.Field) (string, error) {
 	return d, nil
 }
 
-func declare(layout string, f bxl.Field) (string, error) {
+// declare is field f's column type in one engine's layout (which picks the
+// engine's declaration from f's kind), without NULL or NOT NULL.
+func declare(f bxl.Field, engine func(kind) string) (string, error) {
+	k, err := lookup(f.Type)
+	if err != nil {
+		return "", err
+	}
+	layout := engine(k)
 	if f.Type != bxl.TypeDecimal {
 		return layout, nil
 	}

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"embed"
-	"fmt"
 	"io"
-	"io/fs"
 	"os/exec"
 
 	"github.com/openlaunchpad/launchpad/sdk/bxl/pybxl"
@@ -50,32 +48,7 @@ func stageRuntime(req *launcher.RunRequest) (string, error) {
 	if _, err := launcher.StageFile(req, pybxl.FileName, pybxl.Module); err != nil {
 		return "", err
 	}
-	modules, err := fs.Sub(runtimeFS, "runtime")
-	if err != nil {
-		return "", fmt.Errorf("runtime modules: %w", err)
-	}
-	entries, err := fs.ReadDir(modules, ".")
-	if err != nil {
-		return "", fmt.Errorf("runtime modules: %w", err)
-	}
-	main := ""
-	for _, e := range entries {
-		content, err := fs.ReadFile(modules, e.Name())
-		if err != nil {
-			return "", fmt.Errorf("runtime module %s: %w", e.Name(), err)
-		}
-		path, err := launcher.StageFile(req, e.Name(), content)
-		if err != nil {
-			return "", err
-		}
-		if e.Name() == mainFile {
-			main = path
-		}
-	}
-	if main == "" {
-		return "", fmt.Errorf("runtime modules: %s is not embedded", mainFile)
-	}
-	return main, nil
+	return launcher.StageDir(req, runtimeFS, "runtime", mainFile)
 }
 
 func main() {

@@ -178,6 +178,9 @@ func TestRuntime_IdentityEveryTypeFromGo(t *testing.T) {
 	}
 }
 
+// sameValue compares decoded values, a time by instant and zone offset. It
+// repeats sdk/bxl/pybxl's test helper: test code of two packages, not worth
+// an exported helper in the SDK.
 func sameValue(a, b any) bool {
 	if ta, ok := a.(time.Time); ok {
 		tb, ok := b.(time.Time)

@@ -5,9 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io"
-	"io/fs"
 	"os/exec"
-	"path"
 
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
@@ -64,28 +62,7 @@ func runtimeSettings(req *launcher.RunRequest) []string {
 // stageRuntime writes every runtime file into the job's folder, where
 // launchpad.R finds its parts beside itself, and returns launchpad.R's path.
 func stageRuntime(req *launcher.RunRequest) (string, error) {
-	entries, err := fs.ReadDir(runtimeFS, runtimeDir)
-	if err != nil {
-		return "", fmt.Errorf("list embedded runtime: %w", err)
-	}
-	script := ""
-	for _, e := range entries {
-		content, err := runtimeFS.ReadFile(path.Join(runtimeDir, e.Name()))
-		if err != nil {
-			return "", fmt.Errorf("read embedded %s: %w", e.Name(), err)
-		}
-		p, err := launcher.StageFile(req, e.Name(), content)
-		if err != nil {
-			return "", err
-		}
-		if e.Name() == scriptFile {
-			script = p
-		}
-	}
-	if script == "" {
-		return "", fmt.Errorf("embedded runtime has no %s", scriptFile)
-	}
-	return script, nil
+	return launcher.StageDir(req, runtimeFS, runtimeDir, scriptFile)
 }
 
 func main() {

@@ -44,15 +44,23 @@ func Run(t *testing.T, fx Fixture) {
 	runWriteFailures(t, fx)
 }
 
+// mustQuery runs q on src in batches of about batchBytes (0: the source's
+// default), or fails the test; the rows close when the test ends.
+func mustQuery(t *testing.T, src datasource.Source, q string, batchBytes int) datasource.Rows {
+	t.Helper()
+	rows, err := src.Query(context.Background(), q, nil, batchBytes)
+	if err != nil {
+		t.Fatalf("query: %v", err)
+	}
+	t.Cleanup(func() { CloseRows(t, rows) })
+	return rows
+}
+
 func runReads(t *testing.T, fx Fixture) {
 	ctx := context.Background()
 	t.Run("TypesAndNulls", func(t *testing.T) {
 		src := fx.Open(t)
-		rows, err := src.Query(ctx, fx.TypesQuery, nil, 0)
-		if err != nil {
-			t.Fatalf("query: %v", err)
-		}
-		defer CloseRows(t, rows)
+		rows := mustQuery(t, src, fx.TypesQuery, 0)
 		AssertFields(t, rows.Schema().Fields, fx.TypesWant)
 		got := Drain(t, rows)
 		if len(got) != 2 {
@@ -67,11 +75,7 @@ func runReads(t *testing.T, fx Fixture) {
 	})
 	t.Run("EmptyResultKeepsSchema", func(t *testing.T) {
 		src := fx.Open(t)
-		rows, err := src.Query(ctx, fx.EmptyQuery, nil, 0)
-		if err != nil {
-			t.Fatalf("query: %v", err)
-		}
-		defer CloseRows(t, rows)
+		rows := mustQuery(t, src, fx.EmptyQuery, 0)
 		fs := rows.Schema().Fields
 		if len(fs) != 2 || fs[0].Name != "id" || fs[0].Type != bxl.TypeInt64 || fs[1].Name != "name" || fs[1].Type != bxl.TypeString {
 			t.Fatalf("schema = %+v, want (id int64, name string)", fs)
@@ -95,16 +99,11 @@ func runReads(t *testing.T, fx Fixture) {
 }
 
 func runStreaming(t *testing.T, fx Fixture) {
-	ctx := context.Background()
 	t.Run("StreamsInBoundedBatches", func(t *testing.T) {
 		src := fx.Open(t)
 		const n = 50000
 		const batchBytes = 64 << 10
-		rows, err := src.Query(ctx, fx.SeriesQuery(n), nil, batchBytes)
-		if err != nil {
-			t.Fatalf("query: %v", err)
-		}
-		defer CloseRows(t, rows)
+		rows := mustQuery(t, src, fx.SeriesQuery(n), batchBytes)
 		var total, batches int
 		for {
 			b, err := rows.Next()
@@ -116,7 +115,7 @@ func runStreaming(t *testing.T, fx Fixture) {
 			}
 			batches++
 			// A batch is cut right after it reaches batchBytes: at most one row over.
-			if size := BatchBufferBytes(b); size > batchBytes+1024 {
+			if size := b.Bytes(); size > batchBytes+1024 {
 				t.Fatalf("batch %d holds %d buffer bytes, want about %d", batches, size, batchBytes)
 			}
 			for r := 0; r < b.Rows; r++ {
@@ -171,29 +170,31 @@ func runWrites(t *testing.T, fx Fixture) {
 	})
 }
 
+// beginWithRows begins a write of fx.WriteSchema into table and writes
+// fx.WriteRows, or fails the test naming the step (what).
+func beginWithRows(t *testing.T, fx Fixture, src datasource.Source, table string, create bool, what string) datasource.TableWriter {
+	t.Helper()
+	w, err := src.BeginWrite(context.Background(), table, create, fx.WriteSchema)
+	if err != nil {
+		t.Fatalf("begin %s: %v", what, err)
+	}
+	if err := w.Write(BuildBatch(t, fx.WriteSchema, fx.WriteRows)); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return w
+}
+
 func runWriteFailures(t *testing.T, fx Fixture) {
 	ctx := context.Background()
 	t.Run("WriteAllOrNothing", func(t *testing.T) {
 		src := fx.Open(t)
 		table := fx.WriteTable(t)
-		w, err := src.BeginWrite(ctx, table, true, fx.WriteSchema)
-		if err != nil {
-			t.Fatalf("begin write: %v", err)
-		}
-		if err := w.Write(BuildBatch(t, fx.WriteSchema, fx.WriteRows)); err != nil {
-			t.Fatalf("write: %v", err)
-		}
+		w := beginWithRows(t, fx, src, table, true, "write")
 		if _, err := w.Commit(); err != nil {
 			t.Fatalf("commit: %v", err)
 		}
 		// A rolled-back write leaves the table as it was.
-		w, err = src.BeginWrite(ctx, table, false, fx.WriteSchema)
-		if err != nil {
-			t.Fatalf("begin second write: %v", err)
-		}
-		if err := w.Write(BuildBatch(t, fx.WriteSchema, fx.WriteRows)); err != nil {
-			t.Fatalf("second write: %v", err)
-		}
+		w = beginWithRows(t, fx, src, table, false, "second write")
 		if err := w.Rollback(); err != nil {
 			t.Fatalf("rollback: %v", err)
 		}
@@ -204,13 +205,7 @@ func runWriteFailures(t *testing.T, fx Fixture) {
 			t.Fatalf("commit after rollback: %v, want datasource.ErrWriterDone", err)
 		}
 		// A batch that does not match the writer's schema fails the whole write.
-		w, err = src.BeginWrite(ctx, table, false, fx.WriteSchema)
-		if err != nil {
-			t.Fatalf("begin third write: %v", err)
-		}
-		if err := w.Write(BuildBatch(t, fx.WriteSchema, fx.WriteRows)); err != nil {
-			t.Fatalf("third write: %v", err)
-		}
+		w = beginWithRows(t, fx, src, table, false, "third write")
 		other := &bxl.Schema{Fields: []bxl.Field{{Name: "x", Type: bxl.TypeInt64}}}
 		if err := w.Write(BuildBatch(t, other, [][]any{{int64(1)}})); !errors.Is(err, datasource.ErrBadSchema) {
 			t.Fatalf("mismatched batch: %v, want datasource.ErrBadSchema", err)
@@ -260,18 +255,6 @@ func Drain(t *testing.T, r datasource.Rows) [][]any {
 			out = append(out, row)
 		}
 	}
-}
-
-// BatchBufferBytes is the memory a batch's column buffers hold.
-func BatchBufferBytes(b *bxl.Batch) int {
-	n := 0
-	for _, c := range b.Columns {
-		n += len(c.Validity)
-		for _, buf := range c.Buffers {
-			n += len(buf)
-		}
-	}
-	return n
 }
 
 // BuildBatch builds one batch of rows under schema s.

@@ -26,14 +26,22 @@ INSERT INTO types VALUES (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 
 CREATE TABLE empty(id INTEGER, name TEXT);
 `
 
+// openInstance opens a fresh, empty instance database in a temp folder,
+// closed when the test or benchmark ends.
+func openInstance(tb testing.TB) datasource.Source {
+	tb.Helper()
+	src, err := Open(filepath.Join(tb.TempDir(), "instance.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = src.Close() })
+	return src
+}
+
 // openSQLiteTest opens a fresh instance in a temp folder with the suite's tables.
 func openSQLiteTest(t *testing.T) datasource.Source {
 	t.Helper()
-	src, err := Open(filepath.Join(t.TempDir(), "instance.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = src.Close() })
+	src := openInstance(t)
 	if _, err := src.(*sqliteSource).write.Exec(sqliteSetup); err != nil {
 		t.Fatalf("setup: %v", err)
 	}
@@ -314,11 +322,7 @@ func seriesSQL(n int) string {
 }
 
 func BenchmarkSQLiteQuery(b *testing.B) {
-	src, err := Open(filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = src.Close() }()
+	src := openInstance(b)
 	const n = 1_000_000
 	q := seriesSQL(n)
 	var bytes int64
@@ -338,7 +342,7 @@ func BenchmarkSQLiteQuery(b *testing.B) {
 				b.Fatal(err)
 			}
 			got += batch.Rows
-			bytes += int64(dstest.BatchBufferBytes(batch))
+			bytes += int64(batch.Bytes())
 		}
 		_ = rows.Close()
 		if got != n {
@@ -414,11 +418,7 @@ func TestSQLite_WriteWhileInputQueryIsOpen(t *testing.T) {
 // BenchmarkSQLiteRawScan is the floor under BenchmarkSQLiteQuery: the same
 // query through database/sql with no BXL conversion.
 func BenchmarkSQLiteRawScan(b *testing.B) {
-	src, err := Open(filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = src.Close() }()
+	src := openInstance(b)
 	const n = 1_000_000
 	db := src.(*sqliteSource).write
 	b.ResetTimer()

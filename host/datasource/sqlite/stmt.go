@@ -55,6 +55,8 @@ func checkQueryText(q string) error {
 }
 
 // skipTo returns the index after the next end at or after i (len(q) if none).
+// sqlio's skipPast is the same five lines; this guard stays self-contained,
+// next to the SQLite tokenizer rules it follows (see sqlio's skipQuoted).
 func skipTo(q string, i int, end string) int {
 	k := strings.Index(q[i:], end)
 	if k < 0 {

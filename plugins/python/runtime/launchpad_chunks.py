@@ -52,7 +52,10 @@ def run_chunks(conn, job, params):
 
 def read_chunk(conn, fields, seen):
     """Reads BATCH frames up to a zero-row BATCH or END; returns (DataFrame,
-    rows, ended). seen: rows of the earlier chunks, for END's count."""
+    rows, ended). seen: rows of the earlier chunks, for END's count.
+    Its loop repeats read_dataset's on purpose: there a zero-row BATCH is just
+    an empty batch, here it ends a chunk, and a shared loop would need a flag
+    in the hot path of every input."""
     cols = [InputColumn(f) for f in fields]
     scratch = Scratch()
     rows = 0

@@ -9,7 +9,7 @@ import launchpad_bxl as bxl
 from launchpad_bxl import Field, OutputError
 from launchpad_chunks import run_chunks
 from launchpad_script import ScriptFailed
-from test_support import batch, decode_dataset, frame
+from test_support import batch, capture, decode_dataset, frame
 
 
 class ChunksTest(unittest.TestCase):
@@ -26,31 +26,13 @@ class ChunksTest(unittest.TestCase):
                 data += frame(bxl.F_BATCH, batch(fields, [list(range(x, x + n))]))
             x += n
         data += frame(bxl.F_END, struct.pack("<Q", x))
-        host, rt = socket.socketpair()
-        self.addCleanup(host.close)
-        self.addCleanup(rt.close)
-        got = bytearray()
+        out = []
 
-        def pump():
-            host.sendall(data)
-            while True:
-                b = host.recv(1 << 16)
-                if not b:
-                    return
-                got.extend(b)
+        def send(conn):
+            out.extend(run_chunks(conn, {"script": script}, dict(params or {})))
 
-        t = threading.Thread(target=pump, daemon=True)
-        t.start()
-        try:
-            ns, rows = run_chunks(bxl.Conn(rt), {"script": script}, dict(params or {}))
-        finally:
-            rt.shutdown(socket.SHUT_WR)
-            t.join(30)
-        frames, pos = [], 0
-        while pos < len(got):
-            length, ftype = struct.unpack_from("<IB", got, pos)
-            frames.append((ftype, bytes(got[pos + 5:pos + 5 + length])))
-            pos += 5 + length
+        frames = capture(self, send, data)
+        ns, rows = out
         return ns, rows, frames
 
     def test_runs_once_per_chunk_and_carries_variables(self):

@@ -39,14 +39,16 @@ def feed(tc, data):
     return bxl.Conn(rt)
 
 
-def capture(tc, send):
-    """Calls send(conn) and returns the frames it sent as [(type, payload)]."""
+def capture(tc, send, incoming=b""):
+    """Calls send(conn) and returns the frames it sent as [(type, payload)];
+    the host sends incoming (frames the runtime reads) first."""
     host, rt = socket.socketpair()
     tc.addCleanup(host.close)
     tc.addCleanup(rt.close)
     got = bytearray()
 
     def read():
+        host.sendall(incoming)
         while True:
             chunk = host.recv(1 << 20)
             if not chunk:

@@ -44,6 +44,9 @@ in_chunk <- function(e, chunk) {
 
 # read_chunk decodes BATCH frames up to a zero-row BATCH or END into one
 # data.frame. seen: the rows of the earlier chunks, for END's count.
+# Its loop repeats read_data_frame's on purpose: there a zero-row BATCH is
+# just an empty batch, here it ends a chunk; read_data_frame also drops the
+# parts before building the frame, which a shared helper could not.
 read_chunk <- function(input, fields, opts, seen) {
   parts <- vector("list", length(fields))
   for (j in seq_along(parts)) parts[[j]] <- list()

@@ -180,20 +180,26 @@ decode_uuid <- function(buf, n) {
 # decimal -> double only when every value round-trips: at most 15 significant
 # digits, so the double printed with 15 digits is the exact decimal. Anything
 # longer fails rather than round silently.
+# negate_limbs returns l (8 little-endian 16-bit limbs a column) with the
+# columns picked by neg replaced by their two's complement; decoding and
+# encoding a decimal both need it.
+negate_limbs <- function(l, neg) {
+  ln <- 65535 - l[, neg, drop = FALSE]
+  carry <- rep(1, sum(neg))
+  for (k in 1:8) {
+    s <- ln[k, ] + carry
+    ln[k, ] <- s %% 65536
+    carry <- s %/% 65536
+  }
+  l[, neg] <- ln
+  l
+}
+
 decode_decimal <- function(buf, n, null, f, col) {
   if (n == 0) return(double(0))
   l <- matrix(as.double(readBin(buf, "integer", 8L * n, size = 2L, signed = FALSE, endian = "little")), nrow = 8L)
   neg <- l[8, ] >= 32768
-  if (any(neg)) {
-    ln <- 65535 - l[, neg, drop = FALSE]
-    carry <- rep(1, sum(neg))
-    for (k in 1:8) {
-      s <- ln[k, ] + carry
-      ln[k, ] <- s %% 65536
-      carry <- s %/% 65536
-    }
-    l[, neg] <- ln
-  }
+  if (any(neg)) l <- negate_limbs(l, neg)
   small <- colSums(l[5:8, , drop = FALSE]) == 0 & l[4, ] < 32
   v <- l[1, ] + l[2, ] * 65536 + l[3, ] * 2^32 + l[4, ] * 2^48
   if (all(small | null) && all(v[!null] < 1e15)) {

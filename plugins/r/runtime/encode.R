@@ -163,16 +163,7 @@ encode_decimal <- function(v, n, prec, scale, name) {
       carry <- cur %/% 65536
     }
   }
-  if (any(neg)) {
-    ln <- 65535 - l[, neg, drop = FALSE]
-    carry <- rep(1, sum(neg))
-    for (k in 1:8) {
-      s2 <- ln[k, ] + carry
-      ln[k, ] <- s2 %% 65536
-      carry <- s2 %/% 65536
-    }
-    l[, neg] <- ln
-  }
+  if (any(neg)) l <- negate_limbs(l, neg)
   writeBin(as.integer(l), raw(), size = 2L, endian = "little")
 }
 

@@ -147,6 +147,10 @@ func intFromDriver(f bxl.Field, v any) (any, error) {
 	return nil, mismatch(f, v, "out of range")
 }
 
+// floatFromDriver widens a driver's float or integer. Its type switch looks
+// like sdk/bxl Builder's appendAnyFloat, which widens script values: the two
+// differ in what an integer may be (AsInt64 here, the SDK's own toInt64
+// there) and in the error, so each stays beside the rules it follows.
 func floatFromDriver(f bxl.Field, v any) (any, error) {
 	var d float64
 	switch x := v.(type) {
