@@ -169,7 +169,7 @@ func (h *Host) Reload() error {
 	lim := next.JobLimits()
 	cur := h.runner.Limits()
 	// The sandbox applies these when it starts; the runner only names them.
-	lim.DiskBytes, lim.QueueTimeout, lim.OpenFiles = cur.DiskBytes, cur.QueueTimeout, cur.OpenFiles
+	lim.DiskBytes, lim.QueueTimeout, lim.OpenFiles, lim.MaxFileBytes = cur.DiskBytes, cur.QueueTimeout, cur.OpenFiles, cur.MaxFileBytes
 	h.runner.SetLimits(lim)
 	if lvl := hclog.LevelFromString(next.LogLevel); lvl != hclog.NoLevel {
 		h.log.SetLevel(lvl)
@@ -205,6 +205,7 @@ func notReloaded(a, b *config.Config) []string {
 	add("telemetry", telemetryAddress(a), telemetryAddress(b))
 	add("limits.disk", a.JobLimits().DiskBytes, b.JobLimits().DiskBytes)
 	add("limits.open_files", a.JobLimits().OpenFiles, b.JobLimits().OpenFiles)
+	add("limits.max_file_size", a.JobLimits().MaxFileBytes, b.JobLimits().MaxFileBytes)
 	return out
 }
 

@@ -86,10 +86,11 @@ func TestNotReloaded_NamesWhatNeedsARestart(t *testing.T) {
 		return c
 	}
 	a := load("limits {\n  timeout = \"60s\"\n}\n")
-	b := load("log_level = \"debug\"\nshutdown_grace = \"5s\"\nlimits {\n  timeout = \"5s\"\n  disk = \"64MiB\"\n}\n" +
+	b := load("log_level = \"debug\"\nshutdown_grace = \"5s\"\nlimits {\n  timeout = \"5s\"\n  disk = \"64MiB\"\n" +
+		"  cpu_shares = 512\n  max_file_size = \"1GiB\"\n  launcher_log_rate = 5\n}\n" +
 		"sandbox {\n  workers = 3\n}\nsocket = \"/run/lp.sock\"\n")
 	got := strings.Join(notReloaded(a, b), ",")
-	if got != "socket,sandbox,limits.disk" {
+	if got != "socket,sandbox,limits.disk,limits.max_file_size" {
 		t.Errorf("not reloaded: %s", got)
 	}
 	if got := notReloaded(a, a); len(got) != 0 {

@@ -41,6 +41,7 @@ func newSandboxes(cfg *config.Config, lim job.Limits, logger hclog.Logger) (*san
 		ReadOnlyPaths: s.ReadOnlyPaths,
 		DiskBytes:     lim.DiskBytes,
 		OpenFiles:     lim.OpenFiles,
+		MaxFileBytes:  lim.MaxFileBytes,
 	}, logger)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -57,7 +58,7 @@ func newSandboxes(cfg *config.Config, lim job.Limits, logger hclog.Logger) (*san
 
 func (s *sandboxes) Open(ctx context.Context, id string, lim job.Limits) (job.Env, error) {
 	j, err := s.m.NewJob(ctx, id, sandbox.Limits{
-		MemoryBytes: lim.MemoryBytes, CPUQuotaMillis: lim.CPUQuotaMillis, MaxProcs: lim.MaxProcs,
+		MemoryBytes: lim.MemoryBytes, CPUQuotaMillis: lim.CPUQuotaMillis, CPUShares: lim.CPUShares, MaxProcs: lim.MaxProcs,
 	})
 	if errors.Is(err, sandbox.ErrNoWorker) {
 		return nil, fmt.Errorf("%w: %w", job.ErrNoWorker, err)

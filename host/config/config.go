@@ -118,6 +118,18 @@ type Limits struct {
 	// CPUs is the job's CPU quota in cores (1.5 = one and a half), at least
 	// 0.01. Default (or 0): no quota.
 	CPUs float64 `hcl:"cpus,optional"`
+	// CPUShares is the job's CPU weight when jobs contend for the CPU, in
+	// cgroup v1 shares (on cgroup v2 mapped to cpu.weight): a job of 2048
+	// gets twice the CPU of one of 1024. It caps nothing (cpus does): an
+	// idle machine still gives a job all it wants. 2..262144; default (or
+	// unset): the cgroup's own, 1024.
+	CPUShares int64 `hcl:"cpu_shares,optional"`
+	// MaxFileSize is the largest file a job's process may write
+	// (RLIMIT_FSIZE): a write beyond it fails with "file too large", or
+	// ends a process that does not ignore SIGXFSZ (Python ignores it, R
+	// does not). Disk bounds all files together. At least 1MiB; default
+	// (or unset): no limit of its own.
+	MaxFileSize string `hcl:"max_file_size,optional"`
 	// MaxOutput caps the output data set's encoded size. Default 4GiB; at
 	// least 1KiB.
 	MaxOutput string `hcl:"max_output,optional"`
@@ -139,6 +151,15 @@ type Limits struct {
 	// LauncherLog caps what one job's launcher may write into the host's
 	// log (more is counted and dropped). Default 256KiB; 4KiB..64MiB.
 	LauncherLog string `hcl:"launcher_log,optional"`
+	// LauncherLogLine is the most the host logs of one launcher log line
+	// (the rest is cut, and its size said). Default 2KiB; 256B..64KiB.
+	LauncherLogLine string `hcl:"launcher_log_line,optional"`
+	// LauncherLogRate and LauncherLogBurst rate limit a launcher's log
+	// lines, a token bucket: Burst lines at once, then Rate a second; more
+	// are counted and dropped. Defaults 20 and 50; rate 0.1..10000, burst
+	// 1..100000.
+	LauncherLogRate  float64 `hcl:"launcher_log_rate,optional"`
+	LauncherLogBurst int64   `hcl:"launcher_log_burst,optional"`
 	// BatchSize is the input batch size target. Default 4MiB; 64KiB..64MiB.
 	BatchSize string `hcl:"batch_size,optional"`
 }

@@ -53,7 +53,12 @@ limits {
   max_frame     = "64MiB"
   batch_size    = "1MiB"
   open_files    = 1024
+  cpu_shares    = 512
+  max_file_size = "100MiB"
   launcher_log  = "1MiB"
+  launcher_log_line  = "4KiB"
+  launcher_log_rate  = 2.5
+  launcher_log_burst = 10
 }
 sandbox {
   workers       = 4
@@ -88,7 +93,8 @@ launcher "RLauncher" {
 	r := c.JobLimits()
 	want := job.Limits{Timeout: 90 * time.Second, MemoryBytes: 512 << 20, MaxProcs: 64, CPUQuotaMillis: 1500,
 		MaxOutputBytes: 1e9, MaxMessageBytes: 1 << 20, DiskBytes: 256 << 20, Decode: bxl.Limits{MaxFrameBytes: 64 << 20},
-		BatchBytes: 1 << 20, QueueTimeout: 5 * time.Second, OpenFiles: 1024, Log: satellite.LogLimits{TotalBytes: 1 << 20}}
+		BatchBytes: 1 << 20, QueueTimeout: 5 * time.Second, OpenFiles: 1024, CPUShares: 512, MaxFileBytes: 100 << 20,
+		Log: satellite.LogLimits{TotalBytes: 1 << 20, LineBytes: 4 << 10, PerSecond: 2.5, Burst: 10}}
 	if r != want {
 		t.Errorf("limits = %+v, want %+v", r, want)
 	}
@@ -106,6 +112,16 @@ func TestLoad_Defaults(t *testing.T) {
 		c.Sandbox.UIDBase != 1_890_000_000 || c.Sandbox.WorkRoot != "/var/lib/launchpad/jobs" || c.LogLevel != "info" ||
 		c.ShutdownGraceDuration() != 30*time.Second {
 		t.Errorf("defaults = %+v %+v", c, r)
+	}
+	// No weight and no file size limit of their own unless set; the
+	// launcher log's limits are satellite's.
+	if r.CPUShares != 0 || r.MaxFileBytes != 0 {
+		t.Errorf("cpu shares %d, max file bytes %d; want 0, 0", r.CPUShares, r.MaxFileBytes)
+	}
+	wantLog := satellite.LogLimits{LineBytes: satellite.DefaultLogLineBytes, TotalBytes: satellite.DefaultLogTotalBytes,
+		PerSecond: satellite.DefaultLogPerSecond, Burst: satellite.DefaultLogBurst}
+	if r.Log != wantLog {
+		t.Errorf("launcher log limits = %+v, want %+v", r.Log, wantLog)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/openlaunchpad/launchpad/host/job"
 	"github.com/openlaunchpad/launchpad/host/sandbox"
 	"github.com/openlaunchpad/launchpad/host/sandbox/jobobject"
+	"github.com/openlaunchpad/launchpad/host/satellite"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
@@ -176,21 +177,20 @@ func (c *Config) makeLimits() (job.Limits, hcl.Diagnostics) {
 	l, v := c.Limits, &limitReader{c: c}
 	var r job.Limits
 	r.Timeout = v.duration("limits.timeout", l.Timeout, job.DefaultTimeout, time.Second)
-	r.MemoryBytes = v.size("limits.memory", l.Memory, jobobject.DefaultMemoryBytes, 32<<20, 0)
-	r.DiskBytes = v.size("limits.disk", l.Disk, sandbox.DefaultDiskBytes, sandbox.MinDiskBytes, 0)
 	r.MaxOutputBytes = v.size("limits.max_output", l.MaxOutput, job.DefaultMaxOutputBytes, 1<<10, 0)
 	r.MaxMessageBytes = v.size("limits.max_messages", l.MaxMessages, job.DefaultMaxMessageBytes, job.MinMessageBytes, 0)
 	r.Decode = bxl.Limits{MaxFrameBytes: int(v.size("limits.max_frame", l.MaxFrame, job.DefaultMaxFrameBytes, 1<<20, 1<<30))}
 	r.BatchBytes = int(v.size("limits.batch_size", l.BatchSize, bxl.DefaultBatchBytes, 64<<10, 64<<20))
-	r.QueueTimeout = v.duration("sandbox.queue_timeout", c.Sandbox.QueueTimeout, sandbox.DefaultQueueTimeout, 0)
-	r.Log.TotalBytes = int(v.size("limits.launcher_log", l.LauncherLog, 0, 4<<10, 64<<20))
-	if l.OpenFiles != 0 || c.Set("limits.open_files") {
-		if l.OpenFiles < 64 || l.OpenFiles > 1<<20 {
-			v.add("limits.open_files", "%d: want 64..1048576", l.OpenFiles)
-		} else {
-			r.OpenFiles = uint64(l.OpenFiles)
-		}
-	}
+	c.jobObjectLimits(v, &r)
+	c.sandboxLimits(v, &r)
+	r.Log = c.launcherLogLimits(v)
+	return r, v.diags
+}
+
+// jobObjectLimits are the limits of the job's cgroups.
+func (c *Config) jobObjectLimits(v *limitReader, r *job.Limits) {
+	l := c.Limits
+	r.MemoryBytes = v.size("limits.memory", l.Memory, jobobject.DefaultMemoryBytes, 32<<20, 0)
 	r.MaxProcs = l.MaxProcesses
 	if !c.Set("limits.max_processes") {
 		r.MaxProcs = jobobject.DefaultMaxProcs
@@ -201,7 +201,56 @@ func (c *Config) makeLimits() (job.Limits, hcl.Diagnostics) {
 		v.add("limits.cpus", "%g: want at least 0.01 cores, or 0 for no quota", l.CPUs)
 	}
 	r.CPUQuotaMillis = int64(l.CPUs * 1000)
-	return r, v.diags
+	if c.Set("limits.cpu_shares") {
+		if l.CPUShares < 2 || l.CPUShares > 262144 {
+			v.add("limits.cpu_shares", "%d: want 2..262144 (1024 is a job's weight when unset)", l.CPUShares)
+		} else {
+			r.CPUShares = uint64(l.CPUShares)
+		}
+	}
+}
+
+// sandboxLimits are the limits the sandbox applies when it starts (a
+// reload keeps them) and the queue timeout.
+func (c *Config) sandboxLimits(v *limitReader, r *job.Limits) {
+	l := c.Limits
+	r.DiskBytes = v.size("limits.disk", l.Disk, sandbox.DefaultDiskBytes, sandbox.MinDiskBytes, 0)
+	r.QueueTimeout = v.duration("sandbox.queue_timeout", c.Sandbox.QueueTimeout, sandbox.DefaultQueueTimeout, 0)
+	if l.OpenFiles != 0 || c.Set("limits.open_files") {
+		if l.OpenFiles < 64 || l.OpenFiles > 1<<20 {
+			v.add("limits.open_files", "%d: want 64..1048576", l.OpenFiles)
+		} else {
+			r.OpenFiles = uint64(l.OpenFiles)
+		}
+	}
+	r.MaxFileBytes = uint64(v.size("limits.max_file_size", l.MaxFileSize, 0, 1<<20, 0))
+}
+
+// launcherLogLimits bound what a job's launcher may write into the host's
+// log.
+func (c *Config) launcherLogLimits(v *limitReader) satellite.LogLimits {
+	l := c.Limits
+	r := satellite.LogLimits{
+		TotalBytes: int(v.size("limits.launcher_log", l.LauncherLog, satellite.DefaultLogTotalBytes, 4<<10, 64<<20)),
+		LineBytes:  int(v.size("limits.launcher_log_line", l.LauncherLogLine, satellite.DefaultLogLineBytes, 256, 64<<10)),
+		PerSecond:  satellite.DefaultLogPerSecond,
+		Burst:      satellite.DefaultLogBurst,
+	}
+	if c.Set("limits.launcher_log_rate") {
+		if l.LauncherLogRate < 0.1 || l.LauncherLogRate > 10000 {
+			v.add("limits.launcher_log_rate", "%g: want 0.1..10000 lines a second", l.LauncherLogRate)
+		} else {
+			r.PerSecond = l.LauncherLogRate
+		}
+	}
+	if c.Set("limits.launcher_log_burst") {
+		if l.LauncherLogBurst < 1 || l.LauncherLogBurst > 100000 {
+			v.add("limits.launcher_log_burst", "%d: want 1..100000 lines", l.LauncherLogBurst)
+		} else {
+			r.Burst = int(l.LauncherLogBurst)
+		}
+	}
+	return r
 }
 
 // limitReader parses limits, collecting a problem for each bad one.

@@ -125,11 +125,13 @@ type Stats struct {
 type Limits struct {
 	// Timeout is the wall-clock limit of the whole job, start to finish.
 	Timeout time.Duration
-	// MemoryBytes, MaxProcs and CPUQuotaMillis are applied by the sandbox's
-	// job object; 0 means no limit.
+	// MemoryBytes, MaxProcs, CPUQuotaMillis and CPUShares are applied by
+	// the sandbox's job object; 0 means no limit (CPUShares 0: the cgroup's
+	// default weight).
 	MemoryBytes    int64
 	MaxProcs       int64
 	CPUQuotaMillis int64
+	CPUShares      uint64
 	// MaxOutputBytes caps the output data set's encoded size.
 	MaxOutputBytes int64
 	// MaxMessageBytes caps the stdout, stderr and error report a job may
@@ -148,6 +150,8 @@ type Limits struct {
 	BatchBytes int
 	// OpenFiles is the job's open file limit (0: the sandbox's default).
 	OpenFiles uint64
+	// MaxFileBytes is the largest file a job may write (0: no limit).
+	MaxFileBytes uint64
 	// Log bounds what the launcher may log (zero fields: satellite's
 	// defaults).
 	Log satellite.LogLimits

@@ -23,28 +23,38 @@ import (
 // as "launcher said" with untrusted=true, never re-parsed as host lines.
 type LogLimits struct {
 	// LineBytes is the most kept of one line (longer lines are cut and the
-	// rest skipped). Default 2KiB.
+	// rest skipped). Default DefaultLogLineBytes.
 	LineBytes int
 	// TotalBytes is the most text one launcher process may log; after it
-	// its lines are counted and dropped. Default 256KiB.
+	// its lines are counted and dropped. Default DefaultLogTotalBytes.
 	TotalBytes int
-	// PerSecond and Burst rate limit lines (a token bucket). Defaults 20, 50.
+	// PerSecond and Burst rate limit lines (a token bucket). Defaults
+	// DefaultLogPerSecond, DefaultLogBurst.
 	PerSecond float64
 	Burst     int
 }
 
+// Defaults of LogLimits (the configuration's limits { launcher_log,
+// launcher_log_line, launcher_log_rate, launcher_log_burst }).
+const (
+	DefaultLogLineBytes  = 2 << 10
+	DefaultLogTotalBytes = 256 << 10
+	DefaultLogPerSecond  = 20
+	DefaultLogBurst      = 50
+)
+
 func (l LogLimits) withDefaults() LogLimits {
 	if l.LineBytes <= 0 {
-		l.LineBytes = 2 << 10
+		l.LineBytes = DefaultLogLineBytes
 	}
 	if l.TotalBytes <= 0 {
-		l.TotalBytes = 256 << 10
+		l.TotalBytes = DefaultLogTotalBytes
 	}
 	if l.PerSecond <= 0 {
-		l.PerSecond = 20
+		l.PerSecond = DefaultLogPerSecond
 	}
 	if l.Burst <= 0 {
-		l.Burst = 50
+		l.Burst = DefaultLogBurst
 	}
 	return l
 }

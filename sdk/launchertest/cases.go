@@ -217,7 +217,7 @@ func (k *kit) paramsInAndOut(t *testing.T) {
 
 // paramsEveryType copies a param of every BXL type a caller can declare into
 // an OUTPUT twin, so each value crosses the data plane both ways. These
-// cover the widths SQLite cannot (int16, int32, float32).
+// cover the widths the kit's tables leave out (int16, int32, float32).
 func (k *kit) paramsEveryType(t *testing.T) {
 	decls := []struct{ name, typ, value, want string }{
 		{"b", "bit", "1", `true`},

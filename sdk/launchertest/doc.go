@@ -3,8 +3,10 @@
 // host. The kit drives the host only through the launchpad binary, exactly as
 // an administrator and a caller would (key generate, plugin sign, trust add,
 // plugin register, serve, exec); it imports no host internals, only the
-// client package to read exec's JSON results and internal/testhost to run
-// the host.
+// client package to read exec's JSON results, internal/testhost to run the
+// host, and host/dev to create its tables on the instance: the kit declares
+// them in SQL Server types with T-SQL literals, and the host's type table
+// alone decides how the instance declares and stores them.
 //
 // A launcher author supplies per-language script snippets (Snippets) and
 // calls Run from a test; see docs/launcher-guide.md.

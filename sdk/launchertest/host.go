@@ -2,7 +2,6 @@ package launchertest
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -13,8 +12,7 @@ import (
 	"testing"
 	"time"
 
-	_ "modernc.org/sqlite" // the kit creates the host's SQLite instance
-
+	"github.com/openlaunchpad/launchpad/host/dev"
 	"github.com/openlaunchpad/launchpad/internal/testhost"
 )
 
@@ -172,115 +170,110 @@ func copyFile(src, dst string, mode os.FileMode) error {
 	return out.Close()
 }
 
-// typesTable holds every BXL type SQLite columns can carry; the declared
-// types are those the host's SQLite source maps to each BXL type. Integers
-// of other widths and float32 cannot come from SQLite (it stores every
-// integer as 64-bit and every float as double): params cover them.
-const typesTable = `CREATE TABLE conformance_types (
-  id  INTEGER PRIMARY KEY,
-  b   BOOLEAN,
-  i   BIGINT,
-  f   DOUBLE,
-  dec DECIMAL TEXT(38,10),
-  s   TEXT,
-  bin BLOB,
-  d   DATE,
-  tm  TIME,
-  dt  DATETIME,
-  dto DATETIMEOFFSET,
-  u   UNIQUEIDENTIFIER
-)`
+// The kit's tables are declared as SQL Server declares them, and their
+// values are T-SQL literals: the host creates them on its instance through
+// its own type table (dev.CreateTable), so how the instance declares a column
+// or stores a value is the host's business and no line of the kit's.
+
+// table is one table of the kit's instance.
+type table struct {
+	name    string
+	columns string  // T-SQL column declarations
+	rows    [][]any // T-SQL literals, nil for NULL
+}
 
 func createInstance(path string) error {
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if _, err := db.ExecContext(context.Background(), typesTable); err != nil {
-		return err
-	}
-	for _, e := range edges {
-		if _, err := db.Exec(e.table); err != nil {
-			return err
-		}
-	}
-	if _, err := db.Exec(intsTable); err != nil {
-		return err
-	}
-	for _, r := range intRows {
-		if _, err := db.Exec(`INSERT INTO conformance_ints VALUES (?,?,?)`, r.x, r.y, r.w); err != nil {
-			return err
-		}
-	}
-	for _, r := range typeRows {
-		args := make([]any, len(r))
-		for i, v := range r {
-			args[i] = v.sql
-		}
-		if _, err := db.Exec(`INSERT INTO conformance_types VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, args...); err != nil {
+	for _, tb := range kitTables() {
+		if err := dev.CreateTable(context.Background(), path, tb.name, tb.columns, tb.rows); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// cell is one value of typeRows: what is stored, and the JSON exec prints.
-type cell struct {
-	sql  any
-	json string
+// kitTables are conformance_types, one table per edge, and conformance_ints.
+func kitTables() []table {
+	cols := make([]string, len(typeColumns))
+	for i, c := range typeColumns {
+		cols[i] = c.name + " " + c.decl
+	}
+	types := table{name: "conformance_types", columns: strings.Join(cols, ", ")}
+	for _, r := range typeRows {
+		lits := make([]any, len(r))
+		for i, v := range r {
+			lits[i] = v.literal
+		}
+		types.rows = append(types.rows, lits)
+	}
+	tables := []table{types}
+	for _, e := range edges {
+		tables = append(tables, table{name: "edge_" + e.name, columns: e.column + " " + e.decl, rows: [][]any{{e.literal}}})
+	}
+	ints := table{name: "conformance_ints", columns: "x bigint NOT NULL, y bigint NOT NULL, w bigint NOT NULL"}
+	for _, r := range intRows {
+		ints.rows = append(ints.rows, []any{fmt.Sprint(r.x), fmt.Sprint(r.y), fmt.Sprint(r.w)})
+	}
+	return append(tables, ints)
 }
 
-// typeColumns are conformance_types' columns with the type exec reports.
-var typeColumns = []struct{ name, typ string }{
-	{"id", "int64"}, {"b", "bool"}, {"i", "int64"}, {"f", "float64"}, {"dec", "decimal(38,10)"},
-	{"s", "string"}, {"bin", "binary"}, {"d", "date"}, {"tm", "time"}, {"dt", "datetime"},
-	{"dto", "datetimeoffset"}, {"u", "uuid"},
+// cell is one value of typeRows: the T-SQL literal stored (nil for NULL),
+// and the JSON exec prints.
+type cell struct {
+	literal any
+	json    string
+}
+
+// typeColumns are conformance_types' columns: their T-SQL declaration and
+// the type exec reports. They hold every BXL type but int8, int16, int32
+// and float32, which an instance may store wider: ParamsOfEveryType covers
+// those.
+var typeColumns = []struct{ name, decl, typ string }{
+	{"id", "bigint NOT NULL", "int64"}, {"b", "bit", "bool"}, {"i", "bigint", "int64"}, {"f", "float", "float64"},
+	{"dec", "decimal(38,10)", "decimal(38,10)"}, {"s", "nvarchar(max)", "string"}, {"bin", "varbinary(max)", "binary"},
+	{"d", "date", "date"}, {"tm", "time", "time"}, {"dt", "datetime2", "datetime"},
+	{"dto", "datetimeoffset", "datetimeoffset"}, {"u", "uniqueidentifier", "uuid"},
 }
 
 var typeRows = [][]cell{
 	{
-		{int64(1), `1`}, {int64(1), `true`}, {int64(9007199254740992), `9007199254740992`}, {1.5, `1.5`},
+		{"1", `1`}, {"1", `true`}, {"9007199254740992", `9007199254740992`}, {"1.5", `1.5`},
 		{"-12345.0123456789", `-12345.0123456789`},
-		{"héllo ✓ 你好 🙂", `"héllo ✓ 你好 🙂"`}, {[]byte{0x00, 0xFF, 0x10}, `"0x00FF10"`},
+		{"héllo ✓ 你好 🙂", `"héllo ✓ 你好 🙂"`}, {"0x00FF10", `"0x00FF10"`},
 		{"2024-02-29", `"2024-02-29"`}, {"13:45:00.123456", `"13:45:00.123456"`},
 		{"2024-02-29 13:45:00.123456", `"2024-02-29 13:45:00.123456"`},
 		{"2024-02-29 13:45:00.5+05:45", `"2024-02-29 13:45:00.5 +05:45"`},
 		{"6f9619ff-8b86-d011-b42d-00c04fc964ff", `"6f9619ff-8b86-d011-b42d-00c04fc964ff"`},
 	},
 	{
-		{int64(2), `2`}, {int64(0), `false`}, {int64(-9007199254740992), `-9007199254740992`}, {-2.25, `-2.25`},
-		{"0.0000000001", `0.0000000001`}, {"", `""`}, {[]byte{}, `"0x"`},
+		{"2", `2`}, {"0", `false`}, {"-9007199254740992", `-9007199254740992`}, {"-2.25", `-2.25`},
+		{"0.0000000001", `0.0000000001`}, {"", `""`}, {"0x", `"0x"`},
 		{"1969-12-31", `"1969-12-31"`}, {"00:00:00", `"00:00:00"`},
 		{"1900-01-01 00:00:00", `"1900-01-01 00:00:00"`},
 		{"1999-12-31 23:59:59-08:00", `"1999-12-31 23:59:59 -08:00"`},
 		{"00000000-0000-0000-0000-000000000000", `"00000000-0000-0000-0000-000000000000"`},
 	},
 	{
-		{int64(3), `3`}, {nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`},
+		{"3", `3`}, {nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`},
 		{nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`}, {nil, `null`},
 	},
 }
 
-// edges are values at the end of a type's range, each in its own table, that
-// a runtime must carry exactly or refuse by name (Config.Refuses).
+// edges are values at the end of a type's range, each in its own table
+// edge_NAME, that a runtime must carry exactly or refuse by name
+// (Config.Refuses).
 var edges = []struct {
-	name, column, table, json string
+	name, column, decl, literal, json string
 }{
-	{EdgeInt64Min, "i", `CREATE TABLE edge_int64_min(i BIGINT); INSERT INTO edge_int64_min VALUES (-9223372036854775808)`,
-		`-9223372036854775808`},
-	{EdgeInt64BeyondDouble, "i", `CREATE TABLE edge_int64_beyond_double(i BIGINT);
-INSERT INTO edge_int64_beyond_double VALUES (9007199254740993)`, `9007199254740993`},
-	{EdgeWideDecimal, "dec", `CREATE TABLE edge_wide_decimal(dec DECIMAL TEXT(38,10));
-INSERT INTO edge_wide_decimal VALUES ('-1234567890123456789012345678.0123456789')`,
+	{EdgeInt64Min, "i", "bigint", "-9223372036854775808", `-9223372036854775808`},
+	{EdgeInt64BeyondDouble, "i", "bigint", "9007199254740993", `9007199254740993`},
+	{EdgeWideDecimal, "dec", "decimal(38,10)", "-1234567890123456789012345678.0123456789",
 		`-1234567890123456789012345678.0123456789`},
 }
 
-// intsTable holds the integer snippets' input (Snippets.MatrixProduct): x
-// and y beyond 2^31, y = 3x + 7, w small; every product and sum the checks
-// compute stays below 2^53, so a double holds the exact answer.
-const intsTable = `CREATE TABLE conformance_ints (x BIGINT NOT NULL, y BIGINT NOT NULL, w BIGINT NOT NULL)`
-
+// intRows are conformance_ints, the integer snippets' input
+// (Snippets.MatrixProduct): x and y beyond 2^31, y = 3x + 7, w small; every
+// product and sum the checks compute stays below 2^53, so a double holds the
+// exact answer.
 type intRow struct{ x, y, w int64 }
 
 var intRows = func() []intRow {
