@@ -251,8 +251,9 @@ func hostPeakRSS(t *testing.T) int64 {
 // extraUIDBase is a worker range of up to 50 uids for extra host number
 // slot (0..19) of this test process: away from the main host's range and
 // from other test processes'. Slots: 0 ops, 1 trust, 2 round 2, 3 limits,
-// 4 stalled caller, 5 and 6 memory, 7 request, 10-12 files, 14-15 kernel,
-// 18 ops watch, 19 the installed package.
+// 4 stalled caller, 5 and 6 memory, 7 request, 8 chunks, 9 configured limits,
+// 10-12 files, 13 and 17 claims, signals and config, 14-15 kernel, 16 integer
+// types, 18 ops watch, 19 the installed package.
 func extraUIDBase(slot int) int {
 	return 1_893_000_000 + (os.Getpid()%9000)*1000 + slot*50
 }

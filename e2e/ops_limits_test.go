@@ -27,7 +27,7 @@ OutputDataSet = pd.DataFrame({'soft': [soft], 'err': [err]})`
 // none) and its cgroup's CPU weight.
 func TestOps_ConfiguredLimitsReachTheJob(t *testing.T) {
 	requireRoot(t)
-	uidBase := extraUIDBase(23)
+	uidBase := extraUIDBase(9)
 	h := startSharedHost(t, fmt.Sprintf("limits {\n  max_file_size = \"2MiB\"\n  cpu_shares = 512\n}\n"+
 		"sandbox {\n  uid_base = %d\n  workers = 2\n}\n", uidBase))
 	for _, c := range []struct {
