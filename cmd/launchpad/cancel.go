@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 
@@ -12,13 +13,11 @@ import (
 var errNotRunning = fmt.Errorf("not running")
 
 func runCancel(args []string) error {
-	fs := flag.NewFlagSet("cancel", flag.ContinueOnError)
+	fs := newFlagSet("cancel", "launchpad cancel [--address unix://PATH] JOB_ID")
 	address := fs.String("address", defaultAddress(), "host address: unix://PATH (default from LAUNCHPAD_ADDR)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: launchpad cancel [--address unix://PATH] JOB_ID")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return errHelp
+	} else if err != nil || fs.NArg() != 1 {
 		return errUsage
 	}
 	id := fs.Arg(0)

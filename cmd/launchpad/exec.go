@@ -46,6 +46,10 @@ func runExec(args []string) int {
 // terminal from a pipe).
 func execMain(args []string, stdout, stderr *os.File) int {
 	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: launchpad exec --language L (--script S | --script-file F) [flags] | launchpad exec --tsql FILE [flags]")
+		fs.PrintDefaults()
+	}
 	fs.SetOutput(stderr)
 	address := fs.String("address", envOr("LAUNCHPAD_ADDR", "unix:///var/lib/launchpad/launchpad.sock"),
 		"host address: unix://PATH (default from LAUNCHPAD_ADDR)")
@@ -67,7 +71,9 @@ func execMain(args []string, stdout, stderr *os.File) int {
 	chunks := addChunkFlags(fs)
 	values := paramFlags{}
 	fs.Var(values, "param", "param value NAME=VALUE (repeatable); an undeclared-value param is NULL")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0 // fs printed the usage the caller asked for
+	} else if err != nil {
 		return exitUsage
 	}
 	mode, err := parseEscapeMode(*escape)

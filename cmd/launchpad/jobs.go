@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -46,11 +47,13 @@ func callHost(address string, fn func(context.Context, *client.Client) error) er
 }
 
 func runJobs(args []string) error {
-	fs := flag.NewFlagSet("jobs", flag.ContinueOnError)
+	fs := newFlagSet("jobs", "launchpad jobs [--address unix://PATH] [--format table|json] [--limit N]")
 	address := fs.String("address", defaultAddress(), "host address: unix://PATH (default from LAUNCHPAD_ADDR)")
 	format := fs.String("format", "table", "output format: table or json")
 	limit := fs.Int("limit", 50, "most ended jobs to list, newest first (0: all the host keeps)")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return errHelp
+	} else if err != nil || fs.NArg() != 0 {
 		return errUsage
 	}
 	if *format != "table" && *format != "json" {

@@ -66,6 +66,8 @@ func TestHelp_ListsEveryFlag(t *testing.T) {
 		{runTrust, []string{"add", "-h"}, []string{"-config", "-state", "-plugin-dir", "-name"}},
 		{runKey, []string{"generate", "-h"}, []string{"-out"}},
 		{runPlugin, []string{"-h"}, []string{"plugin sign", "plugin list"}},
+		{runJobs, []string{"-h"}, []string{"-address", "-format", "-limit"}},
+		{runCancel, []string{"-h"}, []string{"-address"}},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
