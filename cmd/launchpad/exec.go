@@ -45,12 +45,7 @@ func runExec(args []string) int {
 // execMain is exec writing to stdout and stderr (files, so it can tell a
 // terminal from a pipe).
 func execMain(args []string, stdout, stderr *os.File) int {
-	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: launchpad exec --language L (--script S | --script-file F) [flags] | launchpad exec --tsql FILE [flags]")
-		fs.PrintDefaults()
-	}
-	fs.SetOutput(stderr)
+	fs := execFlagSet(stderr)
 	address := fs.String("address", envOr("LAUNCHPAD_ADDR", "unix:///var/lib/launchpad/launchpad.sock"),
 		"host address: unix://PATH (default from LAUNCHPAD_ADDR)")
 	language := fs.String("language", "", "script language, e.g. Python or R (case-insensitive)")
@@ -128,6 +123,17 @@ func execMain(args []string, stdout, stderr *os.File) int {
 	return streamJob(job, out, errw, started, func(err error) int {
 		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
 	}, fail)
+}
+
+// execFlagSet is exec's flag set: -h prints the usage and every flag.
+func execFlagSet(stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: launchpad exec --language L (--script S | --script-file F) [flags] | launchpad exec --tsql FILE [flags]")
+		fs.PrintDefaults()
+	}
+	fs.SetOutput(stderr)
+	return fs
 }
 
 // chunkFlags are exec's streaming and partition flags.
