@@ -8,6 +8,7 @@ import (
 )
 
 // tsqlBatch writes a --tsql batch file and returns its path.
+// Like config_test's temp-file helpers in shape only: e2e cannot import another package's test code.
 func tsqlBatch(t *testing.T, batch string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "call.sql")

@@ -26,6 +26,7 @@ func numberIs(got, want string) bool {
 	return ok1 && ok2 && g.Cmp(w) == 0
 }
 
+// numberNear repeats launchertest's near on purpose: e2e checks the CLI's JSON on its own, not through the launcher test kit.
 func numberNear(got string, want, tol float64) bool {
 	g, ok := new(big.Rat).SetString(got)
 	if !ok {

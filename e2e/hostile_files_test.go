@@ -99,6 +99,7 @@ func victimFolder(t *testing.T) (dir, file string) {
 }
 
 // checkVictim fails unless the victim folder is as victimFolder made it.
+// Like host/sandbox's folder tests' check: e2e cannot import their test code.
 func checkVictim(t *testing.T, dir, file string) {
 	t.Helper()
 	var st syscall.Stat_t

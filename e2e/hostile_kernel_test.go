@@ -106,6 +106,7 @@ raise RuntimeError('found the previous job key')`, userDesc, userDesc+"\x00"), [
 call('keyctl join', 250, 1, b'launchpad-e2e\x00')  # KEYCTL_JOIN_SESSION_KEYRING
 raise RuntimeError('joined a named session keyring')`, []string{"keyctl join: Operation not permitted"}},
 	}
+	// The same run-each-case loop as hostile_test's: a few lines, each file's cases read alone.
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := h.exec(t, "--language", "Python", "--script", c.script)

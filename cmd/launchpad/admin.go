@@ -242,6 +242,7 @@ func runTrust(args []string) error {
 
 // trustList prints the trust store, revoked keys included.
 func trustList(cfg catalog.Config) error {
+	// Same open-then-list start as pluginList: two commands, a few lines each, clearer inline than behind a helper.
 	c, err := catalog.Open(cfg, cliLogger())
 	if err != nil {
 		return err

@@ -92,6 +92,7 @@ func TestTSQLFlags_MapTheCall(t *testing.T) {
 }
 
 // What the host cannot do yet is refused by name, never dropped.
+// Same table shape as host/tsql's syntax-error tests: each package tests its own errors.
 func TestTSQLFlags_RefusesWhatTheHostLacks(t *testing.T) {
 	tests := map[string]struct{ src, want string }{
 		"parallel 2":        {"EXEC sp_execute_external_script N'R', N'1', @parallel = 2", "line 1, column 45: @parallel = 2: want 0 or 1"},

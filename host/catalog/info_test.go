@@ -14,6 +14,7 @@ import (
 // refused, and the refusal is audited; one that matches passes.
 func TestCatalog_CheckInfoRefusesAMismatch(t *testing.T) {
 	e := newEnv(t, true)
+	// Starts like the other catalog tests (env, resolve, check): a few lines, clearer inline than behind a helper.
 	l, err := e.cat.Resolve("Python")
 	if err != nil {
 		t.Fatal(err)

@@ -25,6 +25,7 @@ type Observer interface {
 }
 
 // Job states as Info.State names them.
+// Plain string constants: like catalog's audit results in shape only, no shared logic.
 const (
 	StateQueued    = "queued"
 	StateRunning   = "running"

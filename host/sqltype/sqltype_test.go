@@ -203,6 +203,7 @@ func TestParseColumns_TSQLSyntax(t *testing.T) {
 	}
 }
 
+// Table of refusals like the accepted-columns table above: each case is one input and its reason.
 func TestParseColumns_RefusesWithReason(t *testing.T) {
 	cases := map[string]string{
 		"NotWithoutNull":   "a int NOT",

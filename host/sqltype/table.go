@@ -41,6 +41,7 @@ const (
 	classUUID
 )
 
+// One row per BXL type, spelled out: a table reads better than rules a generic helper would hide.
 var kinds = map[bxl.Type]kind{
 	bxl.TypeBool:           {mssql: "bit", sqlite: "BOOLEAN", parse: parseBool, text: textBool, class: classNumber},
 	bxl.TypeInt8:           {mssql: "smallint", sqlite: "TINYINT", parse: parseInt, text: textAny, class: classNumber}, // tinyint is unsigned

@@ -127,6 +127,7 @@ func TestTable_CanCast(t *testing.T) {
 		from, to bxl.Type
 		want     bool
 	}{
+		// One row per cast, spelled out so a failure names the pair of types.
 		{bxl.TypeFloat64, bxl.TypeInt32, true},
 		{bxl.TypeBool, bxl.TypeDecimal, true},
 		{bxl.TypeString, bxl.TypeDate, true},

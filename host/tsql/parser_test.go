@@ -164,6 +164,7 @@ func TestParse_RefusesOtherStatements(t *testing.T) {
 		src, want string
 		kind      error
 	}{
+		// One row per refused statement, spelled out so a failure names its file and message.
 		"create table file": {src: "@refused_create_table.sql", kind: ErrUnsupported,
 			want: "line 3, column 1: CREATE TABLE is not supported: --tsql runs one sp_execute_external_script call"},
 		"create procedure file": {src: "@refused_create_procedure.sql", kind: ErrUnsupported,
@@ -222,6 +223,7 @@ func TestParse_RefusesOtherStatements(t *testing.T) {
 			} else {
 				s, err = Parse(tc.src)
 			}
+			// Same check as the subquery tests' refusals: a few lines of test code, clearer inline than behind a helper.
 			if err == nil {
 				t.Fatalf("parsed: %+v", summarize(s))
 			}
@@ -236,6 +238,7 @@ func TestParse_RefusesOtherStatements(t *testing.T) {
 }
 
 // Malformed batches are syntax errors at the right place.
+// Same table shape as cmd/launchpad's flag refusals: each package tests its own errors.
 func TestParse_SyntaxErrors(t *testing.T) {
 	tests := map[string]struct{ src, want string }{
 		"unterminated string":   {"EXEC sp_execute_external_script N'R', N'x <- 1", "line 1, column 39: unterminated string"},

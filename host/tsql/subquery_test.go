@@ -29,6 +29,7 @@ func queryOf(s *Script) string {
 // A scalar subquery as a variable's value reaches the binding with its text
 // as written and the variables it names, valued where the query stands.
 func TestParse_SubqueryAccepted(t *testing.T) {
+	// One row per accepted form, spelled out so a failure names the form.
 	tests := map[string]struct{ src, want string }{
 		"tutorial form": {"DECLARE @model varchar(100) = 'Naive Bayes';\nDECLARE @v varbinary(max) = (\n  SELECT model\n  FROM iris_models\n  WHERE model_name = @model\n  );" + callWith("varbinary(max)"),
 			"SELECT model\n  FROM iris_models\n  WHERE model_name = @model | @model varchar(100) = 'Naive Bayes'"},
@@ -90,6 +91,7 @@ func TestParse_SubqueryRefused(t *testing.T) {
 		"overwritten":                {"DECLARE @v int = (SELECT 1)\nSET @v = 2" + callWith("int"), "line 1, column 19: this query's value reaches no param", ErrUnsupported},
 		"in an earlier batch":        {"DECLARE @v int = (SELECT 1)\nGO" + call, "this query's value reaches no param", ErrUnsupported},
 	}
+	// Same check as parser_test's refusals: a few lines of test code, clearer inline than behind a helper.
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			s, err := Parse(tc.src)

@@ -43,6 +43,7 @@ func TestRuntime_PythonUnitTests(t *testing.T) {
 // TestLauncher_StagesEveryRuntimeModule: every module in runtime/ (tests
 // aside) is staged with its content, the SDK's codec included, so a module
 // added to runtime/ but not to the embed list fails here, not in production.
+// Like the R plugin's staging test: two plugin packages with their own runtimes, which cannot share test code.
 func TestLauncher_StagesEveryRuntimeModule(t *testing.T) {
 	dir := t.TempDir()
 	script, err := stageRuntime(&launcher.RunRequest{WorkingDir: dir})

@@ -14,6 +14,7 @@ import (
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
 
+// Like the Python plugin's tool check: two plugin packages, which cannot share test code.
 func needRscript(t *testing.T) {
 	t.Helper()
 	if err := exec.Command(defaultRuntime, "-e", "0").Run(); err != nil {

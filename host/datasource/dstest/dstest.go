@@ -337,6 +337,7 @@ func Nullable(name string, typ bxl.Type) bxl.Field {
 
 // WriteSchemaAll has one column of every BXL type.
 var WriteSchemaAll = &bxl.Schema{Fields: []bxl.Field{
+	// One column per BXL type, listed so each test sees every type by name.
 	{Name: "id", Type: bxl.TypeInt64},
 	Nullable("b", bxl.TypeBool),
 	Nullable("i8", bxl.TypeInt8),

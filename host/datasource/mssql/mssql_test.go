@@ -45,6 +45,7 @@ UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NUL
  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL`
 
 var mssqlTypesColumns = []tdsfake.Column{
+	// One column per SQL Server type, spelled out: the table is the test's expectation.
 	{Name: "c_bit", Type: "bit", Nullable: true}, {Name: "c_tinyint", Type: "tinyint", Nullable: true},
 	{Name: "c_smallint", Type: "smallint", Nullable: true}, {Name: "c_int", Type: "int", Nullable: true},
 	{Name: "c_bigint", Type: "bigint", Nullable: true}, {Name: "c_real", Type: "real", Nullable: true},

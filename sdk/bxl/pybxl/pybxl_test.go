@@ -16,6 +16,7 @@ import (
 
 const python = "/usr/bin/python3"
 
+// Like signing's tool check and the plugins' runtime checks: test code of packages that cannot share a test helper.
 func requirePython(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(python); err != nil {

@@ -1,3 +1,4 @@
+-- Kept as the documentation example has it, near-copy of a sibling case included: each case is one sample, checked alone.
 EXECUTE sp_execute_external_script @language = N'Python'
     , @script = N'SQL_out = SQL_in;'
     , @input_data_1 = N'SELECT 12 as Col;'

@@ -1,3 +1,4 @@
+-- Kept as the documentation example has it, near-copy of a sibling case included: each case is one sample, checked alone.
 DECLARE @param1 INT = 100, @param2 INT = 50, @param3 INT = 3;
 EXECUTE sp_execute_external_script @language = N'Python'
     , @script = N'

@@ -1,3 +1,4 @@
+-- Same iris table as the other iris cases on purpose: each corpus case carries its own data so it runs alone.
 CREATE TABLE iris_data (
   id INTEGER NOT NULL PRIMARY KEY
   , "Sepal.Length" FLOAT NOT NULL, "Sepal.Width" FLOAT NOT NULL

@@ -1,3 +1,4 @@
+-- Same mtcars table as the other mtcars case on purpose: each corpus case carries its own data so it runs alone.
 CREATE TABLE MTCars(
     mpg decimal(10, 1) NOT NULL,
     cyl int NOT NULL,

@@ -1,3 +1,4 @@
+-- Same rental table as the other rental cases on purpose: each corpus case carries its own data so it runs alone.
 CREATE TABLE rental_data (
   "Year" INT, "Month" INT, "Day" INT, "RentalCount" INT, "WeekDay" INT, "Holiday" INT, "Snow" INT, "FHoliday" INT, "FSnow" INT, "FWeekDay" INT
 );

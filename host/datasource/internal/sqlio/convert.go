@@ -53,6 +53,7 @@ func inferField(name string, v any) (bxl.Field, bool) {
 }
 
 // AsInt64 returns v as an exact int64 when it is an integer or an integral float.
+// Same shape, different types: one case per integer kind, a generic helper would hide the conversion.
 func AsInt64(v any) (int64, bool) {
 	switch x := v.(type) {
 	case int64:

@@ -79,6 +79,7 @@ func identEnd(q string, i int) int {
 }
 
 // skipPast returns the index after the next end at or after i (len(q) if none).
+// Scans like sqlite's statement check in shape only: they look for different things (params here, the first keyword there).
 func skipPast(q string, i int, end string) int {
 	k := strings.Index(q[i:], end)
 	if k < 0 {
