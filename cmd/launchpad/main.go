@@ -19,6 +19,8 @@ Operators:
   cancel   cancel a running job
 Administrators:
   config   validate a configuration file (config validate --config FILE)
+  table    create a table on a SQLite instance file from T-SQL declarations
+           and literals (table create --db F --name T --columns D < rows.json)
   key      generate signing keys
   plugin   sign, register, list and remove launchers
   trust    add, list and revoke trusted publishers
@@ -57,6 +59,8 @@ func main() {
 		err = runTrust(args)
 	case "config":
 		err = runConfig(args)
+	case "table":
+		err = runTable(args)
 	case "sandbox-init":
 		os.Exit(runSandboxInit(args))
 	case "version", "--version":

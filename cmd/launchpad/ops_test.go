@@ -92,3 +92,26 @@ func TestServe_RefusesAnUnknownLogLevel(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// table create makes a table from T-SQL declarations and JSON rows of
+// literals, and names what is wrong in bad rows.
+func TestTableCreate_DeclaredColumnsAndLiteralRows(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "instance.db")
+	old := tableIn
+	t.Cleanup(func() { tableIn = old })
+	tableIn = strings.NewReader(`[["1", "0x00FF"], ["2", null]]`)
+	if err := runTable([]string{"create", "--db", db, "--name", "t", "--columns", "id bigint NOT NULL, b varbinary(max)"}); err != nil {
+		t.Fatal(err)
+	}
+	tableIn = strings.NewReader(`[["x"]]`)
+	if err := runTable([]string{"create", "--db", db, "--name", "u", "--columns", "id int"}); err == nil || !strings.Contains(err.Error(), "row 1") {
+		t.Errorf("a bad literal gave %v, want an error naming row 1", err)
+	}
+	tableIn = strings.NewReader(`{`)
+	if err := runTable([]string{"create", "--db", db, "--name", "v", "--columns", "id int"}); err == nil || !strings.Contains(err.Error(), "rows on stdin") {
+		t.Errorf("bad JSON gave %v", err)
+	}
+	if err := runTable([]string{"create", "--db", db}); !errors.Is(err, errUsage) {
+		t.Errorf("missing flags gave %v, want a usage error", err)
+	}
+}

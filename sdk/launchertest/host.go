@@ -1,7 +1,8 @@
 package launchertest
 
 import (
-	"context"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openlaunchpad/launchpad/host/dev"
 	"github.com/openlaunchpad/launchpad/internal/testhost"
 )
 
@@ -38,7 +38,7 @@ func startHost(t *testing.T, cfg *Config) *host {
 	state, plugins := filepath.Join(dir, "s"), filepath.Join(dir, "plugins")
 	installLauncher(t, cfg, dir)
 	db := filepath.Join(state, "instance.db")
-	if err := createInstance(db); err != nil {
+	if err := createInstance(cfg.LaunchpadBin, db); err != nil {
 		t.Fatalf("create instance database: %v", err)
 	}
 	h := &host{bin: cfg.LaunchpadBin, sock: filepath.Join(state, "launchpad.sock")}
@@ -171,49 +171,72 @@ func copyFile(src, dst string, mode os.FileMode) error {
 }
 
 // The kit's tables are declared as SQL Server declares them, and their
-// values are T-SQL literals: the host creates them on its instance through
-// its own type table (dev.CreateTable), so how the instance declares a column
-// or stores a value is the host's business and no line of the kit's.
+// values are T-SQL literals: `launchpad table create` makes them on the
+// instance through the host's own type table, so how the instance declares a
+// column or stores a value is the host's business and no line of the kit's.
 
-// table is one table of the kit's instance.
-type table struct {
-	name    string
-	columns string  // T-SQL column declarations
-	rows    [][]any // T-SQL literals, nil for NULL
+// Table is one table of the kit's instance.
+type Table struct {
+	Name    string
+	Columns string  // T-SQL column declarations
+	Rows    [][]any // T-SQL literals (strings), nil for NULL
+	// Types are the types exec reports for the columns (nil: not stated).
+	Types []string
 }
 
-func createInstance(path string) error {
+// Tables are the tables the kit creates on its host's instance: the host's
+// own tests check that its type table creates them as declared.
+func Tables() []Table { return kitTables() }
+
+// createInstance makes the kit's tables in the SQLite file at path with
+// the launchpad binary.
+func createInstance(launchpad, path string) error {
 	for _, tb := range kitTables() {
-		if err := dev.CreateTable(context.Background(), path, tb.name, tb.columns, tb.rows); err != nil {
+		rows, err := json.Marshal(tb.Rows)
+		if err != nil {
 			return err
+		}
+		cmd := exec.Command(launchpad, "table", "create", "--db", path, "--name", tb.Name, "--columns", tb.Columns)
+		cmd.Stdin = bytes.NewReader(rows)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("launchpad table create %s: %w: %s", tb.Name, err, out)
 		}
 	}
 	return nil
 }
 
 // kitTables are conformance_types, one table per edge, and conformance_ints.
-func kitTables() []table {
+func kitTables() []Table {
 	cols := make([]string, len(typeColumns))
 	for i, c := range typeColumns {
 		cols[i] = c.name + " " + c.decl
 	}
-	types := table{name: "conformance_types", columns: strings.Join(cols, ", ")}
+	types := Table{Name: "conformance_types", Columns: strings.Join(cols, ", "), Types: columnTypes()}
 	for _, r := range typeRows {
 		lits := make([]any, len(r))
 		for i, v := range r {
 			lits[i] = v.literal
 		}
-		types.rows = append(types.rows, lits)
+		types.Rows = append(types.Rows, lits)
 	}
-	tables := []table{types}
+	tables := []Table{types}
 	for _, e := range edges {
-		tables = append(tables, table{name: "edge_" + e.name, columns: e.column + " " + e.decl, rows: [][]any{{e.literal}}})
+		tables = append(tables, Table{Name: "edge_" + e.name, Columns: e.column + " " + e.decl, Rows: [][]any{{e.literal}}})
 	}
-	ints := table{name: "conformance_ints", columns: "x bigint NOT NULL, y bigint NOT NULL, w bigint NOT NULL"}
+	ints := Table{Name: "conformance_ints", Columns: "x bigint NOT NULL, y bigint NOT NULL, w bigint NOT NULL",
+		Types: []string{"int64", "int64", "int64"}}
 	for _, r := range intRows {
-		ints.rows = append(ints.rows, []any{fmt.Sprint(r.x), fmt.Sprint(r.y), fmt.Sprint(r.w)})
+		ints.Rows = append(ints.Rows, []any{fmt.Sprint(r.x), fmt.Sprint(r.y), fmt.Sprint(r.w)})
 	}
 	return append(tables, ints)
+}
+
+func columnTypes() []string {
+	var out []string
+	for _, c := range typeColumns {
+		out = append(out, c.typ)
+	}
+	return out
 }
 
 // cell is one value of typeRows: the T-SQL literal stored (nil for NULL),

@@ -1,15 +1,9 @@
 package launchertest
 
 import (
-	"context"
 	"errors"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
-
-	"github.com/openlaunchpad/launchpad/host/datasource/sqlite"
-	"github.com/openlaunchpad/launchpad/host/sqltype"
 )
 
 func TestSameValue_ComparesNumbersExactly(t *testing.T) {
@@ -59,56 +53,4 @@ func TestTypeRows_CoverEveryColumn(t *testing.T) {
 			t.Errorf("row %d has %d cells, want %d", i, len(r), len(typeColumns))
 		}
 	}
-}
-
-// TestKitTables_HostCreatesThemAsDeclared creates the kit's instance without
-// a host process and reads conformance_types back through the host's SQLite
-// source: every literal parses and every column keeps the type the kit
-// expects exec to report, before any slow conformance run.
-func TestKitTables_HostCreatesThemAsDeclared(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "instance.db")
-	if err := createInstance(path); err != nil {
-		t.Fatal(err)
-	}
-	src, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = src.Close() }()
-	for _, q := range []struct {
-		query string
-		types []string
-		rows  int
-	}{
-		{"SELECT * FROM conformance_types", columnTypes(), len(typeRows)},
-		{"SELECT * FROM edge_" + EdgeWideDecimal, []string{"decimal(38,10)"}, 1},
-		{"SELECT * FROM conformance_ints", []string{"int64", "int64", "int64"}, len(intRows)},
-	} {
-		rows, err := src.Query(context.Background(), q.query, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, f := range rows.Schema().Fields {
-			got = append(got, sqltype.Name(f))
-		}
-		if !slices.Equal(got, q.types) {
-			t.Errorf("%s: column types %v, want %v", q.query, got, q.types)
-		}
-		n := 0
-		for b, err := rows.Next(); err == nil; b, err = rows.Next() {
-			n += b.Rows
-		}
-		if err := rows.Close(); err != nil || n != q.rows {
-			t.Errorf("%s: %d rows (close: %v), want %d", q.query, n, err, q.rows)
-		}
-	}
-}
-
-func columnTypes() []string {
-	var out []string
-	for _, c := range typeColumns {
-		out = append(out, c.typ)
-	}
-	return out
 }
