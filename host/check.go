@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
@@ -118,7 +119,7 @@ func checkLaunchers(cfg *config.Config) hcl.Diagnostics {
 		names = append(names, e.Name)
 	}
 	for _, l := range cfg.Launchers {
-		if !containsFold(names, l.Name) {
+		if !slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, l.Name) }) {
 			d = append(d, cfg.Problem("launcher."+l.Name, "no launcher named %q is registered (registered: %s)",
 				l.Name, listOrNone(names)))
 		}
@@ -143,15 +144,6 @@ func checkReachable(cfg *config.Config) hcl.Diagnostics {
 			return nil
 		}
 	}
-}
-
-func containsFold(xs []string, s string) bool {
-	for _, x := range xs {
-		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
 }
 
 func listOrNone(xs []string) string {
