@@ -29,7 +29,13 @@ type Request struct {
 	ID string
 	// Caller names who asked (the peer's user on the unix socket), for
 	// logs, the audit log and job history; "" when unknown.
-	Caller     string
+	Caller string
+	// Identity is the authenticated caller (nil for an in-process caller);
+	// Access what its grant allows with data (nil: unrestricted); Pool the
+	// resource pool the classifier chose ("" : the default pool).
+	Identity   *Identity
+	Access     *Access
+	Pool       string
 	Language   string
 	Script     string
 	InputQuery string
