@@ -249,13 +249,14 @@ func hostPeakRSS(t *testing.T) int64 {
 }
 
 // extraUIDBase is a worker range of up to 50 uids for extra host number
-// slot (0..19) of this test process: away from the main host's range and
+// slot (0..39) of this test process: away from the main host's range and
 // from other test processes'. Slots: 0 ops, 1 trust, 2 round 2, 3 limits,
 // 4 stalled caller, 5 and 6 memory, 7 request, 8 chunks, 9 configured limits,
 // 10-12 files, 13 and 17 claims, signals and config, 14-15 kernel, 16 integer
-// types, 18 ops watch, 19 the installed package.
+// types, 18 ops watch, 19 the installed package; 20-29 governance (#13),
+// 30-34 warm starts (#12), 35-39 free.
 func extraUIDBase(slot int) int {
-	return 1_893_000_000 + (os.Getpid()%9000)*1000 + slot*50
+	return 1_893_000_000 + (os.Getpid()%9000)*2000 + slot*50
 }
 
 // startSharedHost starts one more `launchpad dev` host on the main host's
