@@ -92,3 +92,12 @@ func (c *Client) ListJobs(ctx context.Context, limit int) ([]*proto.JobInfo, err
 	}
 	return resp.GetJobs(), nil
 }
+
+// WarmPools reports the host's warm runtimes, by launcher.
+func (c *Client) WarmPools(ctx context.Context) ([]*proto.WarmPool, error) {
+	resp, err := c.api.ListJobs(ctx, &proto.ListJobsRequest{Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	return resp.GetWarm(), nil
+}

@@ -149,8 +149,27 @@ func (h *Host) open(ctx context.Context) error {
 		Parallelism: min(cfg.Sandbox.Workers, runtime.NumCPU()),
 		Logger:      h.log,
 		Observers:   h.watch.observers(cat, h.log),
+		Warm:        h.warmSpecs(cfg),
 	})
 	return nil
+}
+
+// warmSpecs asks for the warm runtimes the configuration names, for each
+// registered launcher (resolved by its first language, as a job would be).
+func (h *Host) warmSpecs(cfg *config.Config) []job.WarmSpec {
+	entries, err := h.catalog.List()
+	if err != nil {
+		h.log.Warn("no warm runtimes: the catalog cannot be read", "error", err)
+		return nil
+	}
+	var specs []job.WarmSpec
+	for _, e := range entries {
+		ready, mem := cfg.Warm(e.Name)
+		if ready > 0 && len(e.Languages) > 0 {
+			specs = append(specs, job.WarmSpec{Launcher: e.Name, Language: e.Languages[0], Ready: ready, MemoryBytes: mem})
+		}
+	}
+	return specs
 }
 
 // dataSourcePolicy turns data_source { } into the options every data
@@ -232,7 +251,11 @@ func (h *Host) resolve(language string) (*job.Launcher, error) {
 	}
 	settings := h.launcherSettings(l.Name)
 	check := func(info *launcher.Info) error { return h.catalog.CheckInfo(l, language, info) }
-	return &job.Launcher{Name: l.Name, Version: l.Version, Exe: l.Exe, Settings: settings, Check: check}, nil
+	verified := *l
+	verified.Exe = nil // Admits needs the registration, not the bytes
+	admits := func() error { return h.catalog.Admits(&verified) }
+	return &job.Launcher{Name: l.Name, Version: l.Version, Exe: l.Exe, Settings: settings, Check: check,
+		Identity: l.Identity, Admits: admits}, nil
 }
 
 // listen opens the API socket, replacing a stale one a crashed host left

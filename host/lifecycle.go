@@ -177,6 +177,7 @@ func (h *Host) Reload() error {
 	h.mu.Lock()
 	h.launchers, h.grace = next.Launchers, next.ShutdownGraceDuration()
 	h.mu.Unlock()
+	h.runner.SetWarm(h.warmSpecs(next))
 	kept := notReloaded(old, next)
 	if len(kept) > 0 {
 		h.log.Warn("reload: these settings changed but take effect only at the next start", "settings",
@@ -233,8 +234,14 @@ func (h *Host) Close() error {
 	if h.source != nil {
 		errs = append(errs, h.source.Close())
 	}
+	if h.runner != nil {
+		h.runner.Close() // warm runtimes hold sandboxes
+	}
 	if h.sandbox != nil {
 		errs = append(errs, h.sandbox.Close())
+	}
+	if h.catalog != nil {
+		h.catalog.Close()
 	}
 	return errors.Join(append(errs, h.release())...)
 }

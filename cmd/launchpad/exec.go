@@ -112,7 +112,7 @@ func execMain(args []string, stdout, stderr *os.File) int {
 		Params: *params, ParamValues: values, JobId: *jobID,
 		DataSource: *dataSource, IntoTable: *intoTable, CreateTable: *createTable, ResultSchema: *resultSchema,
 		RowsPerRead: *chunks.rowsPerRead, PartitionBy: columnList(*chunks.partitionBy), OrderBy: columnList(*chunks.orderBy), Parallel: *chunks.parallel,
-		ParamQueries: shape.paramQueries(),
+		ParamQueries: shape.paramQueries(), Start: *chunks.start,
 	})
 	if err != nil {
 		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
@@ -136,11 +136,12 @@ func execFlagSet(stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// chunkFlags are exec's streaming and partition flags.
+// chunkFlags are exec's streaming, partition and start flags.
 type chunkFlags struct {
 	rowsPerRead          *int64
 	partitionBy, orderBy *string
 	parallel             *bool
+	start                *string
 }
 
 func addChunkFlags(fs *flag.FlagSet) chunkFlags {
@@ -149,6 +150,7 @@ func addChunkFlags(fs *flag.FlagSet) chunkFlags {
 		partitionBy: fs.String("partition-by", "", "run the script once per group of input rows with equal values in these columns: 'a,b' (@input_data_1_partition_by_columns)"),
 		orderBy:     fs.String("order-by", "", "order each partition's rows by these columns: 'c DESC,d' (@input_data_1_order_by_columns)"),
 		parallel:    fs.Bool("parallel", false, "run the partitions in separate sandboxes at the same time (@parallel = 1)"),
+		start:       fs.String("start", "", "start path: cold (a fresh sandbox) or warm (wait for a prepared runtime); default: warm when one is ready"),
 	}
 }
 

@@ -47,10 +47,11 @@ func callHost(address string, fn func(context.Context, *client.Client) error) er
 }
 
 func runJobs(args []string) error {
-	fs := newFlagSet("jobs", "launchpad jobs [--address unix://PATH] [--format table|json] [--limit N]")
+	fs := newFlagSet("jobs", "launchpad jobs [--address unix://PATH] [--format table|json] [--limit N] [--warm]")
 	address := fs.String("address", defaultAddress(), "host address: unix://PATH (default from LAUNCHPAD_ADDR)")
 	format := fs.String("format", "table", "output format: table or json")
 	limit := fs.Int("limit", 50, "most ended jobs to list, newest first (0: all the host keeps)")
+	warm := fs.Bool("warm", false, "list the warm runtimes of each launcher instead of jobs")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return errHelp
 	} else if err != nil || fs.NArg() != 0 {
@@ -61,6 +62,9 @@ func runJobs(args []string) error {
 	}
 	if *limit < 0 {
 		return fmt.Errorf("%w: --limit must not be negative", errUsage)
+	}
+	if *warm {
+		return listWarm(*address, *format)
 	}
 	var jobs []*proto.JobInfo
 	if err := callHost(*address, func(ctx context.Context, c *client.Client) (err error) {
@@ -104,6 +108,14 @@ type jobJSON struct {
 	ErrorCode       string  `json:"error_code,omitempty"`
 	Error           string  `json:"error,omitempty"`
 	ScriptSHA256    string  `json:"script_sha256"`
+	// Start is "warm" or "cold"; Stages where the time went.
+	Start  string      `json:"start,omitempty"`
+	Stages []stageJSON `json:"stages,omitempty"`
+}
+
+type stageJSON struct {
+	Name string  `json:"name"`
+	Ms   float64 `json:"ms"`
 }
 
 func writeJobsJSON(w io.Writer, jobs []*proto.JobInfo) error {
@@ -115,6 +127,10 @@ func writeJobsJSON(w io.Writer, jobs []*proto.JobInfo) error {
 			QueueWaitMs: j.GetQueueWaitMs(), ElapsedMs: j.GetElapsedMs(), CPUUserMs: j.GetCpuUserMs(),
 			CPUSystemMs: j.GetCpuSystemMs(), PeakMemoryBytes: j.GetPeakMemoryBytes(), RowsIn: j.GetRowsIn(),
 			BytesIn: j.GetBytesIn(), ExitSignal: j.GetExitSignal(), Error: j.GetError(), ScriptSHA256: j.GetScriptSha256(),
+			Start: j.GetStart(),
+		}
+		for _, st := range j.GetStages() {
+			r.Stages = append(r.Stages, stageJSON{Name: st.GetName(), Ms: st.GetMs()})
 		}
 		if ms := j.GetStartedUnixMs(); ms != 0 {
 			s := rfc3339(ms)

@@ -175,6 +175,7 @@ func devConfig(dir, file, isolation, level string, log hclog.Logger) (*config.Co
 		}
 	}
 	cfg.StateDir, cfg.PluginDir, cfg.Socket = dir, filepath.Join(dir, "plugins"), ""
+	cfg.WarmDefault = 1 // one warm runtime of each launcher
 	cfg.Instance = &config.Instance{Driver: "sqlite", DSN: filepath.Join(dir, "instance.db")}
 	if level != "" {
 		cfg.LogLevel = level

@@ -29,5 +29,8 @@ func (s *Server) ListJobs(_ context.Context, req *proto.ListJobsRequest) (*proto
 	for _, in := range infos {
 		out.Jobs = append(out.Jobs, jobInfoToProto(in))
 	}
+	for _, w := range s.runner.WarmStatus() {
+		out.Warm = append(out.Warm, warmToProto(w))
+	}
 	return out, nil
 }

@@ -76,6 +76,9 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 	if err != nil {
 		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: err})
 	}
+	if st := req.GetStart(); st != job.StartAuto && st != job.StartCold && st != job.StartWarm {
+		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: fmt.Errorf("start %q: want cold or warm (or nothing)", st)})
+	}
 	shape, none, err := resultSets(req.GetResultSchema())
 	if err != nil {
 		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: fmt.Errorf("result schema: %w", err)})
@@ -94,6 +97,7 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 		DataSource: req.GetDataSource(), IntoTable: req.GetIntoTable(), CreateTable: req.GetCreateTable(),
 		ResultSchema: shape, NoResultSet: none, ParamQueries: queries,
 		RowsPerRead: req.GetRowsPerRead(), PartitionBy: req.GetPartitionBy(), OrderBy: req.GetOrderBy(), Parallel: req.GetParallel(),
+		Start: req.GetStart(),
 	}, sink)
 	if err != nil {
 		var jerr *job.Error

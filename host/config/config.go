@@ -41,6 +41,9 @@ type Config struct {
 
 	// File is the file the configuration was read from ("" if built in code).
 	File string
+	// WarmDefault is how many warm runtimes a launcher without warm = N
+	// gets: 0 for serve, 1 for dev.
+	WarmDefault int
 
 	ranges map[string]hcl.Range // each setting's place in File, by path
 	limits job.Limits           // made once by Normalize
@@ -211,6 +214,29 @@ type Launcher struct {
 	// bit64::integer64 instead of failing the job. Off by default: base R
 	// (%*%, glm, data.frame recycling) computes wrong numbers on integer64.
 	Integer64 bool `hcl:"integer64,optional"`
+	// Warm is how many runtimes of this launcher the host keeps prepared,
+	// each for one job (docs/isolation.md, "Warm starts"); unset: the
+	// host's WarmDefault. WarmMemory caps the memory they hold together.
+	Warm       *int   `hcl:"warm,optional"`
+	WarmMemory string `hcl:"warm_memory,optional"`
+}
+
+// Warm returns the warm runtimes asked for a launcher and their memory cap
+// (0: none); Normalize checked both.
+func (c *Config) Warm(name string) (ready int, memoryBytes int64) {
+	ready = c.WarmDefault
+	for _, l := range c.Launchers {
+		if !strings.EqualFold(l.Name, name) {
+			continue
+		}
+		if l.Warm != nil {
+			ready = *l.Warm
+		}
+		if l.WarmMemory != "" {
+			memoryBytes, _ = ParseSize(l.WarmMemory)
+		}
+	}
+	return ready, memoryBytes
 }
 
 // LauncherRuntime returns the configured runtime path for a launcher, or "".

@@ -53,6 +53,7 @@ func newHarness(t *testing.T, tune func(*fakeSandbox, *Config)) *harness {
 		tune(h.sandbox, &cfg)
 	}
 	h.runner = NewRunner(cfg)
+	t.Cleanup(h.runner.Close)
 	return h
 }
 
@@ -139,6 +140,7 @@ func TestRunner_RunsAJobEndToEnd(t *testing.T) {
 	if res.JobID != "j-echo" || res.Stats.RowsIn != 3 || res.Stats.RowsOut != 3 || res.Stats.BytesIn == 0 {
 		t.Errorf("result = %+v", res)
 	}
+	h.runner.Close() // sandboxes are removed after the result
 	if n := h.sandbox.closes(); n != 1 {
 		t.Errorf("sandbox closed %d times, want 1", n)
 	}
@@ -198,6 +200,7 @@ func TestRunner_FailuresAreTyped(t *testing.T) {
 			if tc.is != nil && !errors.Is(err, tc.is) {
 				t.Fatalf("Run = %v, want it to wrap %v", err, tc.is)
 			}
+			h.runner.Close()
 			if opened := len(h.sandbox.envs); h.sandbox.closes() != opened {
 				t.Fatalf("%d sandboxes opened, %d closed", opened, h.sandbox.closes())
 			}
@@ -245,6 +248,7 @@ func TestRunner_TeardownErrorIsLogged(t *testing.T) {
 	if _, err := h.runner.Run(context.Background(), &Request{ID: "j-td", Language: "Fake", Script: "echo"}, &recordSink{}); err != nil {
 		t.Fatal(err)
 	}
+	h.runner.Close() // the teardown runs after the result
 	b, err := os.ReadFile(h.logPath)
 	if err != nil {
 		t.Fatal(err)
