@@ -29,6 +29,9 @@ type harness struct {
 	logPath string
 	exes    []*os.File
 	mu      sync.Mutex
+	// identity and refuse stand in for the catalog's trust state.
+	identity string
+	refuse   error
 }
 
 // newHarness builds a runner whose launcher is this test binary. tune may
@@ -83,7 +86,15 @@ func (h *harness) resolve(language string) (*Launcher, error) {
 		}
 		return nil
 	}
-	return &Launcher{Name: fakeName, Version: "1", Exe: exe, Check: check}, nil
+	h.mu.Lock()
+	identity := h.identity
+	h.mu.Unlock()
+	admits := func() error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.refuse
+	}
+	return &Launcher{Name: fakeName, Version: "1", Exe: exe, Check: check, Identity: identity, Admits: admits}, nil
 }
 
 // exesClosed reports whether the runner closed every launcher file it got.
