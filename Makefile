@@ -24,6 +24,13 @@ demo: deps build
 test: deps build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+	LAUNCHPAD_TEST_START=cold $(GO) test -count=1 -timeout 30m -run '$(HOSTILE_BOTH_WAYS)' ./e2e
+	LAUNCHPAD_TEST_START=warm $(GO) test -count=1 -timeout 30m -run '$(HOSTILE_BOTH_WAYS)' ./e2e
+
+# The attacks a script makes from inside its sandbox on the main test host,
+# run again with every job started cold, then warm: a warm sandbox must have
+# exactly the properties of a cold one (docs/isolation.md, "Warm starts").
+HOSTILE_BOTH_WAYS = ^(TestHostile_ScriptsAreBlocked|TestHostile_CannotTouchAnotherRunningJob|TestHostile_SetuidBinaryGainsNothing|TestHostile_LauncherIsNotTraceable|TestHostile_SeccompDeniesKernelAttackSurface|TestHostileMemory_HugeErrorMessageIsCut|TestHostileMemory_SchemaFieldBombIsALauncherFault|TestHostileMemory_OutputParamBeyondTheOutputLimit|TestHostileMemory_ForgedLauncherLogFloodIsBoundedAndAttributed|TestHostileRequest_InputQueryCannotTouchHostFiles|TestHostileRequest_TerminalEscapesAreShownNotObeyed|TestHostile2_.*)$$
 
 # The packages whose tests run code concurrently, again under the race
 # detector: the BXL stream, the SDK's client/server pair, the satellite's log

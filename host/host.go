@@ -151,6 +151,9 @@ func (h *Host) open(ctx context.Context) error {
 		Observers:   h.watch.observers(cat, h.log),
 		Warm:        h.warmSpecs(cfg),
 	})
+	if h.watch.metrics != nil {
+		h.watch.metrics.WatchWarm(h.runner.WarmStatus)
+	}
 	return nil
 }
 

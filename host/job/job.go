@@ -421,11 +421,8 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	if req.Parallel && len(req.PartitionBy) > 0 {
 		return r.runParallel(ctx, req, sink, params, values, live)
 	}
-	l, jerr := r.launcherFor(id, req.Language)
+	l, jerr := r.launcherFor(id, req.Language, live)
 	if jerr != nil {
-		if jerr.Code == CodeUntrustedLauncher {
-			live.markResolved()
-		}
 		return nil, jerr
 	}
 	defer l.Exe.Close()
@@ -496,8 +493,9 @@ func (r *Runner) announce(sink Sink, req *Request, l *Launcher) *Error {
 	return nil
 }
 
-// launcherFor resolves the trusted launcher of a language.
-func (r *Runner) launcherFor(id, language string) (*Launcher, *Error) {
+// launcherFor resolves the trusted launcher of a language. A refused one
+// has its waiting warm runtimes discarded before the caller hears of it.
+func (r *Runner) launcherFor(id, language string, live *Live) (*Launcher, *Error) {
 	l, err := r.cfg.Resolve(language)
 	if err != nil {
 		code := CodeUntrustedLauncher
@@ -506,6 +504,11 @@ func (r *Runner) launcherFor(id, language string) (*Launcher, *Error) {
 			code = CodeUnknownLanguage
 		case errors.Is(err, ErrResolveFault):
 			code = CodeHostFault
+		default:
+			if live != nil { // nil for a partition: its job resolved first
+				live.markResolved()
+			}
+			r.warmPools().checkNow()
 		}
 		return nil, &Error{JobID: id, Code: code, Err: err}
 	}

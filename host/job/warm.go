@@ -69,7 +69,10 @@ type warmPool struct {
 	// failures back preparation off after errors (retryAt).
 	failures int
 	retryAt  time.Time
-	// readyCh is closed (and replaced) when a runtime becomes ready.
+	// disabled says why the pool prepares nothing (the launcher did not
+	// opt in); a new registration may change it.
+	disabled string
+	// readyCh is closed (and replaced) when a preparation ends, well or not.
 	readyCh chan struct{}
 }
 
@@ -167,6 +170,13 @@ func (w *warmPools) check() {
 	w.discard(drop)
 }
 
+// checkNow runs check at once, for a caller that learnt of a trust change.
+func (w *warmPools) checkNow() {
+	if w != nil {
+		w.check()
+	}
+}
+
 // exited reports whether a waiting runtime's Run already returned.
 func (p *prepared) exited() bool {
 	select {
@@ -230,25 +240,26 @@ func (w *warmPools) prepareOne(p *warmPool) {
 	w.mu.Lock()
 	p.preparing--
 	switch {
+	case errors.Is(err, errNotWarm):
+		// Asked again only when the launcher is registered anew.
+		p.disabled, p.note = err.Error(), err.Error()
+		p.identity, p.retryAt = l.Identity, time.Now().Add(24*time.Hour)
 	case err != nil:
 		p.failures++
 		p.retryAt = time.Now().Add(min(time.Second<<min(p.failures-1, 6), time.Minute))
 		p.note = "preparation failed: " + err.Error()
-		if errors.Is(err, errNotWarm) {
-			p.retryAt = time.Now().Add(24 * time.Hour)
-		}
 	case w.closed || len(p.ready) >= p.spec.Ready:
 		w.mu.Unlock()
 		rt.discard(w.r.log)
 		w.poke()
 		return
 	default:
-		p.failures, p.note = 0, ""
+		p.failures, p.note, p.disabled = 0, "", ""
 		p.identity, p.admits = l.Identity, l.Admits
 		p.ready = append(p.ready, rt)
-		close(p.readyCh)
-		p.readyCh = make(chan struct{})
 	}
+	close(p.readyCh)
+	p.readyCh = make(chan struct{})
 	w.mu.Unlock()
 	if err != nil {
 		w.r.log.Warn("warm runtime not prepared", "launcher", spec.Launcher, "error", err)
@@ -263,7 +274,7 @@ func (w *warmPools) resolveAndPrepare(spec WarmSpec, lim Limits) (*prepared, *La
 	}
 	defer l.Exe.Close()
 	if !strings.EqualFold(l.Name, spec.Launcher) {
-		return nil, nil, fmt.Errorf("language %s is served by launcher %s, not %s", spec.Language, l.Name, spec.Launcher)
+		return nil, l, fmt.Errorf("language %s is served by launcher %s, not %s", spec.Language, l.Name, spec.Launcher)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), prepareTimeout)
 	defer cancel()
@@ -294,7 +305,7 @@ func (w *warmPools) take(ctx context.Context, l *Launcher, req *Request, lim Lim
 		case <-ctx.Done():
 			return nil, why, ctx.Err()
 		case <-time.After(lim.QueueTimeout):
-			return nil, why, fmt.Errorf("a warm start was asked but no warm runtime was ready within %s", lim.QueueTimeout)
+			return nil, why, fmt.Errorf("a warm start was asked but %s within %s", why, lim.QueueTimeout)
 		}
 	}
 }
@@ -316,6 +327,12 @@ func (w *warmPools) tryTake(l *Launcher, req *Request, lim Limits) (rt *prepared
 			return nil, "", nil, nil // nothing to say: the operator asked for none
 		}
 		return nil, fmt.Sprintf("launcher %s keeps no warm runtimes (warm = 0)", l.Name), nil, nil
+	}
+	if p.disabled != "" {
+		if p.identity == l.Identity {
+			return nil, p.disabled, nil, nil
+		}
+		p.disabled, p.retryAt = "", time.Time{} // registered anew: ask again
 	}
 	for len(p.ready) > 0 {
 		rt := p.ready[0]
