@@ -41,7 +41,7 @@ test-race: deps build
 		./host/job/... ./host/api/... ./host/sandbox/... ./host/history/... ./host/telemetry/... ./cmd/launchpad/... ./plugins/python/...
 
 bench: deps build
-	$(GO) run ./cmd/launchpad-bench
+	$(GO) run ./cmd/launchpad-bench -cases launchpad,numpy,csv,sqlite,r,partitions,warm
 
 # Every fuzz target in the repository (every `func Fuzz…` in a _test.go
 # file, found afresh so a new or moved target is never left out). The
