@@ -114,7 +114,15 @@ func hostConfig(cfg *Config, state, plugins, sock, db string) string {
 	if cfg.Runtime != "" {
 		launcherBlock = fmt.Sprintf("launcher %s {\n  runtime = %s\n}\n", strconv.Quote(cfg.Name), strconv.Quote(cfg.Runtime))
 	}
-	return fmt.Sprintf(`state_dir  = %s
+	// serve runs no job until the operator turns scripts on and grants
+	// them: the kit runs as root.
+	return fmt.Sprintf(`external_scripts_enabled = true
+grant "uid:0" {
+  languages    = ["*"]
+  read_tables  = ["*"]
+  write_tables = ["*"]
+}
+state_dir  = %s
 plugin_dir = %s
 socket     = %s
 instance {
