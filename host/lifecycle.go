@@ -117,6 +117,9 @@ func (h *Host) Serve(ctx context.Context) error {
 		go func() { errc <- g.Serve(tcp) }()
 	}
 	h.watch.serve(h.log)
+	if !h.grants.Load().Enabled() {
+		h.log.Warn("external scripts are disabled: every job is refused until the configuration sets external_scripts_enabled = true and grants languages")
+	}
 	h.log.Info("host serving", "socket", h.cfg.Socket, "tls_address", tcpAddr, "instance", h.cfg.Instance.Driver,
 		"isolation", h.cfg.Sandbox.Isolation, "external_scripts_enabled", h.grants.Load().Enabled())
 	if err := notifyReady(); err != nil {
