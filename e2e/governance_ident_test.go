@@ -36,23 +36,23 @@ grant "uid:0" {
 }
 `
 
-// account is a local user a test runs the client as.
-type account struct {
+// callerAccount is a local user a test runs the client as.
+type callerAccount struct {
 	uid, gid uint32
 	name     string // how the host names it: "NAME (UID)"
 }
 
 var (
 	// Debian's own accounts: the test creates none.
-	nobody = account{65534, 65534, "nobody (65534)"}
-	daemon = account{1, 1, "daemon (1)"}
-	// A uid without an account: named by its number, in no group.
-	stranger = account{4242, 4242, "4242 (4242)"}
+	acctNobody = callerAccount{65534, 65534, "nobody (65534)"}
+	acctDaemon = callerAccount{1, 1, "daemon (1)"}
+	// A uid without an callerAccount: named by its number, in no group.
+	acctStranger = callerAccount{4242, 4242, "4242 (4242)"}
 )
 
-// launchpadAs runs the launchpad binary as a, without supplementary groups
+// launchpadAsAccount runs the launchpad binary as a, without supplementary groups
 // (the host reads a's groups from the user database, not from the peer).
-func launchpadAs(a account, args ...string) result {
+func launchpadAsAccount(a callerAccount, args ...string) result {
 	cmd := exec.Command(theHost.bin, args...)
 	cmd.Dir = "/"
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: a.uid, Gid: a.gid, Groups: []uint32{}}}
@@ -69,21 +69,21 @@ func launchpadAs(a account, args ...string) result {
 	return r
 }
 
-func (h *host) execAs(a account, args ...string) result {
-	return launchpadAs(a, append([]string{"exec", "--address", "unix://" + h.sock}, args...)...)
+func (h *host) execAsAccount(a callerAccount, args ...string) result {
+	return launchpadAsAccount(a, append([]string{"exec", "--address", "unix://" + h.sock}, args...)...)
 }
 
-const py42 = "import pandas as pd\nOutputDataSet = pd.DataFrame({'x': [40 + 2]})"
+const grantPy42 = "import pandas as pd\nOutputDataSet = pd.DataFrame({'x': [40 + 2]})"
 
-// mustRefuse: the call failed with a permission denied naming want.
-func (r result) mustRefuse(t *testing.T, what, want string) {
+// mustBeRefused: the call failed with a permission denied naming want.
+func (r result) mustBeRefused(t *testing.T, what, want string) {
 	t.Helper()
 	if r.code == 0 || !strings.Contains(r.stderr, want) {
 		t.Errorf("%s: exit %d, want a refusal %q\nstdout: %s\nstderr: %s", what, r.code, want, r.stdout, r.stderr)
 	}
 }
 
-func skipUnlessRoot(t *testing.T) {
+func skipGrantsUnlessRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("running the client as other uids needs root")
@@ -91,10 +91,10 @@ func skipUnlessRoot(t *testing.T) {
 }
 
 // A uid without a grant is refused, naming it and the language, and the
-// refusal is audited; a granted account runs only its languages, by user
+// refusal is audited; a granted callerAccount runs only its languages, by user
 // or by group.
 func TestGrants_OnlyGrantedCallersRunTheirLanguages(t *testing.T) {
-	skipUnlessRoot(t)
+	skipGrantsUnlessRoot(t)
 	h := startSharedHost(t, fmt.Sprintf(`sandbox {
   uid_base = %d
   workers  = 2
@@ -106,47 +106,47 @@ grant "group:daemon" {
   languages = ["R"]
 }
 `, extraUIDBase(20)))
-	r := h.execAs(stranger, "--language", "Python", "--job-id", "stranger-1", "--script", py42)
-	r.mustRefuse(t, "a uid without a grant", "permission denied: caller 4242 (4242) has no grant for language Python")
+	r := h.execAsAccount(acctStranger, "--language", "Python", "--job-id", "stranger-1", "--script", grantPy42)
+	r.mustBeRefused(t, "a uid without a grant", "permission denied: caller 4242 (4242) has no grant for language Python")
 	if !refusedWith(auditEvents(t, h.state), "stranger-1", "caller 4242 (4242) has no grant for language Python") {
 		t.Errorf("the refusal is not in the audit log: %v", auditEvents(t, h.state))
 	}
-	if r := h.execAs(nobody, "--language", "Python", "--format", "csv", "--script", py42); r.code != 0 || r.stdout != "x\n42\n" {
+	if r := h.execAsAccount(acctNobody, "--language", "Python", "--format", "csv", "--script", grantPy42); r.code != 0 || r.stdout != "x\n42\n" {
 		t.Errorf("nobody's Python: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	h.execAs(nobody, "--language", "R", "--script", "OutputDataSet <- data.frame(x = 1L)").
-		mustRefuse(t, "nobody's R", "permission denied: caller nobody (65534) has no grant for language R")
-	if r := h.execAs(daemon, "--language", "R", "--format", "csv", "--script", "OutputDataSet <- data.frame(x = 42L)"); r.code != 0 || r.stdout != "x\n42\n" {
+	h.execAsAccount(acctNobody, "--language", "R", "--script", "OutputDataSet <- data.frame(x = 1L)").
+		mustBeRefused(t, "nobody's R", "permission denied: caller nobody (65534) has no grant for language R")
+	if r := h.execAsAccount(acctDaemon, "--language", "R", "--format", "csv", "--script", "OutputDataSet <- data.frame(x = 42L)"); r.code != 0 || r.stdout != "x\n42\n" {
 		t.Errorf("daemon's R (by its group): exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	h.execAs(daemon, "--language", "Python", "--script", py42).
-		mustRefuse(t, "daemon's Python", "permission denied: caller daemon (1) has no grant for language Python")
+	h.execAsAccount(acctDaemon, "--language", "Python", "--script", grantPy42).
+		mustBeRefused(t, "daemon's Python", "permission denied: caller daemon (1) has no grant for language Python")
 	// The jobs that ran name their callers in the history.
-	jobs := jobsAs(t, h, account{0, 0, ""})
-	if !hasJob(jobs, "nobody (65534)", "Python") || !hasJob(jobs, "daemon (1)", "R") {
+	jobs := grantJobsAs(t, h, callerAccount{0, 0, ""})
+	if !grantHasJob(jobs, "nobody (65534)", "Python") || !grantHasJob(jobs, "daemon (1)", "R") {
 		t.Errorf("history: %+v", jobs)
 	}
 }
 
-// jobRow is one job of `launchpad jobs --format json`.
-type jobRow struct {
+// grantJobRow is one job of `launchpad jobs --format json`.
+type grantJobRow struct {
 	ID, Caller, Language, State string
 }
 
-func jobsAs(t *testing.T, h *host, a account, extra ...string) []jobRow {
+func grantJobsAs(t *testing.T, h *host, a callerAccount, extra ...string) []grantJobRow {
 	t.Helper()
-	r := launchpadAs(a, append([]string{"jobs", "--address", "unix://" + h.sock, "--format", "json"}, extra...)...)
+	r := launchpadAsAccount(a, append([]string{"jobs", "--address", "unix://" + h.sock, "--format", "json"}, extra...)...)
 	if r.code != 0 {
 		t.Fatalf("jobs as uid %d: exit %d: %s", a.uid, r.code, r.stderr)
 	}
-	var rows []jobRow
+	var rows []grantJobRow
 	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
 		t.Fatalf("jobs json: %v\n%s", err, r.stdout)
 	}
 	return rows
 }
 
-func hasJob(rows []jobRow, caller, language string) bool {
+func grantHasJob(rows []grantJobRow, caller, language string) bool {
 	for _, r := range rows {
 		if r.Caller == caller && strings.EqualFold(r.Language, language) {
 			return true
@@ -159,7 +159,7 @@ func hasJob(rows []jobRow, caller, language string) bool {
 // before the job runs: the table keeps its rows. Inside the grant it is
 // written.
 func TestGrants_WriteBackOutsideTheGrantIsRefused(t *testing.T) {
-	skipUnlessRoot(t)
+	skipGrantsUnlessRoot(t)
 	h := startSharedHost(t, fmt.Sprintf(`sandbox {
   uid_base = %d
   workers  = 2
@@ -171,13 +171,13 @@ grant "user:nobody" {
 }
 `, extraUIDBase(22)))
 	for _, table := range []string{"scores", "ledger"} {
-		if r := h.exec(t, "--language", "Python", "--into-table", table, "--create-table", "--script", py42); r.code != 0 {
+		if r := h.exec(t, "--language", "Python", "--into-table", table, "--create-table", "--script", grantPy42); r.code != 0 {
 			t.Fatalf("root creates %s: exit %d: %s", table, r.code, r.stderr)
 		}
 	}
-	h.execAs(nobody, "--language", "Python", "--job-id", "wb-out", "--into-table", "[ledger]", "--script", py42).
-		mustRefuse(t, "write into ledger", "permission denied: caller nobody (65534) has no grant to write table ledger")
-	if r := h.execAs(nobody, "--language", "Python", "--into-table", "scores", "--script", py42); r.code != 0 {
+	h.execAsAccount(acctNobody, "--language", "Python", "--job-id", "wb-out", "--into-table", "[ledger]", "--script", grantPy42).
+		mustBeRefused(t, "write into ledger", "permission denied: caller nobody (65534) has no grant to write table ledger")
+	if r := h.execAsAccount(acctNobody, "--language", "Python", "--into-table", "scores", "--script", grantPy42); r.code != 0 {
 		t.Errorf("write into scores: exit %d: %s", r.code, r.stderr)
 	}
 	count := func(table string) string {
@@ -199,9 +199,9 @@ grant "user:nobody" {
 	}
 }
 
-// startAs starts `launchpad exec` of a sleepy job as a and waits until its
+// startAsAccount starts `launchpad exec` of a sleepy job as a and waits until its
 // script runs.
-func (h *host) startAs(t *testing.T, a account, id string) *runningJob {
+func (h *host) startAsAccount(t *testing.T, a callerAccount, id string) *runningJob {
 	t.Helper()
 	j := &runningJob{out: &syncBuffer{}, err: &syncBuffer{}, done: make(chan struct{})}
 	j.cmd = exec.Command(theHost.bin, "exec", "--address", "unix://"+h.sock, "--language", "Python", "--job-id", id,
@@ -240,7 +240,7 @@ func (h *host) startAs(t *testing.T, a account, id string) *runningJob {
 // cancels all. SIGHUP reloads the grants: turning external scripts off
 // refuses every job from then on.
 func TestGrants_CallersSeeAndCancelOnlyTheirOwnJobs(t *testing.T) {
-	skipUnlessRoot(t)
+	skipGrantsUnlessRoot(t)
 	conf := fmt.Sprintf(`sandbox {
   uid_base = %d
   workers  = 3
@@ -253,38 +253,38 @@ grant "group:daemon" {
 }
 `, extraUIDBase(23))
 	h := startSharedHost(t, conf)
-	long := h.startAs(t, nobody, "nb-long")
-	cancel := func(a account, id string) result {
-		return launchpadAs(a, "cancel", "--address", "unix://"+h.sock, id)
+	long := h.startAsAccount(t, acctNobody, "nb-long")
+	cancel := func(a callerAccount, id string) result {
+		return launchpadAsAccount(a, "cancel", "--address", "unix://"+h.sock, id)
 	}
-	cancel(daemon, "nb-long").mustRefuse(t, "daemon cancels nobody's job",
+	cancel(acctDaemon, "nb-long").mustBeRefused(t, "daemon cancels nobody's job",
 		"permission denied: caller daemon (1) may not cancel job nb-long of another caller")
 	if !refusedWith(auditEvents(t, h.state), "nb-long", "may not cancel") {
 		t.Error("the refused cancel is not audited")
 	}
-	if r := h.execAs(daemon, "--language", "Python", "--job-id", "dm-short", "--script", py42); r.code != 0 {
+	if r := h.execAsAccount(acctDaemon, "--language", "Python", "--job-id", "dm-short", "--script", grantPy42); r.code != 0 {
 		t.Fatalf("daemon's job: %s", r.stderr)
 	}
-	ids := func(rows []jobRow) string {
+	ids := func(rows []grantJobRow) string {
 		var s []string
 		for _, r := range rows {
 			s = append(s, r.ID+"="+r.Caller)
 		}
 		return strings.Join(s, ",")
 	}
-	if got := ids(jobsAs(t, h, daemon)); got != "dm-short=daemon (1)" {
+	if got := ids(grantJobsAs(t, h, acctDaemon)); got != "dm-short=daemon (1)" {
 		t.Errorf("daemon's view: %s", got)
 	}
-	if got := ids(jobsAs(t, h, nobody)); got != "nb-long=nobody (65534)" {
+	if got := ids(grantJobsAs(t, h, acctNobody)); got != "nb-long=nobody (65534)" {
 		t.Errorf("nobody's view: %s", got)
 	}
-	if got := ids(jobsAs(t, h, stranger)); got != "" {
+	if got := ids(grantJobsAs(t, h, acctStranger)); got != "" {
 		t.Errorf("a stranger's view: %s", got)
 	}
-	if got := ids(jobsAs(t, h, account{0, 0, ""})); !strings.Contains(got, "nb-long=nobody (65534)") || !strings.Contains(got, "dm-short=daemon (1)") {
+	if got := ids(grantJobsAs(t, h, callerAccount{0, 0, ""})); !strings.Contains(got, "nb-long=nobody (65534)") || !strings.Contains(got, "dm-short=daemon (1)") {
 		t.Errorf("root's view: %s", got)
 	}
-	if r := cancel(account{0, 0, ""}, "nb-long"); r.code != 0 {
+	if r := cancel(callerAccount{0, 0, ""}, "nb-long"); r.code != 0 {
 		t.Errorf("root cancels nobody's job: exit %d: %s", r.code, r.stderr)
 	}
 	if r := long.wait(t); r.code == 0 || !strings.Contains(r.stderr, "cancelled") {
@@ -298,7 +298,7 @@ grant "group:daemon" {
 		t.Fatal(err)
 	}
 	waitLog(t, h, "external_scripts_enabled=false")
-	h.execAs(account{0, 0, ""}, "--language", "Python", "--script", py42).mustRefuse(t, "root with scripts off",
+	h.execAsAccount(callerAccount{0, 0, ""}, "--language", "Python", "--script", grantPy42).mustBeRefused(t, "root with scripts off",
 		"permission denied: caller root (0): external scripts are disabled on this host")
 }
 
@@ -314,19 +314,19 @@ func startTLSHost(t *testing.T) *tlsHost {
 	t.Helper()
 	dir := t.TempDir()
 	ca, err := testcert.NewCA(dir, "callers")
-	must(t, err)
+	mustNoErr(t, err)
 	other, err := testcert.NewCA(dir, "other")
-	must(t, err)
+	mustNoErr(t, err)
 	th := &tlsHost{ca: ca}
 	srv, err := ca.Server(dir, "host")
-	must(t, err)
+	mustNoErr(t, err)
 	th.analyst, err = ca.Client(dir, "analyst")
-	must(t, err)
+	mustNoErr(t, err)
 	th.rootCN, err = ca.Client(dir, "root")
-	must(t, err)
+	mustNoErr(t, err)
 	th.foreign, err = other.Client(dir, "analyst-elsewhere")
-	must(t, err)
-	th.addr = freeLoopbackPort(t)
+	mustNoErr(t, err)
+	th.addr = tlsFreePort(t)
 	th.host = startSharedHost(t, fmt.Sprintf(`sandbox {
   uid_base = %d
   workers  = 2
@@ -344,18 +344,18 @@ listener "tcp" {
 	return th
 }
 
-func must(t *testing.T, err error) {
+func mustNoErr(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-// freeLoopbackPort is a loopback address no one listens on just now.
-func freeLoopbackPort(t *testing.T) string {
+// tlsFreePort is a loopback address no one listens on just now.
+func tlsFreePort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
+	mustNoErr(t, err)
 	defer ln.Close()
 	return ln.Addr().String()
 }
@@ -363,27 +363,27 @@ func freeLoopbackPort(t *testing.T) string {
 // execTLS runs exec over TLS with a client pair and the host's CA.
 func (th *tlsHost) execTLS(p testcert.Pair, args ...string) result {
 	full := append([]string{"exec", "--address", "tls://" + th.addr, "--cert", p.Cert, "--key", p.Key, "--ca", th.ca.File}, args...)
-	return launchpadAs(account{0, 0, ""}, full...)
+	return launchpadAsAccount(callerAccount{0, 0, ""}, full...)
 }
 
 // Over TLS the client certificate names the caller: a valid one runs a job
 // as cert:CN; one from another CA, or none, is refused at the handshake; a
-// certificate named like an account is not that account.
+// certificate named like an callerAccount is not that callerAccount.
 func TestTLS_ClientCertificateNamesTheCaller(t *testing.T) {
 	th := startTLSHost(t)
-	r := th.execTLS(th.analyst, "--language", "Python", "--job-id", "tls-ok", "--format", "csv", "--script", py42)
+	r := th.execTLS(th.analyst, "--language", "Python", "--job-id", "tls-ok", "--format", "csv", "--script", grantPy42)
 	if r.code != 0 || r.stdout != "x\n42\n" {
 		t.Fatalf("job over TLS: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	jr := launchpadAs(account{0, 0, ""}, "jobs", "--address", "tls://"+th.addr, "--cert", th.analyst.Cert,
+	jr := launchpadAsAccount(callerAccount{0, 0, ""}, "jobs", "--address", "tls://"+th.addr, "--cert", th.analyst.Cert,
 		"--key", th.analyst.Key, "--ca", th.ca.File, "--format", "json")
-	var rows []jobRow
+	var rows []grantJobRow
 	if err := json.Unmarshal([]byte(jr.stdout), &rows); err != nil || len(rows) != 1 || rows[0].ID != "tls-ok" || rows[0].Caller != "cert:analyst" {
 		t.Errorf("jobs over TLS: %v %+v\n%s", err, rows, jr.stderr)
 	}
-	th.execTLS(th.rootCN, "--language", "Python", "--script", py42).
-		mustRefuse(t, "a certificate named root", "permission denied: caller cert:root has no grant for language Python")
-	r = th.execTLS(th.foreign, "--language", "Python", "--job-id", "tls-foreign", "--script", py42)
+	th.execTLS(th.rootCN, "--language", "Python", "--script", grantPy42).
+		mustBeRefused(t, "a certificate named root", "permission denied: caller cert:root has no grant for language Python")
+	r = th.execTLS(th.foreign, "--language", "Python", "--job-id", "tls-foreign", "--script", grantPy42)
 	// TLS 1.3 checks the client's certificate after the client's side of
 	// the handshake: the client reads a broken connection or the alert.
 	if r.code != 3 || r.stdout != "" {
@@ -392,7 +392,7 @@ func TestTLS_ClientCertificateNamesTheCaller(t *testing.T) {
 	// The ENV defaults stand in for the flags; without a certificate at all
 	// the client refuses to dial.
 	code, out := launchpadOut(t, []string{"LAUNCHPAD_ADDR=tls://" + th.addr, "LAUNCHPAD_CERT=", "LAUNCHPAD_KEY=", "LAUNCHPAD_CA=" + th.ca.File},
-		"exec", "--language", "Python", "--script", py42)
+		"exec", "--language", "Python", "--script", grantPy42)
 	if code != 3 || !strings.Contains(out, "give a client certificate") {
 		t.Errorf("TLS without a certificate: exit %d: %s", code, out)
 	}
@@ -409,12 +409,12 @@ func TestTLS_ClientCertificateNamesTheCaller(t *testing.T) {
 func (th *tlsHost) noCertHandshakeRefused(t *testing.T) {
 	t.Helper()
 	pem, err := os.ReadFile(th.ca.File)
-	must(t, err)
+	mustNoErr(t, err)
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(pem)
 	creds := credentials.NewTLS(&tls.Config{RootCAs: roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS13})
 	conn, err := grpc.NewClient("passthrough:///"+th.addr, grpc.WithTransportCredentials(creds))
-	must(t, err)
+	mustNoErr(t, err)
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
