@@ -115,13 +115,13 @@ func execMain(args []string, stdout, stderr *os.File) int {
 		ParamQueries: shape.paramQueries(),
 	})
 	if err != nil {
-		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
+		return fail(exitConnect, "host at %s: %v", *address, hostError(*address, err))
 	}
 
 	started, stop := cancelOnSignal(c, cancel)
 	defer stop()
 	return streamJob(job, out, errw, started, func(err error) int {
-		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
+		return fail(exitConnect, "host at %s: %v", *address, hostError(*address, err))
 	}, fail)
 }
 

@@ -41,7 +41,7 @@ func callHost(address string, tlsFiles *client.TLSFiles, fn func(context.Context
 	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
 	defer cancel()
 	if err := fn(ctx, c); err != nil {
-		return fmt.Errorf("host at %s: %w", address, rpcError(err))
+		return fmt.Errorf("host at %s: %w", address, hostError(address, err))
 	}
 	return nil
 }
