@@ -175,9 +175,9 @@ grant "user:nobody" {
 			t.Fatalf("root creates %s: exit %d: %s", table, r.code, r.stderr)
 		}
 	}
-	h.execAsAccount(acctNobody, "--language", "Python", "--job-id", "wb-out", "--into-table", "[ledger]", "--script", grantPy42).
+	h.execAsAccount(acctNobody, "--language", "Python", "--job-id", "wb-out", "--into-table", "[dbo].[ledger]", "--script", grantPy42).
 		mustBeRefused(t, "write into ledger", "permission denied: caller nobody (65534) has no grant to write table ledger")
-	if r := h.execAsAccount(acctNobody, "--language", "Python", "--into-table", "scores", "--script", grantPy42); r.code != 0 {
+	if r := h.execAsAccount(acctNobody, "--language", "Python", "--into-table", "dbo.scores", "--script", grantPy42); r.code != 0 {
 		t.Errorf("write into scores: exit %d: %s", r.code, r.stderr)
 	}
 	count := func(table string) string {

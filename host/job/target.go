@@ -1,10 +1,15 @@
 package job
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
-// IntoTarget is the table an --into-table target ("T", "[dbo].[T] (a, b)")
-// writes into, its parts unquoted and joined by ".": "T", "dbo.T". The
-// API checks it against the caller's write grant before the job runs.
+// IntoTarget is the table an --into-table target ("T", "[sales].[T] (a, b)")
+// writes into, its parts unquoted and joined by ".": "T", "sales.T". The
+// default schemas dbo (SQL Server's) and main (SQLite's) are left out, as
+// the instance resolves dbo.T and main.T to T. The API checks the name
+// against the caller's write grant before the job runs.
 func IntoTarget(into string) (string, error) {
 	table, _, err := parseInto(into)
 	if err != nil {
@@ -19,10 +24,13 @@ func IntoTarget(into string) (string, error) {
 		}
 		name, err := unquoteName(strings.TrimSpace(part))
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("%w %q: the table's name: %w", errBadInto, into, err)
 		}
 		parts = append(parts, name)
 		if i < 0 {
+			if len(parts) == 2 && (strings.EqualFold(parts[0], "dbo") || strings.EqualFold(parts[0], "main")) {
+				parts = parts[1:]
+			}
 			return strings.Join(parts, "."), nil
 		}
 		rest = rest[i+1:]

@@ -6,9 +6,11 @@ func TestIntoTarget_UnquotesEveryPart(t *testing.T) {
 	for in, want := range map[string]string{
 		"scores":             "scores",
 		"[scores] (a, b)":    "scores",
-		`"dbo"."Sco.res"`:    "dbo.Sco.res",
-		" main.scores ":      "main.scores",
-		"[dbo].[x]]y] ([a])": "dbo.x]y",
+		`"dbo"."Sco.res"`:    "Sco.res",
+		" main.scores ":      "scores",
+		"[DBO].[x]]y] ([a])": "x]y",
+		"sales.scores":       "sales.scores",
+		"db.dbo.scores":      "db.dbo.scores",
 	} {
 		got, err := IntoTarget(in)
 		if err != nil || got != want {
