@@ -187,7 +187,7 @@ func devConfig(dir, file, isolation, level string, log hclog.Logger) (*config.Co
 	if isolation != "" {
 		cfg.Sandbox.Isolation = isolation
 	}
-	devGrants(cfg)
+	devGrants(cfg, log)
 	// Every job gets a private /tmp, which would hide job folders below a
 	// state folder in /tmp (a checkout there, say): keep them in /var/tmp.
 	if rel, err := filepath.Rel("/tmp", dir); cfg.Sandbox.WorkRoot == "" && err == nil && !strings.HasPrefix(rel, "..") {
@@ -205,7 +205,7 @@ func devConfig(dir, file, isolation, level string, log hclog.Logger) (*config.Co
 // devGrants turn external scripts on (unless the file says otherwise) and
 // grant everything to the user who started dev (SUDO_UID under sudo) and
 // to root, after the file's own grants.
-func devGrants(cfg *config.Config) {
+func devGrants(cfg *config.Config, log hclog.Logger) {
 	if !cfg.Set("external_scripts_enabled") {
 		cfg.ExternalScriptsEnabled = true
 	}
@@ -217,6 +217,8 @@ func devGrants(cfg *config.Config) {
 		cfg.Grants = append(cfg.Grants, grant.Grant{Subject: "uid:" + u, Languages: []string{"*"},
 			ReadTables: []string{"*"}, WriteTables: []string{"*"}, Pools: []string{"*"}, Admin: true})
 	}
+	log.Debug("dev grants every language, table and pool, and admin", "uids", strings.Join(uids, ","),
+		"external_scripts_enabled", cfg.ExternalScriptsEnabled)
 }
 
 // invokingUID is the uid of the user who started this process: SUDO_UID
