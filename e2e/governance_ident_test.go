@@ -423,3 +423,38 @@ func (th *tlsHost) noCertHandshakeRefused(t *testing.T) {
 		t.Errorf("ListJobs without a client certificate: %v, %v; want Unavailable", jobs, err)
 	}
 }
+
+// hostProbe is Python that connects to the host's socket, speaks the
+// HTTP/2 preface and an empty SETTINGS frame, and sets answer to the bytes
+// the host sent back (0: it closed the connection; -1: it broke it).
+func hostProbe() string {
+	return `import socket
+answer = -1
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(20)
+try:
+    s.connect(` + fmt.Sprintf("%q", theHost.sock) + `)
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
+    answer = len(s.recv(1024))
+except OSError:
+    pass
+`
+}
+
+// The socket is open to every local user, a job's worker account too: the
+// host drops a connection from its own jobs before answering anything,
+// while root, the same probe outside a job, gets the server's settings.
+func TestGrants_JobsCannotCallTheirHost(t *testing.T) {
+	if isolation() != "full" {
+		t.Skip("jobs run as worker accounts only with full isolation")
+	}
+	out, err := exec.Command("/usr/bin/python3", "-c", hostProbe()+"print(answer)").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) == "0" || strings.TrimSpace(string(out)) == "-1" {
+		t.Fatalf("the probe outside a job got no answer: %v %s", err, out)
+	}
+	script := hostProbe() + "import pandas as pd\nOutputDataSet = pd.DataFrame({'answer_bytes': [answer]})"
+	r := execArgs(t, "--language", "Python", "--format", "csv", "--script", script)
+	if r.code != 0 || (r.stdout != "answer_bytes\n0\n" && r.stdout != "answer_bytes\n-1\n") {
+		t.Errorf("a job calling its host: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

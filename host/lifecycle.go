@@ -104,7 +104,7 @@ func (h *Host) Serve(ctx context.Context) error {
 	}()
 	h.gate.jobs, h.gate.cancelJobs = context.WithCancel(context.Background())
 	defer h.gate.cancelJobs()
-	g := grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.Creds(api.ServerCredentials(tlsConfig)),
+	g := grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.Creds(api.ServerCredentials(tlsConfig, h.workerUID)),
 		grpc.ChainStreamInterceptor(h.gate.stream))
 	api.NewServer(h.runner, h.log, api.WithJobs(h.watch.history),
 		api.WithGrants(h.grants.Load, h.catalog)).Register(g)
@@ -145,6 +145,13 @@ func (h *Host) Serve(ctx context.Context) error {
 		<-stopped
 	}
 	return nil
+}
+
+// workerUID reports whether uid is one of this host's worker accounts,
+// which jobs run as: they may not call the host.
+func (h *Host) workerUID(uid int) bool {
+	s := h.cfg.Sandbox
+	return s.Isolation == "full" && uid >= s.UIDBase && uid < s.UIDBase+s.Workers
 }
 
 // listenTCP opens the listener "tcp" block's address with its TLS

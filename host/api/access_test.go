@@ -56,7 +56,7 @@ func serveGranted(t *testing.T, grants []grant.Grant) (proto.LaunchpadClient, *b
 		t.Fatal(err)
 	}
 	audit := &auditLog{}
-	srv := grpc.NewServer(grpc.Creds(ServerCredentials(nil)))
+	srv := grpc.NewServer(grpc.Creds(ServerCredentials(nil, nil)))
 	NewServer(runner, hclog.NewNullLogger(), WithGrants(func() *grant.Grants { return g }, audit)).Register(srv)
 	go srv.Serve(ln)
 	conn, err := grpc.NewClient("unix://"+sock, grpc.WithTransportCredentials(insecure.NewCredentials()))

@@ -16,17 +16,24 @@ import (
 
 // ServerCredentials authenticate both of a host's listeners on one gRPC
 // server: a unix socket connection by its peer credentials (PeerCred), any
-// other by mutual TLS with tlsConfig (refused when tlsConfig is nil).
-func ServerCredentials(tlsConfig *tls.Config) credentials.TransportCredentials {
-	s := &serverCreds{}
+// other by mutual TLS with tlsConfig (refused when tlsConfig is nil). A
+// unix peer whose uid refuse reports (the host's own worker accounts: the
+// socket is open to every local user, jobs included) is dropped at once,
+// before any handler, log line or audit record.
+func ServerCredentials(tlsConfig *tls.Config, refuse func(uid int) bool) credentials.TransportCredentials {
+	s := &serverCreds{refuse: refuse}
 	if tlsConfig != nil {
 		s.tls = credentials.NewTLS(tlsConfig)
 	}
 	return s
 }
 
+// ErrWorkerPeer is the handshake error of a connection from a job.
+var ErrWorkerPeer = errors.New("a job's process may not call the host")
+
 type serverCreds struct {
-	tls credentials.TransportCredentials
+	tls    credentials.TransportCredentials
+	refuse func(uid int) bool
 }
 
 func (s *serverCreds) ClientHandshake(context.Context, string, net.Conn) (net.Conn, credentials.AuthInfo, error) {
@@ -35,7 +42,11 @@ func (s *serverCreds) ClientHandshake(context.Context, string, net.Conn) (net.Co
 
 func (s *serverCreds) ServerHandshake(c net.Conn) (net.Conn, credentials.AuthInfo, error) {
 	if _, ok := c.(*net.UnixConn); ok {
-		return peerCreds{}.ServerHandshake(c)
+		conn, info, err := peerCreds{}.ServerHandshake(c)
+		if err == nil && s.refuse != nil && s.refuse(info.(PeerCred).UID) {
+			return nil, nil, ErrWorkerPeer
+		}
+		return conn, info, err
 	}
 	if s.tls == nil {
 		return nil, nil, errors.New("not a unix socket connection and no TLS configured")
@@ -48,7 +59,7 @@ func (s *serverCreds) Info() credentials.ProtocolInfo {
 }
 
 func (s *serverCreds) Clone() credentials.TransportCredentials {
-	return &serverCreds{tls: s.tls}
+	return &serverCreds{tls: s.tls, refuse: s.refuse}
 }
 
 func (s *serverCreds) OverrideServerName(string) error { return nil }
