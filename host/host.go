@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -21,6 +22,7 @@ import (
 	"github.com/openlaunchpad/launchpad/host/datasource"
 	"github.com/openlaunchpad/launchpad/host/datasource/mssql"
 	"github.com/openlaunchpad/launchpad/host/datasource/sqlite"
+	"github.com/openlaunchpad/launchpad/host/grant"
 	"github.com/openlaunchpad/launchpad/host/job"
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
@@ -38,6 +40,8 @@ type Host struct {
 	reload  func() (*config.Config, error)
 	gate    gate
 	watch   *watch
+	// grants are the switch and grant blocks as of the last (re)load.
+	grants atomic.Pointer[grant.Grants]
 
 	// mu guards the settings a reload changes.
 	mu        sync.Mutex
@@ -116,6 +120,9 @@ func (h *Host) open(ctx context.Context) error {
 		return fmt.Errorf("open catalog: %w", err)
 	}
 	h.catalog = cat
+	if err := h.setGrants(cfg); err != nil {
+		return err
+	}
 	dsOpts, allow, err := dataSourcePolicy(cfg)
 	if err != nil {
 		return err
@@ -173,6 +180,17 @@ func (h *Host) warmSpecs(cfg *config.Config) []job.WarmSpec {
 		}
 	}
 	return specs
+}
+
+// setGrants makes the configuration's grants the ones calls are checked
+// against.
+func (h *Host) setGrants(cfg *config.Config) error {
+	g, err := grant.New(cfg.ExternalScriptsEnabled, cfg.Grants)
+	if err != nil {
+		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
+	}
+	h.grants.Store(g)
+	return nil
 }
 
 // dataSourcePolicy turns data_source { } into the options every data
@@ -262,8 +280,8 @@ func (h *Host) resolve(language string) (*job.Launcher, error) {
 }
 
 // listen opens the API socket, replacing a stale one a crashed host left
-// (but never a live one). Callers need write access to it: root and the
-// socket's group.
+// (but never a live one). Every local user may connect: the kernel tells
+// the host who the peer is, and grants decide what it may do.
 func listen(path string) (net.Listener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
@@ -284,7 +302,7 @@ func listen(path string) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.Chmod(path, 0o660); err != nil {
+	if err := os.Chmod(path, 0o666); err != nil {
 		ln.Close()
 		return nil, err
 	}

@@ -46,8 +46,8 @@ func runExec(args []string) int {
 // terminal from a pipe).
 func execMain(args []string, stdout, stderr *os.File) int {
 	fs := execFlagSet(stderr)
-	address := fs.String("address", envOr("LAUNCHPAD_ADDR", "unix:///var/lib/launchpad/launchpad.sock"),
-		"host address: unix://PATH (default from LAUNCHPAD_ADDR)")
+	address := fs.String("address", defaultAddress(), addressUsage)
+	tlsFiles := tlsFlags(fs)
 	language := fs.String("language", "", "script language, e.g. Python or R (case-insensitive)")
 	script := fs.String("script", "", "script text")
 	scriptFile := fs.String("script-file", "", "file holding the script")
@@ -98,7 +98,7 @@ func execMain(args []string, stdout, stderr *os.File) int {
 	}
 	out = shape.wrap(out)
 
-	c, err := client.Dial(*address)
+	c, err := client.Dial(*address, client.WithTLS(*tlsFiles))
 	if err != nil {
 		return fail(exitConnect, "%v", err)
 	}
@@ -115,13 +115,13 @@ func execMain(args []string, stdout, stderr *os.File) int {
 		ParamQueries: shape.paramQueries(), Start: *chunks.start,
 	})
 	if err != nil {
-		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
+		return fail(exitConnect, "host at %s: %v", *address, hostError(*address, err))
 	}
 
 	started, stop := cancelOnSignal(c, cancel)
 	defer stop()
 	return streamJob(job, out, errw, started, func(err error) int {
-		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
+		return fail(exitConnect, "host at %s: %v", *address, hostError(*address, err))
 	}, fail)
 }
 

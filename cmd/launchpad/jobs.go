@@ -32,8 +32,8 @@ const rpcTimeout = 30 * time.Second
 
 // callHost dials the host at address and makes one admin call, fn, within
 // rpcTimeout.
-func callHost(address string, fn func(context.Context, *client.Client) error) error {
-	c, err := client.Dial(address)
+func callHost(address string, tlsFiles *client.TLSFiles, fn func(context.Context, *client.Client) error) error {
+	c, err := client.Dial(address, client.WithTLS(*tlsFiles))
 	if err != nil {
 		return err
 	}
@@ -41,14 +41,15 @@ func callHost(address string, fn func(context.Context, *client.Client) error) er
 	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
 	defer cancel()
 	if err := fn(ctx, c); err != nil {
-		return fmt.Errorf("host at %s: %w", address, err)
+		return fmt.Errorf("host at %s: %w", address, hostError(address, err))
 	}
 	return nil
 }
 
 func runJobs(args []string) error {
-	fs := newFlagSet("jobs", "launchpad jobs [--address unix://PATH] [--format table|json] [--limit N] [--warm]")
-	address := fs.String("address", defaultAddress(), "host address: unix://PATH (default from LAUNCHPAD_ADDR)")
+	fs := newFlagSet("jobs", "launchpad jobs [--address unix://PATH|tls://HOST:PORT [--cert F --key F --ca F]] [--format table|json] [--limit N] [--warm]")
+	address := fs.String("address", defaultAddress(), addressUsage)
+	tlsFiles := tlsFlags(fs)
 	format := fs.String("format", "table", "output format: table or json")
 	limit := fs.Int("limit", 50, "most ended jobs to list, newest first (0: all the host keeps)")
 	warm := fs.Bool("warm", false, "list the warm runtimes of each launcher instead of jobs")
@@ -64,10 +65,10 @@ func runJobs(args []string) error {
 		return fmt.Errorf("%w: --limit must not be negative", errUsage)
 	}
 	if *warm {
-		return listWarm(*address, *format)
+		return listWarm(*address, tlsFiles, *format)
 	}
 	var jobs []*proto.JobInfo
-	if err := callHost(*address, func(ctx context.Context, c *client.Client) (err error) {
+	if err := callHost(*address, tlsFiles, func(ctx context.Context, c *client.Client) (err error) {
 		jobs, err = c.ListJobs(ctx, *limit)
 		return err
 	}); err != nil {

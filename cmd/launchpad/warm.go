@@ -14,9 +14,9 @@ import (
 )
 
 // listWarm writes `jobs --warm`: each launcher's warm runtimes.
-func listWarm(address, format string) error {
+func listWarm(address string, tlsFiles *client.TLSFiles, format string) error {
 	var pools []*proto.WarmPool
-	if err := callHost(address, func(ctx context.Context, c *client.Client) (err error) {
+	if err := callHost(address, tlsFiles, func(ctx context.Context, c *client.Client) (err error) {
 		pools, err = c.WarmPools(ctx)
 		return err
 	}); err != nil {

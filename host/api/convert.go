@@ -18,6 +18,7 @@ var codes = map[job.Code]proto.ErrorCode{
 	job.CodeDataSource:        proto.ErrorCode_ERROR_CODE_DATA_SOURCE,
 	job.CodeOutput:            proto.ErrorCode_ERROR_CODE_OUTPUT,
 	job.CodeHostFault:         proto.ErrorCode_ERROR_CODE_HOST_FAULT,
+	job.CodePermissionDenied:  proto.ErrorCode_ERROR_CODE_PERMISSION_DENIED,
 }
 
 func errorToProto(e *job.Error) *proto.Error {

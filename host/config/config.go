@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/openlaunchpad/launchpad/host/grant"
 	"github.com/openlaunchpad/launchpad/host/job"
 )
 
@@ -31,6 +32,17 @@ type Config struct {
 	Sandbox    *Sandbox    `hcl:"sandbox,block"`
 	Launchers  []Launcher  `hcl:"launcher,block"`
 	Telemetry  *Telemetry  `hcl:"telemetry,block"`
+
+	// ExternalScriptsEnabled is the host's switch, like SQL Server's
+	// 'external scripts enabled': off (the default for serve), every job is
+	// refused. launchpad dev turns it on.
+	ExternalScriptsEnabled bool `hcl:"external_scripts_enabled,optional"`
+	// Grants say who may run which languages and use which tables and
+	// pools (host/grant documents each field). No grant: no one runs jobs.
+	Grants []grant.Grant `hcl:"grant,block"`
+	// Listeners are the optional network listeners beside the unix socket:
+	// at most one, listener "tcp" { … }, with mutual TLS.
+	Listeners []Listener `hcl:"listener,block"`
 
 	// LogLevel is the host's log level: trace, debug, info (default), warn,
 	// error or off. serve's --log-level overrides it.

@@ -31,6 +31,7 @@ func (c *Config) Normalize() error {
 	diags = append(diags, c.checkInstance()...)
 	diags = append(diags, c.checkSandbox()...)
 	diags = append(diags, c.checkLaunchers()...)
+	diags = append(diags, c.checkAccess()...)
 	var ld hcl.Diagnostics
 	c.limits, ld = c.makeLimits()
 	diags = append(diags, ld...)

@@ -474,7 +474,7 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	ex := &execution{
 		runner: r, req: req, lim: lim, env: env, launcher: l, sink: sink, warm: warm, coldWhy: coldWhy,
 		params: params, values: values, rows: rows, stopInput: stopInput, target: src, sanitize: sanitize,
-		log: r.log.With("job_id", id, "launcher", l.Name), live: live,
+		log: r.log.With("job_id", id, "caller", req.Caller, "launcher", l.Name), live: live,
 	}
 	live.attach(ex)
 	return ex.run(ctx)

@@ -301,7 +301,7 @@ func (r *Runner) runRows(ctx context.Context, req *Request, rows datasource.Rows
 	ex := &execution{
 		runner: r, req: req, lim: r.cfg.Limits, env: env, launcher: l, sink: sink,
 		params: params, values: values, rows: rows, stopInput: stop,
-		sanitize: func(err error) error { return err }, log: r.log.With("job_id", req.ID, "launcher", l.Name), live: live,
+		sanitize: func(err error) error { return err }, log: r.log.With("job_id", req.ID, "caller", req.Caller, "launcher", l.Name), live: live,
 	}
 	live.attach(ex)
 	res, err := ex.run(ctx)

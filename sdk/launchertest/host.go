@@ -115,7 +115,15 @@ func hostConfig(cfg *Config, state, plugins, sock, db string) string {
 		launcherBlock += fmt.Sprintf("  runtime = %s\n", strconv.Quote(cfg.Runtime))
 	}
 	launcherBlock += "}\n"
-	return fmt.Sprintf(`state_dir  = %s
+	// serve runs no job until the operator turns scripts on and grants
+	// them: the kit runs as root.
+	return fmt.Sprintf(`external_scripts_enabled = true
+grant "uid:0" {
+  languages    = ["*"]
+  read_tables  = ["*"]
+  write_tables = ["*"]
+}
+state_dir  = %s
 plugin_dir = %s
 socket     = %s
 instance {

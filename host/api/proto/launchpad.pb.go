@@ -47,6 +47,10 @@ const (
 	// The script's output data set or params cannot be encoded.
 	ErrorCode_ERROR_CODE_OUTPUT     ErrorCode = 9
 	ErrorCode_ERROR_CODE_HOST_FAULT ErrorCode = 10
+	// The caller's grants do not allow the job (or the host's
+	// external_scripts_enabled is off); the message names the caller and
+	// what was missing.
+	ErrorCode_ERROR_CODE_PERMISSION_DENIED ErrorCode = 60
 )
 
 // Enum value maps for ErrorCode.
@@ -63,6 +67,7 @@ var (
 		8:  "ERROR_CODE_DATA_SOURCE",
 		9:  "ERROR_CODE_OUTPUT",
 		10: "ERROR_CODE_HOST_FAULT",
+		60: "ERROR_CODE_PERMISSION_DENIED",
 	}
 	ErrorCode_value = map[string]int32{
 		"ERROR_CODE_UNSPECIFIED":        0,
@@ -76,6 +81,7 @@ var (
 		"ERROR_CODE_DATA_SOURCE":        8,
 		"ERROR_CODE_OUTPUT":             9,
 		"ERROR_CODE_HOST_FAULT":         10,
+		"ERROR_CODE_PERMISSION_DENIED":  60,
 	}
 )
 
@@ -1334,7 +1340,8 @@ func (x *JobStage) GetMs() float64 {
 type JobInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	JobId string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
-	// Who asked: the peer's user on the unix socket, "" when unknown.
+	// Who asked: "NAME (UID)" on the unix socket, "cert:CN" over TLS, ""
+	// when unknown.
 	Caller          string `protobuf:"bytes,2,opt,name=caller,proto3" json:"caller,omitempty"`
 	Language        string `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
 	Launcher        string `protobuf:"bytes,4,opt,name=launcher,proto3" json:"launcher,omitempty"`
@@ -1732,7 +1739,7 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\x05error\x18\x18 \x01(\tR\x05error\x12#\n" +
 	"\rscript_sha256\x18\x19 \x01(\tR\fscriptSha256\x12\x14\n" +
 	"\x05start\x18P \x01(\tR\x05start\x122\n" +
-	"\x06stages\x18Q \x03(\v2\x1a.launchpad.api.v1.JobStageR\x06stages*\xc8\x02\n" +
+	"\x06stages\x18Q \x03(\v2\x1a.launchpad.api.v1.JobStageR\x06stages*\xea\x02\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11ERROR_CODE_SCRIPT\x10\x01\x12\x1e\n" +
@@ -1745,7 +1752,8 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\x16ERROR_CODE_DATA_SOURCE\x10\b\x12\x15\n" +
 	"\x11ERROR_CODE_OUTPUT\x10\t\x12\x19\n" +
 	"\x15ERROR_CODE_HOST_FAULT\x10\n" +
-	"2\xfd\x01\n" +
+	"\x12 \n" +
+	"\x1cERROR_CODE_PERMISSION_DENIED\x10<2\xfd\x01\n" +
 	"\tLaunchpad\x12P\n" +
 	"\aExecute\x12 .launchpad.api.v1.ExecuteRequest\x1a!.launchpad.api.v1.ExecuteResponse0\x01\x12K\n" +
 	"\x06Cancel\x12\x1f.launchpad.api.v1.CancelRequest\x1a .launchpad.api.v1.CancelResponse\x12Q\n" +
