@@ -23,7 +23,7 @@ _SERVICE = "/launchpad.api.v1.Launchpad/"
 def resolve(address=None, cert=None, key=None, ca=None):
     """Returns (gRPC target, channel credentials or None) for an address:
     unix://PATH (relative or absolute) or tls://HOST:PORT with a client
-    certificate. Unset arguments come from LAUNCHPAD_ADDR, LAUNCHPAD_CERT,
+    certificate, its key and the CA the host's certificate chains to. Unset arguments come from LAUNCHPAD_ADDR, LAUNCHPAD_CERT,
     LAUNCHPAD_KEY and LAUNCHPAD_CA, as for `launchpad exec`."""
     address = address or os.environ.get("LAUNCHPAD_ADDR") or DEFAULT_ADDRESS
     if address.startswith("unix://"):
@@ -45,12 +45,13 @@ def _tls_credentials(cert, key, ca):
     cert = cert or os.environ.get("LAUNCHPAD_CERT")
     key = key or os.environ.get("LAUNCHPAD_KEY")
     ca = ca or os.environ.get("LAUNCHPAD_CA")
-    if not cert or not key:
-        raise ValueError("a tls:// host wants a client certificate: give cert= and key= "
-                         "(or LAUNCHPAD_CERT and LAUNCHPAD_KEY)")
-    return grpc.ssl_channel_credentials(
-        root_certificates=_read(ca, "ca") if ca else None,
-        private_key=_read(key, "key"), certificate_chain=_read(cert, "cert"))
+    if not cert or not key or not ca:
+        raise ValueError("a tls:// host wants a client certificate, its key and the host's CA: give "
+                         "cert=, key= and ca= (or LAUNCHPAD_CERT, LAUNCHPAD_KEY, LAUNCHPAD_CA)")
+    # The host's certificate must chain to ca, never to the system's roots:
+    # as `launchpad exec`, the caller names the CA it trusts for the host.
+    return grpc.ssl_channel_credentials(root_certificates=_read(ca, "ca"), private_key=_read(key, "key"),
+                                        certificate_chain=_read(cert, "cert"))
 
 
 def _read(path, what):

@@ -46,15 +46,18 @@ class ResolveTest(unittest.TestCase):
         for addr in ("unix://", "tcp://h:1", "h:1", "tls://", "tls://host"):
             with self.subTest(addr):
                 with self.assertRaises(ValueError):
-                    _client.resolve(addr, cert="c", key="k")
+                    _client.resolve(addr, cert="c", key="k", ca="a")
 
     def test_tls_needs_a_client_certificate(self):
-        with mock.patch.dict(os.environ, {"LAUNCHPAD_CERT": "", "LAUNCHPAD_KEY": ""}):
-            with self.assertRaises(ValueError) as cm:
-                _client.resolve("tls://127.0.0.1:7071")
-        self.assertIn("client certificate", str(cm.exception))
+        f = self.sock
+        with mock.patch.dict(os.environ, {"LAUNCHPAD_CERT": "", "LAUNCHPAD_KEY": "", "LAUNCHPAD_CA": ""}):
+            for given in ({}, {"cert": f, "key": f}, {"cert": f, "ca": f}, {"key": f, "ca": f}):
+                with self.subTest(given=sorted(given)):
+                    with self.assertRaises(ValueError) as cm:
+                        _client.resolve("tls://127.0.0.1:7071", **given)
+                    self.assertIn("client certificate, its key and the host's CA", str(cm.exception))
         with self.assertRaises(ValueError) as cm:
-            _client.resolve("tls://127.0.0.1:7071", cert=self.sock + ".none", key=self.sock)
+            _client.resolve("tls://127.0.0.1:7071", cert=f + ".none", key=f, ca=f)
         self.assertIn("cert file", str(cm.exception))
 
     def test_tls_files_from_the_environment(self):
