@@ -3,12 +3,16 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/openlaunchpad/launchpad/host/api/proto"
 )
 
 // pyClientScript runs jobs on the e2e host through the Python client (the
@@ -101,32 +105,32 @@ func TestPythonClient_RoundTrip(t *testing.T) {
 	}
 	wantTypes := map[string]string{"id": "int64", "region": "object", "units": "float64", "unit_price": "float64",
 		"sold_on": "object", "big_id": "int64"}
-	checkDtypes(t, "round trip", rt.Dtypes, wantTypes)
+	pyCheckDtypes(t, "round trip", rt.Dtypes, wantTypes)
 	for i := range ref.Rows {
 		if want := ref.cell(t, i, "big_id"); strconv.FormatInt(rt.BigID[i], 10) != want {
 			t.Errorf("row %d big_id = %d, exec says %s (exact int64 expected)", i, rt.BigID[i], want)
 		}
-		checkCell(t, ref, i, "region", rt.Region[i])
-		checkCell(t, ref, i, "units", rt.Units[i])
-		checkCell(t, ref, i, "sold_on", rt.SoldOn[i])
+		pyCheckCell(t, ref, i, "region", rt.Region[i])
+		pyCheckCell(t, ref, i, "units", rt.Units[i])
+		pyCheckCell(t, ref, i, "sold_on", rt.SoldOn[i])
 	}
 	wantParams := map[string]any{"n_rows": float64(rt.Rows), "label_out": "hi!", "day_out": "2024-01-02",
 		"big_out": float64(1<<62 + 1), "nothing": nil}
-	checkJSON(t, "round trip params", rt.Params, wantParams)
+	pyCheckJSON(t, "round trip params", rt.Params, wantParams)
 	if big := string(rt.Params["big_out"]); big != "4611686018427387905" {
 		t.Errorf("big_out = %s, want 2**62+1 exactly", big)
 	}
 	if rt.Stdout != "rows "+strconv.Itoa(rt.Rows)+"\n" {
 		t.Errorf("stdout = %q", rt.Stdout)
 	}
-	checkTyped(t, got)
-	checkFailures(t, got)
+	pyCheckTyped(t, got)
+	pyCheckFailures(t, got)
 }
 
-func checkTyped(t *testing.T, got pyClientOut) {
+func pyCheckTyped(t *testing.T, got pyClientOut) {
 	t.Helper()
 	ty := got.Typed
-	checkDtypes(t, "typed frame", ty.Dtypes, map[string]string{"n": "float64", "big": "int64", "x": "float64",
+	pyCheckDtypes(t, "typed frame", ty.Dtypes, map[string]string{"n": "float64", "big": "int64", "x": "float64",
 		"s": "object", "d": "object", "ts": "datetime64[ns]"})
 	want := map[string]any{
 		"n":   []any{1.0, nil, 3.0},
@@ -136,17 +140,17 @@ func checkTyped(t *testing.T, got pyClientOut) {
 		"d":   []any{"2024-02-29", nil, "0001-01-01"},
 		"ts":  []any{"2024-01-01T10:00:00.500000", nil, "1999-12-31T23:59:59"},
 	}
-	checkJSON(t, "typed frame", map[string]json.RawMessage{"n": ty.N, "big": ty.Big, "x": ty.X, "s": ty.S,
+	pyCheckJSON(t, "typed frame", map[string]json.RawMessage{"n": ty.N, "big": ty.Big, "x": ty.X, "s": ty.S,
 		"d": ty.D, "ts": ty.TS}, want)
 	if !bytes.Contains(ty.Big, []byte("4611686018427387904")) {
 		t.Errorf("big = %s, want 2**62 exactly", ty.Big)
 	}
-	checkDtypes(t, "R frame", got.R.Dtypes, map[string]string{"a": "float64", "b": "object"})
-	checkJSON(t, "R frame", map[string]json.RawMessage{"a": got.R.A, "b": got.R.B},
+	pyCheckDtypes(t, "R frame", got.R.Dtypes, map[string]string{"a": "float64", "b": "object"})
+	pyCheckJSON(t, "R frame", map[string]json.RawMessage{"a": got.R.A, "b": got.R.B},
 		map[string]any{"a": []any{1.0, nil}, "b": []any{"x", nil}})
 }
 
-func checkFailures(t *testing.T, got pyClientOut) {
+func pyCheckFailures(t *testing.T, got pyClientOut) {
 	t.Helper()
 	se := got.ScriptError
 	if se.Class != "ScriptError" || se.JobID != "pyc-error-1" || se.Code != "SCRIPT" || se.Line != 3 ||
@@ -232,7 +236,7 @@ func runPyClient(t *testing.T, out any, args ...string) {
 	}
 }
 
-func checkDtypes(t *testing.T, what string, got, want map[string]string) {
+func pyCheckDtypes(t *testing.T, what string, got, want map[string]string) {
 	t.Helper()
 	for col, w := range want {
 		if got[col] != w {
@@ -244,9 +248,9 @@ func checkDtypes(t *testing.T, what string, got, want map[string]string) {
 	}
 }
 
-// checkCell compares a value the Python client printed as JSON with exec's
+// pyCheckCell compares a value the Python client printed as JSON with exec's
 // JSON cell for the same row and column.
-func checkCell(t *testing.T, ref jsonResult, row int, col string, got json.RawMessage) {
+func pyCheckCell(t *testing.T, ref jsonResult, row int, col string, got json.RawMessage) {
 	t.Helper()
 	var g, w any
 	if err := json.Unmarshal(got, &g); err != nil {
@@ -260,8 +264,8 @@ func checkCell(t *testing.T, ref jsonResult, row int, col string, got json.RawMe
 	}
 }
 
-// checkJSON compares JSON values by their decoded form.
-func checkJSON[V any](t *testing.T, what string, got map[string]V, want map[string]any) {
+// pyCheckJSON compares JSON values by their decoded form.
+func pyCheckJSON[V any](t *testing.T, what string, got map[string]V, want map[string]any) {
 	t.Helper()
 	for k, w := range want {
 		b, err := json.Marshal(got[k])
@@ -269,14 +273,14 @@ func checkJSON[V any](t *testing.T, what string, got map[string]V, want map[stri
 			t.Fatal(err)
 		}
 		wb, _ := json.Marshal(w)
-		if !bytes.Equal(mustCanon(t, b), mustCanon(t, wb)) {
+		if !bytes.Equal(pyCanon(t, b), pyCanon(t, wb)) {
 			t.Errorf("%s: %s = %s, want %s", what, k, b, wb)
 		}
 	}
 }
 
-// mustCanon re-encodes JSON so that equal values compare equal as bytes.
-func mustCanon(t *testing.T, b []byte) []byte {
+// pyCanon re-encodes JSON so that equal values compare equal as bytes.
+func pyCanon(t *testing.T, b []byte) []byte {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
@@ -287,4 +291,56 @@ func mustCanon(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// pyRefusalScript runs a Python and an R job on the host at argv[1] and
+// prints what came back: the Python job's output, the R job's exception.
+const pyRefusalScript = `
+import json, sys
+import launchpad
+out = {"python": launchpad.execute("OutputDataSet = InputDataSet", input_query="SELECT 42 AS x",
+                                   address=sys.argv[1]).data["x"].tolist()}
+try:
+    launchpad.execute("OutputDataSet <- data.frame(x = 1L)", language="R", address=sys.argv[1])
+    out["r"] = None
+except launchpad.LaunchpadError as e:
+    out["r"] = {"class": type(e).__name__, "str": str(e), "job_id": e.job_id}
+print(json.dumps(out))
+`
+
+// TestPythonClient_PermissionDenied: a caller granted only Python is
+// refused an R job, and the client raises PermissionDenied naming the
+// caller and the language. It runs once the host has grants (issue 13).
+func TestPythonClient_PermissionDenied(t *testing.T) {
+	if _, ok := proto.ErrorCode_value["ERROR_CODE_PERMISSION_DENIED"]; !ok {
+		t.Skip("this host has no grants yet: the API has no ERROR_CODE_PERMISSION_DENIED")
+	}
+	requirePythonClient(t)
+	if os.Geteuid() != 0 {
+		t.Skip("runs the client as nobody: needs root")
+	}
+	h := startSharedHost(t, fmt.Sprintf("sandbox {\n  uid_base = %d\n}\nexternal_scripts_enabled = true\n"+
+		"grant \"user:nobody\" {\n  languages = [\"Python\"]\n}\n", extraUIDBase(27)))
+	cmd := exec.Command("/usr/bin/python3", "-B", "-c", pyRefusalScript, "unix://"+h.sock)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Join(repoRoot(), "clients", "python"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("python client as nobody: %v\nstderr:\n%s", err, stderr.String())
+	}
+	var got struct {
+		Python []int64
+		R      *pyFailure
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("python client output: %v\n%s", err, stdout.String())
+	}
+	if len(got.Python) != 1 || got.Python[0] != 42 {
+		t.Errorf("nobody's Python job returned %v, want [42]", got.Python)
+	}
+	want := "permission denied: caller nobody (65534) has no grant for language R"
+	if got.R == nil || got.R.Class != "PermissionDenied" || !strings.Contains(got.R.Str, want) || got.R.JobID == "" {
+		t.Errorf("nobody's R job: %+v; want PermissionDenied with a job id saying %q", got.R, want)
+	}
 }
