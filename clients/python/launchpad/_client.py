@@ -80,6 +80,9 @@ class Client:
         self._cancel = self._channel.unary_unary(
             _SERVICE + "Cancel", request_serializer=pb.CancelRequest.SerializeToString,
             response_deserializer=pb.CancelResponse.FromString)
+        self._list_jobs = self._channel.unary_unary(
+            _SERVICE + "ListJobs", request_serializer=pb.ListJobsRequest.SerializeToString,
+            response_deserializer=pb.ListJobsResponse.FromString)
 
     def close(self):
         self._channel.close()
@@ -112,6 +115,25 @@ class Client:
             return self._cancel(pb.CancelRequest(job_id=job_id), timeout=timeout).found
         except grpc.RpcError as exc:
             raise rpc_error(exc, job_id) from None
+
+
+    def list_jobs(self, limit=0, timeout=30):
+        """The host's running and queued jobs, then up to limit of the most
+        recent ended ones (0: all it keeps), as `launchpad jobs` lists them:
+        one dict per job with the API's JobInfo fields (error_code by name)."""
+        if not isinstance(limit, int) or limit < 0:
+            raise ValueError("list_jobs: limit %r: want a count >= 0" % (limit,))
+        try:
+            resp = self._list_jobs(pb.ListJobsRequest(limit=min(limit, 1 << 30)), timeout=timeout)
+        except grpc.RpcError as exc:
+            raise rpc_error(exc, "") from None
+        return [_job_info(j) for j in resp.jobs]
+
+
+def _job_info(j):
+    info = {f.name: getattr(j, f.name) for f in j.DESCRIPTOR.fields}
+    info["error_code"] = _stream.code_name(j.error_code) if j.error_code else ""
+    return info
 
 
 def request(script, input_query, params, language, input_name, output_name, job_id,

@@ -81,6 +81,12 @@ class FakeHost:
             "Execute": grpc.unary_stream_rpc_method_handler(
                 self._execute(execute), request_deserializer=pb.ExecuteRequest.FromString,
                 response_serializer=pb.ExecuteResponse.SerializeToString),
+            "ListJobs": grpc.unary_unary_rpc_method_handler(
+                lambda req, ctx: pb.ListJobsResponse(jobs=[
+                    pb.JobInfo(job_id="j-1", caller="alice (1001)", state="running", rows_in=req.limit),
+                    pb.JobInfo(job_id="j-0", state="failed", error_code=pb.ERROR_CODE_SCRIPT, error="boom")]),
+                request_deserializer=pb.ListJobsRequest.FromString,
+                response_serializer=pb.ListJobsResponse.SerializeToString),
             "Cancel": grpc.unary_unary_rpc_method_handler(
                 lambda req, ctx: pb.CancelResponse(found=req.job_id == "j-known"),
                 request_deserializer=pb.CancelRequest.FromString,
@@ -180,6 +186,17 @@ class CallTest(unittest.TestCase):
         host = FakeHost(self, ok)
         self.assertTrue(launchpad.cancel("j-known", address=host.address))
         self.assertFalse(launchpad.cancel("j-other", address=host.address))
+
+    def test_list_jobs(self):
+        host = FakeHost(self, ok)
+        with launchpad.Client(host.address) as c:
+            jobs = c.list_jobs(limit=7)
+            with self.assertRaises(ValueError):
+                c.list_jobs(limit=-1)
+        self.assertEqual([(j["job_id"], j["caller"], j["state"], j["error_code"]) for j in jobs],
+                         [("j-1", "alice (1001)", "running", ""), ("j-0", "", "failed", "SCRIPT")])
+        self.assertEqual(jobs[0]["rows_in"], 7)  # the limit reached the host
+        self.assertEqual(jobs[1]["error"], "boom")
 
     def test_bad_arguments_send_nothing(self):
         host = FakeHost(self, ok)
