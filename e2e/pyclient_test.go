@@ -85,6 +85,8 @@ def failure(**kw):
 
 out["script_error"] = failure(script="print('before')\nx = 1\nraise ValueError('boom')\n", job_id=sys.argv[3])
 out["invalid"] = failure(script="x = 1", params={"n": launchpad.Param(1, "nosuchtype")})
+with launchpad.Client() as c:
+    out["jobs"] = {j["job_id"]: [j["state"], j["error_code"]] for j in c.list_jobs(limit=50)}
 print(json.dumps(out))
 `
 
@@ -125,6 +127,11 @@ func TestPythonClient_RoundTrip(t *testing.T) {
 	}
 	pyCheckTyped(t, got)
 	pyCheckFailures(t, got)
+	for id, want := range map[string][2]string{"pyc-round-1": {"succeeded", ""}, "pyc-error-1": {"failed", "SCRIPT"}} {
+		if got.Jobs[id] != want {
+			t.Errorf("list_jobs: %s is %v, want %v", id, got.Jobs[id], want)
+		}
+	}
 }
 
 func pyCheckTyped(t *testing.T, got pyClientOut) {
@@ -193,8 +200,9 @@ type pyClientOut struct {
 		Dtypes map[string]string `json:"dtypes"`
 		A, B   json.RawMessage
 	} `json:"r"`
-	ScriptError pyFailure `json:"script_error"`
-	Invalid     pyFailure `json:"invalid"`
+	Jobs        map[string][2]string `json:"jobs"`
+	ScriptError pyFailure            `json:"script_error"`
+	Invalid     pyFailure            `json:"invalid"`
 }
 
 type pyFailure struct {
