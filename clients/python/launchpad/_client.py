@@ -73,7 +73,6 @@ class Client:
             self._channel = grpc.insecure_channel(target, options=opts)
         else:
             self._channel = grpc.secure_channel(target, creds, options=opts)
-        self.address = address
         self._execute = self._channel.unary_stream(
             _SERVICE + "Execute", request_serializer=pb.ExecuteRequest.SerializeToString,
             response_deserializer=pb.ExecuteResponse.FromString)
@@ -115,7 +114,6 @@ class Client:
             return self._cancel(pb.CancelRequest(job_id=job_id), timeout=timeout).found
         except grpc.RpcError as exc:
             raise rpc_error(exc, job_id) from None
-
 
     def list_jobs(self, limit=0, timeout=30):
         """The host's running and queued jobs, then up to limit of the most
