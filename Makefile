@@ -60,6 +60,7 @@ proto:
 	PATH=$(CURDIR)/$(BIN)/tools:$$PATH protoc --go_out=. --go_opt=paths=source_relative \
 		--go-grpc_out=. --go-grpc_opt=paths=source_relative \
 		sdk/launcher/proto/launcher.proto host/api/proto/launchpad.proto
+	protoc -I host/api/proto --python_out=clients/python/launchpad launchpad.proto
 
 # The Debian package (packaging/nfpm.yaml), built with nfpm from the module
 # proxy: $(BIN)/launchpad_$(VERSION)_amd64.deb.
