@@ -322,6 +322,7 @@ func (r *Runner) background(fn func()) {
 func (r *Runner) teardown(id string, env Env, warm *prepared) {
 	r.background(func() {
 		if warm != nil {
+			env.Kill() // its launcher is done: no graceful stop to wait for
 			warm.stop()
 		}
 		r.closeLogged(id, "job sandbox", env.Close)

@@ -152,7 +152,11 @@ func (p *prepared) stop() {
 }
 
 // discard stops a runtime that will serve no job and frees its sandbox.
+// Its processes die first, so the launcher need not be asked to stop.
 func (p *prepared) discard(log hclog.Logger) {
+	if err := p.env.Kill(); err != nil {
+		log.Warn("kill of a warm runtime failed", "sandbox", p.id, "error", err)
+	}
 	p.stop()
 	if err := p.env.Close(); err != nil {
 		log.Error("teardown of a warm runtime failed", "sandbox", p.id, "error", err)

@@ -219,7 +219,7 @@ func (w *warmPools) fill() {
 		}
 		p.preparing++
 		w.wg.Add(1)
-		go w.prepareOne(p)
+		go w.prepareOne(p, p.spec)
 	}
 }
 
@@ -233,9 +233,9 @@ func (p *warmPool) memory() int64 {
 
 // prepareOne resolves the pool's launcher as a job would and prepares one
 // runtime of it.
-func (w *warmPools) prepareOne(p *warmPool) {
+func (w *warmPools) prepareOne(p *warmPool, spec WarmSpec) {
 	defer w.wg.Done()
-	spec, lim := p.spec, w.r.Limits()
+	lim := w.r.Limits()
 	rt, l, err := w.resolveAndPrepare(spec, lim)
 	w.mu.Lock()
 	p.preparing--
