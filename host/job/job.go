@@ -231,6 +231,9 @@ type Config struct {
 	Logger      hclog.Logger
 	// Observers hear about each job's queueing, start and end.
 	Observers []Observer
+	// Pools, when set, classifies each job into a resource pool and admits
+	// it through that pool's queue before it takes a worker.
+	Pools Pools
 }
 
 // Runner runs jobs. It is safe for concurrent use.
@@ -276,6 +279,7 @@ func (r *Runner) Run(ctx context.Context, req *Request, sink Sink) (*Result, err
 		req.ID = NewJobID()
 	}
 	started := time.Now()
+	r.classify(req)
 	live := newLive(req, started)
 	r.notify(Observer.JobQueued, live)
 	res, err := r.run(ctx, req, sink, live)
@@ -341,7 +345,7 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 
 	// Lease the worker first: input queries run only for a job that holds
 	// one, so queued jobs cost the host nothing but their request.
-	env, jerr := r.openEnv(ctx, id, lim)
+	env, jerr := r.openEnv(ctx, req, lim)
 	if jerr != nil {
 		return nil, jerr
 	}
@@ -408,13 +412,19 @@ func (r *Runner) launcherFor(id, language string) (*Launcher, *Error) {
 	return l, nil
 }
 
-// openEnv opens a job's sandbox, waiting for a worker account.
-func (r *Runner) openEnv(ctx context.Context, id string, lim Limits) (Env, *Error) {
-	env, err := r.cfg.Sandbox.Open(ctx, id, lim)
-	if errors.Is(err, ErrNoWorker) {
+// openEnv opens a job's sandbox in its pool, waiting for a slot in the
+// pool and then for a worker account.
+func (r *Runner) openEnv(ctx context.Context, req *Request, lim Limits) (Env, *Error) {
+	id := req.ID
+	env, err := r.openPooled(ctx, req, lim)
+	switch {
+	case errors.Is(err, ErrNoWorker):
 		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitWorkers, Err: err})
-	}
-	if err != nil {
+	case errors.Is(err, ErrPoolFull):
+		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitPool, Err: err})
+	case errors.Is(err, ErrUnknownPool):
+		return nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
+	case err != nil:
 		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("open sandbox: %w", err)})
 	}
 	return env, nil

@@ -1,0 +1,76 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// LimitPool names a resource pool's queue in a limit error.
+const LimitPool = "pool"
+
+var (
+	// ErrPoolFull is wrapped when a job waited its pool's queue_timeout
+	// for one of the pool's max_jobs slots.
+	ErrPoolFull = errors.New("resource pool full")
+	// ErrUnknownPool is wrapped when a request names no configured pool.
+	ErrUnknownPool = errors.New("unknown resource pool")
+)
+
+// Pools admits jobs into resource pools (host/pool).
+type Pools interface {
+	// Classify picks the pool of a request that names none.
+	Classify(id *Identity, language string) string
+	// Admit waits for a slot in pool; release gives it back.
+	Admit(ctx context.Context, pool string) (release func(), err error)
+}
+
+// PoolSandbox is a Sandbox that places each job inside its pool's job
+// object, whose limits bind all of the pool's jobs together.
+type PoolSandbox interface {
+	OpenInPool(ctx context.Context, jobID, pool string, lim Limits) (Env, error)
+}
+
+// classify sets the request's pool when it names none.
+func (r *Runner) classify(req *Request) {
+	if req.Pool == "" && r.cfg.Pools != nil {
+		req.Pool = r.cfg.Pools.Classify(req.Identity, req.Language)
+	}
+}
+
+// openPooled admits the job into its pool (waiting in the pool's queue)
+// and opens its sandbox there; the pool's slot is held until the
+// environment is closed.
+func (r *Runner) openPooled(ctx context.Context, req *Request, lim Limits) (Env, error) {
+	if r.cfg.Pools == nil {
+		return r.cfg.Sandbox.Open(ctx, req.ID, lim)
+	}
+	release, err := r.cfg.Pools.Admit(ctx, req.Pool)
+	if err != nil {
+		return nil, err
+	}
+	var env Env
+	if ps, ok := r.cfg.Sandbox.(PoolSandbox); ok {
+		env, err = ps.OpenInPool(ctx, req.ID, req.Pool, lim)
+	} else {
+		env, err = r.cfg.Sandbox.Open(ctx, req.ID, lim)
+	}
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return &pooledEnv{Env: env, release: release}, nil
+}
+
+// pooledEnv gives its pool slot back once its sandbox is closed.
+type pooledEnv struct {
+	Env
+	release func()
+	once    sync.Once
+}
+
+func (e *pooledEnv) Close() error {
+	err := e.Env.Close()
+	e.once.Do(e.release)
+	return err
+}
