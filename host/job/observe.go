@@ -108,7 +108,7 @@ func newLive(req *Request, now time.Time) *Live {
 		ID: untrusted.String(req.ID, maxInfoNameBytes), Caller: untrusted.String(req.Caller, maxInfoNameBytes),
 		Language: untrusted.String(req.Language, maxInfoNameBytes), Pool: untrusted.String(req.Pool, maxInfoNameBytes),
 		ScriptSHA256: hex.EncodeToString(sum[:]),
-		State: StateQueued, Submitted: now,
+		State:        StateQueued, Submitted: now,
 	}}
 }
 
