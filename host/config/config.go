@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/openlaunchpad/launchpad/host/job"
+	"github.com/openlaunchpad/launchpad/host/pool"
 )
 
 // ErrInvalid is wrapped by every configuration error.
@@ -31,6 +32,8 @@ type Config struct {
 	Sandbox    *Sandbox    `hcl:"sandbox,block"`
 	Launchers  []Launcher  `hcl:"launcher,block"`
 	Telemetry  *Telemetry  `hcl:"telemetry,block"`
+	Pools      []Pool      `hcl:"pool,block"`
+	Classifier *Classifier `hcl:"classifier,block"`
 
 	// LogLevel is the host's log level: trace, debug, info (default), warn,
 	// error or off. serve's --log-level overrides it.
@@ -44,6 +47,7 @@ type Config struct {
 
 	ranges map[string]hcl.Range // each setting's place in File, by path
 	limits job.Limits           // made once by Normalize
+	pools  []pool.Spec          // made once by Normalize, the default pool included
 }
 
 // Telemetry configures the optional metrics listener.
