@@ -22,6 +22,7 @@ import (
 	"github.com/openlaunchpad/launchpad/host/datasource/mssql"
 	"github.com/openlaunchpad/launchpad/host/datasource/sqlite"
 	"github.com/openlaunchpad/launchpad/host/job"
+	"github.com/openlaunchpad/launchpad/host/pool"
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
 
@@ -38,6 +39,7 @@ type Host struct {
 	reload  func() (*config.Config, error)
 	gate    gate
 	watch   *watch
+	pools   *pool.Pools
 
 	// mu guards the settings a reload changes.
 	mu        sync.Mutex
@@ -134,7 +136,11 @@ func (h *Host) open(ctx context.Context) error {
 	if h.sandbox, err = newSandboxes(cfg, cfg.JobLimits(), h.log); err != nil {
 		return err
 	}
+	if err := h.openPools(cfg); err != nil {
+		return err
+	}
 	h.runner = job.NewRunner(job.Config{
+		Pools:   h.pools,
 		Resolve: h.resolve,
 		Sandbox: h.sandbox,
 		Source:  h.source,

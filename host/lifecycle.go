@@ -171,6 +171,9 @@ func (h *Host) Reload() error {
 	// The sandbox applies these when it starts; the runner only names them.
 	lim.DiskBytes, lim.QueueTimeout, lim.OpenFiles, lim.MaxFileBytes = cur.DiskBytes, cur.QueueTimeout, cur.OpenFiles, cur.MaxFileBytes
 	h.runner.SetLimits(lim)
+	if err := h.reloadPools(next); err != nil {
+		h.log.Error("reload: resource pools not all updated", "error", err.Error())
+	}
 	if lvl := hclog.LevelFromString(next.LogLevel); lvl != hclog.NoLevel {
 		h.log.SetLevel(lvl)
 	}

@@ -212,6 +212,9 @@ type Usage struct {
 	OOMKilled, PidsFull bool
 	// DiskFull: the job's disk (folder and /tmp) is full.
 	DiskFull bool
+	// PoolMemoryLimitBytes is the memory limit of the job's resource pool,
+	// which binds it with the pool's other jobs (0: none).
+	PoolMemoryLimitBytes int64
 }
 
 // Config configures a Runner.

@@ -3,6 +3,7 @@ package job
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 )
 
@@ -74,3 +75,20 @@ func (e *pooledEnv) Close() error {
 	e.once.Do(e.release)
 	return err
 }
+
+// memoryError says which memory limit killed the job: its own, or, when
+// its peak stayed below its own, its pool's (shared with the pool's other
+// jobs).
+func (ex *execution) memoryError(u Usage) *Error {
+	err := fmt.Errorf("job exceeded its memory limit of %d bytes (peak %d bytes)", ex.lim.MemoryBytes, u.PeakMemoryBytes)
+	belowOwn := ex.lim.MemoryBytes == 0 || u.PeakMemoryBytes < ex.lim.MemoryBytes-ownLimitSlack
+	if u.PoolMemoryLimitBytes > 0 && belowOwn {
+		err = fmt.Errorf("job was killed by the memory limit of its pool %q: %d bytes for all of the pool's jobs together (this job's peak %d bytes)",
+			ex.req.Pool, u.PoolMemoryLimitBytes, u.PeakMemoryBytes)
+	}
+	return &Error{JobID: ex.req.ID, Code: CodeLimitExceeded, Limit: LimitMemory, Err: err}
+}
+
+// ownLimitSlack is how close to its own memory limit a killed job's peak
+// must come for that limit to be the one it hit.
+const ownLimitSlack = 1 << 20

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/containerd/cgroups/v3/cgroup1"
@@ -25,6 +26,16 @@ type Pool struct {
 	*Group
 	// Jobs is where the pool's job groups are made (New) and swept.
 	Jobs *Layout
+	// mu guards lim, the limits last written.
+	mu  sync.Mutex
+	lim Limits
+}
+
+// Limits are the pool's limits as last written.
+func (p *Pool) Limits() Limits {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lim
 }
 
 // NewPool creates (or reuses) the group of pool name with limits lim.
@@ -87,6 +98,9 @@ func (p *Pool) Update(lim Limits) error {
 			return fmt.Errorf("update %s: %w", p.name, err)
 		}
 	}
+	p.mu.Lock()
+	p.lim = lim
+	p.mu.Unlock()
 	return nil
 }
 
@@ -246,4 +260,43 @@ func (p *Pool) Remove() error {
 		}
 	}
 	return p.Delete()
+}
+
+// MemoryCapacity is what pool memory percentages are percentages of: the
+// machine's memory, or the smallest memory limit of the cgroups the
+// parent sits in when that is smaller.
+func (l *Layout) MemoryCapacity() (int64, error) {
+	total, err := memTotal("/proc/meminfo")
+	if err != nil {
+		return 0, err
+	}
+	mount, rel, file := l.unifiedMount, l.unifiedParent, "memory.max"
+	if l.Version == V1 {
+		mount, rel, file = filepath.Join(l.root, string(cgroup1.Memory)), l.v1Parents[cgroup1.Memory], "memory.limit_in_bytes"
+	}
+	for d := filepath.Dir(filepath.Join(mount, rel)); strings.HasPrefix(d, mount+"/"); d = filepath.Dir(d) {
+		// v1 writes "no limit" as a huge number, v2 as "max" (read as 0).
+		if n, err := readUint(filepath.Join(d, file)); err == nil && n > 0 && int64(n) > 0 && int64(n) < total {
+			total = int64(n)
+		}
+	}
+	return total, nil
+}
+
+// memTotal reads MemTotal from a meminfo file, in bytes.
+func memTotal(p string) (int64, error) {
+	kv, err := os.ReadFile(p)
+	if err != nil {
+		return 0, fmt.Errorf("read machine memory: %w", err)
+	}
+	for _, line := range strings.Split(string(kv), "\n") {
+		if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("read machine memory: %q: %w", line, err)
+			}
+			return n << 10, nil
+		}
+	}
+	return 0, fmt.Errorf("read machine memory: no MemTotal in %s", p)
 }
