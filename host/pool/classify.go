@@ -37,13 +37,14 @@ func NewClassifier(rules []Rule) (*Classifier, error) {
 }
 
 // Classify returns the pool of a job of caller id in language. A job
-// without an identity (an in-process caller) runs in the default pool.
+// without an identity (an in-process caller) matches only rules that name
+// no caller.
 func (c *Classifier) Classify(id *job.Identity, language string) string {
-	if c == nil || id == nil {
+	if c == nil {
 		return DefaultName
 	}
 	for _, r := range c.rules {
-		if (r.Language == "" || strings.EqualFold(r.Language, language)) && (r.Caller == "" || matchCaller(r.Caller, id)) {
+		if (r.Language == "" || strings.EqualFold(r.Language, language)) && (r.Caller == "" || id != nil && matchCaller(r.Caller, id)) {
 			return r.Pool
 		}
 	}

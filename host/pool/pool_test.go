@@ -41,7 +41,8 @@ func TestClassifier_FirstMatchWins(t *testing.T) {
 		"a cert is not a local user":   {&job.Identity{Name: "alice", UID: -1, Cert: "alice"}, "R", DefaultName},
 		"language-only rule":           {&job.Identity{Name: "carol", UID: 1002}, "Python", "py"},
 		"nothing matches":              {&job.Identity{Name: "carol", UID: 1002}, "R", DefaultName},
-		"in-process caller":            {nil, "Python", DefaultName},
+		"in-process caller":            {nil, "Python", "py"},
+		"in-process caller, no rule":   {nil, "R", DefaultName},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

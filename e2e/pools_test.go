@@ -1,0 +1,211 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// machineMemory is MemTotal in bytes: what the host's pool percentages are
+// percentages of when it runs in the root cgroups, as here.
+func machineMemory(t *testing.T) int64 {
+	t.Helper()
+	raw, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n << 10
+		}
+	}
+	t.Fatal("no MemTotal in /proc/meminfo")
+	return 0
+}
+
+// poolsHost starts a host with two pools: Python jobs go to pool "a"
+// (a small memory share, 25% of the CPUs), R jobs to pool "b" (more
+// memory, 75% of the CPUs). It returns the host and pool a's memory limit.
+func poolsHost(t *testing.T, slot int) (*host, int64) {
+	t.Helper()
+	if isolation() != "full" {
+		t.Skip("resource pools are cgroups: needs root (full isolation)")
+	}
+	mem := machineMemory(t)
+	// Pool a holds at least 250 MiB: a Python runtime with pandas fits.
+	pctA := int((250<<20)*100/mem) + 1
+	if pctA > 20 {
+		t.Skipf("machine has %d MiB: too little for two pools", mem>>20)
+	}
+	limitA := mem * int64(pctA) / 100
+	hcl := fmt.Sprintf(`sandbox {
+  uid_base = %d
+  workers  = 4
+}
+pool "a" {
+  max_memory_percent = %d
+  max_cpu_percent    = 25
+}
+pool "b" {
+  max_memory_percent = %d
+  max_cpu_percent    = 75
+}
+classifier {
+  rule {
+    language = "Python"
+    pool     = "a"
+  }
+  rule {
+    language = "R"
+    pool     = "b"
+  }
+}
+`, extraUIDBase(slot), pctA, min(pctA*4, 60))
+	return startSharedHost(t, hcl), limitA
+}
+
+// A memory-hungry job in pool a is stopped by a's limit (well below its own
+// 2 GiB job limit) while a job in pool b, holding more than a's whole share
+// at the same time, succeeds: a cannot take memory promised to b.
+func TestPools_MemoryOfOnePoolIsNotAnothers(t *testing.T) {
+	h, limitA := poolsHost(t, 24)
+	hungry := limitA + 300<<20 // beyond pool a, within the job's own limit
+	doubles := (limitA + 100<<20) / 8
+	var wg sync.WaitGroup
+	var rb result
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rb = execArgsAt(t, "unix://"+h.sock, "--language", "R", "--format", "csv", "--script", fmt.Sprintf(`
+x <- rep(1.5, %d)
+Sys.sleep(4)
+OutputDataSet <- data.frame(n = length(x), s = sum(x))`, doubles))
+	}()
+	time.Sleep(time.Second) // b holds its memory while a's job runs
+	ra := h.exec(t, "--language", "Python", "--script", fmt.Sprintf(`a = b"x" * %d`, hungry))
+	wg.Wait()
+	if ra.code != 1 || !strings.Contains(ra.stderr, "limit exceeded (memory)") || !strings.Contains(ra.stderr, `its pool "a"`) {
+		t.Errorf("hungry job in pool a: exit %d, stderr %q; want a memory limit error naming pool a", ra.code, ra.stderr)
+	}
+	if rb.code != 0 || !strings.Contains(rb.stdout, strconv.FormatInt(doubles, 10)) {
+		t.Errorf("job in pool b: exit %d\nstdout %q\nstderr %q; want it to succeed", rb.code, rb.stdout, rb.stderr)
+	}
+	t.Logf("pool a limit %d MiB; a's job asked %d MiB and got: %s; b's job held %d MiB", limitA>>20, hungry>>20, strings.TrimSpace(ra.stderr), doubles*8>>20)
+}
+
+// busyUntil keeps two processes on the CPU until unix time end: a job
+// that wants two CPUs, so on a 2-CPU machine two such jobs contend.
+func busyUntil(end int64) string {
+	return fmt.Sprintf(`for i in 1 2; do (while [ "$(date +%%s)" -lt %d ]; do i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; done) & done; wait`, end)
+}
+
+// jobCPU is a job's CPU time so far, as `launchpad jobs` shows it (live
+// while the job runs).
+func jobCPU(t *testing.T, h *host, id string) (time.Duration, string) {
+	t.Helper()
+	out, errs, err := h.admin(t, "jobs", "--format", "json", "--limit", "0")
+	if err != nil {
+		t.Fatalf("launchpad jobs: %v\n%s", err, errs)
+	}
+	var list []struct {
+		ID          string `json:"id"`
+		State       string `json:"state"`
+		CPUUserMs   int64  `json:"cpu_user_ms"`
+		CPUSystemMs int64  `json:"cpu_system_ms"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatalf("jobs --format json: %v\n%s", err, out)
+	}
+	for _, j := range list {
+		if j.ID == id {
+			return time.Duration(j.CPUUserMs+j.CPUSystemMs) * time.Millisecond, j.State
+		}
+	}
+	return 0, ""
+}
+
+// Two pools whose jobs both want every CPU split the CPU as configured:
+// a (25%) and b (75%) each run a job of two busy processes; their CPU
+// times, read from the job stats at the start and end of the same
+// wall-clock window (so the runtimes' start-up is not counted), are 1:3.
+func TestPools_SplitCPUInTheirRatio(t *testing.T) {
+	h, _ := poolsHost(t, 25)
+	end := time.Now().Add(20 * time.Second).Unix()
+	sh := busyUntil(end)
+	var wg sync.WaitGroup
+	var ra, rb result
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		ra = execArgsAt(t, "unix://"+h.sock, "--language", "Python", "--job-id", "cpu-a",
+			"--script", fmt.Sprintf("import subprocess\nsubprocess.run(['/bin/sh', '-c', %q], check=True)", sh))
+	}()
+	go func() {
+		defer wg.Done()
+		rb = execArgsAt(t, "unix://"+h.sock, "--language", "R", "--job-id", "cpu-b",
+			"--script", fmt.Sprintf("stopifnot(system2('/bin/sh', c('-c', shQuote(%q))) == 0)", sh))
+	}()
+	defer wg.Wait()
+	// Both runtimes are up and busy a while after both jobs run.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, sa := jobCPU(t, h, "cpu-a")
+		_, sb := jobCPU(t, h, "cpu-b")
+		if sa == "running" && sb == "running" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("jobs not both running after 10s: a %q, b %q", sa, sb)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second)
+	a0, _ := jobCPU(t, h, "cpu-a")
+	b0, _ := jobCPU(t, h, "cpu-b")
+	window := time.Now()
+	time.Sleep(8 * time.Second)
+	a1, sa := jobCPU(t, h, "cpu-a")
+	b1, sb := jobCPU(t, h, "cpu-b")
+	took := time.Since(window)
+	if sa != "running" || sb != "running" {
+		t.Fatalf("a job ended inside the window: a %q, b %q", sa, sb)
+	}
+	wg.Wait()
+	if ra.code != 0 || rb.code != 0 {
+		t.Fatalf("jobs failed: a exit %d %s\nb exit %d %s", ra.code, ra.stderr, rb.code, rb.stderr)
+	}
+	a, b := a1-a0, b1-b0
+	ratio := b.Seconds() / a.Seconds()
+	t.Logf("CPU time over the same %s window: pool a %s, pool b %s, b/a = %.2f (configured 75/25 = 3)",
+		took.Round(time.Millisecond), a, b, ratio)
+	if ratio < 3*0.6 || ratio > 3*1.4 {
+		t.Errorf("b/a = %.2f, want 3 ±40%%", ratio)
+	}
+}
+
+// A pool's jobs run inside its group: PARENT/pool-NAME/job-ID.
+func TestPools_JobsRunInTheirPoolsGroup(t *testing.T) {
+	h, _ := poolsHost(t, 26)
+	r := h.exec(t, "--language", "Python", "--format", "csv", "--script",
+		"import pandas as pd\nOutputDataSet = pd.DataFrame({'cg': [open('/proc/self/cgroup').read()]})")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	want := "/" + h.cgroupParent() + "/pool-a/job-"
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("job's cgroups:\n%s\nwant them under %s", r.stdout, want)
+	}
+	if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/memory", h.cgroupParent(), "pool-b")); err != nil {
+		t.Errorf("pool b has no group: %v", err)
+	}
+}
