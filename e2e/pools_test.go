@@ -209,3 +209,45 @@ func TestPools_JobsRunInTheirPoolsGroup(t *testing.T) {
 		t.Errorf("pool b has no group: %v", err)
 	}
 }
+
+// `launchpad jobs` names each job's pool and lists the pools' figures.
+func TestPools_JobsListShowsPools(t *testing.T) {
+	h, limitA := poolsHost(t, 24)
+	if r := h.exec(t, "--language", "R", "--job-id", "in-b", "--script", "x <- 1"); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	out, errs, err := h.admin(t, "jobs", "--format", "json")
+	if err != nil {
+		t.Fatalf("jobs: %v %s", err, errs)
+	}
+	if !strings.Contains(out, `"pool": "b"`) {
+		t.Errorf("jobs JSON does not say the job ran in pool b:\n%s", out)
+	}
+	out, errs, err = h.admin(t, "jobs", "--pools", "--format", "json")
+	if err != nil {
+		t.Fatalf("jobs --pools: %v %s", err, errs)
+	}
+	var pools []struct {
+		Name             string  `json:"name"`
+		Running          int     `json:"running"`
+		MemoryLimitBytes int64   `json:"memory_limit_bytes"`
+		CPUSeconds       float64 `json:"cpu_seconds"`
+		MaxCPUPercent    int     `json:"max_cpu_percent"`
+	}
+	if err := json.Unmarshal([]byte(out), &pools); err != nil {
+		t.Fatal(err)
+	}
+	if len(pools) != 3 || pools[0].Name != "a" || pools[1].Name != "b" || pools[2].Name != "default" {
+		t.Fatalf("pools %+v, want a, b, default", pools)
+	}
+	if pools[0].MemoryLimitBytes != limitA || pools[0].MaxCPUPercent != 25 {
+		t.Errorf("pool a %+v, want a %d-byte memory limit and 25%% CPU", pools[0], limitA)
+	}
+	if pools[1].CPUSeconds <= 0 || pools[1].Running != 0 {
+		t.Errorf("pool b %+v: want the CPU its job used, and nothing running now", pools[1])
+	}
+	table, _, _ := h.admin(t, "jobs")
+	if !strings.Contains(table, "POOL") || !strings.Contains(table, "MAX JOBS") {
+		t.Errorf("jobs table has no pools section:\n%s", table)
+	}
+}

@@ -100,7 +100,7 @@ func (h *Host) Serve(ctx context.Context) error {
 	defer h.gate.cancelJobs()
 	g := grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.Creds(api.PeerCredentials()),
 		grpc.ChainStreamInterceptor(h.gate.stream))
-	api.NewServer(h.runner, h.log, api.WithJobs(h.watch.history)).Register(g)
+	api.NewServer(h.runner, h.log, api.WithJobs(h.watch.history), api.WithPools(h.PoolFigures)).Register(g)
 
 	errc := make(chan error, 1)
 	go func() { errc <- g.Serve(ln) }()

@@ -74,7 +74,7 @@ func jobInfoToProto(in job.Info) *proto.JobInfo {
 		QueueWaitMs: in.QueueWaitMs, ElapsedMs: in.ElapsedMs, CpuUserMs: in.CPUUserMs, CpuSystemMs: in.CPUSystemMs,
 		PeakMemoryBytes: in.PeakMemoryBytes, RowsIn: in.RowsIn, BytesIn: in.BytesIn,
 		RowsOut: in.RowsOut, BytesOut: in.BytesOut, OutputKnown: in.OutputKnown,
-		ExitSignal: in.ExitSignal, Error: in.Error, ScriptSha256: in.ScriptSHA256,
+		ExitSignal: in.ExitSignal, Error: in.Error, ScriptSha256: in.ScriptSHA256, Pool: in.Pool,
 	}
 	if in.ExitCode != nil {
 		p.HasExitCode, p.ExitCode = true, int32(*in.ExitCode)

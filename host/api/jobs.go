@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/openlaunchpad/launchpad/host/api/proto"
+	"github.com/openlaunchpad/launchpad/host/pool"
 )
 
 // maxListJobs bounds one ListJobs answer (a host keeps 1000 by default).
@@ -29,5 +30,18 @@ func (s *Server) ListJobs(_ context.Context, req *proto.ListJobsRequest) (*proto
 	for _, in := range infos {
 		out.Jobs = append(out.Jobs, jobInfoToProto(in))
 	}
+	if s.pools != nil {
+		for _, f := range s.pools() {
+			out.Pools = append(out.Pools, poolToProto(f))
+		}
+	}
 	return out, nil
+}
+
+func poolToProto(f pool.Figures) *proto.PoolInfo {
+	return &proto.PoolInfo{
+		Name: f.Name, Running: int32(f.Running), Queued: int32(f.Queued), MaxJobs: int32(f.MaxJobs),
+		MemoryBytes: f.MemoryBytes, MemoryLimitBytes: f.MemoryLimitBytes, CpuSeconds: f.CPUSeconds,
+		MaxCpuPercent: int32(f.MaxCPUPercent), CpuWeight: int32(f.CPUWeight),
+	}
 }

@@ -1092,8 +1092,10 @@ func (x *ListJobsRequest) GetLimit() int32 {
 }
 
 type ListJobsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Jobs          []*JobInfo             `protobuf:"bytes,1,rep,name=jobs,proto3" json:"jobs,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Jobs  []*JobInfo             `protobuf:"bytes,1,rep,name=jobs,proto3" json:"jobs,omitempty"`
+	// The host's resource pools, in configuration order.
+	Pools         []*PoolInfo `protobuf:"bytes,70,rep,name=pools,proto3" json:"pools,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1135,6 +1137,126 @@ func (x *ListJobsResponse) GetJobs() []*JobInfo {
 	return nil
 }
 
+func (x *ListJobsResponse) GetPools() []*PoolInfo {
+	if x != nil {
+		return x.Pools
+	}
+	return nil
+}
+
+// PoolInfo is one resource pool's figures now.
+type PoolInfo struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Running int32                  `protobuf:"varint,2,opt,name=running,proto3" json:"running,omitempty"`
+	Queued  int32                  `protobuf:"varint,3,opt,name=queued,proto3" json:"queued,omitempty"`
+	// 0: no cap of the pool's own.
+	MaxJobs int32 `protobuf:"varint,4,opt,name=max_jobs,json=maxJobs,proto3" json:"max_jobs,omitempty"`
+	// Memory the pool's jobs hold now, together, and the pool's limit; 0
+	// without a job object (isolation "none").
+	MemoryBytes      int64 `protobuf:"varint,5,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
+	MemoryLimitBytes int64 `protobuf:"varint,6,opt,name=memory_limit_bytes,json=memoryLimitBytes,proto3" json:"memory_limit_bytes,omitempty"`
+	// CPU time the pool's jobs used so far, together.
+	CpuSeconds    float64 `protobuf:"fixed64,7,opt,name=cpu_seconds,json=cpuSeconds,proto3" json:"cpu_seconds,omitempty"`
+	MaxCpuPercent int32   `protobuf:"varint,8,opt,name=max_cpu_percent,json=maxCpuPercent,proto3" json:"max_cpu_percent,omitempty"`
+	CpuWeight     int32   `protobuf:"varint,9,opt,name=cpu_weight,json=cpuWeight,proto3" json:"cpu_weight,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PoolInfo) Reset() {
+	*x = PoolInfo{}
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PoolInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PoolInfo) ProtoMessage() {}
+
+func (x *PoolInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PoolInfo.ProtoReflect.Descriptor instead.
+func (*PoolInfo) Descriptor() ([]byte, []int) {
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *PoolInfo) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PoolInfo) GetRunning() int32 {
+	if x != nil {
+		return x.Running
+	}
+	return 0
+}
+
+func (x *PoolInfo) GetQueued() int32 {
+	if x != nil {
+		return x.Queued
+	}
+	return 0
+}
+
+func (x *PoolInfo) GetMaxJobs() int32 {
+	if x != nil {
+		return x.MaxJobs
+	}
+	return 0
+}
+
+func (x *PoolInfo) GetMemoryBytes() int64 {
+	if x != nil {
+		return x.MemoryBytes
+	}
+	return 0
+}
+
+func (x *PoolInfo) GetMemoryLimitBytes() int64 {
+	if x != nil {
+		return x.MemoryLimitBytes
+	}
+	return 0
+}
+
+func (x *PoolInfo) GetCpuSeconds() float64 {
+	if x != nil {
+		return x.CpuSeconds
+	}
+	return 0
+}
+
+func (x *PoolInfo) GetMaxCpuPercent() int32 {
+	if x != nil {
+		return x.MaxCpuPercent
+	}
+	return 0
+}
+
+func (x *PoolInfo) GetCpuWeight() int32 {
+	if x != nil {
+		return x.CpuWeight
+	}
+	return 0
+}
+
 // JobInfo is one job as an operator sees it.
 type JobInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1167,15 +1289,17 @@ type JobInfo struct {
 	ExitSignal  string    `protobuf:"bytes,22,opt,name=exit_signal,json=exitSignal,proto3" json:"exit_signal,omitempty"`
 	ErrorCode   ErrorCode `protobuf:"varint,23,opt,name=error_code,json=errorCode,proto3,enum=launchpad.api.v1.ErrorCode" json:"error_code,omitempty"`
 	// The error, cut to 512 bytes.
-	Error         string `protobuf:"bytes,24,opt,name=error,proto3" json:"error,omitempty"`
-	ScriptSha256  string `protobuf:"bytes,25,opt,name=script_sha256,json=scriptSha256,proto3" json:"script_sha256,omitempty"`
+	Error        string `protobuf:"bytes,24,opt,name=error,proto3" json:"error,omitempty"`
+	ScriptSha256 string `protobuf:"bytes,25,opt,name=script_sha256,json=scriptSha256,proto3" json:"script_sha256,omitempty"`
+	// The resource pool the job runs in.
+	Pool          string `protobuf:"bytes,70,opt,name=pool,proto3" json:"pool,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *JobInfo) Reset() {
 	*x = JobInfo{}
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[12]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1187,7 +1311,7 @@ func (x *JobInfo) String() string {
 func (*JobInfo) ProtoMessage() {}
 
 func (x *JobInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[12]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1200,7 +1324,7 @@ func (x *JobInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobInfo.ProtoReflect.Descriptor instead.
 func (*JobInfo) Descriptor() ([]byte, []int) {
-	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{12}
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *JobInfo) GetJobId() string {
@@ -1378,6 +1502,13 @@ func (x *JobInfo) GetScriptSha256() string {
 	return ""
 }
 
+func (x *JobInfo) GetPool() string {
+	if x != nil {
+		return x.Pool
+	}
+	return ""
+}
+
 var File_host_api_proto_launchpad_proto protoreflect.FileDescriptor
 
 const file_host_api_proto_launchpad_proto_rawDesc = "" +
@@ -1469,9 +1600,22 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\x0eCancelResponse\x12\x14\n" +
 	"\x05found\x18\x01 \x01(\bR\x05found\"'\n" +
 	"\x0fListJobsRequest\x12\x14\n" +
-	"\x05limit\x18\x01 \x01(\x05R\x05limit\"A\n" +
+	"\x05limit\x18\x01 \x01(\x05R\x05limit\"s\n" +
 	"\x10ListJobsResponse\x12-\n" +
-	"\x04jobs\x18\x01 \x03(\v2\x19.launchpad.api.v1.JobInfoR\x04jobs\"\xc4\x06\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x19.launchpad.api.v1.JobInfoR\x04jobs\x120\n" +
+	"\x05pools\x18F \x03(\v2\x1a.launchpad.api.v1.PoolInfoR\x05pools\"\xa4\x02\n" +
+	"\bPoolInfo\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\arunning\x18\x02 \x01(\x05R\arunning\x12\x16\n" +
+	"\x06queued\x18\x03 \x01(\x05R\x06queued\x12\x19\n" +
+	"\bmax_jobs\x18\x04 \x01(\x05R\amaxJobs\x12!\n" +
+	"\fmemory_bytes\x18\x05 \x01(\x03R\vmemoryBytes\x12,\n" +
+	"\x12memory_limit_bytes\x18\x06 \x01(\x03R\x10memoryLimitBytes\x12\x1f\n" +
+	"\vcpu_seconds\x18\a \x01(\x01R\n" +
+	"cpuSeconds\x12&\n" +
+	"\x0fmax_cpu_percent\x18\b \x01(\x05R\rmaxCpuPercent\x12\x1d\n" +
+	"\n" +
+	"cpu_weight\x18\t \x01(\x05R\tcpuWeight\"\xd8\x06\n" +
 	"\aJobInfo\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n" +
 	"\x06caller\x18\x02 \x01(\tR\x06caller\x12\x1a\n" +
@@ -1501,7 +1645,8 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\n" +
 	"error_code\x18\x17 \x01(\x0e2\x1b.launchpad.api.v1.ErrorCodeR\terrorCode\x12\x14\n" +
 	"\x05error\x18\x18 \x01(\tR\x05error\x12#\n" +
-	"\rscript_sha256\x18\x19 \x01(\tR\fscriptSha256*\xc8\x02\n" +
+	"\rscript_sha256\x18\x19 \x01(\tR\fscriptSha256\x12\x12\n" +
+	"\x04pool\x18F \x01(\tR\x04pool*\xc8\x02\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11ERROR_CODE_SCRIPT\x10\x01\x12\x1e\n" +
@@ -1533,7 +1678,7 @@ func file_host_api_proto_launchpad_proto_rawDescGZIP() []byte {
 }
 
 var file_host_api_proto_launchpad_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_host_api_proto_launchpad_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_host_api_proto_launchpad_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_host_api_proto_launchpad_proto_goTypes = []any{
 	(ErrorCode)(0),           // 0: launchpad.api.v1.ErrorCode
 	(Message_Stream)(0),      // 1: launchpad.api.v1.Message.Stream
@@ -1549,14 +1694,15 @@ var file_host_api_proto_launchpad_proto_goTypes = []any{
 	(*CancelResponse)(nil),   // 11: launchpad.api.v1.CancelResponse
 	(*ListJobsRequest)(nil),  // 12: launchpad.api.v1.ListJobsRequest
 	(*ListJobsResponse)(nil), // 13: launchpad.api.v1.ListJobsResponse
-	(*JobInfo)(nil),          // 14: launchpad.api.v1.JobInfo
-	nil,                      // 15: launchpad.api.v1.ExecuteRequest.ParamValuesEntry
-	nil,                      // 16: launchpad.api.v1.ParamQuery.ParamValuesEntry
+	(*PoolInfo)(nil),         // 14: launchpad.api.v1.PoolInfo
+	(*JobInfo)(nil),          // 15: launchpad.api.v1.JobInfo
+	nil,                      // 16: launchpad.api.v1.ExecuteRequest.ParamValuesEntry
+	nil,                      // 17: launchpad.api.v1.ParamQuery.ParamValuesEntry
 }
 var file_host_api_proto_launchpad_proto_depIdxs = []int32{
-	15, // 0: launchpad.api.v1.ExecuteRequest.param_values:type_name -> launchpad.api.v1.ExecuteRequest.ParamValuesEntry
+	16, // 0: launchpad.api.v1.ExecuteRequest.param_values:type_name -> launchpad.api.v1.ExecuteRequest.ParamValuesEntry
 	3,  // 1: launchpad.api.v1.ExecuteRequest.param_queries:type_name -> launchpad.api.v1.ParamQuery
-	16, // 2: launchpad.api.v1.ParamQuery.param_values:type_name -> launchpad.api.v1.ParamQuery.ParamValuesEntry
+	17, // 2: launchpad.api.v1.ParamQuery.param_values:type_name -> launchpad.api.v1.ParamQuery.ParamValuesEntry
 	5,  // 3: launchpad.api.v1.ExecuteResponse.started:type_name -> launchpad.api.v1.JobStarted
 	6,  // 4: launchpad.api.v1.ExecuteResponse.message:type_name -> launchpad.api.v1.Message
 	9,  // 5: launchpad.api.v1.ExecuteResponse.status:type_name -> launchpad.api.v1.Status
@@ -1564,19 +1710,20 @@ var file_host_api_proto_launchpad_proto_depIdxs = []int32{
 	0,  // 7: launchpad.api.v1.Error.code:type_name -> launchpad.api.v1.ErrorCode
 	7,  // 8: launchpad.api.v1.Status.error:type_name -> launchpad.api.v1.Error
 	8,  // 9: launchpad.api.v1.Status.stats:type_name -> launchpad.api.v1.Stats
-	14, // 10: launchpad.api.v1.ListJobsResponse.jobs:type_name -> launchpad.api.v1.JobInfo
-	0,  // 11: launchpad.api.v1.JobInfo.error_code:type_name -> launchpad.api.v1.ErrorCode
-	2,  // 12: launchpad.api.v1.Launchpad.Execute:input_type -> launchpad.api.v1.ExecuteRequest
-	10, // 13: launchpad.api.v1.Launchpad.Cancel:input_type -> launchpad.api.v1.CancelRequest
-	12, // 14: launchpad.api.v1.Launchpad.ListJobs:input_type -> launchpad.api.v1.ListJobsRequest
-	4,  // 15: launchpad.api.v1.Launchpad.Execute:output_type -> launchpad.api.v1.ExecuteResponse
-	11, // 16: launchpad.api.v1.Launchpad.Cancel:output_type -> launchpad.api.v1.CancelResponse
-	13, // 17: launchpad.api.v1.Launchpad.ListJobs:output_type -> launchpad.api.v1.ListJobsResponse
-	15, // [15:18] is the sub-list for method output_type
-	12, // [12:15] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	15, // 10: launchpad.api.v1.ListJobsResponse.jobs:type_name -> launchpad.api.v1.JobInfo
+	14, // 11: launchpad.api.v1.ListJobsResponse.pools:type_name -> launchpad.api.v1.PoolInfo
+	0,  // 12: launchpad.api.v1.JobInfo.error_code:type_name -> launchpad.api.v1.ErrorCode
+	2,  // 13: launchpad.api.v1.Launchpad.Execute:input_type -> launchpad.api.v1.ExecuteRequest
+	10, // 14: launchpad.api.v1.Launchpad.Cancel:input_type -> launchpad.api.v1.CancelRequest
+	12, // 15: launchpad.api.v1.Launchpad.ListJobs:input_type -> launchpad.api.v1.ListJobsRequest
+	4,  // 16: launchpad.api.v1.Launchpad.Execute:output_type -> launchpad.api.v1.ExecuteResponse
+	11, // 17: launchpad.api.v1.Launchpad.Cancel:output_type -> launchpad.api.v1.CancelResponse
+	13, // 18: launchpad.api.v1.Launchpad.ListJobs:output_type -> launchpad.api.v1.ListJobsResponse
+	16, // [16:19] is the sub-list for method output_type
+	13, // [13:16] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_host_api_proto_launchpad_proto_init() }
@@ -1597,7 +1744,7 @@ func file_host_api_proto_launchpad_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_host_api_proto_launchpad_proto_rawDesc), len(file_host_api_proto_launchpad_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
