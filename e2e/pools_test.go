@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -47,7 +48,7 @@ func poolsHost(t *testing.T, slot int) (*host, int64) {
 	if pctA > 20 {
 		t.Skipf("machine has %d MiB: too little for two pools", mem>>20)
 	}
-	limitA := mem * int64(pctA) / 100
+	limitA := mem * int64(pctA) / 100 &^ 4095 // whole pages
 	hcl := fmt.Sprintf(`sandbox {
   uid_base = %d
   workers  = 4
@@ -250,4 +251,79 @@ func TestPools_JobsListShowsPools(t *testing.T) {
 	if !strings.Contains(table, "POOL") || !strings.Contains(table, "MAX JOBS") {
 		t.Errorf("jobs table has no pools section:\n%s", table)
 	}
+}
+
+// A pool's queue admits max_jobs at once; one more waits its queue_timeout
+// and fails with a pool limit error, while a job of another pool runs at
+// once. SIGHUP rewrites a pool's limits into its cgroup and its max_jobs
+// into its queue.
+func TestPools_QueueTimesOutAndReloadUpdates(t *testing.T) {
+	if isolation() != "full" {
+		t.Skip("resource pools are cgroups: needs root (full isolation)")
+	}
+	conf := func(maxJobs, pctR int) string {
+		return fmt.Sprintf(`sandbox {
+  uid_base = %d
+  workers  = 4
+}
+pool "default" {
+  max_jobs      = %d
+  queue_timeout = "2s"
+}
+pool "r" {
+  max_memory_percent = %d
+}
+classifier {
+  rule {
+    language = "R"
+    pool     = "r"
+  }
+}
+`, extraUIDBase(25), maxJobs, pctR)
+	}
+	h := startSharedHost(t, conf(1, 5))
+	held := make(chan result, 1)
+	go func() {
+		held <- h.exec(t, "--language", "Python", "--job-id", "q-held", "--script", "import time\ntime.sleep(60)")
+	}()
+	waitJobState(t, h, "q-held", "running")
+	if r := h.exec(t, "--language", "R", "--script", "x <- 1"); r.code != 0 {
+		t.Errorf("a job of pool r waited on pool default's queue: exit %d %s", r.code, r.stderr)
+	}
+	start := time.Now()
+	r := h.exec(t, "--language", "Python", "--script", "x = 1")
+	if r.code != 1 || !strings.Contains(r.stderr, "limit exceeded (pool)") || !strings.Contains(r.stderr, `pool "default"`) {
+		t.Errorf("second job of a max_jobs = 1 pool: exit %d, stderr %q; want a pool limit error", r.code, r.stderr)
+	}
+	if waited := time.Since(start); waited < 2*time.Second {
+		t.Errorf("it failed after %s, before the pool's 2s queue_timeout", waited)
+	}
+	if err := os.WriteFile(filepath.Join(h.dir, "launchpad.hcl"), []byte(conf(2, 7)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mark := len(h.logBuf.String())
+	if err := h.proc.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(h.logBuf.String()[mark:], "configuration reloaded") {
+		if time.Since(start) > time.Minute {
+			t.Fatalf("no reload:\n%s", tail(h.logBuf.String(), 3000))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	want := strconv.FormatInt(machineMemory(t)*7/100&^4095, 10)
+	file := filepath.Join("/sys/fs/cgroup/memory", h.cgroupParent(), "pool-r", "memory.limit_in_bytes")
+	if _, err := os.Stat(file); err != nil {
+		file = filepath.Join("/sys/fs/cgroup", h.cgroupParent(), "pool-r", "memory.max")
+	}
+	if got, _ := os.ReadFile(file); strings.TrimSpace(string(got)) != want {
+		t.Errorf("after SIGHUP %s = %q, want %s (7%% of memory)", file, got, want)
+	}
+	if r := h.exec(t, "--language", "Python", "--script", "x = 1"); r.code != 0 {
+		t.Errorf("with max_jobs = 2 after SIGHUP a second job still failed: exit %d %s", r.code, r.stderr)
+	}
+	if out, errs, err := h.admin(t, "cancel", "q-held"); err != nil {
+		t.Errorf("cancel: %v %s %s", err, out, errs)
+	}
+	<-held
 }

@@ -89,10 +89,14 @@ type Capacity struct {
 	CPUs        int
 }
 
+// pageBytes is the unit the kernel keeps memory limits in.
+const pageBytes = 4096
+
 // Limits are the pool's job object limits on a host of capacity c.
 func (s Spec) Limits(c Capacity) jobobject.Limits {
 	lim := jobobject.Limits{
-		MemoryBytes: max(c.MemoryBytes*int64(s.MaxMemoryPercent)/100, 1<<20),
+		// Whole pages, as the kernel keeps it: the limit shown is the one in force.
+		MemoryBytes: max(c.MemoryBytes*int64(s.MaxMemoryPercent)/100&^(pageBytes-1), 1<<20),
 		MaxProcs:    s.MaxProcesses,
 		CPUShares:   min(max(uint64(s.CPUWeight)*1024/100, 2), 262144),
 	}
