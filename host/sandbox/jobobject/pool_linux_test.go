@@ -138,3 +138,57 @@ func TestLayout_SweepRemovesPoolsWithTheirJobs(t *testing.T) {
 }
 
 func cgroupName(c string) cgroup1.Name { return cgroup1.Name(c) }
+
+// On v2 a pool is a group whose limits hold its job groups, and whose
+// memory.oom.group stays 0: a pool's OOM costs one process, not every job.
+func TestPool_V2Files(t *testing.T) {
+	root, self := fakeV2(t, "cpu memory pids")
+	write(t, filepath.Join(root, "lp", "cgroup.subtree_control"), "")
+	write(t, filepath.Join(root, "lp", "pool-a", "cgroup.subtree_control"), "")
+	l, err := Detect(Options{Root: root, Parent: "lp", SelfCgroup: self})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := l.NewPool("a", Limits{MemoryBytes: 256 << 20, CPUQuotaMillis: 500, CPUShares: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Jobs.New("job-1", Limits{MemoryBytes: 64 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	pool, job := filepath.Join(root, "lp", "pool-a"), filepath.Join(root, "lp", "pool-a", "job-1")
+	for f, want := range map[string]string{
+		filepath.Join(pool, "memory.max"):       "268435456",
+		filepath.Join(pool, "memory.oom.group"): "0",
+		filepath.Join(pool, "cpu.max"):          "50000 100000",
+		filepath.Join(pool, "cpu.weight"):       "10",
+		filepath.Join(pool, "pids.max"):         "max",
+		filepath.Join(job, "memory.max"):        "67108864",
+		filepath.Join(job, "memory.oom.group"):  "1",
+	} {
+		if got := read(t, f); got != want {
+			t.Errorf("%s = %q, want %q", f, got, want)
+		}
+	}
+	if got := read(t, filepath.Join(pool, "cgroup.subtree_control")); !strings.Contains(got, "+memory") {
+		t.Errorf("pool subtree_control = %q, want memory enabled for its jobs", got)
+	}
+}
+
+func TestLayout_MemoryCapacityIsTheSmallestAbove(t *testing.T) {
+	root, _ := fakeV2(t, "cpu memory pids")
+	write(t, filepath.Join(root, "system.slice", "memory.max"), "1073741824\n")
+	write(t, filepath.Join(root, "system.slice", "lp.service", "memory.max"), "max\n")
+	l := &Layout{Version: V2, root: root, unifiedMount: root, unifiedParent: "/system.slice/lp.service/lp"}
+	got, err := l.MemoryCapacity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != 1<<30 {
+		t.Errorf("capacity %d, want the 1 GiB limit of system.slice", got)
+	}
+	l.unifiedParent = "/lp"
+	if got, _ := l.MemoryCapacity(); got <= 1<<30 {
+		t.Errorf("capacity %d at the root: want the machine's memory", got)
+	}
+}
