@@ -81,7 +81,7 @@ func (e *pooledEnv) Close() error {
 // jobs).
 func (ex *execution) memoryError(u Usage) *Error {
 	err := fmt.Errorf("job exceeded its memory limit of %d bytes (peak %d bytes)", ex.lim.MemoryBytes, u.PeakMemoryBytes)
-	belowOwn := ex.lim.MemoryBytes == 0 || u.PeakMemoryBytes < ex.lim.MemoryBytes-ownLimitSlack
+	belowOwn := ex.lim.MemoryBytes == 0 || u.PeakMemoryBytes < ex.lim.MemoryBytes-min(ownLimitSlack, ex.lim.MemoryBytes/8)
 	if u.PoolMemoryLimitBytes > 0 && belowOwn {
 		err = fmt.Errorf("job was killed by the memory limit of its pool %q: %d bytes for all of the pool's jobs together (this job's peak %d bytes)",
 			ex.req.Pool, u.PoolMemoryLimitBytes, u.PeakMemoryBytes)
@@ -89,6 +89,6 @@ func (ex *execution) memoryError(u Usage) *Error {
 	return &Error{JobID: ex.req.ID, Code: CodeLimitExceeded, Limit: LimitMemory, Err: err}
 }
 
-// ownLimitSlack is how close to its own memory limit a killed job's peak
-// must come for that limit to be the one it hit.
+// ownLimitSlack is how close to its own memory limit (at most an eighth
+// of it) a killed job's peak must come for that limit to be the one it hit.
 const ownLimitSlack = 1 << 20
