@@ -35,12 +35,12 @@ func TestVerdict_PicksTheMostTellingReason(t *testing.T) {
 		limit    string
 		text     string
 	}{
-		"success":                           {run: ok},
-		"oom that did not fail the job":     {run: ok, usage: Usage{OOMKilled: true}},
-		"time limit beats everything":       {ctx: "deadline", readErr: io.EOF, usage: Usage{OOMKilled: true}, code: CodeLimitExceeded, limit: LimitTime, text: "time limit of 1m0s"},
-		"cancel":                            {ctx: "cancel", run: ok, code: CodeCancelled, text: "job cancelled"},
-		"recorded failure beats oom":        {recorded: recorded, readErr: io.EOF, usage: Usage{OOMKilled: true}, code: CodeLimitExceeded, limit: LimitOutput, text: "output too big"},
-		"oom on a failed job":               {readErr: io.EOF, run: exited(-1), usage: Usage{OOMKilled: true, PeakMemoryBytes: 2048}, code: CodeLimitExceeded, limit: LimitMemory, text: "memory limit of 1048576 bytes (peak 2048 bytes)"},
+		"success":                       {run: ok},
+		"oom that did not fail the job": {run: ok, usage: Usage{OOMKilled: true}},
+		"time limit beats everything":   {ctx: "deadline", readErr: io.EOF, usage: Usage{OOMKilled: true}, code: CodeLimitExceeded, limit: LimitTime, text: "time limit of 1m0s"},
+		"cancel":                        {ctx: "cancel", run: ok, code: CodeCancelled, text: "job cancelled"},
+		"recorded failure beats oom":    {recorded: recorded, readErr: io.EOF, usage: Usage{OOMKilled: true}, code: CodeLimitExceeded, limit: LimitOutput, text: "output too big"},
+		"oom on a failed job":           {readErr: io.EOF, run: exited(-1), usage: Usage{OOMKilled: true, PeakMemoryBytes: 2048}, code: CodeLimitExceeded, limit: LimitMemory, text: "memory limit of 1048576 bytes (peak 2048 bytes)"},
 		"oom below its own limit, in a pool": {readErr: io.EOF, usage: Usage{OOMKilled: true, PeakMemoryBytes: 4096, PoolMemoryLimitBytes: 8192},
 			code: CodeLimitExceeded, limit: LimitMemory, text: `memory limit of its pool "small": 8192 bytes for all of the pool's jobs together (this job's peak 4096 bytes)`},
 		"oom at its own limit, in a pool": {readErr: io.EOF, usage: Usage{OOMKilled: true, PeakMemoryBytes: 1 << 20, PoolMemoryLimitBytes: 8 << 20},
