@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -94,5 +96,26 @@ func TestLoad_BadPoolsNameFileLineAndSetting(t *testing.T) {
 				t.Errorf("error %v\ndoes not name %q", err, file+tc.want)
 			}
 		})
+	}
+}
+
+// The example in docs/operations.md is a configuration the host takes.
+func TestOperationsPoolsExample_Parses(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "## Resource pools and the classifier")
+	_, rest, ok2 := strings.Cut(rest, "```hcl\n")
+	block, _, ok3 := strings.Cut(rest, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("docs/operations.md has no pools section with an hcl block")
+	}
+	c, err := Load(write(t, block))
+	if err != nil {
+		t.Fatalf("the example is refused: %v\n%s", err, block)
+	}
+	if s := c.PoolSpecs(); len(s) != 2 || s[0].Name != "big" || s[0].CPUWeight != 300 || len(c.ClassifierRules()) != 2 {
+		t.Errorf("example read as %+v, rules %+v", s, c.ClassifierRules())
 	}
 }
