@@ -282,7 +282,7 @@ func (r *Runner) Run(ctx context.Context, req *Request, sink Sink) (*Result, err
 		req.ID = NewJobID()
 	}
 	started := time.Now()
-	r.classify(req)
+	r.Classify(req)
 	live := newLive(req, started)
 	r.notify(Observer.JobQueued, live)
 	res, err := r.run(ctx, req, sink, live)

@@ -32,8 +32,10 @@ type PoolSandbox interface {
 	OpenInPool(ctx context.Context, jobID, pool string, lim Limits) (Env, error)
 }
 
-// classify sets the request's pool when it names none.
-func (r *Runner) classify(req *Request) {
+// Classify sets the request's resource pool when it names none, as Run
+// does first; an API that checks the caller's grant for the pool calls it
+// before Run.
+func (r *Runner) Classify(req *Request) {
 	if req.Pool == "" && r.cfg.Pools != nil {
 		req.Pool = r.cfg.Pools.Classify(req.Identity, req.Language)
 	}

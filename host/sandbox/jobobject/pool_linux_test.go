@@ -192,3 +192,28 @@ func TestLayout_MemoryCapacityIsTheSmallestAbove(t *testing.T) {
 		t.Errorf("capacity %d at the root: want the machine's memory", got)
 	}
 }
+
+func TestPool_JobKeepsItsOwnLimits(t *testing.T) {
+	l := realLayout(t)
+	p, err := l.NewPool("big", Limits{MemoryBytes: 4 << 30, MaxProcs: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := p.Jobs.New("job-own", Limits{MemoryBytes: 32 << 20, MaxProcs: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = j.Kill(); _ = j.Delete(); _ = p.Remove() })
+	cmd, in := gated(t, j, `exec /usr/bin/python3 -c 'a = b"x" * (200 << 20)'`)
+	fmt.Fprintln(in)
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("a job allocating 200 MiB under its own 32 MiB limit succeeded")
+	}
+	st, err := j.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.OOMKilled || st.PeakMemoryBytes > 33<<20 {
+		t.Errorf("stats %+v: want OOM-killed at its own 32 MiB", st)
+	}
+}
