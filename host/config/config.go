@@ -189,8 +189,9 @@ type Sandbox struct {
 	// "launchpad-UIDBASE" when uid_base is set, so that two hosts with their
 	// own worker ranges never sweep each other's jobs.
 	CgroupParent string `hcl:"cgroup_parent,optional"`
-	// QueueTimeout is how long a job waits for a free worker account.
-	// Default 60s (sandbox.DefaultQueueTimeout).
+	// QueueTimeout is how long a job waits for a free worker account, and
+	// the default of each pool's queue_timeout. Default 60s
+	// (sandbox.DefaultQueueTimeout).
 	QueueTimeout string `hcl:"queue_timeout,optional"`
 	// WorkRoot is the parent of job working folders, dedicated to this host
 	// and claimed like the worker range (it is emptied at start). Absolute. Default STATE_DIR/jobs. It must not lie
