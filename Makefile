@@ -35,10 +35,10 @@ HOSTILE_BOTH_WAYS = ^(TestHostile_ScriptsAreBlocked|TestHostile_CannotTouchAnoth
 # The packages whose tests run code concurrently, again under the race
 # detector: the BXL stream, the SDK's client/server pair, the satellite's log
 # pipe, the job runner and the API (fake sandbox and launcher), the sandbox
-# and its worker pool, the CLI's exec and the Python runtime's launcher.
+# and its worker pool, the resource pools' queues, the CLI's exec and the Python runtime's launcher.
 test-race: deps build
 	$(GO) test -count=1 -race -timeout 30m ./sdk/bxl/... ./sdk/launcher/... ./host/satellite/... \
-		./host/job/... ./host/api/... ./host/sandbox/... ./host/history/... ./host/telemetry/... ./cmd/launchpad/... ./plugins/python/...
+		./host/job/... ./host/api/... ./host/sandbox/... ./host/history/... ./host/telemetry/... ./host/pool/... ./cmd/launchpad/... ./plugins/python/...
 
 bench: deps build
 	$(GO) run ./cmd/launchpad-bench -cases launchpad,numpy,csv,sqlite,r,partitions,warm

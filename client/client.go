@@ -95,14 +95,20 @@ func (c *Client) Cancel(ctx context.Context, id string) (found bool, err error) 
 // ListJobs lists the host's running and queued jobs, then up to limit of the
 // most recent ended ones, newest first (0: all the host keeps).
 func (c *Client) ListJobs(ctx context.Context, limit int) ([]*proto.JobInfo, error) {
+	jobs, _, err := c.ListJobsAndPools(ctx, limit)
+	return jobs, err
+}
+
+// ListJobsAndPools is ListJobs with the host's resource pools' figures.
+func (c *Client) ListJobsAndPools(ctx context.Context, limit int) ([]*proto.JobInfo, []*proto.PoolInfo, error) {
 	if limit < 0 {
-		return nil, fmt.Errorf("list jobs: limit %d is negative", limit)
+		return nil, nil, fmt.Errorf("list jobs: limit %d is negative", limit)
 	}
 	resp, err := c.api.ListJobs(ctx, &proto.ListJobsRequest{Limit: int32(min(limit, 1<<30))})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return resp.GetJobs(), nil
+	return resp.GetJobs(), resp.GetPools(), nil
 }
 
 // WarmPools reports the host's warm runtimes, by launcher.

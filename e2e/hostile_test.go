@@ -143,13 +143,16 @@ func workerProcesses() []string {
 	return out
 }
 
-// jobCgroups lists the job groups under every hierarchy's parent cgroup.
+// jobCgroups lists the job groups under every hierarchy's parent cgroup,
+// inside resource pools' groups (parent/pool-NAME/job-ID) or not; the
+// pools' own groups live as long as their host and are not listed.
 func jobCgroups(parent string) []string {
 	var out []string
-	for _, pat := range []string{"/sys/fs/cgroup/*/" + parent + "/*", "/sys/fs/cgroup/" + parent + "/*"} {
+	for _, pat := range []string{"/sys/fs/cgroup/*/" + parent + "/*", "/sys/fs/cgroup/" + parent + "/*",
+		"/sys/fs/cgroup/*/" + parent + "/pool-*/*", "/sys/fs/cgroup/" + parent + "/pool-*/*"} {
 		m, _ := filepath.Glob(pat)
 		for _, p := range m {
-			if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			if fi, err := os.Stat(p); err == nil && fi.IsDir() && !strings.HasPrefix(filepath.Base(p), "pool-") {
 				out = append(out, p)
 			}
 		}

@@ -64,7 +64,7 @@ func cpuSharesReachTheJob(t *testing.T, h *host, uidBase int) {
 	go func() {
 		done <- h.exec(t, "--language", "Python", "--job-id", id, "--script", "import time\ntime.sleep(120)")
 	}()
-	parent := fmt.Sprintf("launchpad-%d/job-%s", uidBase, id)
+	parent := fmt.Sprintf("launchpad-%d/pool-default/job-%s", uidBase, id)
 	files := map[string]string{
 		filepath.Join("/sys/fs/cgroup/cpu", parent, "cpu.shares"): "512",
 		filepath.Join("/sys/fs/cgroup", parent, "cpu.weight"):     "20",

@@ -24,6 +24,7 @@ import (
 	"github.com/openlaunchpad/launchpad/host/datasource/sqlite"
 	"github.com/openlaunchpad/launchpad/host/grant"
 	"github.com/openlaunchpad/launchpad/host/job"
+	"github.com/openlaunchpad/launchpad/host/pool"
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
 
@@ -42,6 +43,7 @@ type Host struct {
 	watch   *watch
 	// grants are the switch and grant blocks as of the last (re)load.
 	grants atomic.Pointer[grant.Grants]
+	pools  *pool.Pools
 
 	// mu guards the settings a reload changes.
 	mu        sync.Mutex
@@ -141,7 +143,11 @@ func (h *Host) open(ctx context.Context) error {
 	if h.sandbox, err = newSandboxes(cfg, cfg.JobLimits(), h.log); err != nil {
 		return err
 	}
+	if err := h.openPools(cfg); err != nil {
+		return err
+	}
 	h.runner = job.NewRunner(job.Config{
+		Pools:   h.pools,
 		Resolve: h.resolve,
 		Sandbox: h.sandbox,
 		Source:  h.source,

@@ -107,7 +107,7 @@ func (h *Host) Serve(ctx context.Context) error {
 	g := grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.Creds(api.ServerCredentials(tlsConfig, h.workerUID)),
 		grpc.ChainStreamInterceptor(h.gate.stream))
 	api.NewServer(h.runner, h.log, api.WithJobs(h.watch.history),
-		api.WithGrants(h.grants.Load, h.catalog)).Register(g)
+		api.WithGrants(h.grants.Load, h.catalog), api.WithPools(h.PoolFigures)).Register(g)
 
 	errc := make(chan error, 2)
 	go func() { errc <- g.Serve(ln) }()
@@ -215,6 +215,9 @@ func (h *Host) Reload() error {
 	// The sandbox applies these when it starts; the runner only names them.
 	lim.DiskBytes, lim.QueueTimeout, lim.OpenFiles, lim.MaxFileBytes = cur.DiskBytes, cur.QueueTimeout, cur.OpenFiles, cur.MaxFileBytes
 	h.runner.SetLimits(lim)
+	if err := h.reloadPools(next); err != nil {
+		h.log.Error("reload: resource pools not all updated", "error", err.Error())
+	}
 	if lvl := hclog.LevelFromString(next.LogLevel); lvl != hclog.NoLevel {
 		h.log.SetLevel(lvl)
 	}

@@ -20,7 +20,10 @@ type sandboxes struct {
 	workRoot string
 }
 
-var _ job.Sandbox = (*sandboxes)(nil)
+var (
+	_ job.Sandbox     = (*sandboxes)(nil)
+	_ job.PoolSandbox = (*sandboxes)(nil)
+)
 
 func newSandboxes(cfg *config.Config, lim job.Limits, logger hclog.Logger) (*sandboxes, error) {
 	exe, err := os.Executable()
@@ -57,9 +60,7 @@ func newSandboxes(cfg *config.Config, lim job.Limits, logger hclog.Logger) (*san
 }
 
 func (s *sandboxes) Open(ctx context.Context, id string, lim job.Limits) (job.Env, error) {
-	j, err := s.m.NewJob(ctx, id, sandbox.Limits{
-		MemoryBytes: lim.MemoryBytes, CPUQuotaMillis: lim.CPUQuotaMillis, CPUShares: lim.CPUShares, MaxProcs: lim.MaxProcs,
-	})
+	j, err := s.m.NewJob(ctx, id, sandboxLimits(lim))
 	if errors.Is(err, sandbox.ErrNoWorker) {
 		return nil, fmt.Errorf("%w: %w", job.ErrNoWorker, err)
 	}
@@ -67,6 +68,23 @@ func (s *sandboxes) Open(ctx context.Context, id string, lim job.Limits) (job.En
 		return nil, err
 	}
 	return env{j}, nil
+}
+
+// OpenInPool opens the job's sandbox inside its resource pool's job
+// object (job.PoolSandbox).
+func (s *sandboxes) OpenInPool(ctx context.Context, id, pool string, lim job.Limits) (job.Env, error) {
+	j, err := s.m.NewJobInPool(ctx, id, pool, sandboxLimits(lim))
+	if errors.Is(err, sandbox.ErrNoWorker) {
+		return nil, fmt.Errorf("%w: %w", job.ErrNoWorker, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return env{j}, nil
+}
+
+func sandboxLimits(lim job.Limits) sandbox.Limits {
+	return sandbox.Limits{MemoryBytes: lim.MemoryBytes, CPUQuotaMillis: lim.CPUQuotaMillis, CPUShares: lim.CPUShares, MaxProcs: lim.MaxProcs}
 }
 
 func (s *sandboxes) Warnings() []string { return s.m.Warnings() }
@@ -96,5 +114,6 @@ func (e env) Usage() job.Usage {
 	return job.Usage{
 		PeakMemoryBytes: st.PeakMemoryBytes, CPUUser: st.CPUUser, CPUSystem: st.CPUSystem,
 		OOMKilled: st.OOMKilled, PidsFull: st.PidsLimitHit, DiskFull: st.DiskFull,
+		PoolMemoryLimitBytes: e.Job.PoolMemoryLimit(),
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/openlaunchpad/launchpad/host/config"
 	"github.com/openlaunchpad/launchpad/host/history"
 	"github.com/openlaunchpad/launchpad/host/job"
+	"github.com/openlaunchpad/launchpad/host/pool"
 	"github.com/openlaunchpad/launchpad/host/telemetry"
 )
 
@@ -19,6 +20,8 @@ type watch struct {
 	history *history.Store
 	metrics *telemetry.Metrics
 	server  *telemetry.Server
+	// pools reads the resource pools' figures (set once the pools exist).
+	pools func() []pool.Figures
 }
 
 // openWatch loads the job history and opens the metrics listener; it runs
@@ -37,6 +40,12 @@ func openWatch(cfg *config.Config, logger hclog.Logger) (*watch, error) {
 		return nil, fmt.Errorf("%w: telemetry address %q: want host:port, e.g. 127.0.0.1:9273", config.ErrInvalid, t.Address)
 	}
 	w.metrics = telemetry.New(cfg.Sandbox.Workers)
+	w.metrics.WatchPools(func() []pool.Figures {
+		if w.pools == nil {
+			return nil
+		}
+		return w.pools()
+	})
 	if w.server, err = telemetry.Listen(t.Address, w.metrics, logger); err != nil {
 		return nil, err
 	}

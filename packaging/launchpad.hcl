@@ -19,6 +19,22 @@ instance {
 #   uid_base = 1890000000
 # }
 
+# Resource pools bind their jobs together; pool "default" (20% of memory
+# unless redefined) takes every job no classifier rule places elsewhere.
+# docs/operations.md, "Resource pools and the classifier".
+# pool "analysts" {
+#   max_memory_percent = 30
+#   max_cpu_percent    = 50
+#   max_jobs           = 4
+#   queue_timeout      = "30s"
+# }
+# classifier {
+#   rule {
+#     caller = "group:analysts"
+#     pool   = "analysts"
+#   }
+# }
+
 # Prometheus metrics at http://ADDRESS/metrics (no TLS, no authentication:
 # keep it on loopback or a management network).
 # telemetry {

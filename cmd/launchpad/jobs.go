@@ -53,6 +53,7 @@ func runJobs(args []string) error {
 	format := fs.String("format", "table", "output format: table or json")
 	limit := fs.Int("limit", 50, "most ended jobs to list, newest first (0: all the host keeps)")
 	warm := fs.Bool("warm", false, "list the warm runtimes of each launcher instead of jobs")
+	onlyPools := fs.Bool("pools", false, "list the resource pools only")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return errHelp
 	} else if err != nil || fs.NArg() != 0 {
@@ -68,16 +69,32 @@ func runJobs(args []string) error {
 		return listWarm(*address, tlsFiles, *format)
 	}
 	var jobs []*proto.JobInfo
+	var pools []*proto.PoolInfo
 	if err := callHost(*address, tlsFiles, func(ctx context.Context, c *client.Client) (err error) {
-		jobs, err = c.ListJobs(ctx, *limit)
+		jobs, pools, err = c.ListJobsAndPools(ctx, *limit)
 		return err
 	}); err != nil {
 		return err
 	}
-	if *format == "json" {
-		return writeJobsJSON(os.Stdout, jobs)
+	return writeJobs(os.Stdout, *format, *onlyPools, jobs, pools)
+}
+
+// writeJobs writes the jobs, then (in a table) the pools, or the pools
+// alone.
+func writeJobs(w io.Writer, format string, onlyPools bool, jobs []*proto.JobInfo, pools []*proto.PoolInfo) error {
+	switch {
+	case onlyPools && format == "json":
+		return writePoolsJSON(w, pools)
+	case onlyPools:
+		return writePoolsTable(w, pools)
+	case format == "json":
+		return writeJobsJSON(w, jobs)
 	}
-	return writeJobsTable(os.Stdout, jobs, time.Now())
+	if err := writeJobsTable(w, jobs, time.Now()); err != nil || len(pools) == 0 {
+		return err
+	}
+	fmt.Fprintln(w)
+	return writePoolsTable(w, pools)
 }
 
 // jobJSON is one job in `jobs --format json`: the API's fields, times as
@@ -89,6 +106,7 @@ type jobJSON struct {
 	ID              string  `json:"id"`
 	Caller          string  `json:"caller"`
 	Language        string  `json:"language"`
+	Pool            string  `json:"pool"`
 	Launcher        string  `json:"launcher"`
 	LauncherVersion string  `json:"launcher_version"`
 	State           string  `json:"state"`
@@ -123,7 +141,7 @@ func writeJobsJSON(w io.Writer, jobs []*proto.JobInfo) error {
 	out := make([]jobJSON, 0, len(jobs))
 	for _, j := range jobs {
 		r := jobJSON{
-			ID: j.GetJobId(), Caller: j.GetCaller(), Language: j.GetLanguage(), Launcher: j.GetLauncher(),
+			ID: j.GetJobId(), Caller: j.GetCaller(), Language: j.GetLanguage(), Pool: j.GetPool(), Launcher: j.GetLauncher(),
 			LauncherVersion: j.GetLauncherVersion(), State: j.GetState(), Submitted: rfc3339(j.GetSubmittedUnixMs()),
 			QueueWaitMs: j.GetQueueWaitMs(), ElapsedMs: j.GetElapsedMs(), CPUUserMs: j.GetCpuUserMs(),
 			CPUSystemMs: j.GetCpuSystemMs(), PeakMemoryBytes: j.GetPeakMemoryBytes(), RowsIn: j.GetRowsIn(),

@@ -51,3 +51,35 @@ func TestJobsOutput_EscapesAndShowsUnknownValues(t *testing.T) {
 		t.Errorf("failed job JSON: %v", out[1])
 	}
 }
+
+// The pools section shows each pool's jobs, memory of its limit and CPU;
+// what a pool without a job object cannot know is "-".
+func TestJobsOutput_PoolsSection(t *testing.T) {
+	pools := []*proto.PoolInfo{
+		{Name: "big", Running: 3, Queued: 2, MaxJobs: 4, MemoryBytes: 100 << 20, MemoryLimitBytes: 2 << 30,
+			CpuSeconds: 12.5, MaxCpuPercent: 75, CpuWeight: 75},
+		{Name: "default", Running: 1, MaxCpuPercent: 100, CpuWeight: 100},
+	}
+	var tb bytes.Buffer
+	if err := writeJobs(&tb, "table", false, nil, pools); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(tb.String(), "\n"), "\n")
+	if len(lines) != 5 || lines[1] != "" || !strings.HasPrefix(lines[2], "POOL") {
+		t.Fatalf("table:\n%s", tb.String())
+	}
+	if f := strings.Join(strings.Fields(lines[3]), " "); f != "big 3 2 4 100.0MiB / 2.0GiB 12.5s 75% 75" {
+		t.Errorf("pool line %q", f)
+	}
+	if f := strings.Join(strings.Fields(lines[4]), " "); f != "default 1 0 - - - 100% 100" {
+		t.Errorf("pool line %q", f)
+	}
+	var jb bytes.Buffer
+	if err := writeJobs(&jb, "json", true, nil, pools); err != nil {
+		t.Fatal(err)
+	}
+	var out []poolJSON
+	if err := json.Unmarshal(jb.Bytes(), &out); err != nil || len(out) != 2 || out[0].Queued != 2 || out[0].MemoryLimitBytes != 2<<30 {
+		t.Errorf("pools JSON %v %+v", err, out)
+	}
+}

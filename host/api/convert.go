@@ -81,7 +81,7 @@ func jobInfoToProto(in job.Info) *proto.JobInfo {
 		QueueWaitMs: in.QueueWaitMs, ElapsedMs: in.ElapsedMs, CpuUserMs: in.CPUUserMs, CpuSystemMs: in.CPUSystemMs,
 		PeakMemoryBytes: in.PeakMemoryBytes, RowsIn: in.RowsIn, BytesIn: in.BytesIn,
 		RowsOut: in.RowsOut, BytesOut: in.BytesOut, OutputKnown: in.OutputKnown,
-		ExitSignal: in.ExitSignal, Error: in.Error, ScriptSha256: in.ScriptSHA256, Start: in.Start,
+		ExitSignal: in.ExitSignal, Error: in.Error, ScriptSha256: in.ScriptSHA256, Start: in.Start, Pool: in.Pool,
 	}
 	for _, st := range in.Stages {
 		p.Stages = append(p.Stages, &proto.JobStage{Name: st.Name, Ms: st.Ms})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/openlaunchpad/launchpad/host/api/proto"
 	"github.com/openlaunchpad/launchpad/host/job"
+	"github.com/openlaunchpad/launchpad/host/pool"
 )
 
 // maxListJobs bounds one ListJobs answer (a host keeps 1000 by default).
@@ -43,6 +44,11 @@ func (s *Server) ListJobs(ctx context.Context, req *proto.ListJobsRequest) (*pro
 	for _, w := range s.runner.WarmStatus() {
 		out.Warm = append(out.Warm, warmToProto(w))
 	}
+	if s.pools != nil {
+		for _, f := range s.pools() {
+			out.Pools = append(out.Pools, poolToProto(f))
+		}
+	}
 	return out, nil
 }
 
@@ -64,4 +70,12 @@ func ownJobs(all []job.Info, caller string, limit int) []job.Info {
 		out = append(out, in)
 	}
 	return out
+}
+
+func poolToProto(f pool.Figures) *proto.PoolInfo {
+	return &proto.PoolInfo{
+		Name: f.Name, Running: int32(f.Running), Queued: int32(f.Queued), MaxJobs: int32(f.MaxJobs),
+		MemoryBytes: f.MemoryBytes, MemoryLimitBytes: f.MemoryLimitBytes, CpuSeconds: f.CPUSeconds,
+		MaxCpuPercent: int32(f.MaxCPUPercent), CpuWeight: int32(f.CPUWeight),
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/openlaunchpad/launchpad/host/api/proto"
 	"github.com/openlaunchpad/launchpad/host/grant"
 	"github.com/openlaunchpad/launchpad/host/job"
+	"github.com/openlaunchpad/launchpad/host/pool"
 	"github.com/openlaunchpad/launchpad/host/sqltype"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
@@ -28,6 +29,7 @@ type Server struct {
 	jobs   JobLister
 	grants func() *grant.Grants // nil: no checks
 	audit  Auditor
+	pools  func() []pool.Figures
 
 	// mu guards running: the running jobs by id.
 	mu      sync.Mutex
@@ -50,6 +52,9 @@ type Option func(*Server)
 
 // WithJobs serves ListJobs from l; without it ListJobs is unimplemented.
 func WithJobs(l JobLister) Option { return func(s *Server) { s.jobs = l } }
+
+// WithPools lists the resource pools' figures with every ListJobs answer.
+func WithPools(figures func() []pool.Figures) Option { return func(s *Server) { s.pools = figures } }
 
 // NewServer returns a server running jobs on runner.
 func NewServer(runner *job.Runner, logger hclog.Logger, opts ...Option) *Server {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/openlaunchpad/launchpad/host/grant"
 	"github.com/openlaunchpad/launchpad/host/job"
+	"github.com/openlaunchpad/launchpad/host/pool"
 )
 
 // ErrInvalid is wrapped by every configuration error.
@@ -32,6 +33,8 @@ type Config struct {
 	Sandbox    *Sandbox    `hcl:"sandbox,block"`
 	Launchers  []Launcher  `hcl:"launcher,block"`
 	Telemetry  *Telemetry  `hcl:"telemetry,block"`
+	Pools      []Pool      `hcl:"pool,block"`
+	Classifier *Classifier `hcl:"classifier,block"`
 
 	// ExternalScriptsEnabled is the host's switch, like SQL Server's
 	// 'external scripts enabled': off (the default for serve), every job is
@@ -59,6 +62,7 @@ type Config struct {
 
 	ranges map[string]hcl.Range // each setting's place in File, by path
 	limits job.Limits           // made once by Normalize
+	pools  []pool.Spec          // made once by Normalize, the default pool included
 }
 
 // Telemetry configures the optional metrics listener.
@@ -200,8 +204,9 @@ type Sandbox struct {
 	// "launchpad-UIDBASE" when uid_base is set, so that two hosts with their
 	// own worker ranges never sweep each other's jobs.
 	CgroupParent string `hcl:"cgroup_parent,optional"`
-	// QueueTimeout is how long a job waits for a free worker account.
-	// Default 60s (sandbox.DefaultQueueTimeout).
+	// QueueTimeout is how long a job waits for a free worker account, and
+	// the default of each pool's queue_timeout. Default 60s
+	// (sandbox.DefaultQueueTimeout).
 	QueueTimeout string `hcl:"queue_timeout,optional"`
 	// WorkRoot is the parent of job working folders, dedicated to this host
 	// and claimed like the worker range (it is emptied at start). Absolute. Default STATE_DIR/jobs. It must not lie

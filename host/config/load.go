@@ -63,24 +63,52 @@ func (c *Config) settingAt(r *hcl.Range) string {
 	}
 	best := ""
 	for name, ar := range c.ranges {
-		if ar.ContainsPos(r.Start) && len(name) > len(best) {
+		if !ar.ContainsPos(r.Start) {
+			continue
+		}
+		// The deepest setting; of a block's two names ("sandbox.workers",
+		// "sandbox[0].workers") the plain one.
+		n, b := len(stripIndex(name)), len(stripIndex(best))
+		if n > b || n == b && len(name) < len(best) {
 			best = name
 		}
 	}
 	return best
 }
 
+// stripIndex drops the positions collectRanges adds ("[0]").
+func stripIndex(name string) string {
+	for {
+		i := strings.IndexByte(name, '[')
+		j := strings.IndexByte(name, ']')
+		if i < 0 || j < i {
+			return name
+		}
+		name = name[:i] + name[j+1:]
+	}
+}
+
 // collectRanges records each attribute's range under its path: "state_dir",
 // "limits.memory", "launcher.PythonLauncher.runtime"; a block's own range
-// under its path ("limits", "launcher.PythonLauncher").
+// under its path ("limits", "launcher.PythonLauncher"); an unlabeled block's
+// also under its position ("classifier.rule[0]").
 func collectRanges(b *hclsyntax.Body, prefix string, out map[string]hcl.Range) {
 	for name, a := range b.Attributes {
 		out[prefix+name] = a.SrcRange
 	}
+	nth := map[string]int{}
 	for _, blk := range b.Blocks {
 		p := prefix + strings.Join(append([]string{blk.Type}, blk.Labels...), ".")
 		out[p] = blk.DefRange()
 		collectRanges(blk.Body, p+".", out)
+		if len(blk.Labels) == 0 {
+			// Repeated unlabeled blocks (classifier rules) by position too:
+			// "classifier.rule[1].pool".
+			q := fmt.Sprintf("%s[%d]", p, nth[p])
+			nth[p]++
+			out[q] = blk.DefRange()
+			collectRanges(blk.Body, q+".", out)
+		}
 	}
 }
 

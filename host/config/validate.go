@@ -35,6 +35,9 @@ func (c *Config) Normalize() error {
 	var ld hcl.Diagnostics
 	c.limits, ld = c.makeLimits()
 	diags = append(diags, ld...)
+	var pd hcl.Diagnostics
+	c.pools, pd = c.makePools(c.limits.QueueTimeout)
+	diags = append(diags, pd...)
 	if diags.HasErrors() {
 		SortDiags(diags)
 		return &Error{Diags: diags}

@@ -324,8 +324,7 @@ func (ex *execution) verdict(ctx context.Context, end outputEnd, readErr error, 
 	}
 	failed := readErr != nil || end.script != nil || run.err != nil || (run.exit != nil && !run.exit.Success())
 	if usage.OOMKilled && failed {
-		return &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitMemory,
-			Err: fmt.Errorf("job exceeded its memory limit of %d bytes (peak %d bytes)", ex.lim.MemoryBytes, usage.PeakMemoryBytes)}
+		return ex.memoryError(usage)
 	}
 	if usage.PidsFull && failed {
 		err := &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitProcesses, Script: end.script,

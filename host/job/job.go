@@ -225,6 +225,9 @@ type Usage struct {
 	OOMKilled, PidsFull bool
 	// DiskFull: the job's disk (folder and /tmp) is full.
 	DiskFull bool
+	// PoolMemoryLimitBytes is the memory limit of the job's resource pool,
+	// which binds it with the pool's other jobs (0: none).
+	PoolMemoryLimitBytes int64
 }
 
 // Config configures a Runner.
@@ -246,6 +249,9 @@ type Config struct {
 	Observers []Observer
 	// Warm asks for warm runtimes of some launchers (warm.go).
 	Warm []WarmSpec
+	// Pools, when set, classifies each job into a resource pool and admits
+	// it through that pool's queue before it takes a worker.
+	Pools Pools
 }
 
 // Runner runs jobs. It is safe for concurrent use.
@@ -363,6 +369,7 @@ func (r *Runner) Run(ctx context.Context, req *Request, sink Sink) (*Result, err
 		req.ID = NewJobID()
 	}
 	started := time.Now()
+	r.Classify(req)
 	r.running.Add(1)
 	defer func() {
 		r.running.Add(-1)
@@ -516,38 +523,54 @@ func (r *Runner) launcherFor(id, language string, live *Live) (*Launcher, *Error
 	return l, nil
 }
 
-// acquire gives the job a warm runtime when one fits, else a fresh sandbox;
-// coldWhy says why it starts cold.
+// acquire gives the job a warm runtime when one fits, else a fresh sandbox
+// in its pool; coldWhy says why it starts cold.
 func (r *Runner) acquire(ctx context.Context, req *Request, l *Launcher, lim Limits) (Env, *prepared, string, *Error) {
 	id := req.ID
 	warm, coldWhy, err := r.warmPools().take(ctx, l, req, lim)
 	if err != nil {
 		return nil, nil, "", r.contextError(ctx, id, &Error{JobID: id, Code: CodeInvalidRequest, Err: err})
 	}
-	if warm != nil {
-		r.log.Debug("job starts warm", "job_id", id, "sandbox", warm.id, "ready_ms", time.Since(warm.readyAt).Milliseconds())
-		return warm.env, warm, "", nil
+	if warm == nil {
+		env, jerr := r.openEnv(ctx, req, lim)
+		return env, nil, coldWhy, jerr
 	}
-	env, jerr := r.openEnv(ctx, id, lim)
-	return env, nil, coldWhy, jerr
+	env, err := r.admitWarm(ctx, req, warm)
+	if err != nil {
+		warm.discard(r.log)
+		return nil, nil, "", r.envError(ctx, id, err)
+	}
+	r.log.Debug("job starts warm", "job_id", id, "sandbox", warm.id, "ready_ms", time.Since(warm.readyAt).Milliseconds())
+	return env, warm, "", nil
 }
 
-// openEnv opens a job's sandbox, waiting for a worker account; a warm
-// runtime gives its account up when none is free.
-func (r *Runner) openEnv(ctx context.Context, id string, lim Limits) (Env, *Error) {
+// openEnv opens a job's sandbox in its pool, waiting for a slot in the
+// pool and then for a worker account; a warm runtime gives its account up
+// when none is free.
+func (r *Runner) openEnv(ctx context.Context, req *Request, lim Limits) (Env, *Error) {
 	r.waiting.Add(1)
 	if f, ok := r.cfg.Sandbox.(interface{ FreeWorkers() int }); ok && f.FreeWorkers() == 0 {
 		r.warmPools().evictOne()
 	}
-	env, err := r.cfg.Sandbox.Open(ctx, id, lim)
+	env, err := r.openPooled(ctx, req, lim)
 	r.waiting.Add(-1)
-	if errors.Is(err, ErrNoWorker) {
-		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitWorkers, Err: err})
-	}
 	if err != nil {
-		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("open sandbox: %w", err)})
+		return nil, r.envError(ctx, req.ID, err)
 	}
 	return env, nil
+}
+
+// envError says why a job got no sandbox.
+func (r *Runner) envError(ctx context.Context, id string, err error) *Error {
+	switch {
+	case errors.Is(err, ErrNoWorker):
+		return r.contextError(ctx, id, &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitWorkers, Err: err})
+	case errors.Is(err, ErrPoolFull):
+		return r.contextError(ctx, id, &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitPool, Err: err})
+	case errors.Is(err, ErrUnknownPool):
+		return &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
+	}
+	return r.contextError(ctx, id, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("open sandbox: %w", err)})
 }
 
 // prepare validates the request and builds the params block.

@@ -41,6 +41,8 @@ type Info struct {
 	ID       string `json:"id"`
 	Caller   string `json:"caller"`
 	Language string `json:"language"`
+	// Pool is the resource pool the job runs in ("" outside pools).
+	Pool string `json:"pool,omitempty"`
 	// Launcher and LauncherVersion are empty when none was resolved.
 	Launcher        string    `json:"launcher,omitempty"`
 	LauncherVersion string    `json:"launcher_version,omitempty"`
@@ -109,8 +111,9 @@ func newLive(req *Request, now time.Time) *Live {
 	// checked: bounded, so no request can make a history line large.
 	return &Live{info: Info{
 		ID: untrusted.String(req.ID, maxInfoNameBytes), Caller: untrusted.String(req.Caller, maxInfoNameBytes),
-		Language: untrusted.String(req.Language, maxInfoNameBytes), ScriptSHA256: hex.EncodeToString(sum[:]),
-		State: StateQueued, Submitted: now,
+		Language: untrusted.String(req.Language, maxInfoNameBytes), Pool: untrusted.String(req.Pool, maxInfoNameBytes),
+		ScriptSHA256: hex.EncodeToString(sum[:]),
+		State:        StateQueued, Submitted: now,
 	}, lastMark: now}
 }
 

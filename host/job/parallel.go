@@ -285,7 +285,7 @@ func (r *Runner) runRows(ctx context.Context, req *Request, rows datasource.Rows
 		return nil, jerr
 	}
 	defer l.Exe.Close()
-	env, jerr := r.openEnv(ctx, req.ID, r.cfg.Limits)
+	env, jerr := r.openEnv(ctx, req, r.cfg.Limits)
 	if jerr != nil {
 		return nil, jerr
 	}

@@ -51,7 +51,9 @@ const prepareTimeout = 2 * time.Minute
 // closes l.Exe.
 func (r *Runner) prepareWarm(ctx context.Context, l *Launcher, language string, lim Limits) (*prepared, error) {
 	id := "w-" + NewJobID()[2:]
-	env, err := r.cfg.Sandbox.Open(ctx, id, lim)
+	// In the default pool's job object: waiting runtimes count against the
+	// pool whose jobs they serve.
+	env, err := r.openInPool(ctx, id, defaultPool, lim)
 	if err != nil {
 		return nil, err
 	}

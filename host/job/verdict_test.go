@@ -35,12 +35,16 @@ func TestVerdict_PicksTheMostTellingReason(t *testing.T) {
 		limit    string
 		text     string
 	}{
-		"success":                           {run: ok},
-		"oom that did not fail the job":     {run: ok, usage: Usage{OOMKilled: true}},
-		"time limit beats everything":       {ctx: "deadline", readErr: io.EOF, usage: Usage{OOMKilled: true}, code: CodeLimitExceeded, limit: LimitTime, text: "time limit of 1m0s"},
-		"cancel":                            {ctx: "cancel", run: ok, code: CodeCancelled, text: "job cancelled"},
-		"recorded failure beats oom":        {recorded: recorded, readErr: io.EOF, usage: Usage{OOMKilled: true}, code: CodeLimitExceeded, limit: LimitOutput, text: "output too big"},
-		"oom on a failed job":               {readErr: io.EOF, run: exited(-1), usage: Usage{OOMKilled: true, PeakMemoryBytes: 2048}, code: CodeLimitExceeded, limit: LimitMemory, text: "memory limit of 1048576 bytes (peak 2048 bytes)"},
+		"success":                       {run: ok},
+		"oom that did not fail the job": {run: ok, usage: Usage{OOMKilled: true}},
+		"time limit beats everything":   {ctx: "deadline", readErr: io.EOF, usage: Usage{OOMKilled: true}, code: CodeLimitExceeded, limit: LimitTime, text: "time limit of 1m0s"},
+		"cancel":                        {ctx: "cancel", run: ok, code: CodeCancelled, text: "job cancelled"},
+		"recorded failure beats oom":    {recorded: recorded, readErr: io.EOF, usage: Usage{OOMKilled: true}, code: CodeLimitExceeded, limit: LimitOutput, text: "output too big"},
+		"oom on a failed job":           {readErr: io.EOF, run: exited(-1), usage: Usage{OOMKilled: true, PeakMemoryBytes: 2048}, code: CodeLimitExceeded, limit: LimitMemory, text: "memory limit of 1048576 bytes (peak 2048 bytes)"},
+		"oom below its own limit, in a pool": {readErr: io.EOF, usage: Usage{OOMKilled: true, PeakMemoryBytes: 4096, PoolMemoryLimitBytes: 8192},
+			code: CodeLimitExceeded, limit: LimitMemory, text: `memory limit of its pool "small": 8192 bytes for all of the pool's jobs together (this job's peak 4096 bytes)`},
+		"oom at its own limit, in a pool": {readErr: io.EOF, usage: Usage{OOMKilled: true, PeakMemoryBytes: 1 << 20, PoolMemoryLimitBytes: 8 << 20},
+			code: CodeLimitExceeded, limit: LimitMemory, text: "its memory limit of 1048576 bytes"},
 		"memory before processes":           {readErr: io.EOF, usage: Usage{OOMKilled: true, PidsFull: true, DiskFull: true}, code: CodeLimitExceeded, limit: LimitMemory},
 		"processes before disk":             {end: outputEnd{script: scriptErr}, usage: Usage{PidsFull: true, DiskFull: true}, code: CodeLimitExceeded, limit: LimitProcesses, text: "limit of 5 processes"},
 		"disk on a nonzero exit":            {run: exited(1), usage: Usage{DiskFull: true}, code: CodeLimitExceeded, limit: LimitDisk, text: "disk limit of 100 bytes"},
@@ -60,7 +64,7 @@ func TestVerdict_PicksTheMostTellingReason(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			lim := Limits{Timeout: time.Minute, MemoryBytes: 1 << 20, MaxProcs: 5, DiskBytes: 100}
-			ex := &execution{runner: NewRunner(Config{Limits: lim}), req: &Request{ID: "j-1"}, lim: lim, failure: tc.recorded}
+			ex := &execution{runner: NewRunner(Config{Limits: lim}), req: &Request{ID: "j-1", Pool: "small"}, lim: lim, failure: tc.recorded}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			switch tc.ctx {

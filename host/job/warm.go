@@ -43,6 +43,10 @@ const (
 	StartWarm = "warm" // wait (up to the queue timeout) for a warm runtime
 )
 
+// defaultPool is the resource pool warm runtimes are prepared in and the
+// only one whose jobs they serve.
+const defaultPool = "default"
+
 // warmPools keeps the warm runtimes of every launcher that has some.
 type warmPools struct {
 	r    *Runner
@@ -316,7 +320,7 @@ func (w *warmPools) tryTake(l *Launcher, req *Request, lim Limits) (rt *prepared
 	if req.Start == StartCold {
 		return nil, "a cold start was asked", nil, nil
 	}
-	if req.Pool != "" && req.Pool != "default" {
+	if req.Pool != "" && req.Pool != defaultPool {
 		return nil, fmt.Sprintf("resource pool %s keeps no warm runtimes", req.Pool), nil, nil
 	}
 	w.mu.Lock()

@@ -4,7 +4,9 @@
 // network, mount, PID, IPC and UTS namespaces, waits at a gate until the host
 // has placed it in its cgroups, then drops to the worker uid under
 // no_new_privs, rlimits and Landlock and executes the verified launcher bytes
-// from a file descriptor.
+// from a file descriptor. A job of a resource pool gets its job object
+// inside the pool's (SetPools, NewJobInPool), whose limits bind all of the
+// pool's jobs together.
 //
 // The host's job runner uses Manager and Job; InitMain is the body of the
 // hidden sandbox-init subcommand. docs/isolation.md says what each layer

@@ -32,6 +32,7 @@ type Job struct {
 	m      *Manager
 	logger hclog.Logger
 	lim    Limits
+	pool   string // the resource pool, "" outside pools
 	group  *jobobject.Group
 	leased bool
 

@@ -34,6 +34,11 @@ type Manager struct {
 	// mu guards jobs.
 	mu   sync.Mutex
 	jobs map[string]*Job
+
+	// poolMu guards pools: each resource pool's job object (nil without
+	// cgroups), by name (pools_linux.go).
+	poolMu sync.Mutex
+	pools  map[string]*jobobject.Pool
 }
 
 // NewManager validates cfg and, unless Isolation is "none", checks every
@@ -219,6 +224,10 @@ func pidsOfUIDs(match func(int) bool) ([]int, error) {
 // wrapping ErrNoWorker), creates the job's cgroup with lim and its working
 // folder (0700, owned by the worker) with a private tmp and a socket folder.
 func (m *Manager) NewJob(ctx context.Context, jobID string, lim Limits) (*Job, error) {
+	return m.newJob(ctx, jobID, "", lim)
+}
+
+func (m *Manager) newJob(ctx context.Context, jobID, pool string, lim Limits) (*Job, error) {
 	if err := checkJobID(jobID); err != nil {
 		return nil, err
 	}
@@ -230,7 +239,7 @@ func (m *Manager) NewJob(ctx context.Context, jobID string, lim Limits) (*Job, e
 		m.mu.Unlock()
 		return nil, fmt.Errorf("job %s: %w", jobID, ErrJobExists)
 	}
-	j := &Job{ID: jobID, m: m, logger: m.logger.With("job_id", jobID), lim: lim}
+	j := &Job{ID: jobID, m: m, logger: m.logger.With("job_id", jobID), lim: lim, pool: pool}
 	m.jobs[jobID] = j // reserve the id while we wait for a worker
 	m.mu.Unlock()
 
@@ -250,7 +259,7 @@ func (m *Manager) setupJob(ctx context.Context, j *Job) error {
 			return err
 		}
 		j.UID, j.GID, j.leased = uid, uid, true
-		if j.group, err = m.layout.New("job-"+j.ID, j.lim); err != nil {
+		if j.group, err = m.jobLayout(j.pool).New("job-"+j.ID, j.lim); err != nil {
 			return err
 		}
 	}
@@ -328,7 +337,7 @@ func (m *Manager) Close() error {
 	if m.Running() > 0 {
 		return fmt.Errorf("close manager: %w", ErrBusy)
 	}
-	var errs []error
+	errs := []error{m.removePools()}
 	if m.layout != nil {
 		errs = append(errs, m.layout.Teardown())
 	}

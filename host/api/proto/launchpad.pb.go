@@ -1130,7 +1130,9 @@ type ListJobsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Jobs  []*JobInfo             `protobuf:"bytes,1,rep,name=jobs,proto3" json:"jobs,omitempty"`
 	// The warm runtimes of each launcher that keeps some.
-	Warm          []*WarmPool `protobuf:"bytes,80,rep,name=warm,proto3" json:"warm,omitempty"`
+	Warm []*WarmPool `protobuf:"bytes,80,rep,name=warm,proto3" json:"warm,omitempty"`
+	// The host's resource pools, in configuration order.
+	Pools         []*PoolInfo `protobuf:"bytes,70,rep,name=pools,proto3" json:"pools,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1175,6 +1177,13 @@ func (x *ListJobsResponse) GetJobs() []*JobInfo {
 func (x *ListJobsResponse) GetWarm() []*WarmPool {
 	if x != nil {
 		return x.Warm
+	}
+	return nil
+}
+
+func (x *ListJobsResponse) GetPools() []*PoolInfo {
+	if x != nil {
+		return x.Pools
 	}
 	return nil
 }
@@ -1336,6 +1345,119 @@ func (x *JobStage) GetMs() float64 {
 	return 0
 }
 
+// PoolInfo is one resource pool's figures now.
+type PoolInfo struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Running int32                  `protobuf:"varint,2,opt,name=running,proto3" json:"running,omitempty"`
+	Queued  int32                  `protobuf:"varint,3,opt,name=queued,proto3" json:"queued,omitempty"`
+	// 0: no cap of the pool's own.
+	MaxJobs int32 `protobuf:"varint,4,opt,name=max_jobs,json=maxJobs,proto3" json:"max_jobs,omitempty"`
+	// Memory the pool's jobs hold now, together, and the pool's limit; 0
+	// without a job object (isolation "none").
+	MemoryBytes      int64 `protobuf:"varint,5,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
+	MemoryLimitBytes int64 `protobuf:"varint,6,opt,name=memory_limit_bytes,json=memoryLimitBytes,proto3" json:"memory_limit_bytes,omitempty"`
+	// CPU time the pool's jobs used so far, together.
+	CpuSeconds    float64 `protobuf:"fixed64,7,opt,name=cpu_seconds,json=cpuSeconds,proto3" json:"cpu_seconds,omitempty"`
+	MaxCpuPercent int32   `protobuf:"varint,8,opt,name=max_cpu_percent,json=maxCpuPercent,proto3" json:"max_cpu_percent,omitempty"`
+	CpuWeight     int32   `protobuf:"varint,9,opt,name=cpu_weight,json=cpuWeight,proto3" json:"cpu_weight,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PoolInfo) Reset() {
+	*x = PoolInfo{}
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PoolInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PoolInfo) ProtoMessage() {}
+
+func (x *PoolInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PoolInfo.ProtoReflect.Descriptor instead.
+func (*PoolInfo) Descriptor() ([]byte, []int) {
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *PoolInfo) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PoolInfo) GetRunning() int32 {
+	if x != nil {
+		return x.Running
+	}
+	return 0
+}
+
+func (x *PoolInfo) GetQueued() int32 {
+	if x != nil {
+		return x.Queued
+	}
+	return 0
+}
+
+func (x *PoolInfo) GetMaxJobs() int32 {
+	if x != nil {
+		return x.MaxJobs
+	}
+	return 0
+}
+
+func (x *PoolInfo) GetMemoryBytes() int64 {
+	if x != nil {
+		return x.MemoryBytes
+	}
+	return 0
+}
+
+func (x *PoolInfo) GetMemoryLimitBytes() int64 {
+	if x != nil {
+		return x.MemoryLimitBytes
+	}
+	return 0
+}
+
+func (x *PoolInfo) GetCpuSeconds() float64 {
+	if x != nil {
+		return x.CpuSeconds
+	}
+	return 0
+}
+
+func (x *PoolInfo) GetMaxCpuPercent() int32 {
+	if x != nil {
+		return x.MaxCpuPercent
+	}
+	return 0
+}
+
+func (x *PoolInfo) GetCpuWeight() int32 {
+	if x != nil {
+		return x.CpuWeight
+	}
+	return 0
+}
+
 // JobInfo is one job as an operator sees it.
 type JobInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1372,15 +1494,17 @@ type JobInfo struct {
 	Error        string `protobuf:"bytes,24,opt,name=error,proto3" json:"error,omitempty"`
 	ScriptSha256 string `protobuf:"bytes,25,opt,name=script_sha256,json=scriptSha256,proto3" json:"script_sha256,omitempty"`
 	// How the job started ("warm" or "cold") and where its time went.
-	Start         string      `protobuf:"bytes,80,opt,name=start,proto3" json:"start,omitempty"`
-	Stages        []*JobStage `protobuf:"bytes,81,rep,name=stages,proto3" json:"stages,omitempty"`
+	Start  string      `protobuf:"bytes,80,opt,name=start,proto3" json:"start,omitempty"`
+	Stages []*JobStage `protobuf:"bytes,81,rep,name=stages,proto3" json:"stages,omitempty"`
+	// The resource pool the job runs in.
+	Pool          string `protobuf:"bytes,70,opt,name=pool,proto3" json:"pool,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *JobInfo) Reset() {
 	*x = JobInfo{}
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[14]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1392,7 +1516,7 @@ func (x *JobInfo) String() string {
 func (*JobInfo) ProtoMessage() {}
 
 func (x *JobInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[14]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1405,7 +1529,7 @@ func (x *JobInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobInfo.ProtoReflect.Descriptor instead.
 func (*JobInfo) Descriptor() ([]byte, []int) {
-	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{14}
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *JobInfo) GetJobId() string {
@@ -1597,6 +1721,13 @@ func (x *JobInfo) GetStages() []*JobStage {
 	return nil
 }
 
+func (x *JobInfo) GetPool() string {
+	if x != nil {
+		return x.Pool
+	}
+	return ""
+}
+
 var File_host_api_proto_launchpad_proto protoreflect.FileDescriptor
 
 const file_host_api_proto_launchpad_proto_rawDesc = "" +
@@ -1692,10 +1823,11 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\x0eCancelResponse\x12\x14\n" +
 	"\x05found\x18\x01 \x01(\bR\x05found\"'\n" +
 	"\x0fListJobsRequest\x12\x14\n" +
-	"\x05limit\x18\x01 \x01(\x05R\x05limit\"q\n" +
+	"\x05limit\x18\x01 \x01(\x05R\x05limit\"\xa3\x01\n" +
 	"\x10ListJobsResponse\x12-\n" +
 	"\x04jobs\x18\x01 \x03(\v2\x19.launchpad.api.v1.JobInfoR\x04jobs\x12.\n" +
-	"\x04warm\x18P \x03(\v2\x1a.launchpad.api.v1.WarmPoolR\x04warm\"\xdb\x01\n" +
+	"\x04warm\x18P \x03(\v2\x1a.launchpad.api.v1.WarmPoolR\x04warm\x120\n" +
+	"\x05pools\x18F \x03(\v2\x1a.launchpad.api.v1.PoolInfoR\x05pools\"\xdb\x01\n" +
 	"\bWarmPool\x12\x1a\n" +
 	"\blauncher\x18\x01 \x01(\tR\blauncher\x12\x16\n" +
 	"\x06target\x18\x02 \x01(\x05R\x06target\x12\x14\n" +
@@ -1707,7 +1839,19 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\x04note\x18\b \x01(\tR\x04note\".\n" +
 	"\bJobStage\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
-	"\x02ms\x18\x02 \x01(\x01R\x02ms\"\x8e\a\n" +
+	"\x02ms\x18\x02 \x01(\x01R\x02ms\"\xa4\x02\n" +
+	"\bPoolInfo\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\arunning\x18\x02 \x01(\x05R\arunning\x12\x16\n" +
+	"\x06queued\x18\x03 \x01(\x05R\x06queued\x12\x19\n" +
+	"\bmax_jobs\x18\x04 \x01(\x05R\amaxJobs\x12!\n" +
+	"\fmemory_bytes\x18\x05 \x01(\x03R\vmemoryBytes\x12,\n" +
+	"\x12memory_limit_bytes\x18\x06 \x01(\x03R\x10memoryLimitBytes\x12\x1f\n" +
+	"\vcpu_seconds\x18\a \x01(\x01R\n" +
+	"cpuSeconds\x12&\n" +
+	"\x0fmax_cpu_percent\x18\b \x01(\x05R\rmaxCpuPercent\x12\x1d\n" +
+	"\n" +
+	"cpu_weight\x18\t \x01(\x05R\tcpuWeight\"\xa2\a\n" +
 	"\aJobInfo\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n" +
 	"\x06caller\x18\x02 \x01(\tR\x06caller\x12\x1a\n" +
@@ -1739,7 +1883,8 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\x05error\x18\x18 \x01(\tR\x05error\x12#\n" +
 	"\rscript_sha256\x18\x19 \x01(\tR\fscriptSha256\x12\x14\n" +
 	"\x05start\x18P \x01(\tR\x05start\x122\n" +
-	"\x06stages\x18Q \x03(\v2\x1a.launchpad.api.v1.JobStageR\x06stages*\xea\x02\n" +
+	"\x06stages\x18Q \x03(\v2\x1a.launchpad.api.v1.JobStageR\x06stages\x12\x12\n" +
+	"\x04pool\x18F \x01(\tR\x04pool*\xea\x02\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11ERROR_CODE_SCRIPT\x10\x01\x12\x1e\n" +
@@ -1772,7 +1917,7 @@ func file_host_api_proto_launchpad_proto_rawDescGZIP() []byte {
 }
 
 var file_host_api_proto_launchpad_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_host_api_proto_launchpad_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_host_api_proto_launchpad_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_host_api_proto_launchpad_proto_goTypes = []any{
 	(ErrorCode)(0),           // 0: launchpad.api.v1.ErrorCode
 	(Message_Stream)(0),      // 1: launchpad.api.v1.Message.Stream
@@ -1790,14 +1935,15 @@ var file_host_api_proto_launchpad_proto_goTypes = []any{
 	(*ListJobsResponse)(nil), // 13: launchpad.api.v1.ListJobsResponse
 	(*WarmPool)(nil),         // 14: launchpad.api.v1.WarmPool
 	(*JobStage)(nil),         // 15: launchpad.api.v1.JobStage
-	(*JobInfo)(nil),          // 16: launchpad.api.v1.JobInfo
-	nil,                      // 17: launchpad.api.v1.ExecuteRequest.ParamValuesEntry
-	nil,                      // 18: launchpad.api.v1.ParamQuery.ParamValuesEntry
+	(*PoolInfo)(nil),         // 16: launchpad.api.v1.PoolInfo
+	(*JobInfo)(nil),          // 17: launchpad.api.v1.JobInfo
+	nil,                      // 18: launchpad.api.v1.ExecuteRequest.ParamValuesEntry
+	nil,                      // 19: launchpad.api.v1.ParamQuery.ParamValuesEntry
 }
 var file_host_api_proto_launchpad_proto_depIdxs = []int32{
-	17, // 0: launchpad.api.v1.ExecuteRequest.param_values:type_name -> launchpad.api.v1.ExecuteRequest.ParamValuesEntry
+	18, // 0: launchpad.api.v1.ExecuteRequest.param_values:type_name -> launchpad.api.v1.ExecuteRequest.ParamValuesEntry
 	3,  // 1: launchpad.api.v1.ExecuteRequest.param_queries:type_name -> launchpad.api.v1.ParamQuery
-	18, // 2: launchpad.api.v1.ParamQuery.param_values:type_name -> launchpad.api.v1.ParamQuery.ParamValuesEntry
+	19, // 2: launchpad.api.v1.ParamQuery.param_values:type_name -> launchpad.api.v1.ParamQuery.ParamValuesEntry
 	5,  // 3: launchpad.api.v1.ExecuteResponse.started:type_name -> launchpad.api.v1.JobStarted
 	6,  // 4: launchpad.api.v1.ExecuteResponse.message:type_name -> launchpad.api.v1.Message
 	9,  // 5: launchpad.api.v1.ExecuteResponse.status:type_name -> launchpad.api.v1.Status
@@ -1805,21 +1951,22 @@ var file_host_api_proto_launchpad_proto_depIdxs = []int32{
 	0,  // 7: launchpad.api.v1.Error.code:type_name -> launchpad.api.v1.ErrorCode
 	7,  // 8: launchpad.api.v1.Status.error:type_name -> launchpad.api.v1.Error
 	8,  // 9: launchpad.api.v1.Status.stats:type_name -> launchpad.api.v1.Stats
-	16, // 10: launchpad.api.v1.ListJobsResponse.jobs:type_name -> launchpad.api.v1.JobInfo
+	17, // 10: launchpad.api.v1.ListJobsResponse.jobs:type_name -> launchpad.api.v1.JobInfo
 	14, // 11: launchpad.api.v1.ListJobsResponse.warm:type_name -> launchpad.api.v1.WarmPool
-	0,  // 12: launchpad.api.v1.JobInfo.error_code:type_name -> launchpad.api.v1.ErrorCode
-	15, // 13: launchpad.api.v1.JobInfo.stages:type_name -> launchpad.api.v1.JobStage
-	2,  // 14: launchpad.api.v1.Launchpad.Execute:input_type -> launchpad.api.v1.ExecuteRequest
-	10, // 15: launchpad.api.v1.Launchpad.Cancel:input_type -> launchpad.api.v1.CancelRequest
-	12, // 16: launchpad.api.v1.Launchpad.ListJobs:input_type -> launchpad.api.v1.ListJobsRequest
-	4,  // 17: launchpad.api.v1.Launchpad.Execute:output_type -> launchpad.api.v1.ExecuteResponse
-	11, // 18: launchpad.api.v1.Launchpad.Cancel:output_type -> launchpad.api.v1.CancelResponse
-	13, // 19: launchpad.api.v1.Launchpad.ListJobs:output_type -> launchpad.api.v1.ListJobsResponse
-	17, // [17:20] is the sub-list for method output_type
-	14, // [14:17] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	16, // 12: launchpad.api.v1.ListJobsResponse.pools:type_name -> launchpad.api.v1.PoolInfo
+	0,  // 13: launchpad.api.v1.JobInfo.error_code:type_name -> launchpad.api.v1.ErrorCode
+	15, // 14: launchpad.api.v1.JobInfo.stages:type_name -> launchpad.api.v1.JobStage
+	2,  // 15: launchpad.api.v1.Launchpad.Execute:input_type -> launchpad.api.v1.ExecuteRequest
+	10, // 16: launchpad.api.v1.Launchpad.Cancel:input_type -> launchpad.api.v1.CancelRequest
+	12, // 17: launchpad.api.v1.Launchpad.ListJobs:input_type -> launchpad.api.v1.ListJobsRequest
+	4,  // 18: launchpad.api.v1.Launchpad.Execute:output_type -> launchpad.api.v1.ExecuteResponse
+	11, // 19: launchpad.api.v1.Launchpad.Cancel:output_type -> launchpad.api.v1.CancelResponse
+	13, // 20: launchpad.api.v1.Launchpad.ListJobs:output_type -> launchpad.api.v1.ListJobsResponse
+	18, // [18:21] is the sub-list for method output_type
+	15, // [15:18] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_host_api_proto_launchpad_proto_init() }
@@ -1840,7 +1987,7 @@ func file_host_api_proto_launchpad_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_host_api_proto_launchpad_proto_rawDesc), len(file_host_api_proto_launchpad_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

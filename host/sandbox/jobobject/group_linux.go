@@ -345,8 +345,9 @@ func (l *Layout) load(name string) (g *Group, ok bool, err error) {
 	return g, g.v1 != nil || g.v2 != nil, nil
 }
 
-// Sweep kills and removes every job group under the parents: what a crashed
-// host left behind. It returns the directories it removed.
+// Sweep kills and removes every job group under the parents, and every
+// pool group with the job groups in it: what a crashed host left behind.
+// It returns the directories it removed.
 func (l *Layout) Sweep() ([]string, error) {
 	names := map[string]bool{}
 	for _, d := range l.ParentDirs() {
@@ -360,8 +361,8 @@ func (l *Layout) Sweep() ([]string, error) {
 			}
 		}
 	}
-	var removed []string
-	var errs []error
+	removed, err := l.sweepPools(names)
+	errs := []error{err}
 	for n := range names {
 		g, ok, err := l.load(n)
 		if err != nil || !ok {
