@@ -51,9 +51,10 @@ func (s *Server) callerOf(ctx context.Context) (caller, error) {
 }
 
 // mayRun decides, before anything of the job runs, whether c may run it:
-// the host's switch, a grant for its language and, for write-back, for its
-// target table. It returns what the job may do with data (nil: anything).
-func (s *Server) mayRun(c caller, language, into string) (*job.Access, error) {
+// the host's switch, a grant for its language, its resource pool and, for
+// write-back, its target table. It returns what the job may do with data
+// (nil: anything).
+func (s *Server) mayRun(c caller, language, into, pool string) (*job.Access, error) {
 	if s.grants == nil {
 		return nil, nil
 	}
@@ -64,7 +65,7 @@ func (s *Server) mayRun(c caller, language, into string) (*job.Access, error) {
 			return nil, err
 		}
 	}
-	return s.grants().Check(*c.id, language, target)
+	return s.grants().Check(*c.id, language, target, pool)
 }
 
 // refused audits and logs a refusal.

@@ -97,7 +97,7 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 	if err != nil {
 		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: fmt.Errorf("result schema: %w", err)})
 	}
-	who, access, jerr := s.admit(stream.Context(), id, req)
+	who, access, pool, jerr := s.admit(stream.Context(), id, req)
 	if jerr != nil {
 		return fail(jerr)
 	}
@@ -109,7 +109,7 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 	defer s.untrack(id)
 
 	res, err := s.runner.Run(ctx, &job.Request{
-		ID: id, Caller: who.name, Identity: who.id, Access: access, Language: req.GetLanguage(), Script: req.GetScript(), InputQuery: req.GetInputQuery(),
+		ID: id, Caller: who.name, Identity: who.id, Access: access, Pool: pool, Language: req.GetLanguage(), Script: req.GetScript(), InputQuery: req.GetInputQuery(),
 		InputName: req.GetInputName(), OutputName: req.GetOutputName(),
 		Params: params, ParamValues: req.GetParamValues(),
 		DataSource: req.GetDataSource(), IntoTable: req.GetIntoTable(), CreateTable: req.GetCreateTable(),
@@ -128,23 +128,27 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 		JobId: id, OutputParams: res.OutputParamsPayload, Stats: statsToProto(res.Stats)}}})
 }
 
-// admit identifies the caller and checks its grants for req; a refusal
-// is audited.
-func (s *Server) admit(ctx context.Context, id string, req *proto.ExecuteRequest) (caller, *job.Access, *job.Error) {
+// admit identifies the caller, picks the job's resource pool (the
+// classifier) and checks its grants for req and that pool; a refusal is
+// audited.
+func (s *Server) admit(ctx context.Context, id string, req *proto.ExecuteRequest) (caller, *job.Access, string, *job.Error) {
 	who, err := s.callerOf(ctx)
 	if err != nil {
 		s.refused("job.refused", id, who, err, nil)
-		return who, nil, &job.Error{JobID: id, Code: job.CodePermissionDenied, Err: err}
+		return who, nil, "", &job.Error{JobID: id, Code: job.CodePermissionDenied, Err: err}
 	}
-	access, err := s.mayRun(who, req.GetLanguage(), req.GetIntoTable())
+	probe := &job.Request{Identity: who.id, Language: req.GetLanguage()}
+	s.runner.Classify(probe)
+	access, err := s.mayRun(who, req.GetLanguage(), req.GetIntoTable(), probe.Pool)
 	if errors.Is(err, grant.ErrPermissionDenied) {
-		s.refused("job.refused", id, who, err, map[string]string{"language": req.GetLanguage(), "into_table": req.GetIntoTable()})
-		return who, nil, &job.Error{JobID: id, Code: job.CodePermissionDenied, Err: err}
+		s.refused("job.refused", id, who, err, map[string]string{"language": req.GetLanguage(),
+			"into_table": req.GetIntoTable(), "pool": probe.Pool})
+		return who, nil, "", &job.Error{JobID: id, Code: job.CodePermissionDenied, Err: err}
 	}
 	if err != nil {
-		return who, nil, &job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: err}
+		return who, nil, "", &job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: err}
 	}
-	return who, access, nil
+	return who, access, probe.Pool, nil
 }
 
 // resultSets reads --result-schema as WITH RESULT SETS does: a column list,

@@ -93,24 +93,31 @@ func TestGrants_CheckRefusesNamingCallerAndWhatIsMissing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc, err := g.Check(alice, "PYTHON", "Scores")
+	acc, err := g.Check(alice, "PYTHON", "Scores", "default")
 	if err != nil || !reflect.DeepEqual(acc, &job.Access{ReadTables: []string{"sales"}, WriteTables: []string{"scores"}}) {
 		t.Fatalf("alice, Python into scores: %+v, %v", acc, err)
 	}
 	off, _ := New(false, []Grant{{Subject: "user:alice", Languages: []string{"*"}}})
+	big, _ := New(true, []Grant{{Subject: "user:alice", Languages: []string{"*"}, Pools: []string{"big"}}})
+	if _, err := big.Check(alice, "R", "", "big"); err != nil {
+		t.Fatalf("alice in her granted pool: %v", err)
+	}
 	for _, c := range []struct {
-		g               *Grants
-		id              job.Identity
-		language, table string
-		want            string
+		g                     *Grants
+		id                    job.Identity
+		language, table, pool string
+		want                  string
 	}{
-		{g, alice, "R", "", "permission denied: caller alice (1001) has no grant for language R"},
-		{g, alice, "Python", "sales", "permission denied: caller alice (1001) has no grant to write table sales"},
-		{g, bob, "Python", "", "permission denied: caller bob (1002) has no grant for language Python"},
-		{g, certAlice, "Python", "", "permission denied: caller cert:alice has no grant for language Python"},
-		{off, alice, "Python", "", "permission denied: caller alice (1001): external scripts are disabled"},
+		{g, alice, "R", "", "", "permission denied: caller alice (1001) has no grant for language R"},
+		{g, alice, "Python", "sales", "", "permission denied: caller alice (1001) has no grant to write table sales"},
+		{g, bob, "Python", "", "", "permission denied: caller bob (1002) has no grant for language Python"},
+		{g, certAlice, "Python", "", "", "permission denied: caller cert:alice has no grant for language Python"},
+		{off, alice, "Python", "", "", "permission denied: caller alice (1001): external scripts are disabled"},
+		// No pools named: the default pool only.
+		{g, alice, "Python", "", "big", "permission denied: caller alice (1001) has no grant for resource pool big"},
+		{big, alice, "Python", "", "default", "permission denied: caller alice (1001) has no grant for resource pool default"},
 	} {
-		_, err := c.g.Check(c.id, c.language, c.table)
+		_, err := c.g.Check(c.id, c.language, c.table, c.pool)
 		if !errors.Is(err, ErrPermissionDenied) || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("Check(%s, %s, %q) = %v, want %q", Caller(c.id), c.language, c.table, err, c.want)
 		}

@@ -57,9 +57,11 @@ func (g *Grants) For(id job.Identity) Set {
 func (g *Grants) Pools(id job.Identity) []string { return g.For(id).Pools }
 
 // Check decides whether id may run a job in language writing into table
-// ("" for none) and returns what the job may do with data. A refusal wraps
-// ErrPermissionDenied and names the caller and what was missing.
-func (g *Grants) Check(id job.Identity, language, table string) (*job.Access, error) {
+// ("" for none) in resource pool ("" for none: a host without pools) and
+// returns what the job may do with data. A caller whose grants name no
+// pool may use the default pool only. A refusal wraps ErrPermissionDenied
+// and names the caller and what was missing.
+func (g *Grants) Check(id job.Identity, language, table, pool string) (*job.Access, error) {
 	who := Caller(id)
 	if !g.enabled {
 		return nil, fmt.Errorf("%w: caller %s: external scripts are disabled on this host (external_scripts_enabled = false)",
@@ -71,6 +73,14 @@ func (g *Grants) Check(id job.Identity, language, table string) (*job.Access, er
 	}
 	if table != "" && !Allows(s.WriteTables, table) {
 		return nil, fmt.Errorf("%w: caller %s has no grant to write table %s", ErrPermissionDenied, who, table)
+	}
+	pools := s.Pools
+	if len(pools) == 0 {
+		pools = []string{"default"}
+	}
+	if pool != "" && !Allows(pools, pool) {
+		return nil, fmt.Errorf("%w: caller %s has no grant for resource pool %s (the classifier's choice for this job)",
+			ErrPermissionDenied, who, pool)
 	}
 	return &job.Access{ReadTables: s.ReadTables, WriteTables: s.WriteTables}, nil
 }

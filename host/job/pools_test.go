@@ -73,6 +73,7 @@ func TestRunner_AdmitsThroughThePoolTheClassifierPicks(t *testing.T) {
 	if req.Pool != "pool-fake" || fmt.Sprint(pools.admitted) != "[pool-fake]" || fmt.Sprint(ps.pools) != "[pool-fake]" {
 		t.Errorf("pool %q, admitted %v, opened in %v; want pool-fake everywhere", req.Pool, pools.admitted, ps.pools)
 	}
+	h.runner.Close() // the sandbox, and with it the slot, goes after the result
 	if pools.released != 1 || pools.free["pool-fake"] != 1 {
 		t.Errorf("released %d, free %d: the slot must come back when the job ends", pools.released, pools.free["pool-fake"])
 	}
