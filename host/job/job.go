@@ -449,6 +449,9 @@ func (r *Runner) prepare(req *Request) (*bxl.Schema, *bxl.Batch, error) {
 	if err := checkInto(req); err != nil {
 		return nil, nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
 	}
+	if err := checkWriteGrant(req); err != nil {
+		return nil, nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
+	}
 	if _, err := bindQueries(req); err != nil {
 		return nil, nil, err
 	}
@@ -524,7 +527,8 @@ func queryParams(decls []sqltype.Decl, values *bxl.Batch) []datasource.Param {
 func (r *Runner) source(ctx context.Context, req *Request) (datasource.Source, func(error) error, func(), error) {
 	keep := func(err error) error { return err }
 	if req.DataSource == "" {
-		return r.cfg.Source, keep, func() {}, nil
+		src, err := scopeInstance(r.cfg.Source, req.Access)
+		return src, keep, func() {}, err
 	}
 	if r.cfg.OpenDataSource == nil {
 		return nil, nil, nil, errors.New("this host does not accept a caller's data source")
