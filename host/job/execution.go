@@ -54,6 +54,12 @@ type execution struct {
 	live     *Live
 
 	conn *net.UnixConn
+	// inputEnded is closed once the input's END is written: answers to a
+	// script's queries follow it (query.go). queries and queryBytes are
+	// the readOutput goroutine's own.
+	inputEnded chan struct{}
+	queries    int
+	queryBytes int64
 
 	// mu guards failure: the first failure any goroutine saw.
 	mu      sync.Mutex
@@ -404,7 +410,10 @@ func (ex *execution) writeInput() {
 		err = w.WriteEnd(uint64(ex.rowsIn.Load()))
 	}
 	if err == nil {
-		ex.conn.CloseWrite()
+		close(ex.inputEnded)
+		if !ex.queriesAllowed() {
+			ex.conn.CloseWrite()
+		}
 		return
 	}
 	ex.log.Debug("input not fully sent", "error", err)
@@ -460,6 +469,10 @@ func (ex *execution) readOutput(ctx context.Context) (outputEnd, error) {
 				return end, fmt.Errorf("%w: unexpected second PARAMS", bxl.ErrProtocol)
 			}
 			if err := ex.outputParams(dl, p, &end); err != nil {
+				return end, err
+			}
+		case bxl.FrameQuery:
+			if err := ex.answerQuery(ctx, dl, p, schema != nil || end.params != nil); err != nil {
 				return end, err
 			}
 		case bxl.FrameEnd:

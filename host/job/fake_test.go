@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 
@@ -66,13 +67,14 @@ type fakeInput struct {
 	job    bxl.JobHeader
 	params *bxl.Schema
 	rows   uint64
+	rd     *bxl.Reader // the host's stream, for answers to queries
 }
 
 // readInput reads the host's frames; for the "echo" script it writes the
 // input data set back as the output, batch by batch, as it arrives.
 func readInput(data io.Reader, w *bxl.Writer) (*fakeInput, error) {
 	rd := bxl.NewReader(data, 0)
-	in := &fakeInput{}
+	in := &fakeInput{rd: rd}
 	var schema *bxl.Schema
 	for {
 		t, p, err := rd.Next()
@@ -117,6 +119,9 @@ func runScript(ctx context.Context, in *fakeInput, w *bxl.Writer, data io.Writer
 			return nil, err
 		}
 		return &launcher.ExitStatus{Code: code}, w.WriteEnd(in.rows)
+	}
+	if strings.HasPrefix(in.job.Script, "query") {
+		return queryScript(in, w, data)
 	}
 	switch in.job.Script {
 	case "echo":

@@ -158,6 +158,12 @@ type Limits struct {
 	OpenFiles uint64
 	// MaxFileBytes is the largest file a job may write (0: no limit).
 	MaxFileBytes uint64
+	// MaxQueries bounds the queries a script makes back to the instance
+	// (0: DefaultMaxQueries; negative: none); MaxQueryResultBytes the
+	// encoded rows of all their answers (0: DefaultMaxQueryResultBytes).
+	// Decode.MaxQueryBytes bounds one query's text.
+	MaxQueries          int
+	MaxQueryResultBytes int64
 	// Log bounds what the launcher may log (zero fields: satellite's
 	// defaults).
 	Log satellite.LogLimits
@@ -384,7 +390,7 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	}
 
 	ex := &execution{
-		runner: r, req: req, lim: lim, env: env, launcher: l, sink: sink,
+		runner: r, req: req, inputEnded: make(chan struct{}), lim: lim, env: env, launcher: l, sink: sink,
 		params: params, values: values, rows: rows, stopInput: stopInput, target: src, sanitize: sanitize,
 		log: r.log.With("job_id", id, "launcher", l.Name), live: live,
 	}
