@@ -115,6 +115,7 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 	}()
 
 	end, readErr := ex.readOutput(ctx)
+	ex.endAnswers()
 	var run runOutcome
 	if readErr != nil || end.script != nil {
 		// The job is over. A runtime that merely ended (EOF, or an ERROR it

@@ -49,7 +49,10 @@ func (fakeLauncher) Info(context.Context) (*launcher.Info, error) {
 
 // Run is the runtime: it reads the job and the input, then does what the
 // script names (see runScript).
-func (fakeLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, _ io.Writer) (*launcher.ExitStatus, error) {
+func (fakeLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stderr io.Writer) (*launcher.ExitStatus, error) {
+	if rt := os.Getenv(realRuntimeEnv); rt != "" {
+		return runRealRuntime(ctx, rt, req, stdout, stderr)
+	}
 	data := req.DataPlane
 	w := bxl.NewWriter(data)
 	if err := w.WriteHello(); err != nil {

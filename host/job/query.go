@@ -48,6 +48,17 @@ func (ex *execution) queriesAllowed() bool {
 	return n > 0
 }
 
+// endAnswers closes the host's writing side once the runtime's stream
+// ended (END, ERROR or a failure): no QUERY can follow, and a launcher that
+// bridges the data plane to pipes (R's) waits for this EOF before its
+// runtime's exit is reported. With queries off, writeInput closed it after
+// the input already.
+func (ex *execution) endAnswers() {
+	if ex.queriesAllowed() {
+		ex.conn.CloseWrite()
+	}
+}
+
 // answerQuery serves one QUERY frame: the query runs on the job's data
 // source (the instance through the caller's grant, or the caller's own
 // source) and its rows go back as SCHEMA BATCH* END, or an ERROR of kind
