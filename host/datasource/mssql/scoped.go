@@ -130,4 +130,3 @@ type thenTx struct {
 
 func (t *thenTx) Commit() error   { return errors.Join(t.tx.Commit(), t.then()) }
 func (t *thenTx) Rollback() error { return errors.Join(t.tx.Rollback(), t.then()) }
-
