@@ -70,6 +70,7 @@ OutputDataSet = pandas.DataFrame({"m": [m], "again": [len(launchpad_query("SELEC
 		"uncaught": `x = 1
 launchpad_query("SELECT k FROM secret")`,
 		"attach":     `launchpad_query("ATTACH '/etc/passwd' AS p")`,
+		"budget":     `launchpad_query("SELECT id FROM sales")`,
 		"with input": `OutputDataSet = pandas.concat([InputDataSet, launchpad_query("SELECT id, amount FROM dbo.sales WHERE id = 2")])`,
 	},
 	"R": {
@@ -81,6 +82,7 @@ OutputDataSet <- data.frame(m = m, again = nrow(launchpad_query("SELECT id FROM 
 		"uncaught": `x <- 1
 launchpad_query("SELECT k FROM secret")`,
 		"attach":     `launchpad_query("ATTACH '/etc/passwd' AS p")`,
+		"budget":     `launchpad_query("SELECT id FROM sales")`,
 		"with input": `OutputDataSet <- rbind(InputDataSet, launchpad_query("SELECT id, amount FROM dbo.sales WHERE id = 2"))`,
 	},
 }
@@ -94,10 +96,12 @@ func TestQuery_RealRuntimes(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			t.Parallel()
 			scripts := realScripts[lang]
+			var lim Limits
 			run := func(name, input string, chunk ...int64) (*recordSink, error) {
 				src, _ := grantedInstance(t)
 				h := newHarness(t, func(s *fakeSandbox, c *Config) {
 					c.Source = src
+					c.Limits = lim
 					s.env = []string{realRuntimeEnv + "=" + rt}
 				})
 				sink := &recordSink{}
@@ -134,6 +138,13 @@ func TestQuery_RealRuntimes(t *testing.T) {
 					t.Errorf("%s: %v, want a script error on line 2 with %q", name, err, want)
 				}
 			}
+			// Over the result budget: SCHEMA, then ERROR in place of END.
+			lim = Limits{MaxQueryResultBytes: 1}
+			_, err = run("budget", "")
+			if err == nil || !strings.Contains(err.Error(), "query results exceeded the job's limit of 1 bytes") {
+				t.Errorf("query over the result budget: %v", err)
+			}
+			lim = Limits{}
 			// A chunked job's host is still sending input: no queries.
 			_, err = run("uncaught", "SELECT id FROM sales", 1)
 			if err == nil || !strings.Contains(err.Error(), "not available in a chunked job") {
