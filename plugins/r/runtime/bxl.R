@@ -132,7 +132,8 @@ read_frame <- function(con, index) {
   if (len > MAX_FRAME) {
     fail("protocol", sprintf("frame %d: length %.0f exceeds the limit %.0f", index, len, MAX_FRAME))
   }
-  if (!(type %in% FRAME)) fail("protocol", sprintf("frame %d: unknown frame type %d", index, type))
+  # QUERY goes runtime -> host only: from the host it is as unknown as any.
+  if (!(type %in% FRAME) || type == FRAME[["QUERY"]]) fail("protocol", sprintf("frame %d: unknown frame type %d", index, type))
   payload <- if (len > 0) readBin(con, "raw", len) else raw(0)
   if (length(payload) < len) {
     fail("protocol", sprintf("frame %d: truncated payload (%d of %.0f bytes)", index, length(payload), len))
