@@ -198,8 +198,8 @@ func TestQuery_ScriptReadsInsideTheGrant(t *testing.T) {
 	}
 }
 
-// TestQuery_GrantStopsReadsOutsideIt: the input query and a script's query
-// of a table outside the grant are refused naming it; so are ATTACH and
+// TestQuery_GrantStopsReadsOutsideIt: the input query, a param query and a
+// script's query of a table outside the grant are refused naming it; so are ATTACH and
 // PRAGMA through a script's query; without a grant (an in-process caller)
 // the same query reads.
 func TestQuery_GrantStopsReadsOutsideIt(t *testing.T) {
@@ -209,6 +209,11 @@ func TestQuery_GrantStopsReadsOutsideIt(t *testing.T) {
 	if !errors.As(err, &jerr) || jerr.Code != CodeDataSource || !errors.Is(err, datasource.ErrPermissionDenied) ||
 		!strings.Contains(err.Error(), `"secret"`) {
 		t.Fatalf("input query outside the grant: %v", err)
+	}
+	preq := request(t, "@k nvarchar(100)", nil, ParamQuery{Param: "k", Query: "SELECT k FROM secret"})
+	preq.ID, preq.Script, preq.Access = "", "echo", analyst
+	if _, _, err := runGranted(t, nil, preq); !errors.Is(err, datasource.ErrPermissionDenied) {
+		t.Fatalf("param query outside the grant: %v", err)
 	}
 	for q, want := range map[string]string{
 		"SELECT k FROM secret":               `permission denied: the caller's grant does not allow reading table "secret"`,

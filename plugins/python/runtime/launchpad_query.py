@@ -18,6 +18,8 @@ Queries are available once the whole input was read, so not in a chunked
 job (@r_rowsPerRead, partitions): there the host is still sending input.
 """
 
+import threading
+
 import launchpad_bxl as bxl
 from launchpad_frames_in import read_rows
 
@@ -30,6 +32,8 @@ class QueryError(Exception):
 
 # The data plane once the input was read; None before, and in chunked jobs.
 _conn = None
+# One query at a time: a script's threads must not interleave frames.
+_lock = threading.Lock()
 _why_not = "launchpad_query is only available inside a Launchpad job"
 
 
@@ -51,6 +55,14 @@ def query(text):
         raise TypeError("launchpad_query takes the query as a str, got %s" % type(text).__name__)
     if _conn is None:
         raise QueryError(_why_not)
+    with _lock:
+        return _ask(text)
+
+
+launchpad_query = query
+
+
+def _ask(text):
     try:
         bxl.send_query(_conn, text)
     except bxl.OutputError as exc:
@@ -63,9 +75,6 @@ def query(text):
     fields = bxl.parse_schema(r)
     r.done()
     return read_rows(_conn, fields, on_error=lambda p: QueryError(_message(p)))
-
-
-launchpad_query = query
 
 
 def _message(payload):
