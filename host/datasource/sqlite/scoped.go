@@ -18,11 +18,9 @@ import (
 
 // Scoped returns the instance as one caller may use it: every query reads
 // only the tables of r.ReadTables (the authorizer, per query) and writes go
-// only into r.WriteTables (checked before anything is staged).
+// only into r.WriteTables (checked before anything is staged). r.Login, a
+// SQL Server login, means nothing here: the tables decide.
 func (s *sqliteSource) Scoped(r datasource.Rights) (datasource.Source, error) {
-	if r.Login != "" {
-		return nil, errors.New("a SQL Server login (sql_login) cannot apply to the SQLite instance")
-	}
 	return &scopedSource{inner: s, rights: r}, nil
 }
 
