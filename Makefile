@@ -24,6 +24,13 @@ demo: deps build
 test: deps build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+	LAUNCHPAD_TEST_START=cold $(GO) test -count=1 -timeout 30m -run '$(HOSTILE_BOTH_WAYS)' ./e2e
+	LAUNCHPAD_TEST_START=warm $(GO) test -count=1 -timeout 30m -run '$(HOSTILE_BOTH_WAYS)' ./e2e
+
+# The attacks a script makes from inside its sandbox on the main test host,
+# run again with every job started cold, then warm: a warm sandbox must have
+# exactly the properties of a cold one (docs/isolation.md, "Warm starts").
+HOSTILE_BOTH_WAYS = ^(TestHostile_ScriptsAreBlocked|TestHostile_CannotTouchAnotherRunningJob|TestHostile_SetuidBinaryGainsNothing|TestHostile_LauncherIsNotTraceable|TestHostile_SeccompDeniesKernelAttackSurface|TestHostileMemory_HugeErrorMessageIsCut|TestHostileMemory_SchemaFieldBombIsALauncherFault|TestHostileMemory_OutputParamBeyondTheOutputLimit|TestHostileMemory_ForgedLauncherLogFloodIsBoundedAndAttributed|TestHostileRequest_InputQueryCannotTouchHostFiles|TestHostileRequest_TerminalEscapesAreShownNotObeyed|TestHostile2_.*)$$
 
 # The packages whose tests run code concurrently, again under the race
 # detector: the BXL stream, the SDK's client/server pair, the satellite's log
@@ -34,7 +41,7 @@ test-race: deps build
 		./host/job/... ./host/api/... ./host/sandbox/... ./host/history/... ./host/telemetry/... ./cmd/launchpad/... ./plugins/python/...
 
 bench: deps build
-	$(GO) run ./cmd/launchpad-bench
+	$(GO) run ./cmd/launchpad-bench -cases launchpad,numpy,csv,sqlite,r,partitions,warm
 
 # Every fuzz target in the repository (every `func Fuzz…` in a _test.go
 # file, found afresh so a new or moved target is never left out). The
@@ -53,6 +60,7 @@ proto:
 	PATH=$(CURDIR)/$(BIN)/tools:$$PATH protoc --go_out=. --go_opt=paths=source_relative \
 		--go-grpc_out=. --go-grpc_opt=paths=source_relative \
 		sdk/launcher/proto/launcher.proto host/api/proto/launchpad.proto
+	protoc -I host/api/proto --python_out=clients/python/launchpad launchpad.proto
 
 # The Debian package (packaging/nfpm.yaml), built with nfpm from the module
 # proxy: $(BIN)/launchpad_$(VERSION)_amd64.deb.

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/openlaunchpad/launchpad/host/api/proto"
@@ -31,12 +32,20 @@ type Client struct {
 	api  proto.LaunchpadClient
 }
 
-// Dial connects to a host address: unix://PATH (relative or absolute). The
-// socket must exist; the connection itself is made on first use.
-func Dial(address string) (*Client, error) {
+// Dial connects to a host address: unix://PATH (relative or absolute; the
+// socket must exist) or tls://HOST:PORT (mutual TLS: give WithTLS). The
+// connection itself is made on first use.
+func Dial(address string, opts ...DialOption) (*Client, error) {
+	var o dialOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if hostPort, ok := strings.CutPrefix(address, "tls://"); ok {
+		return dialTLS(hostPort, o.tls)
+	}
 	path, ok := strings.CutPrefix(address, "unix://")
 	if !ok || path == "" {
-		return nil, fmt.Errorf("address %q: want unix://PATH", address)
+		return nil, fmt.Errorf("address %q: want unix://PATH or tls://HOST:PORT", address)
 	}
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -44,12 +53,15 @@ func Dial(address string) (*Client, error) {
 		}
 		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
-	conn, err := grpc.NewClient("passthrough:///launchpad",
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+	return newClient("passthrough:///launchpad", insecure.NewCredentials(),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", path)
 		}))
+}
+
+func newClient(target string, creds credentials.TransportCredentials, opts ...grpc.DialOption) (*Client, error) {
+	conn, err := grpc.NewClient(target, append(opts, grpc.WithTransportCredentials(creds))...)
 	if err != nil {
 		return nil, err
 	}
@@ -91,4 +103,13 @@ func (c *Client) ListJobs(ctx context.Context, limit int) ([]*proto.JobInfo, err
 		return nil, err
 	}
 	return resp.GetJobs(), nil
+}
+
+// WarmPools reports the host's warm runtimes, by launcher.
+func (c *Client) WarmPools(ctx context.Context) ([]*proto.WarmPool, error) {
+	resp, err := c.api.ListJobs(ctx, &proto.ListJobsRequest{Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	return resp.GetWarm(), nil
 }

@@ -32,6 +32,10 @@ type DocumentStats struct {
 	PeakMemoryBytes int64  `json:"peak_memory_bytes"`
 	CPUUserMs       int64  `json:"cpu_user_ms"`
 	CPUSystemMs     int64  `json:"cpu_system_ms"`
+	// Start is "warm" or "cold"; StartNote why a job started cold when
+	// its launcher keeps warm runtimes.
+	Start     string `json:"start,omitempty"`
+	StartNote string `json:"start_note,omitempty"`
 }
 
 // DecodeDocument reads one json-format document from r.

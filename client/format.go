@@ -324,6 +324,7 @@ func (j *jsonWriter) Close(ps *bxl.Schema, pb *bxl.Batch, st *proto.Status) erro
 		b, _ := json.Marshal(DocumentStats{ // marshalling plain numbers cannot fail
 			RowsIn: s.GetRowsIn(), RowsOut: s.GetRowsOut(), RowsWritten: s.GetRowsWritten(), DurationMs: s.GetDurationMs(),
 			PeakMemoryBytes: s.GetPeakMemoryBytes(), CPUUserMs: s.GetCpuUserMs(), CPUSystemMs: s.GetCpuSystemMs(),
+			Start: s.GetStart(), StartNote: s.GetStartNote(),
 		})
 		j.w.WriteString(`,"stats":`)
 		j.w.Write(b)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -152,11 +153,21 @@ func execArgs(t *testing.T, args ...string) result {
 	return execArgsAt(t, "unix://"+theHost.sock, args...)
 }
 
+// startMode, from LAUNCHPAD_TEST_START, is the start path ("cold" or
+// "warm") every exec on the main host asks for unless it names one: `make
+// test` runs the hostile tests once each way. (Extra hosts with one or two
+// workers keep no warm runtime of every launcher; their jobs start as
+// their host decides.)
+var startMode = os.Getenv("LAUNCHPAD_TEST_START")
+
 // execArgsAt runs `launchpad exec` against address. It is safe to call from
 // other goroutines: it never stops the test itself.
 func execArgsAt(t *testing.T, address string, args ...string) result {
 	t.Helper()
 	full := append([]string{"exec", "--address", address}, args...)
+	if startMode != "" && address == "unix://"+theHost.sock && !slices.Contains(args, "--start") {
+		full = append(full, "--start", startMode)
+	}
 	cmd := exec.Command(theHost.bin, full...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

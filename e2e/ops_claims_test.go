@@ -149,8 +149,8 @@ func TestOps_ServeTwiceWithOneConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	conf := filepath.Join(prep.dir, "serve.hcl")
-	hcl := fmt.Sprintf("state_dir = %q\nplugin_dir = %q\nsandbox {\n  uid_base = %d\n  workers = 2\n  isolation = %q\n}\n",
-		prep.state, filepath.Join(prep.state, "plugins"), extraUIDBase(13), isolation())
+	hcl := fmt.Sprintf("state_dir = %q\nplugin_dir = %q\nsandbox {\n  uid_base = %d\n  workers = 2\n  isolation = %q\n}\n%s",
+		prep.state, filepath.Join(prep.state, "plugins"), extraUIDBase(13), isolation(), rootGrant)
 	if err := os.WriteFile(conf, []byte(hcl), 0o600); err != nil {
 		t.Fatal(err)
 	}

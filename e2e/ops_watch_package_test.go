@@ -94,7 +94,7 @@ func TestPackage_InstallServeAndPurge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(conf, "sandbox {\n  uid_base = %d\n  workers = 2\n}\n", extraUIDBase(19))
+	fmt.Fprintf(conf, "sandbox {\n  uid_base = %d\n  workers = 2\n}\n%s", extraUIDBase(19), rootGrant)
 	conf.Close()
 
 	serveInstalled(t)

@@ -52,6 +52,11 @@ type watchJob struct {
 	ExitCode        *int    `json:"exit_code"`
 	ErrorCode       string  `json:"error_code"`
 	ScriptSHA256    string  `json:"script_sha256"`
+	Start           string  `json:"start"`
+	Stages          []struct {
+		Name string  `json:"name"`
+		Ms   float64 `json:"ms"`
+	} `json:"stages"`
 }
 
 // startWatchHost starts a dev host (slot 18) with JSON logs and a metrics

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -21,6 +22,7 @@ import (
 	"github.com/openlaunchpad/launchpad/host/datasource"
 	"github.com/openlaunchpad/launchpad/host/datasource/mssql"
 	"github.com/openlaunchpad/launchpad/host/datasource/sqlite"
+	"github.com/openlaunchpad/launchpad/host/grant"
 	"github.com/openlaunchpad/launchpad/host/job"
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
 )
@@ -38,6 +40,8 @@ type Host struct {
 	reload  func() (*config.Config, error)
 	gate    gate
 	watch   *watch
+	// grants are the switch and grant blocks as of the last (re)load.
+	grants atomic.Pointer[grant.Grants]
 
 	// mu guards the settings a reload changes.
 	mu        sync.Mutex
@@ -116,6 +120,9 @@ func (h *Host) open(ctx context.Context) error {
 		return fmt.Errorf("open catalog: %w", err)
 	}
 	h.catalog = cat
+	if err := h.setGrants(cfg); err != nil {
+		return err
+	}
 	dsOpts, allow, err := dataSourcePolicy(cfg)
 	if err != nil {
 		return err
@@ -149,7 +156,40 @@ func (h *Host) open(ctx context.Context) error {
 		Parallelism: min(cfg.Sandbox.Workers, runtime.NumCPU()),
 		Logger:      h.log,
 		Observers:   h.watch.observers(cat, h.log),
+		Warm:        h.warmSpecs(cfg),
 	})
+	if h.watch.metrics != nil {
+		h.watch.metrics.WatchWarm(h.runner.WarmStatus)
+	}
+	return nil
+}
+
+// warmSpecs asks for the warm runtimes the configuration names, for each
+// registered launcher (resolved by its first language, as a job would be).
+func (h *Host) warmSpecs(cfg *config.Config) []job.WarmSpec {
+	entries, err := h.catalog.List()
+	if err != nil {
+		h.log.Warn("no warm runtimes: the catalog cannot be read", "error", err)
+		return nil
+	}
+	var specs []job.WarmSpec
+	for _, e := range entries {
+		ready, mem := cfg.Warm(e.Name)
+		if ready > 0 && len(e.Languages) > 0 {
+			specs = append(specs, job.WarmSpec{Launcher: e.Name, Language: e.Languages[0], Ready: ready, MemoryBytes: mem})
+		}
+	}
+	return specs
+}
+
+// setGrants makes the configuration's grants the ones calls are checked
+// against.
+func (h *Host) setGrants(cfg *config.Config) error {
+	g, err := grant.New(cfg.ExternalScriptsEnabled, cfg.Grants)
+	if err != nil {
+		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
+	}
+	h.grants.Store(g)
 	return nil
 }
 
@@ -232,12 +272,16 @@ func (h *Host) resolve(language string) (*job.Launcher, error) {
 	}
 	settings := h.launcherSettings(l.Name)
 	check := func(info *launcher.Info) error { return h.catalog.CheckInfo(l, language, info) }
-	return &job.Launcher{Name: l.Name, Version: l.Version, Exe: l.Exe, Settings: settings, Check: check}, nil
+	verified := *l
+	verified.Exe = nil // Admits needs the registration, not the bytes
+	admits := func() error { return h.catalog.Admits(&verified) }
+	return &job.Launcher{Name: l.Name, Version: l.Version, Exe: l.Exe, Settings: settings, Check: check,
+		Identity: l.Identity, Admits: admits}, nil
 }
 
 // listen opens the API socket, replacing a stale one a crashed host left
-// (but never a live one). Callers need write access to it: root and the
-// socket's group.
+// (but never a live one). Every local user may connect: the kernel tells
+// the host who the peer is, and grants decide what it may do.
 func listen(path string) (net.Listener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
@@ -258,7 +302,7 @@ func listen(path string) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.Chmod(path, 0o660); err != nil {
+	if err := os.Chmod(path, 0o666); err != nil {
 		ln.Close()
 		return nil, err
 	}

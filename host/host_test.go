@@ -84,7 +84,7 @@ func TestListen_ReplacesOnlyAStaleSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if fi, err := os.Stat(live); err != nil || fi.Mode().Perm() != 0o660 {
+	if fi, err := os.Stat(live); err != nil || fi.Mode().Perm() != 0o666 {
 		t.Fatalf("socket mode: %v %v", fi, err)
 	}
 	if _, err := listen(live); err == nil || !strings.Contains(err.Error(), "another host is serving") {

@@ -2,8 +2,10 @@ package host
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -91,6 +93,10 @@ func (h *Host) Serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	tcp, tlsConfig, err := h.listenTCP()
+	if err != nil {
+		return errors.Join(err, ln.Close())
+	}
 	defer func() {
 		if err := os.Remove(h.cfg.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
 			h.log.Warn("remove API socket", "socket", h.cfg.Socket, "error", err)
@@ -98,15 +104,24 @@ func (h *Host) Serve(ctx context.Context) error {
 	}()
 	h.gate.jobs, h.gate.cancelJobs = context.WithCancel(context.Background())
 	defer h.gate.cancelJobs()
-	g := grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.Creds(api.PeerCredentials()),
+	g := grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.Creds(api.ServerCredentials(tlsConfig, h.workerUID)),
 		grpc.ChainStreamInterceptor(h.gate.stream))
-	api.NewServer(h.runner, h.log, api.WithJobs(h.watch.history)).Register(g)
+	api.NewServer(h.runner, h.log, api.WithJobs(h.watch.history),
+		api.WithGrants(h.grants.Load, h.catalog)).Register(g)
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- g.Serve(ln) }()
+	tcpAddr := ""
+	if tcp != nil {
+		tcpAddr = tcp.Addr().String()
+		go func() { errc <- g.Serve(tcp) }()
+	}
 	h.watch.serve(h.log)
-	h.log.Info("host serving", "socket", h.cfg.Socket, "instance", h.cfg.Instance.Driver,
-		"isolation", h.cfg.Sandbox.Isolation)
+	if !h.grants.Load().Enabled() {
+		h.log.Warn("external scripts are disabled: every job is refused until the configuration sets external_scripts_enabled = true and grants languages")
+	}
+	h.log.Info("host serving", "socket", h.cfg.Socket, "tls_address", tcpAddr, "instance", h.cfg.Instance.Driver,
+		"isolation", h.cfg.Sandbox.Isolation, "external_scripts_enabled", h.grants.Load().Enabled())
 	if err := notifyReady(); err != nil {
 		h.log.Warn("could not tell systemd the host is ready", "error", err)
 	}
@@ -130,6 +145,31 @@ func (h *Host) Serve(ctx context.Context) error {
 		<-stopped
 	}
 	return nil
+}
+
+// workerUID reports whether uid is one of this host's worker accounts,
+// which jobs run as: they may not call the host.
+func (h *Host) workerUID(uid int) bool {
+	s := h.cfg.Sandbox
+	return s.Isolation == "full" && uid >= s.UIDBase && uid < s.UIDBase+s.Workers
+}
+
+// listenTCP opens the listener "tcp" block's address with its TLS
+// settings; nil when there is none.
+func (h *Host) listenTCP() (net.Listener, *tls.Config, error) {
+	l := h.cfg.TCPListener()
+	if l == nil {
+		return nil, nil, nil
+	}
+	tlsConfig, err := l.TLSConfig()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", h.cfg.Where("listener.tcp"), err)
+	}
+	ln, err := net.Listen("tcp", l.Address)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", h.cfg.Where("listener.tcp.address"), err)
+	}
+	return ln, tlsConfig, nil
 }
 
 // drain stops taking jobs and waits up to the grace for running ones.
@@ -166,6 +206,10 @@ func (h *Host) Reload() error {
 		return err
 	}
 	old := h.cfg
+	if err := h.setGrants(next); err != nil {
+		h.log.Error("reload refused: the grants have problems; nothing changed", "error", err.Error())
+		return err
+	}
 	lim := next.JobLimits()
 	cur := h.runner.Limits()
 	// The sandbox applies these when it starts; the runner only names them.
@@ -177,13 +221,14 @@ func (h *Host) Reload() error {
 	h.mu.Lock()
 	h.launchers, h.grace = next.Launchers, next.ShutdownGraceDuration()
 	h.mu.Unlock()
+	h.runner.SetWarm(h.warmSpecs(next))
 	kept := notReloaded(old, next)
 	if len(kept) > 0 {
 		h.log.Warn("reload: these settings changed but take effect only at the next start", "settings",
 			strings.Join(kept, ", "))
 	}
 	h.log.Info("configuration reloaded", "timeout_ms", lim.Timeout.Milliseconds(), "memory_bytes", lim.MemoryBytes,
-		"log_level", next.LogLevel)
+		"log_level", next.LogLevel, "external_scripts_enabled", next.ExternalScriptsEnabled, "grants", len(next.Grants))
 	return nil
 }
 
@@ -203,6 +248,7 @@ func notReloaded(a, b *config.Config) []string {
 	add("data_source", *a.DataSource, *b.DataSource)
 	add("sandbox", *a.Sandbox, *b.Sandbox)
 	add("telemetry", telemetryAddress(a), telemetryAddress(b))
+	add("listener", a.Listeners, b.Listeners)
 	add("limits.disk", a.JobLimits().DiskBytes, b.JobLimits().DiskBytes)
 	add("limits.open_files", a.JobLimits().OpenFiles, b.JobLimits().OpenFiles)
 	add("limits.max_file_size", a.JobLimits().MaxFileBytes, b.JobLimits().MaxFileBytes)
@@ -233,8 +279,14 @@ func (h *Host) Close() error {
 	if h.source != nil {
 		errs = append(errs, h.source.Close())
 	}
+	if h.runner != nil {
+		h.runner.Close() // warm runtimes hold sandboxes
+	}
 	if h.sandbox != nil {
 		errs = append(errs, h.sandbox.Close())
+	}
+	if h.catalog != nil {
+		h.catalog.Close()
 	}
 	return errors.Join(append(errs, h.release())...)
 }

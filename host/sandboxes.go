@@ -71,6 +71,9 @@ func (s *sandboxes) Open(ctx context.Context, id string, lim job.Limits) (job.En
 
 func (s *sandboxes) Warnings() []string { return s.m.Warnings() }
 
+// FreeWorkers reports the worker accounts no job or warm runtime holds.
+func (s *sandboxes) FreeWorkers() int { return s.m.FreeWorkers() }
+
 // Close stops the sandbox and removes the work root if no job folder is
 // left in it (a kept one, with keep_workdir, stays, and so does the root).
 func (s *sandboxes) Close() error {

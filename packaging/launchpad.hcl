@@ -24,3 +24,22 @@ instance {
 # telemetry {
 #   address = "127.0.0.1:9273"
 # }
+
+# No job runs until external scripts are turned on and granted
+# (docs/security.md). The socket is open to every local user; grants decide.
+# external_scripts_enabled = true
+# grant "group:analysts" {      # also "user:NAME", "uid:N", "cert:COMMON-NAME"
+#   languages    = ["Python", "R"]
+#   read_tables  = ["sales"]
+#   write_tables = ["scores"]
+#   pools        = ["default"]
+#   admin        = false        # true: sees and cancels every caller's jobs
+# }
+
+# Remote callers over mutual TLS; the client certificate's CN names them.
+# listener "tcp" {
+#   address   = "127.0.0.1:7071"
+#   cert      = "/etc/launchpad/tls/host.pem"
+#   key       = "/etc/launchpad/tls/host-key.pem"
+#   client_ca = "/etc/launchpad/tls/callers-ca.pem"
+# }

@@ -3,7 +3,8 @@
 # Debian's python3 with pandas (not a pyenv shim), R, bit64, the minisign tool,
 # and what the conformance kit and the corpus's published scripts import
 # (e2e/testdata/corpus): scikit-learn and SciPy for Python, rpart and e1071
-# (and randomForest) for R.
+# (and randomForest) for R; gRPC, protobuf and pip for the Python client
+# (clients/python) and its tests.
 set -euo pipefail
 need=()
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import pandas' 2>/dev/null || need+=(python3-pandas)
@@ -12,6 +13,9 @@ need=()
 command -v minisign >/dev/null || need+=(minisign)
 command -v protoc >/dev/null || need+=(protobuf-compiler)
 /usr/bin/python3 -c 'import sklearn, scipy' 2>/dev/null || need+=(python3-sklearn python3-scipy)
+/usr/bin/python3 -c 'import grpc' 2>/dev/null || need+=(python3-grpcio)
+/usr/bin/python3 -c 'import google.protobuf' 2>/dev/null || need+=(python3-protobuf)
+/usr/bin/python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 for pkg in rpart e1071 randomForest; do
   [ -d /usr/lib/R/site-library/$pkg ] || [ -d /usr/lib/R/library/$pkg ] || need+=("r-cran-${pkg,,}")
 done

@@ -13,8 +13,9 @@ import (
 var errNotRunning = fmt.Errorf("not running")
 
 func runCancel(args []string) error {
-	fs := newFlagSet("cancel", "launchpad cancel [--address unix://PATH] JOB_ID")
-	address := fs.String("address", defaultAddress(), "host address: unix://PATH (default from LAUNCHPAD_ADDR)")
+	fs := newFlagSet("cancel", "launchpad cancel [--address unix://PATH|tls://HOST:PORT [--cert F --key F --ca F]] JOB_ID")
+	address := fs.String("address", defaultAddress(), addressUsage)
+	tlsFiles := tlsFlags(fs)
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return errHelp
 	} else if err != nil || fs.NArg() != 1 {
@@ -22,7 +23,7 @@ func runCancel(args []string) error {
 	}
 	id := fs.Arg(0)
 	var found bool
-	if err := callHost(*address, func(ctx context.Context, c *client.Client) (err error) {
+	if err := callHost(*address, tlsFiles, func(ctx context.Context, c *client.Client) (err error) {
 		found, err = c.Cancel(ctx, id)
 		return err
 	}); err != nil {

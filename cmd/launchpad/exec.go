@@ -46,8 +46,8 @@ func runExec(args []string) int {
 // terminal from a pipe).
 func execMain(args []string, stdout, stderr *os.File) int {
 	fs := execFlagSet(stderr)
-	address := fs.String("address", envOr("LAUNCHPAD_ADDR", "unix:///var/lib/launchpad/launchpad.sock"),
-		"host address: unix://PATH (default from LAUNCHPAD_ADDR)")
+	address := fs.String("address", defaultAddress(), addressUsage)
+	tlsFiles := tlsFlags(fs)
 	language := fs.String("language", "", "script language, e.g. Python or R (case-insensitive)")
 	script := fs.String("script", "", "script text")
 	scriptFile := fs.String("script-file", "", "file holding the script")
@@ -98,7 +98,7 @@ func execMain(args []string, stdout, stderr *os.File) int {
 	}
 	out = shape.wrap(out)
 
-	c, err := client.Dial(*address)
+	c, err := client.Dial(*address, client.WithTLS(*tlsFiles))
 	if err != nil {
 		return fail(exitConnect, "%v", err)
 	}
@@ -112,16 +112,16 @@ func execMain(args []string, stdout, stderr *os.File) int {
 		Params: *params, ParamValues: values, JobId: *jobID,
 		DataSource: *dataSource, IntoTable: *intoTable, CreateTable: *createTable, ResultSchema: *resultSchema,
 		RowsPerRead: *chunks.rowsPerRead, PartitionBy: columnList(*chunks.partitionBy), OrderBy: columnList(*chunks.orderBy), Parallel: *chunks.parallel,
-		ParamQueries: shape.paramQueries(),
+		ParamQueries: shape.paramQueries(), Start: *chunks.start,
 	})
 	if err != nil {
-		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
+		return fail(exitConnect, "host at %s: %v", *address, hostError(*address, err))
 	}
 
 	started, stop := cancelOnSignal(c, cancel)
 	defer stop()
 	return streamJob(job, out, errw, started, func(err error) int {
-		return fail(exitConnect, "host at %s: %v", *address, rpcError(err))
+		return fail(exitConnect, "host at %s: %v", *address, hostError(*address, err))
 	}, fail)
 }
 
@@ -136,11 +136,12 @@ func execFlagSet(stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// chunkFlags are exec's streaming and partition flags.
+// chunkFlags are exec's streaming, partition and start flags.
 type chunkFlags struct {
 	rowsPerRead          *int64
 	partitionBy, orderBy *string
 	parallel             *bool
+	start                *string
 }
 
 func addChunkFlags(fs *flag.FlagSet) chunkFlags {
@@ -149,6 +150,7 @@ func addChunkFlags(fs *flag.FlagSet) chunkFlags {
 		partitionBy: fs.String("partition-by", "", "run the script once per group of input rows with equal values in these columns: 'a,b' (@input_data_1_partition_by_columns)"),
 		orderBy:     fs.String("order-by", "", "order each partition's rows by these columns: 'c DESC,d' (@input_data_1_order_by_columns)"),
 		parallel:    fs.Bool("parallel", false, "run the partitions in separate sandboxes at the same time (@parallel = 1)"),
+		start:       fs.String("start", "", "start path: cold (a fresh sandbox) or warm (wait for a prepared runtime); default: warm when one is ready"),
 	}
 }
 

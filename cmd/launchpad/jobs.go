@@ -32,8 +32,8 @@ const rpcTimeout = 30 * time.Second
 
 // callHost dials the host at address and makes one admin call, fn, within
 // rpcTimeout.
-func callHost(address string, fn func(context.Context, *client.Client) error) error {
-	c, err := client.Dial(address)
+func callHost(address string, tlsFiles *client.TLSFiles, fn func(context.Context, *client.Client) error) error {
+	c, err := client.Dial(address, client.WithTLS(*tlsFiles))
 	if err != nil {
 		return err
 	}
@@ -41,16 +41,18 @@ func callHost(address string, fn func(context.Context, *client.Client) error) er
 	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
 	defer cancel()
 	if err := fn(ctx, c); err != nil {
-		return fmt.Errorf("host at %s: %w", address, err)
+		return fmt.Errorf("host at %s: %w", address, hostError(address, err))
 	}
 	return nil
 }
 
 func runJobs(args []string) error {
-	fs := newFlagSet("jobs", "launchpad jobs [--address unix://PATH] [--format table|json] [--limit N]")
-	address := fs.String("address", defaultAddress(), "host address: unix://PATH (default from LAUNCHPAD_ADDR)")
+	fs := newFlagSet("jobs", "launchpad jobs [--address unix://PATH|tls://HOST:PORT [--cert F --key F --ca F]] [--format table|json] [--limit N] [--warm]")
+	address := fs.String("address", defaultAddress(), addressUsage)
+	tlsFiles := tlsFlags(fs)
 	format := fs.String("format", "table", "output format: table or json")
 	limit := fs.Int("limit", 50, "most ended jobs to list, newest first (0: all the host keeps)")
+	warm := fs.Bool("warm", false, "list the warm runtimes of each launcher instead of jobs")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return errHelp
 	} else if err != nil || fs.NArg() != 0 {
@@ -62,8 +64,11 @@ func runJobs(args []string) error {
 	if *limit < 0 {
 		return fmt.Errorf("%w: --limit must not be negative", errUsage)
 	}
+	if *warm {
+		return listWarm(*address, tlsFiles, *format)
+	}
 	var jobs []*proto.JobInfo
-	if err := callHost(*address, func(ctx context.Context, c *client.Client) (err error) {
+	if err := callHost(*address, tlsFiles, func(ctx context.Context, c *client.Client) (err error) {
 		jobs, err = c.ListJobs(ctx, *limit)
 		return err
 	}); err != nil {
@@ -104,6 +109,14 @@ type jobJSON struct {
 	ErrorCode       string  `json:"error_code,omitempty"`
 	Error           string  `json:"error,omitempty"`
 	ScriptSHA256    string  `json:"script_sha256"`
+	// Start is "warm" or "cold"; Stages where the time went.
+	Start  string      `json:"start,omitempty"`
+	Stages []stageJSON `json:"stages,omitempty"`
+}
+
+type stageJSON struct {
+	Name string  `json:"name"`
+	Ms   float64 `json:"ms"`
 }
 
 func writeJobsJSON(w io.Writer, jobs []*proto.JobInfo) error {
@@ -115,6 +128,10 @@ func writeJobsJSON(w io.Writer, jobs []*proto.JobInfo) error {
 			QueueWaitMs: j.GetQueueWaitMs(), ElapsedMs: j.GetElapsedMs(), CPUUserMs: j.GetCpuUserMs(),
 			CPUSystemMs: j.GetCpuSystemMs(), PeakMemoryBytes: j.GetPeakMemoryBytes(), RowsIn: j.GetRowsIn(),
 			BytesIn: j.GetBytesIn(), ExitSignal: j.GetExitSignal(), Error: j.GetError(), ScriptSHA256: j.GetScriptSha256(),
+			Start: j.GetStart(),
+		}
+		for _, st := range j.GetStages() {
+			r.Stages = append(r.Stages, stageJSON{Name: st.GetName(), Ms: st.GetMs()})
 		}
 		if ms := j.GetStartedUnixMs(); ms != 0 {
 			s := rfc3339(ms)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/openlaunchpad/launchpad/host/claim"
 	"github.com/openlaunchpad/launchpad/host/config"
 	"github.com/openlaunchpad/launchpad/host/dev"
+	"github.com/openlaunchpad/launchpad/host/grant"
 )
 
 // firstParty are the launchers `make build` puts in bin/plugins, which
@@ -175,6 +177,7 @@ func devConfig(dir, file, isolation, level string, log hclog.Logger) (*config.Co
 		}
 	}
 	cfg.StateDir, cfg.PluginDir, cfg.Socket = dir, filepath.Join(dir, "plugins"), ""
+	cfg.WarmDefault = 1 // one warm runtime of each launcher
 	cfg.Instance = &config.Instance{Driver: "sqlite", DSN: filepath.Join(dir, "instance.db")}
 	if level != "" {
 		cfg.LogLevel = level
@@ -185,6 +188,7 @@ func devConfig(dir, file, isolation, level string, log hclog.Logger) (*config.Co
 	if isolation != "" {
 		cfg.Sandbox.Isolation = isolation
 	}
+	devGrants(cfg, log)
 	// Every job gets a private /tmp, which would hide job folders below a
 	// state folder in /tmp (a checkout there, say): keep them in /var/tmp.
 	if rel, err := filepath.Rel("/tmp", dir); cfg.Sandbox.WorkRoot == "" && err == nil && !strings.HasPrefix(rel, "..") {
@@ -197,6 +201,34 @@ func devConfig(dir, file, isolation, level string, log hclog.Logger) (*config.Co
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// devGrants turn external scripts on (unless the file says otherwise) and
+// grant everything to the user who started dev (SUDO_UID under sudo) and
+// to root, after the file's own grants.
+func devGrants(cfg *config.Config, log hclog.Logger) {
+	if !cfg.Set("external_scripts_enabled") {
+		cfg.ExternalScriptsEnabled = true
+	}
+	uids := []string{"0"}
+	if u := invokingUID(); u != "0" {
+		uids = append(uids, u)
+	}
+	for _, u := range uids {
+		cfg.Grants = append(cfg.Grants, grant.Grant{Subject: "uid:" + u, Languages: []string{"*"},
+			ReadTables: []string{"*"}, WriteTables: []string{"*"}, Pools: []string{"*"}, Admin: true})
+	}
+	log.Debug("dev grants every language, table and pool, and admin", "uids", strings.Join(uids, ","),
+		"external_scripts_enabled", cfg.ExternalScriptsEnabled)
+}
+
+// invokingUID is the uid of the user who started this process: SUDO_UID
+// under sudo, else the real uid.
+func invokingUID() string {
+	if u, err := strconv.Atoi(os.Getenv("SUDO_UID")); err == nil && u >= 0 && os.Getuid() == 0 {
+		return strconv.Itoa(u)
+	}
+	return strconv.Itoa(os.Getuid())
 }
 
 // devWorkRootPrefix is where devWorkRoot makes work roots.

@@ -18,6 +18,7 @@ var codes = map[job.Code]proto.ErrorCode{
 	job.CodeDataSource:        proto.ErrorCode_ERROR_CODE_DATA_SOURCE,
 	job.CodeOutput:            proto.ErrorCode_ERROR_CODE_OUTPUT,
 	job.CodeHostFault:         proto.ErrorCode_ERROR_CODE_HOST_FAULT,
+	job.CodePermissionDenied:  proto.ErrorCode_ERROR_CODE_PERMISSION_DENIED,
 }
 
 func errorToProto(e *job.Error) *proto.Error {
@@ -36,7 +37,13 @@ func statsToProto(s job.Stats) *proto.Stats {
 		RowsIn: s.RowsIn, RowsOut: s.RowsOut, BytesIn: s.BytesIn, BytesOut: s.BytesOut,
 		DurationMs: s.Duration.Milliseconds(), PeakMemoryBytes: s.PeakMemoryBytes,
 		CpuUserMs: s.CPUUser.Milliseconds(), CpuSystemMs: s.CPUSystem.Milliseconds(), RowsWritten: s.RowsWritten,
+		Start: s.Start, StartNote: s.StartNote,
 	}
+}
+
+func warmToProto(w job.WarmStatus) *proto.WarmPool {
+	return &proto.WarmPool{Launcher: w.Launcher, Target: int32(w.Target), Ready: int32(w.Ready),
+		Preparing: int32(w.Preparing), MemoryBytes: w.MemoryBytes, Workers: int32(w.Workers), Served: w.Served, Note: w.Note}
 }
 
 func streamToProto(s job.Stream) proto.Message_Stream {
@@ -74,7 +81,10 @@ func jobInfoToProto(in job.Info) *proto.JobInfo {
 		QueueWaitMs: in.QueueWaitMs, ElapsedMs: in.ElapsedMs, CpuUserMs: in.CPUUserMs, CpuSystemMs: in.CPUSystemMs,
 		PeakMemoryBytes: in.PeakMemoryBytes, RowsIn: in.RowsIn, BytesIn: in.BytesIn,
 		RowsOut: in.RowsOut, BytesOut: in.BytesOut, OutputKnown: in.OutputKnown,
-		ExitSignal: in.ExitSignal, Error: in.Error, ScriptSha256: in.ScriptSHA256,
+		ExitSignal: in.ExitSignal, Error: in.Error, ScriptSha256: in.ScriptSHA256, Start: in.Start,
+	}
+	for _, st := range in.Stages {
+		p.Stages = append(p.Stages, &proto.JobStage{Name: st.Name, Ms: st.Ms})
 	}
 	if in.ExitCode != nil {
 		p.HasExitCode, p.ExitCode = true, int32(*in.ExitCode)

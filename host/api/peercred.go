@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os/user"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/peer"
 )
 
 // PeerCred is the AuthInfo of a caller on the unix socket: the kernel's
@@ -65,21 +62,3 @@ func (peerCreds) Info() credentials.ProtocolInfo {
 func (peerCreds) Clone() credentials.TransportCredentials { return peerCreds{} }
 
 func (peerCreds) OverrideServerName(string) error { return nil }
-
-// callerOf names the caller of a call: "NAME (UID)" from its peer
-// credentials, "" when the connection carried none (an in-process server).
-func callerOf(ctx context.Context) string {
-	p, ok := peer.FromContext(ctx)
-	if !ok {
-		return ""
-	}
-	pc, ok := p.AuthInfo.(PeerCred)
-	if !ok {
-		return ""
-	}
-	id := strconv.Itoa(pc.UID)
-	if u, err := user.LookupId(id); err == nil {
-		return u.Username + " (" + id + ")"
-	}
-	return id
-}

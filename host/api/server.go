@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/openlaunchpad/launchpad/host/api/proto"
+	"github.com/openlaunchpad/launchpad/host/grant"
 	"github.com/openlaunchpad/launchpad/host/job"
 	"github.com/openlaunchpad/launchpad/host/sqltype"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
@@ -25,10 +26,18 @@ type Server struct {
 	runner *job.Runner
 	log    hclog.Logger
 	jobs   JobLister
+	grants func() *grant.Grants // nil: no checks
+	audit  Auditor
 
-	// mu guards running: the cancel functions of running jobs by id.
+	// mu guards running: the running jobs by id.
 	mu      sync.Mutex
-	running map[string]context.CancelFunc
+	running map[string]runningJob
+}
+
+// runningJob is a running job's cancel function and its caller's name.
+type runningJob struct {
+	cancel context.CancelFunc
+	caller string
 }
 
 // JobLister lists running and recent jobs (host/history's Store).
@@ -44,7 +53,7 @@ func WithJobs(l JobLister) Option { return func(s *Server) { s.jobs = l } }
 
 // NewServer returns a server running jobs on runner.
 func NewServer(runner *job.Runner, logger hclog.Logger, opts ...Option) *Server {
-	s := &Server{runner: runner, log: logger.Named("api"), running: map[string]context.CancelFunc{}}
+	s := &Server{runner: runner, log: logger.Named("api"), running: map[string]runningJob{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -76,24 +85,32 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 	if err != nil {
 		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: err})
 	}
+	if st := req.GetStart(); st != job.StartAuto && st != job.StartCold && st != job.StartWarm {
+		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: fmt.Errorf("start %q: want cold or warm (or nothing)", st)})
+	}
 	shape, none, err := resultSets(req.GetResultSchema())
 	if err != nil {
 		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: fmt.Errorf("result schema: %w", err)})
 	}
+	who, access, jerr := s.admit(stream.Context(), id, req)
+	if jerr != nil {
+		return fail(jerr)
+	}
 	ctx, cancel := context.WithCancel(stream.Context())
 	defer cancel()
-	if !s.track(id, cancel) {
+	if !s.track(id, runningJob{cancel: cancel, caller: who.name}) {
 		return fail(&job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: errors.New("a job with this id is running")})
 	}
 	defer s.untrack(id)
 
 	res, err := s.runner.Run(ctx, &job.Request{
-		ID: id, Caller: callerOf(stream.Context()), Language: req.GetLanguage(), Script: req.GetScript(), InputQuery: req.GetInputQuery(),
+		ID: id, Caller: who.name, Identity: who.id, Access: access, Language: req.GetLanguage(), Script: req.GetScript(), InputQuery: req.GetInputQuery(),
 		InputName: req.GetInputName(), OutputName: req.GetOutputName(),
 		Params: params, ParamValues: req.GetParamValues(),
 		DataSource: req.GetDataSource(), IntoTable: req.GetIntoTable(), CreateTable: req.GetCreateTable(),
 		ResultSchema: shape, NoResultSet: none, ParamQueries: queries,
 		RowsPerRead: req.GetRowsPerRead(), PartitionBy: req.GetPartitionBy(), OrderBy: req.GetOrderBy(), Parallel: req.GetParallel(),
+		Start: req.GetStart(),
 	}, sink)
 	if err != nil {
 		var jerr *job.Error
@@ -104,6 +121,25 @@ func (s *Server) Execute(req *proto.ExecuteRequest, stream proto.Launchpad_Execu
 	}
 	return sink.final(&proto.ExecuteResponse{Event: &proto.ExecuteResponse_Status{Status: &proto.Status{
 		JobId: id, OutputParams: res.OutputParamsPayload, Stats: statsToProto(res.Stats)}}})
+}
+
+// admit identifies the caller and checks its grants for req; a refusal
+// is audited.
+func (s *Server) admit(ctx context.Context, id string, req *proto.ExecuteRequest) (caller, *job.Access, *job.Error) {
+	who, err := s.callerOf(ctx)
+	if err != nil {
+		s.refused("job.refused", id, who, err, nil)
+		return who, nil, &job.Error{JobID: id, Code: job.CodePermissionDenied, Err: err}
+	}
+	access, err := s.mayRun(who, req.GetLanguage(), req.GetIntoTable())
+	if errors.Is(err, grant.ErrPermissionDenied) {
+		s.refused("job.refused", id, who, err, map[string]string{"language": req.GetLanguage(), "into_table": req.GetIntoTable()})
+		return who, nil, &job.Error{JobID: id, Code: job.CodePermissionDenied, Err: err}
+	}
+	if err != nil {
+		return who, nil, &job.Error{JobID: id, Code: job.CodeInvalidRequest, Err: err}
+	}
+	return who, access, nil
 }
 
 // resultSets reads --result-schema as WITH RESULT SETS does: a column list,
@@ -120,25 +156,36 @@ func resultSets(s string) (cols []sqltype.Decl, none bool, err error) {
 	return cols, false, err
 }
 
-// Cancel stops a running job.
-func (s *Server) Cancel(_ context.Context, req *proto.CancelRequest) (*proto.CancelResponse, error) {
+// Cancel stops a running job. A caller may cancel only its own jobs
+// unless its grants make it an admin.
+func (s *Server) Cancel(ctx context.Context, req *proto.CancelRequest) (*proto.CancelResponse, error) {
+	who, err := s.callerOf(ctx)
+	if err != nil {
+		s.refused("job.cancel", req.GetJobId(), who, err, nil)
+		return nil, status.Error(grpccodes.PermissionDenied, err.Error())
+	}
 	s.mu.Lock()
-	cancel, ok := s.running[req.GetJobId()]
+	run, ok := s.running[req.GetJobId()]
 	s.mu.Unlock()
+	if ok && !who.admin && run.caller != who.name {
+		err := fmt.Errorf("%w: caller %s may not cancel job %s of another caller", grant.ErrPermissionDenied, who.name, req.GetJobId())
+		s.refused("job.cancel", req.GetJobId(), who, err, map[string]string{"owner": run.caller})
+		return nil, status.Error(grpccodes.PermissionDenied, err.Error())
+	}
 	if ok {
-		s.log.Info("cancelling job", "job_id", req.GetJobId())
-		cancel()
+		s.log.Info("cancelling job", "job_id", req.GetJobId(), "caller", who.name)
+		run.cancel()
 	}
 	return &proto.CancelResponse{Found: ok}, nil
 }
 
-func (s *Server) track(id string, cancel context.CancelFunc) bool {
+func (s *Server) track(id string, run runningJob) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, dup := s.running[id]; dup {
 		return false
 	}
-	s.running[id] = cancel
+	s.running[id] = run
 	return true
 }
 

@@ -73,6 +73,7 @@ type Catalog struct {
 	cfg    Config
 	logger hclog.Logger
 	now    func() time.Time
+	sealed sealedCache
 }
 
 // Entry is a registered launcher.

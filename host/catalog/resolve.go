@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/openlaunchpad/launchpad/signing"
@@ -18,41 +19,42 @@ type Launcher struct {
 	SHA256     string
 	Languages  []string
 	APIVersion int
+	// Identity names this registration of these bytes under this key; it
+	// changes with any of them (see Admits).
+	Identity string
 	// Exe is a sealed memfd holding exactly the verified bytes. Execute it
 	// (execveat(fd, "", AT_EMPTY_PATH) or /proc/self/fd/N); never re-open the
 	// path. The caller closes it.
 	Exe *os.File
 }
 
-// Resolve finds the registered launcher for language (case-insensitive)
-// and verifies it from scratch. Every refusal is a *RefusalError and is
-// written to the audit log.
+// Resolve finds the registered launcher for language (case-insensitive).
+// A launcher's bytes are verified (hashed, signature checked) once per
+// registration, and again whenever its files change; every call checks the
+// trust state: the registration, the signing key and the files' stamps.
+// Every refusal is a *RefusalError and is written to the audit log.
 func (c *Catalog) Resolve(language string) (*Launcher, error) {
 	const action = "launcher.start"
 	if !signing.ValidLanguage(language) {
 		return nil, c.refuse(action, &RefusalError{Language: language, Err: fmt.Errorf("%w: invalid language name", ErrNoLauncher)}, nil)
 	}
-	var cs catalogState
-	if err := c.load(CatalogFile, &cs); err != nil {
-		return nil, c.fail(action, &RefusalError{Language: language, Err: stateFileError("catalog", err)}, nil)
-	}
-	var entry *Entry
-	for i, e := range cs.Launchers {
-		for _, l := range e.Languages {
-			if strings.EqualFold(l, language) {
-				entry = &cs.Launchers[i]
-			}
-		}
-	}
-	if entry == nil {
-		return nil, c.refuse(action, &RefusalError{Language: language, Err: ErrNoLauncher}, nil)
-	}
-	var ts trustState
-	if err := c.load(TrustFile, &ts); err != nil {
-		return nil, c.fail(action, &RefusalError{Launcher: entry.Name, Language: language, Err: stateFileError("trust store", err)}, nil)
+	entry, trust, rerr := c.current(func(e *Entry) bool { return hasLanguage(e, language) })
+	if rerr != nil {
+		rerr.Language = language
+		return nil, c.fail(action, rerr, nil)
 	}
 	details := map[string]string{"path": entry.Path, "pinned_sha256": entry.SHA256}
-	v, err := c.verifyBinary(entry.Path, ts.Publishers, entry.SHA256, language, true)
+	l, ok, err := c.sealed.lookup(entry, trust, c.checkFolders)
+	if err != nil {
+		return nil, c.fail(action, &RefusalError{Launcher: entry.Name, Language: language, Err: err}, details)
+	}
+	if ok {
+		return l, nil
+	}
+	// Stamped before the bytes are read: a change during verification
+	// leaves a stale stamp, and the next job verifies again.
+	st, stampErr := stampOf(entry.Path)
+	v, err := c.verifyBinary(entry.Path, trust, entry.SHA256, language, true)
 	if err != nil {
 		return nil, c.fail(action, &RefusalError{Launcher: entry.Name, Language: language, Err: err}, details)
 	}
@@ -61,17 +63,91 @@ func (c *Catalog) Resolve(language string) (*Launcher, error) {
 		err := fmt.Errorf("%w: signed manifest names launcher %s", ErrNotRegistered, v.manifest.Name)
 		return nil, c.refuse(action, &RefusalError{Launcher: entry.Name, Language: language, Err: err}, details)
 	}
-	c.logger.Debug("launcher verified", "launcher", entry.Name, "language", language,
+	c.logger.Info("launcher verified and sealed", "launcher", entry.Name, "language", language,
 		"sha256", v.sha256, "publisher", v.publisher.Name)
-	return &Launcher{
+	l = &Launcher{
 		Name:       v.manifest.Name,
 		Version:    v.manifest.Version,
 		Publisher:  v.publisher.Name,
 		SHA256:     v.sha256,
 		Languages:  v.manifest.Languages,
 		APIVersion: v.manifest.APIVersion,
+		Identity:   identity(entry),
 		Exe:        v.exe,
-	}, nil
+	}
+	if stampErr == nil {
+		if err := c.sealed.store(*entry, st, l); err != nil {
+			c.logger.Warn("verified launcher not cached", "launcher", entry.Name, "error", err)
+		}
+	}
+	return l, nil
+}
+
+// Admits reports, quietly (no audit record), whether the catalog would
+// still start l exactly as verified: the same registration, its key still
+// trusted, its files unchanged. The warm pool asks before every hand-over
+// and keeps asking while runtimes wait.
+func (c *Catalog) Admits(l *Launcher) error {
+	entry, trust, rerr := c.current(func(e *Entry) bool { return e.Name == l.Name })
+	if rerr != nil {
+		return rerr
+	}
+	if identity(entry) != l.Identity {
+		return fmt.Errorf("%w: launcher %s was registered again", ErrNotRegistered, l.Name)
+	}
+	got, ok, err := c.sealed.lookup(entry, trust, c.checkFolders)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: the files of launcher %s changed since it was verified", ErrHashMismatch, l.Name)
+	}
+	got.Exe.Close()
+	return nil
+}
+
+// checkFolders checks the folders from a launcher binary's folder up to /.
+func (c *Catalog) checkFolders(real string) error {
+	pluginDir, err := filepath.EvalSymlinks(c.cfg.PluginDir)
+	if err != nil {
+		return fmt.Errorf("%w: resolve plugin dir %s: %v", ErrOutsidePluginDir, c.cfg.PluginDir, err)
+	}
+	return c.checkTree(filepath.Dir(real), pluginDir)
+}
+
+// Close releases the sealed launchers the catalog keeps.
+func (c *Catalog) Close() { c.sealed.close() }
+
+// current reads the catalog and trust store and finds the registered
+// entry that match accepts.
+func (c *Catalog) current(match func(*Entry) bool) (*Entry, []Publisher, *RefusalError) {
+	var cs catalogState
+	if err := c.load(CatalogFile, &cs); err != nil {
+		return nil, nil, &RefusalError{Err: stateFileError("catalog", err)}
+	}
+	var entry *Entry
+	for i := range cs.Launchers {
+		if match(&cs.Launchers[i]) {
+			entry = &cs.Launchers[i]
+		}
+	}
+	if entry == nil {
+		return nil, nil, &RefusalError{Err: ErrNoLauncher}
+	}
+	var ts trustState
+	if err := c.load(TrustFile, &ts); err != nil {
+		return nil, nil, &RefusalError{Launcher: entry.Name, Err: stateFileError("trust store", err)}
+	}
+	return entry, ts.Publishers, nil
+}
+
+func hasLanguage(e *Entry, language string) bool {
+	for _, l := range e.Languages {
+		if strings.EqualFold(l, language) {
+			return true
+		}
+	}
+	return false
 }
 
 // stateFileError classifies a failure to read a state file: unsafe

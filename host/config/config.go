@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/openlaunchpad/launchpad/host/grant"
 	"github.com/openlaunchpad/launchpad/host/job"
 )
 
@@ -32,6 +33,17 @@ type Config struct {
 	Launchers  []Launcher  `hcl:"launcher,block"`
 	Telemetry  *Telemetry  `hcl:"telemetry,block"`
 
+	// ExternalScriptsEnabled is the host's switch, like SQL Server's
+	// 'external scripts enabled': off (the default for serve), every job is
+	// refused. launchpad dev turns it on.
+	ExternalScriptsEnabled bool `hcl:"external_scripts_enabled,optional"`
+	// Grants say who may run which languages and use which tables and
+	// pools (host/grant documents each field). No grant: no one runs jobs.
+	Grants []grant.Grant `hcl:"grant,block"`
+	// Listeners are the optional network listeners beside the unix socket:
+	// at most one, listener "tcp" { … }, with mutual TLS.
+	Listeners []Listener `hcl:"listener,block"`
+
 	// LogLevel is the host's log level: trace, debug, info (default), warn,
 	// error or off. serve's --log-level overrides it.
 	LogLevel string `hcl:"log_level,optional"`
@@ -41,6 +53,9 @@ type Config struct {
 
 	// File is the file the configuration was read from ("" if built in code).
 	File string
+	// WarmDefault is how many warm runtimes a launcher without warm = N
+	// gets: 0 for serve, 1 for dev.
+	WarmDefault int
 
 	ranges map[string]hcl.Range // each setting's place in File, by path
 	limits job.Limits           // made once by Normalize
@@ -219,6 +234,29 @@ type Launcher struct {
 	// bit64::integer64 instead of failing the job. Off by default: base R
 	// (%*%, glm, data.frame recycling) computes wrong numbers on integer64.
 	Integer64 bool `hcl:"integer64,optional"`
+	// Warm is how many runtimes of this launcher the host keeps prepared,
+	// each for one job (docs/isolation.md, "Warm starts"); unset: the
+	// host's WarmDefault. WarmMemory caps the memory they hold together.
+	Warm       *int   `hcl:"warm,optional"`
+	WarmMemory string `hcl:"warm_memory,optional"`
+}
+
+// Warm returns the warm runtimes asked for a launcher and their memory cap
+// (0: none); Normalize checked both.
+func (c *Config) Warm(name string) (ready int, memoryBytes int64) {
+	ready = c.WarmDefault
+	for _, l := range c.Launchers {
+		if !strings.EqualFold(l.Name, name) {
+			continue
+		}
+		if l.Warm != nil {
+			ready = *l.Warm
+		}
+		if l.WarmMemory != "" {
+			memoryBytes, _ = ParseSize(l.WarmMemory)
+		}
+	}
+	return ready, memoryBytes
 }
 
 // LauncherRuntime returns the configured runtime path for a launcher, or "".

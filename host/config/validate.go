@@ -31,6 +31,7 @@ func (c *Config) Normalize() error {
 	diags = append(diags, c.checkInstance()...)
 	diags = append(diags, c.checkSandbox()...)
 	diags = append(diags, c.checkLaunchers()...)
+	diags = append(diags, c.checkAccess()...)
 	var ld hcl.Diagnostics
 	c.limits, ld = c.makeLimits()
 	diags = append(diags, ld...)
@@ -157,6 +158,14 @@ func (c *Config) checkLaunchers() hcl.Diagnostics {
 			d = append(d, c.Problem(key, "launcher %q is configured twice", l.Name))
 		}
 		seen[strings.ToLower(l.Name)] = true
+		if l.Warm != nil && (*l.Warm < 0 || *l.Warm > 64) {
+			d = append(d, c.Problem(key+".warm", "%d: want 0..64 warm runtimes", *l.Warm))
+		}
+		if l.WarmMemory != "" {
+			if _, err := ParseSize(l.WarmMemory); err != nil {
+				d = append(d, c.Problem(key+".warm_memory", "%q: %v, e.g. 1GiB", l.WarmMemory, err))
+			}
+		}
 		if l.Runtime == "" {
 			continue
 		}

@@ -22,6 +22,8 @@ const (
 	CodeDataSource
 	CodeOutput
 	CodeHostFault
+	// CodePermissionDenied: the caller's grants do not allow the job.
+	CodePermissionDenied
 )
 
 var codeNames = map[Code]string{
@@ -35,6 +37,7 @@ var codeNames = map[Code]string{
 	CodeDataSource:        "data source error",
 	CodeOutput:            "output error",
 	CodeHostFault:         "host fault",
+	CodePermissionDenied:  "refused",
 }
 
 func (c Code) String() string {

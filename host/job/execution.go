@@ -52,8 +52,13 @@ type execution struct {
 	sanitize func(error) error
 	log      hclog.Logger
 	live     *Live
+	// warm is the prepared runtime the job took, nil on a cold start;
+	// coldWhy says why it started cold.
+	warm    *prepared
+	coldWhy string
 
-	conn *net.UnixConn
+	launched
+
 	// inputEnded is closed once the input's END is written: answers to a
 	// script's queries follow it (query.go). queries and queryBytes are
 	// the readOutput goroutine's own.
@@ -91,12 +96,20 @@ type outputEnd struct {
 
 func (ex *execution) run(ctx context.Context) (*Result, error) {
 	id := ex.req.ID
-	conn, sat, jerr := ex.startLauncher(ctx)
-	if jerr != nil {
-		return nil, jerr
+	if ex.warm == nil {
+		jerr := ex.startLauncher(ctx)
+		if jerr != nil {
+			return nil, jerr
+		}
+		ex.runDone = ex.startRun(ctx, ex.sat)
+	} else {
+		ex.adopt(ctx)
 	}
+	ex.live.startedAs(ex.startPath())
+	ex.live.mark(StageLaunch)
+	conn, sat := ex.conn, ex.sat
 	defer conn.Close()
-	defer sat.Stop()
+	defer ex.runner.background(sat.Stop) // with the sandbox, after the result
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -107,7 +120,7 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 	})
 	defer stop()
 
-	runDone := ex.startRun(ctx, sat)
+	runDone := ex.runDone
 	inDone := make(chan struct{})
 	go func() {
 		defer close(inDone)
@@ -116,6 +129,7 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 
 	end, readErr := ex.readOutput(ctx)
 	ex.endAnswers()
+	ex.live.mark(StageRun)
 	var run runOutcome
 	if readErr != nil || end.script != nil {
 		// The job is over. A runtime that merely ended (EOF, or an ERROR it
@@ -135,6 +149,7 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 	<-inDone
 
 	ex.live.exited(run.exit)
+	ex.live.mark(StageExit)
 	usage := ex.env.Usage()
 	verdict := ex.verdict(ctx, end, readErr, run, usage)
 	if verdict == nil {
@@ -155,6 +170,7 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 			RowsIn: uint64(ex.rowsIn.Load()), RowsOut: uint64(ex.rowsOut),
 			BytesIn: uint64(ex.bytesIn.Load()), BytesOut: uint64(ex.bytesOut), RowsWritten: ex.rowsWritten,
 			PeakMemoryBytes: usage.PeakMemoryBytes, CPUUser: usage.CPUUser, CPUSystem: usage.CPUSystem,
+			Start: ex.startPath(), StartNote: ex.coldWhy,
 		},
 	}, nil
 }
@@ -180,13 +196,12 @@ func (ex *execution) startRun(ctx context.Context, sat *satellite.Satellite) <-c
 
 // startLauncher makes the data plane and starts the job's launcher with
 // the satellite's end of it.
-func (ex *execution) startLauncher(ctx context.Context) (net.Conn, *satellite.Satellite, *Error) {
+func (ex *execution) startLauncher(ctx context.Context) *Error {
 	id := ex.req.ID
 	conn, satEnd, err := NewDataPlane()
 	if err != nil {
-		return nil, nil, &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("data plane: %w", err)}
+		return &Error{JobID: id, Code: CodeHostFault, Err: fmt.Errorf("data plane: %w", err)}
 	}
-	ex.conn = conn
 	uid, gid := ex.env.Owner()
 	sat, err := satellite.Start(satellite.Config{
 		Name: ex.launcher.Name, Exe: ex.launcher.Exe, DataPlane: satEnd,
@@ -196,14 +211,32 @@ func (ex *execution) startLauncher(ctx context.Context) (net.Conn, *satellite.Sa
 	satEnd.Close()
 	if err != nil {
 		conn.Close()
-		return nil, nil, ex.runner.contextError(ctx, id, &Error{JobID: id, Code: CodeLauncherFault, Err: err})
+		return ex.runner.contextError(ctx, id, &Error{JobID: id, Code: CodeLauncherFault, Err: err})
 	}
 	if jerr := ex.checkLauncher(ctx, sat); jerr != nil {
 		sat.Stop()
 		conn.Close()
-		return nil, nil, jerr
+		return jerr
 	}
-	return conn, sat, nil
+	ex.conn, ex.sat = conn, sat
+	return nil
+}
+
+func (ex *execution) startPath() string {
+	if ex.warm != nil {
+		return StartWarm
+	}
+	return StartCold
+}
+
+// adopt takes over a warm runtime: its output goes to the job from now on
+// (with what it wrote while it waited), and the job's end stops its Run.
+func (ex *execution) adopt(ctx context.Context) {
+	w := ex.warm
+	ex.launched = w.launched
+	w.out[0].attach(messageWriter{ex, Stdout})
+	w.out[1].attach(messageWriter{ex, Stderr})
+	context.AfterFunc(ctx, w.stopRun)
 }
 
 // infoTimeout bounds the launcher's answer to Info.
@@ -420,18 +453,29 @@ func (ex *execution) writeInput() {
 	ex.log.Debug("input not fully sent", "error", err)
 }
 
-// readOutput reads the runtime's side of the data plane until END or ERROR.
-func (ex *execution) readOutput(ctx context.Context) (outputEnd, error) {
-	var end outputEnd
+// outputReader is the reader of the runtime's stream, past its HELLO (a
+// warm runtime's was read when it became ready).
+func (ex *execution) outputReader() (*bxl.Reader, error) {
+	if rd := ex.rd; rd != nil {
+		rd.SetLimits(ex.decodeLimits())
+		return rd, nil
+	}
 	rd := bxl.NewReaderLimits(ex.conn, ex.decodeLimits())
 	t, p, err := rd.Next()
 	if err != nil {
-		return end, err
+		return nil, err
 	}
 	if t != bxl.FrameHello {
-		return end, fmt.Errorf("%w: runtime sent %s before HELLO", bxl.ErrProtocol, t)
+		return nil, fmt.Errorf("%w: runtime sent %s before HELLO", bxl.ErrProtocol, t)
 	}
-	if err := bxl.CheckHello(p); err != nil {
+	return rd, bxl.CheckHello(p)
+}
+
+// readOutput reads the runtime's side of the data plane until END or ERROR.
+func (ex *execution) readOutput(ctx context.Context) (outputEnd, error) {
+	var end outputEnd
+	rd, err := ex.outputReader()
+	if err != nil {
 		return end, err
 	}
 	var schema *bxl.Schema

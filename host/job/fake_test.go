@@ -26,6 +26,7 @@ import (
 const (
 	fakeLauncherEnv = "LAUNCHPAD_JOB_TEST_LAUNCHER"
 	fakeNameEnv     = "LAUNCHPAD_JOB_TEST_NAME"
+	fakeWarmEnv     = "LAUNCHPAD_JOB_TEST_WARM"
 	fakeName        = "FakeLauncher"
 )
 
@@ -44,7 +45,8 @@ func (fakeLauncher) Info(context.Context) (*launcher.Info, error) {
 	if n := os.Getenv(fakeNameEnv); n != "" {
 		name = n
 	}
-	return &launcher.Info{Name: name, Version: "1", Languages: []string{"Fake"}, APIVersion: launcher.APIVersion}, nil
+	return &launcher.Info{Name: name, Version: "1", Languages: []string{"Fake"}, APIVersion: launcher.APIVersion,
+		Warm: os.Getenv(fakeWarmEnv) == "1"}, nil
 }
 
 // Run is the runtime: it reads the job and the input, then does what the
@@ -183,9 +185,10 @@ type fakeSandbox struct {
 
 	mu   sync.Mutex
 	envs []*fakeEnv
+	ids  []string // the sandbox ids, in the order opened
 }
 
-func (s *fakeSandbox) Open(_ context.Context, _ string, _ Limits) (Env, error) {
+func (s *fakeSandbox) Open(_ context.Context, id string, _ Limits) (Env, error) {
 	if s.openErr != nil {
 		return nil, s.openErr
 	}
@@ -198,6 +201,7 @@ func (s *fakeSandbox) Open(_ context.Context, _ string, _ Limits) (Env, error) {
 	e := &fakeEnv{dir: dir, usage: s.usage, extraEnv: s.env, closeErr: s.closeErr}
 	s.mu.Lock()
 	s.envs = append(s.envs, e)
+	s.ids = append(s.ids, id)
 	s.mu.Unlock()
 	return e, nil
 }

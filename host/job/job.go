@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -67,6 +68,8 @@ type Request struct {
 	// the groups in separate sandboxes at the same time (parallel.go).
 	PartitionBy, OrderBy []string
 	Parallel             bool
+	// Start asks for a start path: StartAuto (""), StartCold or StartWarm.
+	Start string
 	// ParamQueries give params the value of a scalar query, run once the
 	// job holds its worker, before the input query (paramquery.go).
 	ParamQueries []ParamQuery
@@ -122,6 +125,9 @@ type Stats struct {
 	PeakMemoryBytes int64
 	CPUUser         time.Duration
 	CPUSystem       time.Duration
+	// Start is how the job started: "warm" (a prepared runtime) or "cold";
+	// StartNote says why a job started cold when warm runtimes exist.
+	Start, StartNote string
 }
 
 // Limits bound one job. The host's configuration makes them once, when it
@@ -181,6 +187,13 @@ type Launcher struct {
 	// (Launcher.Info) with what was verified; an error refuses the
 	// launcher (CodeUntrustedLauncher).
 	Check func(*launcher.Info) error
+	// Identity names the verified registration (catalog); warm runtimes
+	// serve only jobs whose launcher has the identity they started with.
+	Identity string
+	// Admits, when set, says quietly whether the catalog still admits the
+	// launcher as verified; warm runtimes of a launcher it no longer
+	// admits are discarded.
+	Admits func() error
 }
 
 // Resolver finds the trusted launcher for a language. It returns an error
@@ -237,6 +250,8 @@ type Config struct {
 	Logger      hclog.Logger
 	// Observers hear about each job's queueing, start and end.
 	Observers []Observer
+	// Warm asks for warm runtimes of some launchers (warm.go).
+	Warm []WarmSpec
 }
 
 // Runner runs jobs. It is safe for concurrent use.
@@ -246,6 +261,14 @@ type Runner struct {
 	// lim is cfg.Limits, replaced whole by SetLimits (a reload); a job
 	// keeps the limits it started with.
 	lim atomic.Pointer[Limits]
+	// warmMu guards warm, made on the first SetWarm that asks for any.
+	warmMu sync.Mutex
+	warm   *warmPools
+	// waiting counts jobs waiting for a worker account: warm runtimes are
+	// not prepared while any does. running counts jobs in Run.
+	waiting, running atomic.Int64
+	// teardowns are sandboxes still being removed after their job ended.
+	teardowns sync.WaitGroup
 }
 
 // NewRunner returns a runner for cfg.
@@ -255,7 +278,71 @@ func NewRunner(cfg Config) *Runner {
 	}
 	r := &Runner{cfg: cfg, log: cfg.Logger.Named("job")}
 	r.lim.Store(&cfg.Limits)
+	r.SetWarm(cfg.Warm)
 	return r
+}
+
+// SetWarm replaces the warm runtime specs (at start and on a reload).
+func (r *Runner) SetWarm(specs []WarmSpec) {
+	r.warmMu.Lock()
+	defer r.warmMu.Unlock()
+	if r.warm == nil && len(specs) == 0 {
+		return
+	}
+	if r.warm == nil {
+		r.warm = newWarmPools(r, specs)
+		return
+	}
+	r.warm.set(specs)
+}
+
+func (r *Runner) warmPools() *warmPools {
+	r.warmMu.Lock()
+	defer r.warmMu.Unlock()
+	return r.warm
+}
+
+// WarmStatus reports the warm runtimes of each launcher that keeps some.
+func (r *Runner) WarmStatus() []WarmStatus { return r.warmPools().status() }
+
+// Close frees every warm runtime and waits for the sandboxes of ended jobs
+// to be removed; call it before the sandbox closes, once no job runs.
+func (r *Runner) Close() {
+	r.warmPools().close()
+	r.teardowns.Wait()
+}
+
+// background runs fn after the job's result is on its way; Close waits
+// for it.
+func (r *Runner) background(fn func()) {
+	r.teardowns.Add(1)
+	go func() {
+		defer r.teardowns.Done()
+		fn()
+	}()
+}
+
+// teardown stops a job's launcher and removes its sandbox after the job's
+// result is on its way: the caller does not wait for the cgroup and disk
+// to go. The worker account returns only once they are gone.
+func (r *Runner) teardown(id string, env Env, warm *prepared) {
+	r.background(func() {
+		if warm != nil {
+			env.Kill() // its launcher is done: no graceful stop to wait for
+			warm.stop()
+		}
+		r.closeLogged(id, "job sandbox", env.Close)
+	})
+}
+
+// spareWorker reports whether a warm runtime may take a worker account:
+// one must stay free for a job, and no job may be waiting for one.
+func (r *Runner) spareWorker() bool {
+	if r.waiting.Load() > 0 {
+		return false
+	}
+	f, ok := r.cfg.Sandbox.(interface{ FreeWorkers() int })
+	return !ok || f.FreeWorkers() > 1
 }
 
 // maxLoggedErrorBytes bounds a failed job's error in the host log; the
@@ -282,9 +369,15 @@ func (r *Runner) Run(ctx context.Context, req *Request, sink Sink) (*Result, err
 		req.ID = NewJobID()
 	}
 	started := time.Now()
+	r.running.Add(1)
+	defer func() {
+		r.running.Add(-1)
+		r.warmPools().jobEnded()
+	}()
 	live := newLive(req, started)
 	r.notify(Observer.JobQueued, live)
 	res, err := r.run(ctx, req, sink, live)
+	live.mark(StageTeardown)
 	if err != nil {
 		var jerr *Error
 		if !errors.As(err, &jerr) {
@@ -335,23 +428,23 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	if req.Parallel && len(req.PartitionBy) > 0 {
 		return r.runParallel(ctx, req, sink, params, values, live)
 	}
-	l, jerr := r.launcherFor(id, req.Language)
+	l, jerr := r.launcherFor(id, req.Language, live)
 	if jerr != nil {
-		if jerr.Code == CodeUntrustedLauncher {
-			live.markResolved()
-		}
 		return nil, jerr
 	}
 	defer l.Exe.Close()
 	live.resolved(l.Name, l.Version)
+	live.mark(StageResolve)
 
 	// Lease the worker first: input queries run only for a job that holds
-	// one, so queued jobs cost the host nothing but their request.
-	env, jerr := r.openEnv(ctx, id, lim)
+	// one, so queued jobs cost the host nothing but their request. A warm
+	// runtime holds one already.
+	env, warm, coldWhy, jerr := r.acquire(ctx, req, l, lim)
 	if jerr != nil {
 		return nil, jerr
 	}
-	defer r.closeLogged(id, "job sandbox", env.Close)
+	defer r.teardown(id, env, warm)
+	live.mark(StageSandbox)
 	live.running(env)
 	defer live.release() // before env.Close: the job's last usage
 	r.notify(Observer.JobRunning, live)
@@ -380,26 +473,37 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 		}
 	}
 
-	if err := sink.Started(Started{JobID: id, Launcher: l.Name, Warnings: r.cfg.Sandbox.Warnings()}); err != nil {
-		return nil, &Error{JobID: id, Code: CodeCancelled, Err: err}
-	}
-	if req.Parallel {
-		if err := sink.Message(HostNote, []byte(parallelWithoutPartitions)); err != nil {
-			return nil, &Error{JobID: id, Code: CodeCancelled, Err: err}
-		}
+	live.mark(StageQuery)
+	if jerr := r.announce(sink, req, l); jerr != nil {
+		return nil, jerr
 	}
 
 	ex := &execution{
 		runner: r, req: req, inputEnded: make(chan struct{}), lim: lim, env: env, launcher: l, sink: sink,
+		warm: warm, coldWhy: coldWhy,
 		params: params, values: values, rows: rows, stopInput: stopInput, target: src, sanitize: sanitize,
-		log: r.log.With("job_id", id, "launcher", l.Name), live: live,
+		log: r.log.With("job_id", id, "caller", req.Caller, "launcher", l.Name), live: live,
 	}
 	live.attach(ex)
 	return ex.run(ctx)
 }
 
-// launcherFor resolves the trusted launcher of a language.
-func (r *Runner) launcherFor(id, language string) (*Launcher, *Error) {
+// announce tells the caller the job started, and under what conditions.
+func (r *Runner) announce(sink Sink, req *Request, l *Launcher) *Error {
+	if err := sink.Started(Started{JobID: req.ID, Launcher: l.Name, Warnings: r.cfg.Sandbox.Warnings()}); err != nil {
+		return &Error{JobID: req.ID, Code: CodeCancelled, Err: err}
+	}
+	if req.Parallel {
+		if err := sink.Message(HostNote, []byte(parallelWithoutPartitions)); err != nil {
+			return &Error{JobID: req.ID, Code: CodeCancelled, Err: err}
+		}
+	}
+	return nil
+}
+
+// launcherFor resolves the trusted launcher of a language. A refused one
+// has its waiting warm runtimes discarded before the caller hears of it.
+func (r *Runner) launcherFor(id, language string, live *Live) (*Launcher, *Error) {
 	l, err := r.cfg.Resolve(language)
 	if err != nil {
 		code := CodeUntrustedLauncher
@@ -408,15 +512,42 @@ func (r *Runner) launcherFor(id, language string) (*Launcher, *Error) {
 			code = CodeUnknownLanguage
 		case errors.Is(err, ErrResolveFault):
 			code = CodeHostFault
+		default:
+			if live != nil { // nil for a partition: its job resolved first
+				live.markResolved()
+			}
+			r.warmPools().checkNow()
 		}
 		return nil, &Error{JobID: id, Code: code, Err: err}
 	}
 	return l, nil
 }
 
-// openEnv opens a job's sandbox, waiting for a worker account.
+// acquire gives the job a warm runtime when one fits, else a fresh sandbox;
+// coldWhy says why it starts cold.
+func (r *Runner) acquire(ctx context.Context, req *Request, l *Launcher, lim Limits) (Env, *prepared, string, *Error) {
+	id := req.ID
+	warm, coldWhy, err := r.warmPools().take(ctx, l, req, lim)
+	if err != nil {
+		return nil, nil, "", r.contextError(ctx, id, &Error{JobID: id, Code: CodeInvalidRequest, Err: err})
+	}
+	if warm != nil {
+		r.log.Debug("job starts warm", "job_id", id, "sandbox", warm.id, "ready_ms", time.Since(warm.readyAt).Milliseconds())
+		return warm.env, warm, "", nil
+	}
+	env, jerr := r.openEnv(ctx, id, lim)
+	return env, nil, coldWhy, jerr
+}
+
+// openEnv opens a job's sandbox, waiting for a worker account; a warm
+// runtime gives its account up when none is free.
 func (r *Runner) openEnv(ctx context.Context, id string, lim Limits) (Env, *Error) {
+	r.waiting.Add(1)
+	if f, ok := r.cfg.Sandbox.(interface{ FreeWorkers() int }); ok && f.FreeWorkers() == 0 {
+		r.warmPools().evictOne()
+	}
 	env, err := r.cfg.Sandbox.Open(ctx, id, lim)
+	r.waiting.Add(-1)
 	if errors.Is(err, ErrNoWorker) {
 		return nil, r.contextError(ctx, id, &Error{JobID: id, Code: CodeLimitExceeded, Limit: LimitWorkers, Err: err})
 	}

@@ -66,8 +66,12 @@ type Info struct {
 	OutputKnown bool   `json:"output_known"`
 	// ExitCode is the runtime's exit code; nil when it did not exit on its
 	// own (killed, never started) or the job still runs.
-	ExitCode   *int   `json:"exit_code,omitempty"`
-	ExitSignal string `json:"exit_signal,omitempty"`
+	ExitCode *int `json:"exit_code,omitempty"`
+	// Start is how the job started ("warm" or "cold"), once it did.
+	Start string `json:"start,omitempty"`
+	// Stages is where the job's time went, step by step, as it happened.
+	Stages     []Stage `json:"stages,omitempty"`
+	ExitSignal string  `json:"exit_signal,omitempty"`
 	// ErrorCode is the failure class ("script error", "cancelled", …) and
 	// Error its message, bounded; both empty on success.
 	ErrorCode string `json:"error_code,omitempty"`
@@ -91,6 +95,7 @@ type Live struct {
 	// mu guards the fields below.
 	mu       sync.Mutex
 	info     Info
+	lastMark time.Time
 	env      Env        // while the job holds a worker
 	ex       *execution // once its launcher started
 	exit     *launcher.ExitStatus
@@ -106,7 +111,39 @@ func newLive(req *Request, now time.Time) *Live {
 		ID: untrusted.String(req.ID, maxInfoNameBytes), Caller: untrusted.String(req.Caller, maxInfoNameBytes),
 		Language: untrusted.String(req.Language, maxInfoNameBytes), ScriptSHA256: hex.EncodeToString(sum[:]),
 		State: StateQueued, Submitted: now,
-	}}
+	}, lastMark: now}
+}
+
+// Stage is one step of a job and how long it took.
+type Stage struct {
+	Name string  `json:"name"`
+	Ms   float64 `json:"ms"`
+}
+
+// Job stages, in order; a job that fails early has only the first ones.
+const (
+	StageResolve  = "resolve"  // find and check the launcher (catalog)
+	StageSandbox  = "sandbox"  // take a warm runtime or make a sandbox
+	StageQuery    = "query"    // param and input queries opened
+	StageLaunch   = "launch"   // start the launcher and its runtime (cold)
+	StageRun      = "run"      // input sent, script run, output read
+	StageExit     = "exit"     // the runtime's exit reported
+	StageTeardown = "teardown" // the launcher stopped, the sandbox removed
+)
+
+// mark ends a stage now.
+func (l *Live) mark(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	l.info.Stages = append(l.info.Stages, Stage{Name: name, Ms: float64(now.Sub(l.lastMark).Microseconds()) / 1000})
+	l.lastMark = now
+}
+
+func (l *Live) startedAs(path string) {
+	l.mu.Lock()
+	l.info.Start = path
+	l.mu.Unlock()
 }
 
 // Info returns the job's state now.

@@ -62,7 +62,7 @@ func (r *Runner) runParallel(ctx context.Context, req *Request, sink Sink, param
 	bound := newBoundSink(ctx, sink)
 	// The launcher is checked before any query runs; each partition
 	// resolves its own (a verified file is used once).
-	l, jerr := r.launcherFor(id, req.Language)
+	l, jerr := r.launcherFor(id, req.Language, live)
 	if jerr != nil {
 		return nil, jerr
 	}
@@ -280,7 +280,7 @@ func (pj *parallelJob) result(ctx context.Context) (*Result, error) {
 // runRows runs req in a sandbox of its own with rows as its input.
 func (r *Runner) runRows(ctx context.Context, req *Request, rows datasource.Rows, stop context.CancelFunc, sink Sink,
 	params *bxl.Schema, values *bxl.Batch) (*Result, *Error) {
-	l, jerr := r.launcherFor(req.ID, req.Language)
+	l, jerr := r.launcherFor(req.ID, req.Language, nil)
 	if jerr != nil {
 		return nil, jerr
 	}
@@ -301,7 +301,7 @@ func (r *Runner) runRows(ctx context.Context, req *Request, rows datasource.Rows
 	ex := &execution{
 		runner: r, req: req, inputEnded: make(chan struct{}), lim: r.cfg.Limits, env: env, launcher: l, sink: sink,
 		params: params, values: values, rows: rows, stopInput: stop,
-		sanitize: func(err error) error { return err }, log: r.log.With("job_id", req.ID, "launcher", l.Name), live: live,
+		sanitize: func(err error) error { return err }, log: r.log.With("job_id", req.ID, "caller", req.Caller, "launcher", l.Name), live: live,
 	}
 	live.attach(ex)
 	res, err := ex.run(ctx)

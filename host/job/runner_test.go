@@ -29,6 +29,9 @@ type harness struct {
 	logPath string
 	exes    []*os.File
 	mu      sync.Mutex
+	// identity and refuse stand in for the catalog's trust state.
+	identity string
+	refuse   error
 }
 
 // newHarness builds a runner whose launcher is this test binary. tune may
@@ -53,6 +56,7 @@ func newHarness(t *testing.T, tune func(*fakeSandbox, *Config)) *harness {
 		tune(h.sandbox, &cfg)
 	}
 	h.runner = NewRunner(cfg)
+	t.Cleanup(h.runner.Close)
 	return h
 }
 
@@ -82,7 +86,15 @@ func (h *harness) resolve(language string) (*Launcher, error) {
 		}
 		return nil
 	}
-	return &Launcher{Name: fakeName, Version: "1", Exe: exe, Check: check}, nil
+	h.mu.Lock()
+	identity := h.identity
+	h.mu.Unlock()
+	admits := func() error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.refuse
+	}
+	return &Launcher{Name: fakeName, Version: "1", Exe: exe, Check: check, Identity: identity, Admits: admits}, nil
 }
 
 // exesClosed reports whether the runner closed every launcher file it got.
@@ -139,6 +151,7 @@ func TestRunner_RunsAJobEndToEnd(t *testing.T) {
 	if res.JobID != "j-echo" || res.Stats.RowsIn != 3 || res.Stats.RowsOut != 3 || res.Stats.BytesIn == 0 {
 		t.Errorf("result = %+v", res)
 	}
+	h.runner.Close() // sandboxes are removed after the result
 	if n := h.sandbox.closes(); n != 1 {
 		t.Errorf("sandbox closed %d times, want 1", n)
 	}
@@ -198,6 +211,7 @@ func TestRunner_FailuresAreTyped(t *testing.T) {
 			if tc.is != nil && !errors.Is(err, tc.is) {
 				t.Fatalf("Run = %v, want it to wrap %v", err, tc.is)
 			}
+			h.runner.Close()
 			if opened := len(h.sandbox.envs); h.sandbox.closes() != opened {
 				t.Fatalf("%d sandboxes opened, %d closed", opened, h.sandbox.closes())
 			}
@@ -245,6 +259,7 @@ func TestRunner_TeardownErrorIsLogged(t *testing.T) {
 	if _, err := h.runner.Run(context.Background(), &Request{ID: "j-td", Language: "Fake", Script: "echo"}, &recordSink{}); err != nil {
 		t.Fatal(err)
 	}
+	h.runner.Close() // the teardown runs after the result
 	b, err := os.ReadFile(h.logPath)
 	if err != nil {
 		t.Fatal(err)

@@ -307,6 +307,15 @@ func (m *Manager) forget(id string) {
 	m.mu.Unlock()
 }
 
+// FreeWorkers reports how many worker accounts are free; under isolation
+// "none" there is no such limit and it reports a large number.
+func (m *Manager) FreeWorkers() int {
+	if m.pool == nil {
+		return 1 << 20
+	}
+	return m.cfg.WorkerCount - m.pool.InUse()
+}
+
 // Running reports how many jobs are open.
 func (m *Manager) Running() int {
 	m.mu.Lock()

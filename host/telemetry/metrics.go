@@ -22,6 +22,7 @@ type Metrics struct {
 	workers           prometheus.Gauge
 	bytesIn, bytesOut *prometheus.CounterVec
 	rowsIn, rowsOut   *prometheus.CounterVec
+	starts            *prometheus.CounterVec
 }
 
 var _ job.Observer = (*Metrics)(nil)
@@ -56,8 +57,9 @@ func New(workers int) *Metrics {
 	m.bytesOut = counter("job_output_bytes_total", "BXL bytes of output (result sets and OUTPUT params) read from jobs.", "language")
 	m.rowsIn = counter("job_input_rows_total", "Input rows sent to jobs.", "language")
 	m.rowsOut = counter("job_output_rows_total", "Output rows read from jobs.", "language")
+	m.starts = counter("job_starts_total", "Jobs whose launcher started, by how: warm (a prepared runtime) or cold.", "language", "start")
 	m.reg.MustRegister(m.started, m.ended, m.failed, m.verifyFailures, m.duration, m.queueWait, m.queued,
-		m.active, m.workers, m.bytesIn, m.bytesOut, m.rowsIn, m.rowsOut,
+		m.active, m.workers, m.bytesIn, m.bytesOut, m.rowsIn, m.rowsOut, m.starts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -89,6 +91,9 @@ func (m *Metrics) JobEnded(l *job.Live) {
 		m.duration.WithLabelValues(lang, in.State).Observe(float64(in.ElapsedMs) / 1000)
 	}
 	m.ended.WithLabelValues(lang, in.State).Inc()
+	if in.Start != "" {
+		m.starts.WithLabelValues(lang, in.Start).Inc()
+	}
 	if e := l.Error(); e != nil {
 		m.failed.WithLabelValues(lang, codeLabel(e.Code)).Inc()
 		if e.Code == job.CodeUntrustedLauncher {

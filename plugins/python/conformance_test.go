@@ -18,6 +18,7 @@ func TestPythonLauncher_Conformance(t *testing.T) {
 	}
 	launchertest.Run(t, launchertest.Config{
 		LaunchpadBin: launchertest.GoBuild(t, "../..", "./cmd/launchpad"),
+		Warm:         true,
 		LauncherBin:  launchertest.GoBuild(t, "../..", "./plugins/python"),
 		Name:         name,
 		Version:      version,

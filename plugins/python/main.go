@@ -28,7 +28,7 @@ const (
 type pythonLauncher struct{}
 
 func (pythonLauncher) Info(context.Context) (*launcher.Info, error) {
-	return &launcher.Info{Name: name, Version: version, Languages: []string{"Python"}, APIVersion: launcher.APIVersion}, nil
+	return &launcher.Info{Name: name, Version: version, Languages: []string{"Python"}, APIVersion: launcher.APIVersion, Warm: true}, nil
 }
 
 func (pythonLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stderr io.Writer) (*launcher.ExitStatus, error) {

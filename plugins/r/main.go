@@ -27,7 +27,7 @@ const (
 type rLauncher struct{}
 
 func (rLauncher) Info(context.Context) (*launcher.Info, error) {
-	return &launcher.Info{Name: name, Version: version, Languages: []string{"R"}, APIVersion: launcher.APIVersion}, nil
+	return &launcher.Info{Name: name, Version: version, Languages: []string{"R"}, APIVersion: launcher.APIVersion, Warm: true}, nil
 }
 
 func (rLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stderr io.Writer) (*launcher.ExitStatus, error) {

@@ -8,6 +8,7 @@ func infoToProto(i *Info) *proto.InfoResponse {
 		Version:    i.Version,
 		Languages:  i.Languages,
 		ApiVersion: uint32(i.APIVersion),
+		Warm:       i.Warm,
 	}
 }
 
@@ -17,6 +18,7 @@ func infoFromProto(p *proto.InfoResponse) *Info {
 		Version:    p.GetVersion(),
 		Languages:  p.GetLanguages(),
 		APIVersion: int(p.GetApiVersion()),
+		Warm:       p.GetWarm(),
 	}
 }
 

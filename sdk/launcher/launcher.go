@@ -36,6 +36,15 @@ type Info struct {
 	Languages []string
 	// APIVersion is the launcher API version the launcher was built for.
 	APIVersion int
+	// Warm opts into warm starts: the host may call Run before the job
+	// exists, in a sandbox prepared ahead of demand, and hand the job over
+	// later. A launcher says so when its runtime does all its set-up
+	// (starting, importing its libraries) before it sends its HELLO, and
+	// takes everything about the job from the JOB frame after it: under a
+	// warm start RunRequest.JobID names the prepared sandbox ("w-…"), not
+	// the job. A launcher that leaves Warm false is always started cold,
+	// for one job it already has. See docs/launcher-guide.md, "Warm starts".
+	Warm bool
 }
 
 // RunRequest is one job as the launcher sees it.

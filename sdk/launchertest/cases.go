@@ -24,6 +24,8 @@ type kit struct {
 	cfg  *Config
 	h    *host
 	lang string
+	// start is how every job starts: "cold" or "warm" (exec --start).
+	start string
 }
 
 // result is one `launchpad exec` run.
@@ -39,7 +41,7 @@ const execTimeout = 150 * time.Second
 
 // start begins `launchpad exec --format json` with the kit's language.
 func (k *kit) command(ctx context.Context, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
-	full := append([]string{"exec", "--address", "unix://" + k.h.sock, "--format", "json"}, args...)
+	full := append([]string{"exec", "--address", "unix://" + k.h.sock, "--format", "json", "--start", k.start}, args...)
 	cmd := exec.CommandContext(ctx, k.h.bin, full...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -88,7 +90,19 @@ func (k *kit) run(t *testing.T, args ...string) (client.Document, result) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if jr.Stats.Start != k.start {
+		t.Fatalf("the job started %q (%s), want %s", jr.Stats.Start, jr.Stats.StartNote, k.start)
+	}
 	return jr, r
+}
+
+// warmRefused: a launcher that does not opt into warm starts runs cold,
+// and a caller who insists on warm is told why not.
+func (k *kit) warmRefused(t *testing.T) {
+	w := *k
+	w.start = "warm"
+	r := w.exec("--script", k.cfg.Snippets.Identity)
+	wantFailure(t, r, "warm start was asked", "does not support warm starts")
 }
 
 // sameValue compares JSON values; numbers compare by exact value, so 1.50

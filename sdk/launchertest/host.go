@@ -110,11 +110,20 @@ func installLauncher(t *testing.T, cfg *Config, dir string) {
 // hostConfig is the configuration file: the defaults an operator gets, and
 // a timeout that bounds a job the kit fails to cancel.
 func hostConfig(cfg *Config, state, plugins, sock, db string) string {
-	var launcherBlock string
+	launcherBlock := fmt.Sprintf("launcher %s {\n  warm = 1\n", strconv.Quote(cfg.Name))
 	if cfg.Runtime != "" {
-		launcherBlock = fmt.Sprintf("launcher %s {\n  runtime = %s\n}\n", strconv.Quote(cfg.Name), strconv.Quote(cfg.Runtime))
+		launcherBlock += fmt.Sprintf("  runtime = %s\n", strconv.Quote(cfg.Runtime))
 	}
-	return fmt.Sprintf(`state_dir  = %s
+	launcherBlock += "}\n"
+	// serve runs no job until the operator turns scripts on and grants
+	// them: the kit runs as root.
+	return fmt.Sprintf(`external_scripts_enabled = true
+grant "uid:0" {
+  languages    = ["*"]
+  read_tables  = ["*"]
+  write_tables = ["*"]
+}
+state_dir  = %s
 plugin_dir = %s
 socket     = %s
 instance {

@@ -102,6 +102,11 @@ type Config struct {
 	// LargeRows is the row count of the large streamed input. Default
 	// 1,000,000.
 	LargeRows int
+	// Warm says the launcher opts into warm starts (launcher.Info.Warm):
+	// the host keeps one runtime prepared and the kit runs every check
+	// twice, with each job started cold and then warm. Without it the
+	// checks run cold, and a warm start must be refused clearly.
+	Warm bool
 }
 
 // ErrBadConfig is wrapped by Config.Validate's errors.
@@ -158,11 +163,27 @@ func Run(t *testing.T, cfg Config) {
 		cfg.LargeRows = 1_000_000
 	}
 	h := startHost(t, &cfg)
-	k := &kit{t: t, cfg: &cfg, h: h, lang: cfg.Languages[0]}
-	for _, c := range []struct {
-		name string
-		fn   func(*testing.T)
-	}{
+	starts := []string{"cold"}
+	if cfg.Warm {
+		starts = append(starts, "warm")
+	}
+	for _, start := range starts {
+		t.Run(start, func(t *testing.T) {
+			k := &kit{t: t, cfg: &cfg, h: h, lang: cfg.Languages[0], start: start}
+			for _, c := range k.cases() {
+				t.Run(c.name, c.fn)
+			}
+		})
+	}
+}
+
+type kitCase struct {
+	name string
+	fn   func(*testing.T)
+}
+
+func (k *kit) cases() []kitCase {
+	cs := []kitCase{
 		{"IdentityEveryTypeWithNulls", k.identityEveryType},
 		{"IdentityEdgeValues", k.identityEdges},
 		{"ParamsInAndOut", k.paramsInAndOut},
@@ -180,7 +201,9 @@ func Run(t *testing.T, cfg Config) {
 		{"IntegersFeedLinearFit", k.fitLine},
 		{"IntegersRecycled", k.recycle},
 		{"UnknownLanguageRefused", k.unknownLanguage},
-	} {
-		t.Run(c.name, c.fn)
 	}
+	if !k.cfg.Warm {
+		cs = append(cs, kitCase{"WarmStartRefused", k.warmRefused})
+	}
+	return cs
 }

@@ -47,6 +47,10 @@ const (
 	// The script's output data set or params cannot be encoded.
 	ErrorCode_ERROR_CODE_OUTPUT     ErrorCode = 9
 	ErrorCode_ERROR_CODE_HOST_FAULT ErrorCode = 10
+	// The caller's grants do not allow the job (or the host's
+	// external_scripts_enabled is off); the message names the caller and
+	// what was missing.
+	ErrorCode_ERROR_CODE_PERMISSION_DENIED ErrorCode = 60
 )
 
 // Enum value maps for ErrorCode.
@@ -63,6 +67,7 @@ var (
 		8:  "ERROR_CODE_DATA_SOURCE",
 		9:  "ERROR_CODE_OUTPUT",
 		10: "ERROR_CODE_HOST_FAULT",
+		60: "ERROR_CODE_PERMISSION_DENIED",
 	}
 	ErrorCode_value = map[string]int32{
 		"ERROR_CODE_UNSPECIFIED":        0,
@@ -76,6 +81,7 @@ var (
 		"ERROR_CODE_DATA_SOURCE":        8,
 		"ERROR_CODE_OUTPUT":             9,
 		"ERROR_CODE_HOST_FAULT":         10,
+		"ERROR_CODE_PERMISSION_DENIED":  60,
 	}
 )
 
@@ -207,7 +213,11 @@ type ExecuteRequest struct {
 	// DECLARE @v type = (SELECT …) gives it: the host runs each query on the
 	// job's data source once the job holds its worker, before the input query
 	// and the script. A param given here takes no value in param_values.
-	ParamQueries  []*ParamQuery `protobuf:"bytes,40,rep,name=param_queries,json=paramQueries,proto3" json:"param_queries,omitempty"`
+	ParamQueries []*ParamQuery `protobuf:"bytes,40,rep,name=param_queries,json=paramQueries,proto3" json:"param_queries,omitempty"`
+	// How to start: "" (warm when a prepared runtime is ready, else cold),
+	// "cold" (a fresh sandbox for this job), or "warm" (wait, up to the queue
+	// timeout, for a prepared runtime).
+	Start         string `protobuf:"bytes,80,opt,name=start,proto3" json:"start,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -359,6 +369,13 @@ func (x *ExecuteRequest) GetParamQueries() []*ParamQuery {
 		return x.ParamQueries
 	}
 	return nil
+}
+
+func (x *ExecuteRequest) GetStart() string {
+	if x != nil {
+		return x.Start
+	}
+	return ""
 }
 
 // ParamQuery gives a declared param the value of a scalar query: no row is
@@ -790,7 +807,11 @@ type Stats struct {
 	CpuUserMs       int64                  `protobuf:"varint,7,opt,name=cpu_user_ms,json=cpuUserMs,proto3" json:"cpu_user_ms,omitempty"`
 	CpuSystemMs     int64                  `protobuf:"varint,8,opt,name=cpu_system_ms,json=cpuSystemMs,proto3" json:"cpu_system_ms,omitempty"`
 	// Rows committed into into_table.
-	RowsWritten   uint64 `protobuf:"varint,9,opt,name=rows_written,json=rowsWritten,proto3" json:"rows_written,omitempty"`
+	RowsWritten uint64 `protobuf:"varint,9,opt,name=rows_written,json=rowsWritten,proto3" json:"rows_written,omitempty"`
+	// How the job started: "warm" or "cold"; start_note says why it started
+	// cold when its launcher keeps warm runtimes.
+	Start         string `protobuf:"bytes,80,opt,name=start,proto3" json:"start,omitempty"`
+	StartNote     string `protobuf:"bytes,81,opt,name=start_note,json=startNote,proto3" json:"start_note,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -886,6 +907,20 @@ func (x *Stats) GetRowsWritten() uint64 {
 		return x.RowsWritten
 	}
 	return 0
+}
+
+func (x *Stats) GetStart() string {
+	if x != nil {
+		return x.Start
+	}
+	return ""
+}
+
+func (x *Stats) GetStartNote() string {
+	if x != nil {
+		return x.StartNote
+	}
+	return ""
 }
 
 type Status struct {
@@ -1092,8 +1127,10 @@ func (x *ListJobsRequest) GetLimit() int32 {
 }
 
 type ListJobsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Jobs          []*JobInfo             `protobuf:"bytes,1,rep,name=jobs,proto3" json:"jobs,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Jobs  []*JobInfo             `protobuf:"bytes,1,rep,name=jobs,proto3" json:"jobs,omitempty"`
+	// The warm runtimes of each launcher that keeps some.
+	Warm          []*WarmPool `protobuf:"bytes,80,rep,name=warm,proto3" json:"warm,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1135,11 +1172,176 @@ func (x *ListJobsResponse) GetJobs() []*JobInfo {
 	return nil
 }
 
+func (x *ListJobsResponse) GetWarm() []*WarmPool {
+	if x != nil {
+		return x.Warm
+	}
+	return nil
+}
+
+type WarmPool struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Launcher string                 `protobuf:"bytes,1,opt,name=launcher,proto3" json:"launcher,omitempty"`
+	// Runtimes asked for (warm = N), ready, and being prepared.
+	Target    int32 `protobuf:"varint,2,opt,name=target,proto3" json:"target,omitempty"`
+	Ready     int32 `protobuf:"varint,3,opt,name=ready,proto3" json:"ready,omitempty"`
+	Preparing int32 `protobuf:"varint,4,opt,name=preparing,proto3" json:"preparing,omitempty"`
+	// Memory the ready runtimes hold; worker accounts ready and preparing
+	// ones hold.
+	MemoryBytes int64 `protobuf:"varint,5,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
+	Workers     int32 `protobuf:"varint,6,opt,name=workers,proto3" json:"workers,omitempty"`
+	// Jobs that started on one of them.
+	Served uint64 `protobuf:"varint,7,opt,name=served,proto3" json:"served,omitempty"`
+	// Why none are kept, or why the last preparation failed.
+	Note          string `protobuf:"bytes,8,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WarmPool) Reset() {
+	*x = WarmPool{}
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WarmPool) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WarmPool) ProtoMessage() {}
+
+func (x *WarmPool) ProtoReflect() protoreflect.Message {
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WarmPool.ProtoReflect.Descriptor instead.
+func (*WarmPool) Descriptor() ([]byte, []int) {
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *WarmPool) GetLauncher() string {
+	if x != nil {
+		return x.Launcher
+	}
+	return ""
+}
+
+func (x *WarmPool) GetTarget() int32 {
+	if x != nil {
+		return x.Target
+	}
+	return 0
+}
+
+func (x *WarmPool) GetReady() int32 {
+	if x != nil {
+		return x.Ready
+	}
+	return 0
+}
+
+func (x *WarmPool) GetPreparing() int32 {
+	if x != nil {
+		return x.Preparing
+	}
+	return 0
+}
+
+func (x *WarmPool) GetMemoryBytes() int64 {
+	if x != nil {
+		return x.MemoryBytes
+	}
+	return 0
+}
+
+func (x *WarmPool) GetWorkers() int32 {
+	if x != nil {
+		return x.Workers
+	}
+	return 0
+}
+
+func (x *WarmPool) GetServed() uint64 {
+	if x != nil {
+		return x.Served
+	}
+	return 0
+}
+
+func (x *WarmPool) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type JobStage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Ms            float64                `protobuf:"fixed64,2,opt,name=ms,proto3" json:"ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobStage) Reset() {
+	*x = JobStage{}
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobStage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobStage) ProtoMessage() {}
+
+func (x *JobStage) ProtoReflect() protoreflect.Message {
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobStage.ProtoReflect.Descriptor instead.
+func (*JobStage) Descriptor() ([]byte, []int) {
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *JobStage) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *JobStage) GetMs() float64 {
+	if x != nil {
+		return x.Ms
+	}
+	return 0
+}
+
 // JobInfo is one job as an operator sees it.
 type JobInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	JobId string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
-	// Who asked: the peer's user on the unix socket, "" when unknown.
+	// Who asked: "NAME (UID)" on the unix socket, "cert:CN" over TLS, ""
+	// when unknown.
 	Caller          string `protobuf:"bytes,2,opt,name=caller,proto3" json:"caller,omitempty"`
 	Language        string `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
 	Launcher        string `protobuf:"bytes,4,opt,name=launcher,proto3" json:"launcher,omitempty"`
@@ -1167,15 +1369,18 @@ type JobInfo struct {
 	ExitSignal  string    `protobuf:"bytes,22,opt,name=exit_signal,json=exitSignal,proto3" json:"exit_signal,omitempty"`
 	ErrorCode   ErrorCode `protobuf:"varint,23,opt,name=error_code,json=errorCode,proto3,enum=launchpad.api.v1.ErrorCode" json:"error_code,omitempty"`
 	// The error, cut to 512 bytes.
-	Error         string `protobuf:"bytes,24,opt,name=error,proto3" json:"error,omitempty"`
-	ScriptSha256  string `protobuf:"bytes,25,opt,name=script_sha256,json=scriptSha256,proto3" json:"script_sha256,omitempty"`
+	Error        string `protobuf:"bytes,24,opt,name=error,proto3" json:"error,omitempty"`
+	ScriptSha256 string `protobuf:"bytes,25,opt,name=script_sha256,json=scriptSha256,proto3" json:"script_sha256,omitempty"`
+	// How the job started ("warm" or "cold") and where its time went.
+	Start         string      `protobuf:"bytes,80,opt,name=start,proto3" json:"start,omitempty"`
+	Stages        []*JobStage `protobuf:"bytes,81,rep,name=stages,proto3" json:"stages,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *JobInfo) Reset() {
 	*x = JobInfo{}
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[12]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1187,7 +1392,7 @@ func (x *JobInfo) String() string {
 func (*JobInfo) ProtoMessage() {}
 
 func (x *JobInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_host_api_proto_launchpad_proto_msgTypes[12]
+	mi := &file_host_api_proto_launchpad_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1200,7 +1405,7 @@ func (x *JobInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobInfo.ProtoReflect.Descriptor instead.
 func (*JobInfo) Descriptor() ([]byte, []int) {
-	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{12}
+	return file_host_api_proto_launchpad_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *JobInfo) GetJobId() string {
@@ -1378,11 +1583,25 @@ func (x *JobInfo) GetScriptSha256() string {
 	return ""
 }
 
+func (x *JobInfo) GetStart() string {
+	if x != nil {
+		return x.Start
+	}
+	return ""
+}
+
+func (x *JobInfo) GetStages() []*JobStage {
+	if x != nil {
+		return x.Stages
+	}
+	return nil
+}
+
 var File_host_api_proto_launchpad_proto protoreflect.FileDescriptor
 
 const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\n" +
-	"\x1ehost/api/proto/launchpad.proto\x12\x10launchpad.api.v1\"\xb3\x05\n" +
+	"\x1ehost/api/proto/launchpad.proto\x12\x10launchpad.api.v1\"\xc9\x05\n" +
 	"\x0eExecuteRequest\x12\x1a\n" +
 	"\blanguage\x18\x01 \x01(\tR\blanguage\x12\x16\n" +
 	"\x06script\x18\x02 \x01(\tR\x06script\x12\x1f\n" +
@@ -1406,7 +1625,8 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\fpartition_by\x18\x15 \x03(\tR\vpartitionBy\x12\x19\n" +
 	"\border_by\x18\x16 \x03(\tR\aorderBy\x12\x1a\n" +
 	"\bparallel\x18\x17 \x01(\bR\bparallel\x12A\n" +
-	"\rparam_queries\x18( \x03(\v2\x1c.launchpad.api.v1.ParamQueryR\fparamQueries\x1a>\n" +
+	"\rparam_queries\x18( \x03(\v2\x1c.launchpad.api.v1.ParamQueryR\fparamQueries\x12\x14\n" +
+	"\x05start\x18P \x01(\tR\x05start\x1a>\n" +
 	"\x10ParamValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe2\x01\n" +
@@ -1447,7 +1667,7 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\ttraceback\x18\x04 \x01(\tR\ttraceback\x12\x12\n" +
 	"\x04line\x18\x05 \x01(\x05R\x04line\x12\x16\n" +
 	"\x06column\x18\x06 \x01(\tR\x06column\x12\x14\n" +
-	"\x05limit\x18\a \x01(\tR\x05limit\"\xa7\x02\n" +
+	"\x05limit\x18\a \x01(\tR\x05limit\"\xdc\x02\n" +
 	"\x05Stats\x12\x17\n" +
 	"\arows_in\x18\x01 \x01(\x04R\x06rowsIn\x12\x19\n" +
 	"\brows_out\x18\x02 \x01(\x04R\arowsOut\x12\x19\n" +
@@ -1458,7 +1678,10 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\x11peak_memory_bytes\x18\x06 \x01(\x03R\x0fpeakMemoryBytes\x12\x1e\n" +
 	"\vcpu_user_ms\x18\a \x01(\x03R\tcpuUserMs\x12\"\n" +
 	"\rcpu_system_ms\x18\b \x01(\x03R\vcpuSystemMs\x12!\n" +
-	"\frows_written\x18\t \x01(\x04R\vrowsWritten\"\xa2\x01\n" +
+	"\frows_written\x18\t \x01(\x04R\vrowsWritten\x12\x14\n" +
+	"\x05start\x18P \x01(\tR\x05start\x12\x1d\n" +
+	"\n" +
+	"start_note\x18Q \x01(\tR\tstartNote\"\xa2\x01\n" +
 	"\x06Status\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12-\n" +
 	"\x05error\x18\x02 \x01(\v2\x17.launchpad.api.v1.ErrorR\x05error\x12#\n" +
@@ -1469,9 +1692,22 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\x0eCancelResponse\x12\x14\n" +
 	"\x05found\x18\x01 \x01(\bR\x05found\"'\n" +
 	"\x0fListJobsRequest\x12\x14\n" +
-	"\x05limit\x18\x01 \x01(\x05R\x05limit\"A\n" +
+	"\x05limit\x18\x01 \x01(\x05R\x05limit\"q\n" +
 	"\x10ListJobsResponse\x12-\n" +
-	"\x04jobs\x18\x01 \x03(\v2\x19.launchpad.api.v1.JobInfoR\x04jobs\"\xc4\x06\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x19.launchpad.api.v1.JobInfoR\x04jobs\x12.\n" +
+	"\x04warm\x18P \x03(\v2\x1a.launchpad.api.v1.WarmPoolR\x04warm\"\xdb\x01\n" +
+	"\bWarmPool\x12\x1a\n" +
+	"\blauncher\x18\x01 \x01(\tR\blauncher\x12\x16\n" +
+	"\x06target\x18\x02 \x01(\x05R\x06target\x12\x14\n" +
+	"\x05ready\x18\x03 \x01(\x05R\x05ready\x12\x1c\n" +
+	"\tpreparing\x18\x04 \x01(\x05R\tpreparing\x12!\n" +
+	"\fmemory_bytes\x18\x05 \x01(\x03R\vmemoryBytes\x12\x18\n" +
+	"\aworkers\x18\x06 \x01(\x05R\aworkers\x12\x16\n" +
+	"\x06served\x18\a \x01(\x04R\x06served\x12\x12\n" +
+	"\x04note\x18\b \x01(\tR\x04note\".\n" +
+	"\bJobStage\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
+	"\x02ms\x18\x02 \x01(\x01R\x02ms\"\x8e\a\n" +
 	"\aJobInfo\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n" +
 	"\x06caller\x18\x02 \x01(\tR\x06caller\x12\x1a\n" +
@@ -1501,7 +1737,9 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\n" +
 	"error_code\x18\x17 \x01(\x0e2\x1b.launchpad.api.v1.ErrorCodeR\terrorCode\x12\x14\n" +
 	"\x05error\x18\x18 \x01(\tR\x05error\x12#\n" +
-	"\rscript_sha256\x18\x19 \x01(\tR\fscriptSha256*\xc8\x02\n" +
+	"\rscript_sha256\x18\x19 \x01(\tR\fscriptSha256\x12\x14\n" +
+	"\x05start\x18P \x01(\tR\x05start\x122\n" +
+	"\x06stages\x18Q \x03(\v2\x1a.launchpad.api.v1.JobStageR\x06stages*\xea\x02\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11ERROR_CODE_SCRIPT\x10\x01\x12\x1e\n" +
@@ -1514,7 +1752,8 @@ const file_host_api_proto_launchpad_proto_rawDesc = "" +
 	"\x16ERROR_CODE_DATA_SOURCE\x10\b\x12\x15\n" +
 	"\x11ERROR_CODE_OUTPUT\x10\t\x12\x19\n" +
 	"\x15ERROR_CODE_HOST_FAULT\x10\n" +
-	"2\xfd\x01\n" +
+	"\x12 \n" +
+	"\x1cERROR_CODE_PERMISSION_DENIED\x10<2\xfd\x01\n" +
 	"\tLaunchpad\x12P\n" +
 	"\aExecute\x12 .launchpad.api.v1.ExecuteRequest\x1a!.launchpad.api.v1.ExecuteResponse0\x01\x12K\n" +
 	"\x06Cancel\x12\x1f.launchpad.api.v1.CancelRequest\x1a .launchpad.api.v1.CancelResponse\x12Q\n" +
@@ -1533,7 +1772,7 @@ func file_host_api_proto_launchpad_proto_rawDescGZIP() []byte {
 }
 
 var file_host_api_proto_launchpad_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_host_api_proto_launchpad_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_host_api_proto_launchpad_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_host_api_proto_launchpad_proto_goTypes = []any{
 	(ErrorCode)(0),           // 0: launchpad.api.v1.ErrorCode
 	(Message_Stream)(0),      // 1: launchpad.api.v1.Message.Stream
@@ -1549,14 +1788,16 @@ var file_host_api_proto_launchpad_proto_goTypes = []any{
 	(*CancelResponse)(nil),   // 11: launchpad.api.v1.CancelResponse
 	(*ListJobsRequest)(nil),  // 12: launchpad.api.v1.ListJobsRequest
 	(*ListJobsResponse)(nil), // 13: launchpad.api.v1.ListJobsResponse
-	(*JobInfo)(nil),          // 14: launchpad.api.v1.JobInfo
-	nil,                      // 15: launchpad.api.v1.ExecuteRequest.ParamValuesEntry
-	nil,                      // 16: launchpad.api.v1.ParamQuery.ParamValuesEntry
+	(*WarmPool)(nil),         // 14: launchpad.api.v1.WarmPool
+	(*JobStage)(nil),         // 15: launchpad.api.v1.JobStage
+	(*JobInfo)(nil),          // 16: launchpad.api.v1.JobInfo
+	nil,                      // 17: launchpad.api.v1.ExecuteRequest.ParamValuesEntry
+	nil,                      // 18: launchpad.api.v1.ParamQuery.ParamValuesEntry
 }
 var file_host_api_proto_launchpad_proto_depIdxs = []int32{
-	15, // 0: launchpad.api.v1.ExecuteRequest.param_values:type_name -> launchpad.api.v1.ExecuteRequest.ParamValuesEntry
+	17, // 0: launchpad.api.v1.ExecuteRequest.param_values:type_name -> launchpad.api.v1.ExecuteRequest.ParamValuesEntry
 	3,  // 1: launchpad.api.v1.ExecuteRequest.param_queries:type_name -> launchpad.api.v1.ParamQuery
-	16, // 2: launchpad.api.v1.ParamQuery.param_values:type_name -> launchpad.api.v1.ParamQuery.ParamValuesEntry
+	18, // 2: launchpad.api.v1.ParamQuery.param_values:type_name -> launchpad.api.v1.ParamQuery.ParamValuesEntry
 	5,  // 3: launchpad.api.v1.ExecuteResponse.started:type_name -> launchpad.api.v1.JobStarted
 	6,  // 4: launchpad.api.v1.ExecuteResponse.message:type_name -> launchpad.api.v1.Message
 	9,  // 5: launchpad.api.v1.ExecuteResponse.status:type_name -> launchpad.api.v1.Status
@@ -1564,19 +1805,21 @@ var file_host_api_proto_launchpad_proto_depIdxs = []int32{
 	0,  // 7: launchpad.api.v1.Error.code:type_name -> launchpad.api.v1.ErrorCode
 	7,  // 8: launchpad.api.v1.Status.error:type_name -> launchpad.api.v1.Error
 	8,  // 9: launchpad.api.v1.Status.stats:type_name -> launchpad.api.v1.Stats
-	14, // 10: launchpad.api.v1.ListJobsResponse.jobs:type_name -> launchpad.api.v1.JobInfo
-	0,  // 11: launchpad.api.v1.JobInfo.error_code:type_name -> launchpad.api.v1.ErrorCode
-	2,  // 12: launchpad.api.v1.Launchpad.Execute:input_type -> launchpad.api.v1.ExecuteRequest
-	10, // 13: launchpad.api.v1.Launchpad.Cancel:input_type -> launchpad.api.v1.CancelRequest
-	12, // 14: launchpad.api.v1.Launchpad.ListJobs:input_type -> launchpad.api.v1.ListJobsRequest
-	4,  // 15: launchpad.api.v1.Launchpad.Execute:output_type -> launchpad.api.v1.ExecuteResponse
-	11, // 16: launchpad.api.v1.Launchpad.Cancel:output_type -> launchpad.api.v1.CancelResponse
-	13, // 17: launchpad.api.v1.Launchpad.ListJobs:output_type -> launchpad.api.v1.ListJobsResponse
-	15, // [15:18] is the sub-list for method output_type
-	12, // [12:15] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	16, // 10: launchpad.api.v1.ListJobsResponse.jobs:type_name -> launchpad.api.v1.JobInfo
+	14, // 11: launchpad.api.v1.ListJobsResponse.warm:type_name -> launchpad.api.v1.WarmPool
+	0,  // 12: launchpad.api.v1.JobInfo.error_code:type_name -> launchpad.api.v1.ErrorCode
+	15, // 13: launchpad.api.v1.JobInfo.stages:type_name -> launchpad.api.v1.JobStage
+	2,  // 14: launchpad.api.v1.Launchpad.Execute:input_type -> launchpad.api.v1.ExecuteRequest
+	10, // 15: launchpad.api.v1.Launchpad.Cancel:input_type -> launchpad.api.v1.CancelRequest
+	12, // 16: launchpad.api.v1.Launchpad.ListJobs:input_type -> launchpad.api.v1.ListJobsRequest
+	4,  // 17: launchpad.api.v1.Launchpad.Execute:output_type -> launchpad.api.v1.ExecuteResponse
+	11, // 18: launchpad.api.v1.Launchpad.Cancel:output_type -> launchpad.api.v1.CancelResponse
+	13, // 19: launchpad.api.v1.Launchpad.ListJobs:output_type -> launchpad.api.v1.ListJobsResponse
+	17, // [17:20] is the sub-list for method output_type
+	14, // [14:17] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_host_api_proto_launchpad_proto_init() }
@@ -1597,7 +1840,7 @@ func file_host_api_proto_launchpad_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_host_api_proto_launchpad_proto_rawDesc), len(file_host_api_proto_launchpad_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

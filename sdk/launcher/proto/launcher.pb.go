@@ -62,11 +62,13 @@ func (*InfoRequest) Descriptor() ([]byte, []int) {
 }
 
 type InfoResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Version       string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
-	Languages     []string               `protobuf:"bytes,3,rep,name=languages,proto3" json:"languages,omitempty"`
-	ApiVersion    uint32                 `protobuf:"varint,4,opt,name=api_version,json=apiVersion,proto3" json:"api_version,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Name       string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Version    string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
+	Languages  []string               `protobuf:"bytes,3,rep,name=languages,proto3" json:"languages,omitempty"`
+	ApiVersion uint32                 `protobuf:"varint,4,opt,name=api_version,json=apiVersion,proto3" json:"api_version,omitempty"`
+	// The launcher may be started ahead of its job (Info.Warm).
+	Warm          bool `protobuf:"varint,5,opt,name=warm,proto3" json:"warm,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -127,6 +129,13 @@ func (x *InfoResponse) GetApiVersion() uint32 {
 		return x.ApiVersion
 	}
 	return 0
+}
+
+func (x *InfoResponse) GetWarm() bool {
+	if x != nil {
+		return x.Warm
+	}
+	return false
 }
 
 type RunRequest struct {
@@ -366,13 +375,14 @@ var File_sdk_launcher_proto_launcher_proto protoreflect.FileDescriptor
 const file_sdk_launcher_proto_launcher_proto_rawDesc = "" +
 	"\n" +
 	"!sdk/launcher/proto/launcher.proto\x12\x15launchpad.launcher.v1\"\r\n" +
-	"\vInfoRequest\"{\n" +
+	"\vInfoRequest\"\x8f\x01\n" +
 	"\fInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x1c\n" +
 	"\tlanguages\x18\x03 \x03(\tR\tlanguages\x12\x1f\n" +
 	"\vapi_version\x18\x04 \x01(\rR\n" +
-	"apiVersion\"\x83\x02\n" +
+	"apiVersion\x12\x12\n" +
+	"\x04warm\x18\x05 \x01(\bR\x04warm\"\x83\x02\n" +
 	"\n" +
 	"RunRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x1a\n" +

@@ -1,0 +1,1 @@
+../../sdk/bxl/pybxl/launchpad_bxl.py

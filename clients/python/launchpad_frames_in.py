@@ -1,0 +1,1 @@
+../../plugins/python/runtime/launchpad_frames_in.py

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/openlaunchpad/launchpad/client"
+)
+
+// The warm case measures job starts end to end, as a caller sees them:
+// each figure is one `launchpad exec` process (client start included)
+// against a `launchpad dev` host keeping two warm runtimes per launcher,
+// beside the physical references measured in the same run.
+
+// warmHost is the `launchpad dev` host the warm case runs against.
+type warmHost struct {
+	bin, dir, sock string
+	cmd            *exec.Cmd
+	c              *client.Client
+}
+
+const warmTrivial = "OutputDataSet = InputDataSet"
+
+func runWarm(ctx context.Context, o *options, out io.Writer) error {
+	h, err := startWarmHost(ctx, filepath.Join(filepath.Dir(o.plugins), "launchpad"))
+	if err != nil {
+		return err
+	}
+	defer h.stop()
+	n := max(o.reps*6, 20)
+	fmt.Fprintf(out, "\nwarm starts: %d runs each, one row, `launchpad exec` end to end; load average at start %s\n", n, loadAverage())
+	refs := []struct {
+		name, bin string
+		args      []string
+	}{
+		{"python3 -c pass", o.python, []string{"-c", "pass"}},
+		{"python3 -c \"import pandas\"", o.python, []string{"-c", "import pandas"}},
+		{"Rscript -e 0", o.rscript, []string{"-e", "0"}},
+	}
+	for _, r := range refs {
+		ds, err := timeRuns(n/2, nil, func() error { return exec.Command(r.bin, r.args...).Run() })
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.name, err)
+		}
+		printDist(out, r.name, ds)
+	}
+	fmt.Fprintf(out, "  host RSS with 2 warm runtimes per launcher: %.1f MiB\n", mib(h.rss()))
+	for _, c := range []struct {
+		name, lang, script, start string
+		runs                      int
+	}{
+		{"Python job, warm", "Python", warmTrivial, "warm", n},
+		{"R job, warm", "R", "OutputDataSet <- InputDataSet", "warm", n},
+		{"Python job, cold", "Python", warmTrivial, "cold", n / 2},
+	} {
+		// Untimed: warm figures time hand-overs, not preparations.
+		before := func() {
+			if c.start == "warm" {
+				h.waitReady(ctx, c.lang+"Launcher", 1)
+			}
+		}
+		ds, err := timeRuns(c.runs, before, func() error { return h.exec(c.lang, c.script, c.start) })
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		printDist(out, c.name, ds)
+	}
+	h.printStages(ctx, out)
+	return h.throughput(ctx, out, 16, 64)
+}
+
+func startWarmHost(ctx context.Context, bin string) (*warmHost, error) {
+	dir, err := os.MkdirTemp("/var/tmp", "lpbw-")
+	if err != nil {
+		return nil, err
+	}
+	// Worker accounts must reach their job folders below it.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
+	h := &warmHost{bin: bin, dir: dir, sock: filepath.Join(dir, "state", "launchpad.sock")}
+	conf := filepath.Join(dir, "launchpad.hcl")
+	text := fmt.Sprintf("sandbox {\n  uid_base = %d\n  workers = 24\n}\nlauncher \"PythonLauncher\" {\n  warm = 2\n}\nlauncher \"RLauncher\" {\n  warm = 2\n}\n",
+		1_897_000_000+(os.Getpid()%1000)*100)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(filepath.Join(dir, "host.log"))
+	if err != nil {
+		return nil, err
+	}
+	h.cmd = exec.Command(bin, "dev", "--state", filepath.Join(dir, "state"), "--config", conf)
+	h.cmd.Stdout, h.cmd.Stderr = logf, logf
+	if err := h.cmd.Start(); err != nil {
+		return nil, err
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if h.c == nil {
+			if _, err := os.Stat(h.sock); err == nil {
+				h.c, _ = client.Dial("unix://" + h.sock)
+			}
+		}
+		if h.c != nil && h.ready(ctx, "PythonLauncher") >= 2 && h.ready(ctx, "RLauncher") >= 2 {
+			return h, nil
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(logf.Name())
+			h.stop()
+			return nil, fmt.Errorf("dev host not ready with warm runtimes; its log:\n%s", tailText(string(log), 3000))
+		}
+	}
+}
+
+func (h *warmHost) ready(ctx context.Context, launcher string) int32 {
+	pools, err := h.c.WarmPools(ctx)
+	if err != nil {
+		return -1
+	}
+	for _, p := range pools {
+		if p.GetLauncher() == launcher {
+			return p.GetReady()
+		}
+	}
+	return 0
+}
+
+// waitReady waits until launcher has n ready runtimes.
+func (h *warmHost) waitReady(ctx context.Context, launcher string, n int32) {
+	for deadline := time.Now().Add(30 * time.Second); h.ready(ctx, launcher) < n && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (h *warmHost) exec(language, script, start string) error {
+	args := []string{"exec", "--address", "unix://" + h.sock, "--language", language, "--script", script,
+		"--input-query", "SELECT 1 AS a", "--format", "json"}
+	if start != "" {
+		args = append(args, "--start", start)
+	}
+	var out, errb bytes.Buffer
+	cmd := exec.Command(h.bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%v: %s", err, strings.TrimSpace(errb.String()))
+	}
+	return nil
+}
+
+// printStages prints the median of each stage over the warm Python jobs.
+func (h *warmHost) printStages(ctx context.Context, out io.Writer) {
+	jobs, err := h.c.ListJobs(ctx, 0)
+	if err != nil {
+		return
+	}
+	stages := map[string][]float64{}
+	var order []string
+	for _, j := range jobs {
+		if j.GetLanguage() != "Python" || j.GetStart() != "warm" || j.GetState() != "succeeded" {
+			continue
+		}
+		for _, s := range j.GetStages() {
+			if _, ok := stages[s.GetName()]; !ok {
+				order = append(order, s.GetName())
+			}
+			stages[s.GetName()] = append(stages[s.GetName()], s.GetMs())
+		}
+	}
+	var parts []string
+	for _, name := range order {
+		v := stages[name]
+		sort.Float64s(v)
+		parts = append(parts, fmt.Sprintf("%s %.1f", name, v[len(v)/2]))
+	}
+	fmt.Fprintf(out, "  warm Python job, host stages (median ms): %s\n", strings.Join(parts, ", "))
+}
+
+// throughput runs total trivial Python jobs, conc at a time, as they come
+// (warm when a runtime is ready, else cold).
+func (h *warmHost) throughput(ctx context.Context, out io.Writer, conc, total int) error {
+	h.waitReady(ctx, "PythonLauncher", 2)
+	var mu sync.Mutex
+	failed, next := 0, 0
+	var wg sync.WaitGroup
+	began := time.Now()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				if next == total {
+					mu.Unlock()
+					return
+				}
+				next++
+				mu.Unlock()
+				if err := h.exec("Python", warmTrivial, ""); err != nil {
+					mu.Lock()
+					failed++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(began)
+	warm := h.count(ctx, "warm")
+	fmt.Fprintf(out, "  trivial Python jobs at concurrency %d: %d jobs in %.1fs = %.1f jobs/s, %d failed, %d of the host's jobs so far started warm; load average %s\n",
+		conc, total, took.Seconds(), float64(total)/took.Seconds(), failed, warm, loadAverage())
+	return nil
+}
+
+func (h *warmHost) count(ctx context.Context, start string) int {
+	jobs, err := h.c.ListJobs(ctx, 0)
+	n := 0
+	for _, j := range jobs {
+		if err == nil && j.GetStart() == start {
+			n++
+		}
+	}
+	return n
+}
+
+// rss is the host process's resident memory.
+func (h *warmHost) rss() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", h.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func (h *warmHost) stop() {
+	if h.c != nil {
+		h.c.Close()
+	}
+	if h.cmd != nil && h.cmd.Process != nil {
+		h.cmd.Process.Signal(syscall.SIGTERM)
+		h.cmd.Wait()
+	}
+	os.RemoveAll(h.dir)
+}
+
+func tailText(s string, n int) string { return s[max(0, len(s)-n):] }
+
+// timeRuns times fn n times, each after an untimed before (if any).
+func timeRuns(n int, before func(), fn func() error) ([]time.Duration, error) {
+	ds := make([]time.Duration, 0, n)
+	for range n {
+		if before != nil {
+			before()
+		}
+		t := time.Now()
+		if err := fn(); err != nil {
+			return nil, err
+		}
+		ds = append(ds, time.Since(t))
+	}
+	return ds, nil
+}
+
+// printDist prints p50, p99 (the largest of fewer than 100 runs) and min.
+func printDist(out io.Writer, name string, ds []time.Duration) {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	p99 := ds[min(len(ds)-1, len(ds)*99/100)]
+	fmt.Fprintf(out, "  %-32s p50 %7.1f ms  p99 %7.1f ms  min %7.1f ms\n", name,
+		ms(ds[len(ds)/2]), ms(p99), ms(ds[0]))
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
