@@ -107,7 +107,10 @@ func authorizeRead(h uintptr, table, db uintptr) int32 {
 	}
 	name := libc.GoString(table)
 	dbName := strings.ToLower(libc.GoString(db))
-	if dbName == "main" || dbName == "dbo" {
+	// SQLite names no database for a read of the rowid alone (count(*), an
+	// INTEGER PRIMARY KEY); the caller can create no temp table to shadow
+	// one of main's, so it is main's.
+	if dbName == "main" || dbName == "dbo" || dbName == "" {
 		if !strings.HasPrefix(strings.ToLower(name), "sqlite_") && g.rights.MayRead(name) {
 			return sqlite3.SQLITE_OK
 		}

@@ -16,9 +16,9 @@ import (
 func openGranted(t *testing.T) (datasource.Source, datasource.Source) {
 	t.Helper()
 	src := openInstance(t)
-	sqliteExec(t, src, `CREATE TABLE sales(id INTEGER, amount REAL);
+	sqliteExec(t, src, `CREATE TABLE sales(id INTEGER PRIMARY KEY, amount REAL);
 		INSERT INTO sales VALUES (1, 10.5), (2, 20);
-		CREATE TABLE secret(k TEXT); INSERT INTO secret VALUES ('root-only');
+		CREATE TABLE secret(k TEXT, sk INTEGER PRIMARY KEY); INSERT INTO secret VALUES ('root-only', 1);
 		CREATE TABLE scores(id INTEGER, score REAL);
 		CREATE VIEW sales_view AS SELECT id FROM sales;
 		CREATE VIEW secret_view AS SELECT k FROM secret;
@@ -50,6 +50,7 @@ func TestSQLite_GrantStopsReadsOutsideIt(t *testing.T) {
 		"temp catalogue":    `SELECT name FROM sqlite_temp_master`,
 		"pragma function":   `SELECT name FROM pragma_table_info('secret')`,
 		"rowid only":        `SELECT rowid FROM secret`,
+		"primary key only":  `SELECT sk FROM secret`,
 		"union":             `SELECT id FROM sales UNION ALL SELECT k FROM secret`,
 		"recursive cte":     `WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM r, secret WHERE n < 3) SELECT n FROM r`,
 		"scalar subquery":   `SELECT (SELECT k FROM secret LIMIT 1)`,
@@ -84,6 +85,8 @@ func TestSQLite_GrantAllowsReadsInsideIt(t *testing.T) {
 		`WITH s AS (SELECT id, amount FROM sales) SELECT id, amount FROM s ORDER BY id`,
 		`SELECT id, 1 AS amount FROM sales_view`, // a granted view of granted tables
 		`SELECT 1 AS id, 2 AS amount`,
+		`SELECT count(*) AS n FROM sales`, // the rowid alone: SQLite names no database
+		`SELECT id FROM sales`,
 	} {
 		rows := dstest.MustQuery(t, scoped, q)
 		got := dstest.Drain(t, rows)
