@@ -28,6 +28,7 @@ grant "group:analysts" {
   read_tables  = ["sales"]
   write_tables = ["scores"]
   pools        = ["default"]
+  sql_login    = "DOMAIN\\analysts"
 }
 grant "cert:ci.example.com" {
   languages = ["*"]
@@ -45,7 +46,7 @@ listener "tcp" {
 	}
 	want := []grant.Grant{
 		{Subject: "group:analysts", Languages: []string{"Python", "R"}, ReadTables: []string{"sales"},
-			WriteTables: []string{"scores"}, Pools: []string{"default"}},
+			WriteTables: []string{"scores"}, Pools: []string{"default"}, SQLLogin: `DOMAIN\analysts`},
 		{Subject: "cert:ci.example.com", Languages: []string{"*"}, Admin: true},
 	}
 	if !c.ExternalScriptsEnabled || !reflect.DeepEqual(c.Grants, want) {

@@ -181,6 +181,14 @@ type Limits struct {
 	LauncherLogBurst int64   `hcl:"launcher_log_burst,optional"`
 	// BatchSize is the input batch size target. Default 4MiB; 64KiB..64MiB.
 	BatchSize string `hcl:"batch_size,optional"`
+	// MaxQueries is how many queries a job's script may make back to the
+	// instance (launchpad_query), each with the caller's rights; more are
+	// refused in the script. 0 turns them off. Default 100; 0..1000000.
+	MaxQueries int64 `hcl:"max_queries,optional"`
+	// MaxQueryResult caps the encoded rows of all of a job's query answers
+	// together; a query that would pass it is refused in the script.
+	// Default 1GiB; at least 1KiB.
+	MaxQueryResult string `hcl:"max_query_result,optional"`
 }
 
 // Sandbox configures isolation.

@@ -59,6 +59,8 @@ limits {
   launcher_log_line  = "4KiB"
   launcher_log_rate  = 2.5
   launcher_log_burst = 10
+  max_queries        = 5
+  max_query_result   = "10MiB"
 }
 sandbox {
   workers       = 4
@@ -94,7 +96,8 @@ launcher "RLauncher" {
 	want := job.Limits{Timeout: 90 * time.Second, MemoryBytes: 512 << 20, MaxProcs: 64, CPUQuotaMillis: 1500,
 		MaxOutputBytes: 1e9, MaxMessageBytes: 1 << 20, DiskBytes: 256 << 20, Decode: bxl.Limits{MaxFrameBytes: 64 << 20},
 		BatchBytes: 1 << 20, QueueTimeout: 5 * time.Second, OpenFiles: 1024, CPUShares: 512, MaxFileBytes: 100 << 20,
-		Log: satellite.LogLimits{TotalBytes: 1 << 20, LineBytes: 4 << 10, PerSecond: 2.5, Burst: 10}}
+		Log:        satellite.LogLimits{TotalBytes: 1 << 20, LineBytes: 4 << 10, PerSecond: 2.5, Burst: 10},
+		MaxQueries: 5, MaxQueryResultBytes: 10 << 20}
 	if r != want {
 		t.Errorf("limits = %+v, want %+v", r, want)
 	}
@@ -122,6 +125,13 @@ func TestLoad_Defaults(t *testing.T) {
 		PerSecond: satellite.DefaultLogPerSecond, Burst: satellite.DefaultLogBurst}
 	if r.Log != wantLog {
 		t.Errorf("launcher log limits = %+v, want %+v", r.Log, wantLog)
+	}
+	if r.MaxQueries != job.DefaultMaxQueries || r.MaxQueryResultBytes != job.DefaultMaxQueryResultBytes {
+		t.Errorf("query limits %d, %d; want the defaults", r.MaxQueries, r.MaxQueryResultBytes)
+	}
+	c, err = Load(write(t, `limits { max_queries = 0 }`))
+	if err != nil || c.JobLimits().MaxQueries >= 0 {
+		t.Errorf("max_queries = 0: %v, %d; want queries off (negative)", err, c.JobLimits().MaxQueries)
 	}
 }
 

@@ -193,10 +193,27 @@ func (c *Config) makeLimits() (job.Limits, hcl.Diagnostics) {
 	r.MaxMessageBytes = v.size("limits.max_messages", l.MaxMessages, job.DefaultMaxMessageBytes, job.MinMessageBytes, 0)
 	r.Decode = bxl.Limits{MaxFrameBytes: int(v.size("limits.max_frame", l.MaxFrame, job.DefaultMaxFrameBytes, 1<<20, 1<<30))}
 	r.BatchBytes = int(v.size("limits.batch_size", l.BatchSize, bxl.DefaultBatchBytes, 64<<10, 64<<20))
+	c.queryLimits(v, &r)
 	c.jobObjectLimits(v, &r)
 	c.sandboxLimits(v, &r)
 	r.Log = c.launcherLogLimits(v)
 	return r, v.diags
+}
+
+// queryLimits bound the queries a script makes back to the instance.
+func (c *Config) queryLimits(v *limitReader, r *job.Limits) {
+	l := c.Limits
+	r.MaxQueryResultBytes = v.size("limits.max_query_result", l.MaxQueryResult, job.DefaultMaxQueryResultBytes, 1<<10, 0)
+	switch {
+	case !c.Set("limits.max_queries"):
+		r.MaxQueries = job.DefaultMaxQueries
+	case l.MaxQueries < 0 || l.MaxQueries > 1000000:
+		v.add("limits.max_queries", "%d: want 0..1000000", l.MaxQueries)
+	case l.MaxQueries == 0:
+		r.MaxQueries = -1 // job.Limits: negative is none, 0 the default
+	default:
+		r.MaxQueries = int(l.MaxQueries)
+	}
 }
 
 // jobObjectLimits are the limits of the job's cgroups.

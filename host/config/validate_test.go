@@ -32,6 +32,8 @@ func TestLoad_EveryBadValueNamesFileLineAndSetting(t *testing.T) {
 		{"HugeLogLine", "limits {\n  launcher_log_line = \"1MiB\"\n}", ":2: limits.launcher_log_line: \"1MiB\" is above the maximum of 64KiB"},
 		{"ZeroLogRate", "limits {\n  launcher_log_rate = 0\n}", ":2: limits.launcher_log_rate: 0: want 0.1..10000"},
 		{"NegativeLogBurst", "limits {\n  launcher_log_burst = -1\n}", ":2: limits.launcher_log_burst: -1: want 1..100000"},
+		{"NegativeQueries", "limits {\n  max_queries = -1\n}", ":2: limits.max_queries: -1: want 0..1000000"},
+		{"TinyQueryResult", "limits {\n  max_query_result = \"1B\"\n}", ":2: limits.max_query_result"},
 		{"ZeroWorkers", "sandbox {\n  workers = 0\n}", ":2: sandbox.workers: 0: want at least 1"},
 		{"NegativeWorkers", "sandbox {\n  workers = -3\n}", ":2: sandbox.workers"},
 		{"NegativeUIDBase", "sandbox {\n  uid_base = -5\n}", ":2: sandbox.uid_base"},

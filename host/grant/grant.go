@@ -33,6 +33,12 @@ type Grant struct {
 	// the job runs.
 	ReadTables  []string `hcl:"read_tables,optional"`
 	WriteTables []string `hcl:"write_tables,optional"`
+	// SQLLogin is the SQL Server login the subject's queries and
+	// write-back run as on a SQL Server instance (EXECUTE AS LOGIN; the
+	// host's login needs IMPERSONATE on it): "DOMAIN\\alice". Unset, they
+	// run as the host's login, which a grant limiting read_tables refuses
+	// on SQL Server. Ignored on the SQLite instance.
+	SQLLogin string `hcl:"sql_login,optional"`
 	// Pools are the resource pools the subject's jobs may run in.
 	Pools []string `hcl:"pools,optional"`
 	// Admin lets the subject see and cancel every caller's jobs, not only

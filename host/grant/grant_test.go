@@ -129,3 +129,24 @@ func TestNew_RefusesABadSubject(t *testing.T) {
 		t.Errorf("New with team:x = %v", err)
 	}
 }
+
+func TestGrants_SQLLoginMapsTheCaller(t *testing.T) {
+	g, err := New(true, []Grant{
+		{Subject: "user:alice", Languages: []string{"R"}, ReadTables: []string{"*"}, SQLLogin: `DOMAIN\alice`},
+		{Subject: "group:analysts", Languages: []string{"Python"}, SQLLogin: `DOMAIN\alice`},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := g.Check(alice, "R", "", "")
+	if err != nil || acc.Login != `DOMAIN\alice` {
+		t.Fatalf("alice's login: %+v, %v", acc, err)
+	}
+	two, _ := New(true, []Grant{
+		{Subject: "user:alice", Languages: []string{"R"}, SQLLogin: `DOMAIN\alice`},
+		{Subject: "group:analysts", Languages: []string{"R"}, SQLLogin: `DOMAIN\analysts`},
+	})
+	if _, err := two.Check(alice, "R", "", ""); !errors.Is(err, ErrPermissionDenied) || !strings.Contains(err.Error(), `DOMAIN\analysts`) {
+		t.Fatalf("two logins: %v", err)
+	}
+}

@@ -32,6 +32,9 @@ func (g *Grants) Enabled() bool { return g.enabled }
 type Set struct {
 	Languages, ReadTables, WriteTables, Pools []string
 	Admin                                     bool
+	// SQLLogins are the distinct sql_login of the matching grants; Check
+	// refuses a caller mapped to more than one.
+	SQLLogins []string
 }
 
 // For unites the grants that match id. Root on the unix socket is always
@@ -49,6 +52,9 @@ func (g *Grants) For(id job.Identity) Set {
 		s.WriteTables = union(s.WriteTables, gr.WriteTables)
 		s.Pools = union(s.Pools, gr.Pools)
 		s.Admin = s.Admin || gr.Admin
+		if gr.SQLLogin != "" && !slices.Contains(s.SQLLogins, gr.SQLLogin) {
+			s.SQLLogins = append(s.SQLLogins, gr.SQLLogin)
+		}
 	}
 	return s
 }
@@ -82,7 +88,15 @@ func (g *Grants) Check(id job.Identity, language, table, pool string) (*job.Acce
 		return nil, fmt.Errorf("%w: caller %s has no grant for resource pool %s (the classifier's choice for this job)",
 			ErrPermissionDenied, who, pool)
 	}
-	return &job.Access{ReadTables: s.ReadTables, WriteTables: s.WriteTables}, nil
+	if len(s.SQLLogins) > 1 {
+		return nil, fmt.Errorf("%w: caller %s: its grants map it to more than one SQL Server login (sql_login %s)",
+			ErrPermissionDenied, who, strings.Join(s.SQLLogins, ", "))
+	}
+	acc := &job.Access{ReadTables: s.ReadTables, WriteTables: s.WriteTables}
+	if len(s.SQLLogins) == 1 {
+		acc.Login = s.SQLLogins[0]
+	}
+	return acc, nil
 }
 
 // Allows reports whether list names name, case-insensitively (languages

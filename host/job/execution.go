@@ -59,6 +59,13 @@ type execution struct {
 
 	launched
 
+	// inputEnded is closed once the input's END is written: answers to a
+	// script's queries follow it (query.go). queries and queryBytes are
+	// the readOutput goroutine's own.
+	inputEnded chan struct{}
+	queries    int
+	queryBytes int64
+
 	// mu guards failure: the first failure any goroutine saw.
 	mu      sync.Mutex
 	failure *Error
@@ -121,6 +128,7 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 	}()
 
 	end, readErr := ex.readOutput(ctx)
+	ex.endAnswers()
 	ex.live.mark(StageRun)
 	var run runOutcome
 	if readErr != nil || end.script != nil {
@@ -435,30 +443,39 @@ func (ex *execution) writeInput() {
 		err = w.WriteEnd(uint64(ex.rowsIn.Load()))
 	}
 	if err == nil {
-		ex.conn.CloseWrite()
+		close(ex.inputEnded)
+		if !ex.queriesAllowed() {
+			ex.conn.CloseWrite()
+		}
 		return
 	}
 	ex.log.Debug("input not fully sent", "error", err)
 }
 
+// outputReader is the reader of the runtime's stream, past its HELLO (a
+// warm runtime's was read when it became ready).
+func (ex *execution) outputReader() (*bxl.Reader, error) {
+	if rd := ex.rd; rd != nil {
+		rd.SetLimits(ex.decodeLimits())
+		return rd, nil
+	}
+	rd := bxl.NewReaderLimits(ex.conn, ex.decodeLimits())
+	t, p, err := rd.Next()
+	if err != nil {
+		return nil, err
+	}
+	if t != bxl.FrameHello {
+		return nil, fmt.Errorf("%w: runtime sent %s before HELLO", bxl.ErrProtocol, t)
+	}
+	return rd, bxl.CheckHello(p)
+}
+
 // readOutput reads the runtime's side of the data plane until END or ERROR.
 func (ex *execution) readOutput(ctx context.Context) (outputEnd, error) {
 	var end outputEnd
-	rd := ex.rd
-	if rd != nil {
-		rd.SetLimits(ex.decodeLimits())
-	} else {
-		rd = bxl.NewReaderLimits(ex.conn, ex.decodeLimits())
-		t, p, err := rd.Next()
-		if err != nil {
-			return end, err
-		}
-		if t != bxl.FrameHello {
-			return end, fmt.Errorf("%w: runtime sent %s before HELLO", bxl.ErrProtocol, t)
-		}
-		if err := bxl.CheckHello(p); err != nil {
-			return end, err
-		}
+	rd, err := ex.outputReader()
+	if err != nil {
+		return end, err
 	}
 	var schema *bxl.Schema
 	dl := rd.Limits()
@@ -496,6 +513,10 @@ func (ex *execution) readOutput(ctx context.Context) (outputEnd, error) {
 				return end, fmt.Errorf("%w: unexpected second PARAMS", bxl.ErrProtocol)
 			}
 			if err := ex.outputParams(dl, p, &end); err != nil {
+				return end, err
+			}
+		case bxl.FrameQuery:
+			if err := ex.answerQuery(ctx, dl, p, schema != nil || end.params != nil); err != nil {
 				return end, err
 			}
 		case bxl.FrameEnd:

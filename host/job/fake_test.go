@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 
@@ -50,7 +51,10 @@ func (fakeLauncher) Info(context.Context) (*launcher.Info, error) {
 
 // Run is the runtime: it reads the job and the input, then does what the
 // script names (see runScript).
-func (fakeLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, _ io.Writer) (*launcher.ExitStatus, error) {
+func (fakeLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, stderr io.Writer) (*launcher.ExitStatus, error) {
+	if rt := os.Getenv(realRuntimeEnv); rt != "" {
+		return runRealRuntime(ctx, rt, req, stdout, stderr)
+	}
 	data := req.DataPlane
 	w := bxl.NewWriter(data)
 	if err := w.WriteHello(); err != nil {
@@ -68,13 +72,14 @@ type fakeInput struct {
 	job    bxl.JobHeader
 	params *bxl.Schema
 	rows   uint64
+	rd     *bxl.Reader // the host's stream, for answers to queries
 }
 
 // readInput reads the host's frames; for the "echo" script it writes the
 // input data set back as the output, batch by batch, as it arrives.
 func readInput(data io.Reader, w *bxl.Writer) (*fakeInput, error) {
 	rd := bxl.NewReader(data, 0)
-	in := &fakeInput{}
+	in := &fakeInput{rd: rd}
 	var schema *bxl.Schema
 	for {
 		t, p, err := rd.Next()
@@ -119,6 +124,9 @@ func runScript(ctx context.Context, in *fakeInput, w *bxl.Writer, data io.Writer
 			return nil, err
 		}
 		return &launcher.ExitStatus{Code: code}, w.WriteEnd(in.rows)
+	}
+	if strings.HasPrefix(in.job.Script, "query") {
+		return queryScript(in, w, data)
 	}
 	switch in.job.Script {
 	case "echo":

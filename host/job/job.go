@@ -164,6 +164,12 @@ type Limits struct {
 	OpenFiles uint64
 	// MaxFileBytes is the largest file a job may write (0: no limit).
 	MaxFileBytes uint64
+	// MaxQueries bounds the queries a script makes back to the instance
+	// (0: DefaultMaxQueries; negative: none); MaxQueryResultBytes the
+	// encoded rows of all their answers (0: DefaultMaxQueryResultBytes).
+	// Decode.MaxQueryBytes bounds one query's text.
+	MaxQueries          int
+	MaxQueryResultBytes int64
 	// Log bounds what the launcher may log (zero fields: satellite's
 	// defaults).
 	Log satellite.LogLimits
@@ -480,7 +486,8 @@ func (r *Runner) run(ctx context.Context, req *Request, sink Sink, live *Live) (
 	}
 
 	ex := &execution{
-		runner: r, req: req, lim: lim, env: env, launcher: l, sink: sink, warm: warm, coldWhy: coldWhy,
+		runner: r, req: req, inputEnded: make(chan struct{}), lim: lim, env: env, launcher: l, sink: sink,
+		warm: warm, coldWhy: coldWhy,
 		params: params, values: values, rows: rows, stopInput: stopInput, target: src, sanitize: sanitize,
 		log: r.log.With("job_id", id, "caller", req.Caller, "launcher", l.Name), live: live,
 	}
@@ -602,6 +609,9 @@ func (r *Runner) prepare(req *Request) (*bxl.Schema, *bxl.Batch, error) {
 	if err := checkInto(req); err != nil {
 		return nil, nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
 	}
+	if err := checkWriteGrant(req); err != nil {
+		return nil, nil, &Error{JobID: id, Code: CodeInvalidRequest, Err: err}
+	}
 	if _, err := bindQueries(req); err != nil {
 		return nil, nil, err
 	}
@@ -677,7 +687,8 @@ func queryParams(decls []sqltype.Decl, values *bxl.Batch) []datasource.Param {
 func (r *Runner) source(ctx context.Context, req *Request) (datasource.Source, func(error) error, func(), error) {
 	keep := func(err error) error { return err }
 	if req.DataSource == "" {
-		return r.cfg.Source, keep, func() {}, nil
+		src, err := scopeInstance(r.cfg.Source, req.Access)
+		return src, keep, func() {}, err
 	}
 	if r.cfg.OpenDataSource == nil {
 		return nil, nil, nil, errors.New("this host does not accept a caller's data source")

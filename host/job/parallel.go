@@ -299,7 +299,7 @@ func (r *Runner) runRows(ctx context.Context, req *Request, rows datasource.Rows
 		return nil, &Error{JobID: req.ID, Code: CodeInvalidRequest, Err: err}
 	}
 	ex := &execution{
-		runner: r, req: req, lim: r.cfg.Limits, env: env, launcher: l, sink: sink,
+		runner: r, req: req, inputEnded: make(chan struct{}), lim: r.cfg.Limits, env: env, launcher: l, sink: sink,
 		params: params, values: values, rows: rows, stopInput: stop,
 		sanitize: func(err error) error { return err }, log: r.log.With("job_id", req.ID, "caller", req.Caller, "launcher", l.Name), live: live,
 	}

@@ -4,8 +4,10 @@
 // encrypt=disable), log in (the password is checked so tests can see a login
 // failure), run SQL batches and sp_executesql calls (recorded; a variable
 // the declarations lack is the server's error 137) answered from canned
-// results or from its own in-memory tables, run transactions, and bulk
-// insert (INSERT BULK + BULKLOAD packets). Every value type of the Launchpad type table is encoded and
+// results or from its own in-memory tables, run transactions, bulk insert
+// (INSERT BULK + BULKLOAD packets), and keep EXECUTE AS LOGIN / REVERT per
+// connection, recording each statement with the login it ran as
+// (Statements). Every value type of the Launchpad type table is encoded and
 // decoded on the wire, so the host's data source can be tested for type
 // fidelity without a real server. Tests run the same assertions against a
 // real SQL Server when one is configured.

@@ -53,7 +53,7 @@ func (c *conn) rpc(msg []byte) {
 			return
 		}
 	}
-	c.runText(call.Statement)
+	c.runText(call.Statement, call.Values)
 }
 
 // readExecuteSQL decodes an RPC request for sp_executesql.

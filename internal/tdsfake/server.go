@@ -82,6 +82,8 @@ type Server struct {
 	User, Password string
 	// Results answers SQL batch texts (compared after trimming spaces and a trailing ';').
 	Results map[string]Result
+	// Logins, when set, are the logins EXECUTE AS LOGIN may impersonate.
+	Logins map[string]bool
 
 	ln net.Listener
 	wg sync.WaitGroup
@@ -92,6 +94,7 @@ type Server struct {
 	bulks   []*BulkInsert
 	batches []string
 	rpcs    []RPCCall
+	stmts   []Statement
 	conns   map[net.Conn]bool
 	closed  bool
 }
@@ -248,6 +251,7 @@ type conn struct {
 	fmtOn  bool
 	bulkTo string
 	bulkCo []string
+	as     []string // EXECUTE AS LOGIN stack (impersonate.go)
 }
 
 type txState struct {
@@ -466,17 +470,21 @@ func (c *conn) sqlBatch(msg []byte) {
 		c.fail(&Error{Number: 50000, Message: "fake: bad batch text"})
 		return
 	}
-	c.runText(text)
+	c.runText(text, nil)
 }
 
 // runText answers one batch text: a canned result, or the few statements
 // the fake understands.
-func (c *conn) runText(text string) {
+func (c *conn) runText(text string, values map[string]any) {
 	q := strings.TrimSuffix(strings.TrimSpace(text), ";")
 	c.s.mu.Lock()
 	c.s.batches = append(c.s.batches, q)
+	c.s.stmts = append(c.s.stmts, Statement{Text: q, As: c.context()})
 	res, canned := c.s.Results[q]
 	c.s.mu.Unlock()
+	if c.executeAs(q, values) {
+		return
+	}
 	lower := strings.ToLower(q)
 	switch {
 	case canned:

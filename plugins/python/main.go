@@ -15,6 +15,7 @@ import (
 //
 //go:embed runtime/launchpad_runtime.py runtime/launchpad_frames_in.py runtime/launchpad_frames_out.py
 //go:embed runtime/launchpad_params.py runtime/launchpad_script.py runtime/launchpad_chunks.py
+//go:embed runtime/launchpad_query.py
 var runtimeFS embed.FS
 
 const (

@@ -390,7 +390,7 @@ func TestReader_RejectsEachBrokenRule(t *testing.T) {
 		framesOK  int
 		wantFrame int
 	}{
-		{name: "unknown type", stream: cat(hello, frame(7, nil)), want: "frame 2 (frame(7)): unknown frame type", framesOK: 1},
+		{name: "unknown type", stream: cat(hello, frame(8, nil)), want: "frame 2 (frame(8)): unknown frame type", framesOK: 1},
 		{name: "too large", stream: cat(hello, []byte{0, 0, 0, 1, 4}), want: "frame 2 (BATCH): length 16777216 exceeds the limit of 1024 bytes", max: 1024, framesOK: 1},
 		{name: "no hello", stream: batch(0), want: "frame 1 (BATCH): first frame must be HELLO"},
 		{name: "second hello", stream: cat(hello, hello), want: "frame 2 (HELLO): second HELLO", framesOK: 1},

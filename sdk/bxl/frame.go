@@ -22,11 +22,13 @@ const (
 	FrameBatch
 	FrameEnd
 	FrameError
+	// FrameQuery (BXL 1.1) is a query a script makes back to the instance.
+	FrameQuery
 )
 
-var frameNames = [...]string{"HELLO", "JOB", "PARAMS", "SCHEMA", "BATCH", "END", "ERROR"}
+var frameNames = [...]string{"HELLO", "JOB", "PARAMS", "SCHEMA", "BATCH", "END", "ERROR", "QUERY"}
 
-// Valid reports whether f is a frame type of BXL v1.
+// Valid reports whether f is a frame type of BXL v1 (1.1 with QUERY).
 func (f FrameType) Valid() bool { return int(f) < len(frameNames) }
 
 func (f FrameType) String() string {
@@ -357,6 +359,8 @@ func (r *Reader) maxFor(t FrameType) int {
 		return min(r.lim.MaxSchemaBytes, r.lim.MaxFrameBytes)
 	case FrameParams:
 		return min(r.lim.MaxParamsBytes, r.lim.MaxFrameBytes)
+	case FrameQuery:
+		return min(r.lim.MaxQueryBytes, r.lim.MaxFrameBytes)
 	}
 	return r.lim.MaxFrameBytes
 }

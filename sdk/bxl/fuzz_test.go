@@ -29,7 +29,7 @@ func touch(t *testing.T, b *Batch) {
 // fuzzLimits are small limits that keep executions fast; every bound below
 // is stated in them.
 var fuzzLimits = Limits{MaxFrameBytes: 64 << 10, MaxSchemaBytes: 16 << 10, MaxFields: 256,
-	MaxNameBytes: 256, MaxBatchRows: 1 << 16, MaxParams: 64, MaxErrorValueBytes: 4 << 10}
+	MaxNameBytes: 256, MaxBatchRows: 1 << 16, MaxParams: 64, MaxErrorValueBytes: 4 << 10, MaxQueryBytes: 8 << 10}
 
 // boundAlloc fails the fuzz run when f allocates more than the decoder's
 // limits allow for an input of n bytes: a constant (fixed-size state plus
@@ -73,6 +73,8 @@ func FuzzReader(f *testing.F) {
 				}
 			case FrameJob:
 				_, _ = DecodeJob(p)
+			case FrameQuery:
+				_, _ = fuzzLimits.DecodeQuery(p)
 			case FrameError:
 				if e, err := fuzzLimits.DecodeError(p); err == nil {
 					_ = e.Error()
@@ -263,6 +265,7 @@ func findingSeeds() map[string][][]any {
 		"FuzzDecodeParams": {{params}},
 		"FuzzDecodeBatch":  {{AppendSchema(nil, &Schema{Fields: []Field{{Name: "b", Type: TypeBool}}}), binary.LittleEndian.AppendUint32(nil, 1<<31)}},
 		"FuzzDecodeDict":   {{binary.LittleEndian.AppendUint32(nil, 1<<30)}},
+		"FuzzDecodeQuery":  {{binary.LittleEndian.AppendUint32(nil, 1<<30)}, {AppendQuery(nil, Query{Text: "SELECT k FROM secret"})}},
 		"FuzzDecodeError": {
 			{uint32(120_000_000 + len(errHead)), errHead},
 			{uint32(len(AppendDict(nil, (&ScriptError{Kind: "script", Message: "m", Traceback: "t", Line: 3}).dict()))),
@@ -288,7 +291,11 @@ func TestFuzzSeeds_AreValid(t *testing.T) {
 	ew := NewWriter(&errBuf)
 	_ = ew.WriteHello()
 	_ = ew.WriteError(&ScriptError{Kind: ErrorKindScript, Type: "ValueError", Message: "bad", Line: 2})
-	seeds["FuzzReader"] = append(seeds["FuzzReader"], []any{stream}, []any{errBuf.Bytes()})
+	var qBuf bytes.Buffer
+	qw := NewWriter(&qBuf)
+	_ = qw.WriteHello()
+	_ = qw.WriteQuery(Query{Text: "SELECT 1"})
+	seeds["FuzzReader"] = append(seeds["FuzzReader"], []any{stream}, []any{errBuf.Bytes()}, []any{qBuf.Bytes()})
 	ps := &Schema{Fields: []Field{{Name: "x", Type: TypeDecimal, Precision: 10, Scale: 2, Nullable: true}, {Name: "s", Type: TypeString, Output: true}}}
 	pb := NewBuilder(ps)
 	if err := pb.AppendRow("12.5", "héllo"); err != nil {

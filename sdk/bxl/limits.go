@@ -56,6 +56,8 @@ type Limits struct {
 	// ERROR frame; longer values are cut at a UTF-8 boundary and end with
 	// TruncatedMarker. Unknown ERROR keys are skipped whole.
 	MaxErrorValueBytes int
+	// MaxQueryBytes bounds a QUERY payload (within MaxFrameBytes).
+	MaxQueryBytes int
 }
 
 // DefaultLimits returns the limits the package-level decoders use.
@@ -78,6 +80,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxDictEntries, DefaultMaxDictEntries)
 	def(&l.MaxKeyBytes, DefaultMaxKeyBytes)
 	def(&l.MaxErrorValueBytes, DefaultMaxErrorValueBytes)
+	def(&l.MaxQueryBytes, DefaultMaxQueryBytes)
 	return l
 }
 

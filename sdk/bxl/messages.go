@@ -11,7 +11,8 @@ import (
 // Protocol version carried by HELLO.
 const (
 	VersionMajor = 1
-	VersionMinor = 0
+	// VersionMinor 1 adds QUERY and the host's answers to it.
+	VersionMinor = 1
 )
 
 // Default data-frame variable names of the JOB header.
@@ -182,7 +183,7 @@ func (e *ScriptError) dict() [][2]string {
 
 func validKind(k string) bool {
 	switch k {
-	case ErrorKindScript, ErrorKindOutput, ErrorKindInput, ErrorKindProtocol, ErrorKindInternal:
+	case ErrorKindScript, ErrorKindOutput, ErrorKindInput, ErrorKindProtocol, ErrorKindInternal, ErrorKindQuery:
 		return true
 	}
 	return false

@@ -56,12 +56,21 @@ func (s *sqlServerSource) sanitize(err error) error { return datasource.Sanitize
 func (s *sqlServerSource) Close() error { return s.sanitize(s.db.Close()) }
 
 func (s *sqlServerSource) Query(ctx context.Context, query string, params []datasource.Param, batchBytes int) (datasource.Rows, error) {
+	return s.query(ctx, s.db, query, params, batchBytes)
+}
+
+// querier runs a query on the pool or on one connection (scoped.go).
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (s *sqlServerSource) query(ctx context.Context, db querier, query string, params []datasource.Param, batchBytes int) (datasource.Rows, error) {
 	var rows *sql.Rows
 	var err error
 	if len(params) == 0 {
-		rows, err = s.db.QueryContext(ctx, query)
+		rows, err = db.QueryContext(ctx, query)
 	} else {
-		rows, err = s.db.QueryContext(ctx, "sp_executesql", executeSQLArgs(query, params)...)
+		rows, err = db.QueryContext(ctx, "sp_executesql", executeSQLArgs(query, params)...)
 	}
 	if err != nil {
 		return nil, s.sanitize(fmt.Errorf("run input query: %w", err))
@@ -210,6 +219,14 @@ func mssqlValue(v any) any {
 }
 
 func (s *sqlServerSource) BeginWrite(ctx context.Context, table string, create bool, schema *bxl.Schema) (datasource.TableWriter, error) {
+	return s.beginWrite(ctx, s.db, table, create, schema, nil)
+}
+
+// beginWrite writes in one transaction begun on db (the pool, or a
+// connection running as a caller's login); done, when set, runs after the
+// transaction ended (the scoped source's REVERT).
+func (s *sqlServerSource) beginWrite(ctx context.Context, db sqlio.TxBeginner, table string, create bool, schema *bxl.Schema,
+	done func() error) (datasource.TableWriter, error) {
 	qtable, decls, err := sqlio.TableSpec(table, 3, schema, sqlio.QuoteBracket, mssqlDecl)
 	if err != nil {
 		return nil, err
@@ -218,16 +235,20 @@ func (s *sqlServerSource) BeginWrite(ctx context.Context, table string, create b
 	for i, f := range schema.Fields {
 		names[i] = f.Name
 	}
-	tx, err := sqlio.BeginTable(ctx, s.db, table, qtable, decls, create)
+	tx, err := sqlio.BeginTable(ctx, db, table, qtable, decls, create)
 	if err != nil {
 		return nil, s.sanitize(err)
+	}
+	var ender sqlio.TxEnder = tx
+	if done != nil {
+		ender = &thenTx{tx: tx, then: done}
 	}
 	// KeepNulls: a NULL stays NULL instead of taking a column default.
 	stmt, err := tx.PrepareContext(ctx, gomssql.CopyIn(qtable, gomssql.BulkOptions{KeepNulls: true}, names...))
 	if err != nil {
 		return nil, s.sanitize(errors.Join(fmt.Errorf("prepare bulk copy into %s: %w", table, err), sqlio.RollbackError(tx)))
 	}
-	w := sqlio.NewStmtWriter(ctx, table, schema, tx, stmt, s.sanitize)
+	w := sqlio.NewStmtWriter(ctx, table, schema, ender, stmt, s.sanitize)
 	w.Value = func(_ bxl.Field, v any) (any, error) { return mssqlValue(v), nil }
 	// An Exec without values ends the bulk load; the server then says how
 	// many rows it stored.
@@ -247,11 +268,15 @@ func (s *sqlServerSource) BeginWrite(ctx context.Context, table string, create b
 // TableColumns reads an existing table's columns from an empty SELECT's
 // metadata, typed through the same mapping as input queries.
 func (s *sqlServerSource) TableColumns(ctx context.Context, table string) ([]datasource.TableColumn, error) {
+	return s.tableColumns(ctx, s.db, table)
+}
+
+func (s *sqlServerSource) tableColumns(ctx context.Context, db querier, table string) ([]datasource.TableColumn, error) {
 	parts, err := sqlio.SplitTableName(table, 3)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT TOP (0) * FROM "+sqlio.QuoteParts(parts, sqlio.QuoteBracket))
+	rows, err := db.QueryContext(ctx, "SELECT TOP (0) * FROM "+sqlio.QuoteParts(parts, sqlio.QuoteBracket))
 	if err != nil {
 		return nil, s.sanitize(fmt.Errorf("read the columns of %s: %w", table, err))
 	}

@@ -132,11 +132,17 @@ func funcPointer[T any](f T) uintptr {
 var deniedFunctions = map[string]bool{"load_extension": true, "fts3_tokenizer": true}
 
 // inputAuthorizer is SQLite's authorizer callback for input queries: a
-// plain read is all a caller may do. Anything else is SQLITE_DENY, which
+// plain read is all a caller may do, and with a grant (a non-zero handle,
+// scoped.go) only of the granted tables. Anything else is SQLITE_DENY, which
 // fails the statement at prepare time with "not authorized".
-func inputAuthorizer(_ *libc.TLS, _ uintptr, action int32, _, arg2, _, _ uintptr) int32 {
+func inputAuthorizer(_ *libc.TLS, grant uintptr, action int32, arg1, arg2, arg3, _ uintptr) int32 {
 	switch action {
-	case sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE:
+	case sqlite3.SQLITE_READ:
+		if grant == 0 {
+			return sqlite3.SQLITE_OK
+		}
+		return authorizeRead(grant, arg1, arg3)
+	case sqlite3.SQLITE_SELECT, sqlite3.SQLITE_RECURSIVE:
 		return sqlite3.SQLITE_OK
 	case sqlite3.SQLITE_FUNCTION:
 		if arg2 != 0 && deniedFunctions[strings.ToLower(libc.GoString(arg2))] {

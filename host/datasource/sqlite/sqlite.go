@@ -73,6 +73,12 @@ func openSQLitePool(dsn string) (*sql.DB, error) {
 func (s *sqliteSource) Close() error { return errors.Join(s.read.Close(), s.write.Close()) }
 
 func (s *sqliteSource) Query(ctx context.Context, query string, params []datasource.Param, batchBytes int) (datasource.Rows, error) {
+	return s.query(ctx, query, params, batchBytes, nil)
+}
+
+// query runs an input query, reading only what g grants (nil: the host's
+// own reads, every table).
+func (s *sqliteSource) query(ctx context.Context, query string, params []datasource.Param, batchBytes int, g *readGrant) (datasource.Rows, error) {
 	if err := checkQueryText(query); err != nil {
 		return nil, fmt.Errorf("run input query: %w", err)
 	}
@@ -80,10 +86,26 @@ func (s *sqliteSource) Query(ctx context.Context, query string, params []datasou
 	if err != nil {
 		return nil, fmt.Errorf("run input query: %w", err)
 	}
-	rows, err := s.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("run input query: %w", sqliteQueryError(err, s.valueLimit))
+	sanitize := func(err error) error { return sqliteQueryError(err, s.valueLimit, g.deniedTable()) }
+	var rows *sql.Rows
+	release := func() error { return nil }
+	if g == nil {
+		rows, err = s.read.QueryContext(ctx, query, args...)
+	} else {
+		rows, release, err = s.grantedQuery(ctx, g, query, args)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("run input query: %w", sanitize(err))
+	}
+	r, err := s.rowsOf(rows, batchBytes, sanitize)
+	if err != nil {
+		return nil, errors.Join(err, release())
+	}
+	return &releasingRows{Rows: r, release: release}, nil
+}
+
+// rowsOf streams rows typed by their declared columns.
+func (s *sqliteSource) rowsOf(rows *sql.Rows, batchBytes int, sanitize func(error) error) (datasource.Rows, error) {
 	cts, err := rows.ColumnTypes()
 	if err != nil {
 		_ = rows.Close()
@@ -96,12 +118,7 @@ func (s *sqliteSource) Query(ctx context.Context, query string, params []datasou
 			return nil, err
 		}
 	}
-	sanitize := func(err error) error { return sqliteQueryError(err, s.valueLimit) }
-	r, err := sqlio.NewRows(rows, cols, batchBytes, s.valueLimit, sanitize)
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+	return sqlio.NewRows(rows, cols, batchBytes, s.valueLimit, sanitize)
 }
 
 // bindArgs binds each @variable the query names to its declared param's
@@ -127,9 +144,10 @@ func bindArgs(query string, params []datasource.Param) ([]any, error) {
 }
 
 // sqliteQueryError explains SQLite's refusals of an input query: a value
-// beyond SQLITE_LIMIT_LENGTH (SQLite does not say which column) and a
+// beyond SQLITE_LIMIT_LENGTH (SQLite does not say which column), a table
+// the caller's grant does not cover (denied, from the authorizer) and a
 // statement the authorizer denied.
-func sqliteQueryError(err error, valueLimit int) error {
+func sqliteQueryError(err error, valueLimit int, denied string) error {
 	var se *msqlite.Error
 	if !errors.As(err, &se) {
 		return err
@@ -138,6 +156,9 @@ func sqliteQueryError(err error, valueLimit int) error {
 	case sqlite3.SQLITE_TOOBIG:
 		return fmt.Errorf("a value or row %w of %s (SQLite refused to build it): %w", datasource.ErrValueTooLarge, sqlio.FormatBytes(valueLimit), err)
 	case sqlite3.SQLITE_AUTH:
+		if denied != "" {
+			return fmt.Errorf("%w: the caller's grant does not allow reading table %q (read_tables)", datasource.ErrPermissionDenied, denied)
+		}
 		return fmt.Errorf("%w: an input query may only read (SELECT); it cannot attach, vacuum, change pragmas, "+
 			"create or change tables or call load_extension", err)
 	}

@@ -48,6 +48,13 @@ _NS_MIN_US, _NS_MAX_US = -(2**63 // 1000) + 1, (2**63 - 1) // 1000
 def read_dataset(conn):
     """Reads SCHEMA, BATCH* and END; returns (input fields, DataFrame)."""
     fields = bxl.read_schema(conn)
+    return fields, read_rows(conn, fields)
+
+
+def read_rows(conn, fields, on_error=None):
+    """Reads BATCH* and END of fields; returns the DataFrame. on_error, when
+    set, makes an ERROR in place of END raise on_error(payload) (a query's
+    answer may end so) instead of PeerGone."""
     cols = [InputColumn(f) for f in fields]
     scratch = Scratch()
     total = 0
@@ -57,10 +64,12 @@ def read_dataset(conn):
             total += read_batch(conn, scratch, length, cols, "frame %d (BATCH)" % conn.frames_in)
             continue
         payload = conn.read_payload(length)
+        if ftype == bxl.F_ERROR and on_error is not None:
+            raise on_error(payload)
         bxl.expect(conn, ftype, bxl.F_END)
         bxl.check_end(conn, payload, total)
         del scratch
-        return fields, build_frame(fields, cols, total)
+        return build_frame(fields, cols, total)
 
 
 class Scratch:

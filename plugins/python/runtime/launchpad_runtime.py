@@ -13,6 +13,7 @@ Conversation (runtime side):
 
     send HELLO; read HELLO, JOB, PARAMS, SCHEMA, BATCH*, END (whole input first)
     build the input pandas DataFrame and the param variables, exec the script
+        (each launchpad_query call: send QUERY, read SCHEMA BATCH* END or ERROR)
     send [SCHEMA BATCH*] (only when the output variable is bound) PARAMS END
     or ERROR (kind script | output | input | protocol | internal)
 
@@ -25,6 +26,7 @@ The parts, each with its own unit tests beside it:
     launchpad_params      OUTPUT params: coercion to the declared types
     launchpad_script      compile and run the script, errors with the user's lines
     launchpad_chunks      chunked jobs (JOB key chunked=1): the script once per chunk
+    launchpad_query       launchpad_query(sql): the script's queries back to the instance
 
 Only the standard library, numpy and pandas are needed (no pyarrow).
 
@@ -52,6 +54,7 @@ try:
     from launchpad_frames_out import send_dataset
     from launchpad_params import send_out_params
     from launchpad_chunks import run_chunks
+    import launchpad_query
     from launchpad_script import ScriptFailed, run_script
 finally:
     sys.path.remove(_HERE)
@@ -84,8 +87,11 @@ def serve(conn):
     try:
         job, pfields, params = read_head(conn)
         if job.get("chunked") == "1":
+            launchpad_query.refuse("launchpad_query is not available in a chunked job "
+                                   "(@r_rowsPerRead, partitions): the host is still sending its input")
             return _serve_chunks(conn, job, pfields, params)
         fields, frame = read_dataset(conn)
+        launchpad_query.bind(conn)
         try:
             gc.enable()
             ns = run_script(job, params, frame)

@@ -1,7 +1,8 @@
 """The user's script in the Launchpad Python runtime: compile and run it as __main__.
 
 The script's globals are what SQL Server's Python session predefines: the
-module pandas (as `pandas`), the input DataFrame and the params.
+module pandas (as `pandas`), the input DataFrame and the params; and
+launchpad_query (launchpad_query.py), its way back to the instance.
 
 Errors are reported with the user's own line numbers and a traceback cut to
 the script's frames (file "<script>"), never the runtime's.
@@ -14,6 +15,8 @@ import traceback
 import types
 
 import pandas
+
+import launchpad_query
 
 
 class ScriptFailed(Exception):
@@ -52,8 +55,12 @@ class Session:
         self.ns["__builtins__"] = builtins
         # SQL Server's Python session has pandas imported under its own name
         # (Microsoft's quickstarts call pandas.Series without an import); nothing
-        # else is predefined there, so nothing else is here.
+        # else is predefined there, so nothing else is here but the way back
+        # to the instance below.
         self.ns["pandas"] = pandas
+        # SQL Server scripts reach their instance through implied
+        # authentication; here one function does, with the caller's rights.
+        self.ns["launchpad_query"] = launchpad_query.query
         self.ns.update(params)
 
     def run(self, frame):

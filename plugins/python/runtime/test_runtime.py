@@ -246,7 +246,7 @@ def parse_output(tc, frames):
     tc.assertTrue(frames, "runtime sent nothing")
     ftype, payload = frames[0]
     tc.assertEqual(ftype, HELLO)
-    tc.assertEqual(payload, b"BXL1" + struct.pack("<HH", 1, 0))
+    tc.assertEqual(payload, b"BXL1" + struct.pack("<HH", 1, 1))
     rows = 0
     for i, (ftype, payload) in enumerate(frames[1:], 1):
         res.order.append(ftype)

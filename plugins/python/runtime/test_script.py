@@ -20,11 +20,12 @@ class ScriptTest(unittest.TestCase):
 
     def test_Script_PredefinesPandasAsSQLServerDoes(self):
         # Microsoft's quickstarts call pandas.Series(...) without an import;
-        # nothing else (no pd, no numpy) is predefined there.
+        # nothing else (no pd, no numpy) is predefined there; launchpad_query
+        # is the way back to the instance (implied authentication).
         ns = run("s = pandas.Series([1, 2])\n"
                  "names = sorted(k for k in globals() if not k.startswith('__'))\n")
         self.assertEqual(list(ns["s"]), [1, 2])
-        self.assertEqual(ns["names"], ["InputDataSet", "pandas", "s"])
+        self.assertEqual(ns["names"], ["InputDataSet", "launchpad_query", "pandas", "s"])
         with self.assertRaises(ls.ScriptFailed) as ctx:
             run("pd.Series([1])\n")
         self.assertEqual(ctx.exception.info["type"], "NameError")

@@ -7,7 +7,7 @@
 #   LAUNCHPAD_BXL_BATCH_BYTES=n    output batch target (default 4 MiB)
 #   LAUNCHPAD_BXL_MAX_FRAME=n      largest accepted frame (default 256 MiB)
 
-FRAME <- c(HELLO = 0L, JOB = 1L, PARAMS = 2L, SCHEMA = 3L, BATCH = 4L, END = 5L, ERROR = 6L)
+FRAME <- c(HELLO = 0L, JOB = 1L, PARAMS = 2L, SCHEMA = 3L, BATCH = 4L, END = 5L, ERROR = 6L, QUERY = 7L)
 TYPE_NAMES <- c("bool", "int8", "int16", "int32", "int64", "float32", "float64",
                 "decimal", "string", "binary", "date", "time", "datetime",
                 "datetimeoffset", "uuid")
@@ -132,7 +132,8 @@ read_frame <- function(con, index) {
   if (len > MAX_FRAME) {
     fail("protocol", sprintf("frame %d: length %.0f exceeds the limit %.0f", index, len, MAX_FRAME))
   }
-  if (!(type %in% FRAME)) fail("protocol", sprintf("frame %d: unknown frame type %d", index, type))
+  # QUERY goes runtime -> host only: from the host it is as unknown as any.
+  if (!(type %in% FRAME) || type == FRAME[["QUERY"]]) fail("protocol", sprintf("frame %d: unknown frame type %d", index, type))
   payload <- if (len > 0) readBin(con, "raw", len) else raw(0)
   if (length(payload) < len) {
     fail("protocol", sprintf("frame %d: truncated payload (%d of %.0f bytes)", index, length(payload), len))
@@ -145,7 +146,8 @@ write_frame <- function(con, type, payload) {
   if (length(payload) > 0) writeBin(payload, con)
 }
 
-hello_payload <- function() c(charToRaw("BXL1"), u16_raw(1L), u16_raw(0L))
+# BXL 1.1: QUERY (query.R) and the host's answers.
+hello_payload <- function() c(charToRaw("BXL1"), u16_raw(1L), u16_raw(1L))
 
 check_hello <- function(p) {
   if (length(p) < 8L || !identical(rawToChar(p[1:4]), "BXL1")) {

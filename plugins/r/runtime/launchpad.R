@@ -29,7 +29,7 @@ local({
   user_jit <- compiler::enableJIT(0L)
   self <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1L])
   rt <- new.env(parent = globalenv())
-  parts <- c("bxl.R", "decode.R", "encode.R", "frame.R", "params.R", "script.R", "main.R", "chunks.R")
+  parts <- c("bxl.R", "decode.R", "encode.R", "frame.R", "params.R", "script.R", "main.R", "chunks.R", "query.R")
   lapply(file.path(dirname(self), parts), sys.source, envir = rt, keep.source = FALSE)
   rt$check_fds()
   status <- rt$run(rt$FD_IO, user_jit)

@@ -20,6 +20,7 @@ main <- function(io, user_jit) {
   send_hello(io$output)
   env <- new.env(parent = globalenv())
   job <- read_input(io$input, env)
+  assign("launchpad_query", if (job$chunked) no_query_function() else query_function(io, int64_opts()), envir = env)
   if (job$chunked) return(run_chunks(io, job, env, user_jit))
   run_user_script(job$script, env, user_jit)
   send_output(io$output, script_results(env, job))
@@ -69,16 +70,16 @@ read_input <- function(path, env) {
 }
 
 # input_stream reads the host's frames in order: next_frame(want) returns the
-# next frame if its type is one of want, and turns the host's ERROR into a
-# launchpad_abort. index() counts the frames read.
-input_stream <- function(con) {
+# next frame if its type is one of want, and turns the host's ERROR into the
+# condition on_error makes of its message (a launchpad_abort; a query's
+# answer makes it a launchpad_query_error). index() counts the frames read.
+input_stream <- function(con, on_error = abort_condition) {
   frame <- 0L
   next_frame <- function(want) {
     fr <- read_frame(con, frame)
     if (fr$type == FRAME[["ERROR"]]) {
       d <- tryCatch(decode_dict(fr$payload, "ERROR"), error = function(e) list())
-      stop(structure(class = c("launchpad_abort", "condition"),
-                     list(message = paste(d$message, collapse = ""), call = NULL)))
+      stop(on_error(paste(d$message, collapse = "")))
     }
     if (!(fr$type %in% FRAME[want])) {
       fail("protocol", sprintf("frame %d: got %s, want %s", frame, names(FRAME)[fr$type + 1L], paste(want, collapse = " or ")))
@@ -87,6 +88,10 @@ input_stream <- function(con) {
     fr
   }
   list(next_frame = next_frame, index = function() frame)
+}
+
+abort_condition <- function(message) {
+  structure(class = c("launchpad_abort", "condition"), list(message = message, call = NULL))
 }
 
 # job_settings reads the JOB dictionary with its defaults.

@@ -2,9 +2,9 @@
 
 A Python runtime imports this module to speak the data plane on file
 descriptor 3: frames, schemas, dictionaries, record batches and the
-conversation (HELLO, JOB, PARAMS, SCHEMA, BATCH*, END or ERROR). It treats
-the host's bytes as hostile: every length, span and value is checked before it
-is used, and a failure raises ProtocolError or InputError, which the runtime
+conversation (HELLO, JOB, PARAMS, SCHEMA, BATCH*, END or ERROR; QUERY and
+its answer). It treats the host's bytes as hostile: every length, span and
+value is checked before it is used, and a failure raises ProtocolError or InputError, which the runtime
 reports as an ERROR frame of that kind.
 
 Column values cross as plain Python lists, None for NULL:
@@ -25,12 +25,13 @@ import decimal
 import struct
 import uuid
 
-# Frame types.
-F_HELLO, F_JOB, F_PARAMS, F_SCHEMA, F_BATCH, F_END, F_ERROR = range(7)
-FRAME_NAMES = ("HELLO", "JOB", "PARAMS", "SCHEMA", "BATCH", "END", "ERROR")
+# Frame types. QUERY (1.1) goes runtime -> host only.
+F_HELLO, F_JOB, F_PARAMS, F_SCHEMA, F_BATCH, F_END, F_ERROR, F_QUERY = range(8)
+FRAME_NAMES = ("HELLO", "JOB", "PARAMS", "SCHEMA", "BATCH", "END", "ERROR", "QUERY")
 
 MAGIC = b"BXL1"
-MAJOR, MINOR = 1, 0
+MAJOR, MINOR = 1, 1
+MAX_QUERY = 1 << 20  # the host's default limit on a QUERY payload
 MAX_FRAME = 256 << 20  # same default as the Go reader; also the largest frame sent
 _MAX_IOV = 512  # stay well below IOV_MAX (1024) per sendmsg
 
@@ -730,6 +731,14 @@ def send_params(conn, fields, values, parts=None):
 
 def send_end(conn, rows):
     conn.send(F_END, [struct.pack("<Q", rows)])
+
+
+def send_query(conn, text):
+    """Sends QUERY; the host answers SCHEMA BATCH* END, or ERROR (kind query)."""
+    payload = encode_dict({"query": text})
+    if len(payload) > MAX_QUERY:
+        raise OutputError("query of %d bytes exceeds the %d-byte limit" % (len(payload), MAX_QUERY))
+    conn.send(F_QUERY, [payload])
 
 
 def send_error(conn, info):

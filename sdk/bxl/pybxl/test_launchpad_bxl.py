@@ -222,6 +222,14 @@ class ConversationTest(unittest.TestCase):
         got = list(bxl.read_batches(self.conn, fields))
         self.assertEqual(got, [(2, [[1, None], ["a", "b"]]), (1, [[3], [None]])])
 
+    def test_Conversation_SendsQuery(self):
+        bxl.send_query(self.conn, "SELECT n FROM t")
+        ftype, payload = self.read_host()
+        self.assertEqual(ftype, bxl.F_QUERY)
+        self.assertEqual(bxl.parse_dict(payload, "query"), {"query": "SELECT n FROM t"})
+        with self.assertRaisesRegex(bxl.OutputError, "exceeds"):
+            bxl.send_query(self.conn, "x" * bxl.MAX_QUERY)
+
     def test_Conversation_RejectsWrongFramesAndCounts(self):
         cases = {
             "major": ([(bxl.F_HELLO, b"BXL1" + struct.pack("<HH", 2, 0))], bxl.read_hello, "major version 2"),

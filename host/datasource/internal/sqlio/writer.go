@@ -40,7 +40,7 @@ func TableSpec(table string, maxParts int, schema *bxl.Schema, quote func(string
 
 // BeginTable opens a write's transaction and, when create is set, creates
 // the table (qtable is quoted; decls are its column declarations) in it.
-func BeginTable(ctx context.Context, db *sql.DB, table, qtable string, decls []string, create bool) (*sql.Tx, error) {
+func BeginTable(ctx context.Context, db TxBeginner, table, qtable string, decls []string, create bool) (*sql.Tx, error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin write to %s: %w", table, err)
@@ -51,6 +51,12 @@ func BeginTable(ctx context.Context, db *sql.DB, table, qtable string, decls []s
 		}
 	}
 	return tx, nil
+}
+
+// TxBeginner begins a transaction: a *sql.DB, or a *sql.Conn that must
+// keep its session state (SQL Server's EXECUTE AS).
+type TxBeginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
 }
 
 // RollbackError rolls tx back after a failure, returning what went wrong

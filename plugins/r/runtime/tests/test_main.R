@@ -106,8 +106,9 @@ test_script_sees_only_its_input_and_params <- function() {
                                     "  global = length(ls(globalenv(), all.names = TRUE)))\n"),
                              data.frame(x = 1L), params, list("v")))
   expect_equal(res$status, 0L)
-  # SQL Server's R session predefines the output as an empty data.frame.
-  expect_equal(output_of(res)$df, data.frame(env = "InputDataSet,OutputDataSet,p", global = 0L))
+  # SQL Server's R session predefines the output as an empty data.frame;
+  # launchpad_query is the way back to the instance (query.R).
+  expect_equal(output_of(res)$df, data.frame(env = "InputDataSet,launchpad_query,OutputDataSet,p", global = 0L))
 }
 
 test_output_assigned_globally_is_found <- function() {
