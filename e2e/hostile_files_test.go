@@ -217,6 +217,20 @@ print('deep', n)`, depth)
 }
 
 // jobFolders lists what is left in a host's work root.
+// waitNoJobFolders waits up to 10 s for the work root to empty (a sandbox
+// goes after its job's result) and returns what is left.
+func waitNoJobFolders(t *testing.T, workRoot string) []string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		left := jobFolders(t, workRoot)
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func jobFolders(t *testing.T, workRoot string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(workRoot)
@@ -249,7 +263,7 @@ func TestHostile_DeepFolderTreeIsRemoved(t *testing.T) {
 	if err := healthyJob(t, h); err != nil {
 		t.Fatalf("next job on the same worker: %v", err)
 	}
-	if left := jobFolders(t, workRoot); len(left) != 0 {
+	if left := waitNoJobFolders(t, workRoot); len(left) != 0 {
 		t.Errorf("job folders left: %v", left)
 	}
 	if strings.Contains(h.logBuf.String(), "quarantined") {
@@ -271,7 +285,7 @@ func TestHostile_DeepFolderTreeIsRemoved(t *testing.T) {
 	if err := healthyJob(t, h2); err != nil {
 		t.Fatalf("job on the restarted host: %v", err)
 	}
-	if left := jobFolders(t, workRoot); len(left) != 0 {
+	if left := waitNoJobFolders(t, workRoot); len(left) != 0 {
 		t.Errorf("job folders left after the restart: %v", left)
 	}
 }

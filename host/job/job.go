@@ -341,14 +341,15 @@ func (r *Runner) teardown(id string, env Env, warm *prepared) {
 	})
 }
 
-// spareWorker reports whether a warm runtime may take a worker account:
-// one must stay free for a job, and no job may be waiting for one.
-func (r *Runner) spareWorker() bool {
+// spareWorker reports whether one more warm runtime may take a worker
+// account, inflight preparations having yet to take theirs: one must stay
+// free for a job, and no job may be waiting for one.
+func (r *Runner) spareWorker(inflight int) bool {
 	if r.waiting.Load() > 0 {
 		return false
 	}
 	f, ok := r.cfg.Sandbox.(interface{ FreeWorkers() int })
-	return !ok || f.FreeWorkers() > 1
+	return !ok || f.FreeWorkers()-inflight > 1
 }
 
 // maxLoggedErrorBytes bounds a failed job's error in the host log; the

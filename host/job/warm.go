@@ -208,8 +208,12 @@ func (w *warmPools) fill() {
 	}
 	now := time.Now()
 	busy := w.r.running.Load() > 0
+	inflight := 0 // preparations not holding their worker account yet
 	for _, p := range w.pools {
-		if p.preparing > 0 || len(p.ready) >= p.spec.Ready || now.Before(p.retryAt) || !w.r.spareWorker() {
+		inflight += p.preparing
+	}
+	for _, p := range w.pools {
+		if p.preparing > 0 || len(p.ready) >= p.spec.Ready || now.Before(p.retryAt) || !w.r.spareWorker(inflight) {
 			continue
 		}
 		// A preparation costs CPU a running job would miss: it waits for an
@@ -222,6 +226,7 @@ func (w *warmPools) fill() {
 			continue
 		}
 		p.preparing++
+		inflight++
 		w.wg.Add(1)
 		go w.prepareOne(p, p.spec)
 	}
@@ -252,7 +257,8 @@ func (w *warmPools) prepareOne(p *warmPool, spec WarmSpec) {
 		p.failures++
 		p.retryAt = time.Now().Add(min(time.Second<<min(p.failures-1, 6), time.Minute))
 		p.note = "preparation failed: " + err.Error()
-	case w.closed || len(p.ready) >= p.spec.Ready:
+	case w.closed || len(p.ready) >= p.spec.Ready || w.r.waiting.Load() > 0:
+		// A job waits for a worker account: this one is its.
 		w.mu.Unlock()
 		rt.discard(w.r.log)
 		w.poke()
