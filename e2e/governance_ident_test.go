@@ -310,7 +310,10 @@ type tlsHost struct {
 	analyst, rootCN, foreign testcert.Pair
 }
 
-func startTLSHost(t *testing.T) *tlsHost {
+func startTLSHost(t *testing.T) *tlsHost { return startTLSHostAt(t, 21) }
+
+// startTLSHostAt starts a host with a TLS listener on extra host slot.
+func startTLSHostAt(t *testing.T, slot int) *tlsHost {
 	t.Helper()
 	dir := t.TempDir()
 	ca, err := testcert.NewCA(dir, "callers")
@@ -340,7 +343,7 @@ listener "tcp" {
   key       = %q
   client_ca = %q
 }
-`, extraUIDBase(21), th.addr, srv.Cert, srv.Key, ca.File))
+`, extraUIDBase(slot), th.addr, srv.Cert, srv.Key, ca.File))
 	return th
 }
 

@@ -265,7 +265,8 @@ func hostPeakRSS(t *testing.T) int64 {
 // 4 stalled caller, 5 and 6 memory, 7 request, 8 chunks, 9 configured limits,
 // 10-12 files, 13 and 17 claims, signals and config, 14-15 kernel, 16 integer
 // types, 18 ops watch, 19 the installed package; 20-29 governance (#13),
-// 30-34 warm starts (#12: 30 revocation, 31 two hundred jobs), 35-39 free.
+// 30-34 warm starts and more (30 revocation, 31 two hundred jobs, 32
+// the Python client over TLS), 35-39 free.
 func extraUIDBase(slot int) int {
 	return 1_893_000_000 + (os.Getpid()%9000)*2000 + slot*50
 }
