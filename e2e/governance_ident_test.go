@@ -203,37 +203,11 @@ grant "user:nobody" {
 // script runs.
 func (h *host) startAsAccount(t *testing.T, a callerAccount, id string) *runningJob {
 	t.Helper()
-	j := &runningJob{out: &syncBuffer{}, err: &syncBuffer{}, done: make(chan struct{})}
-	j.cmd = exec.Command(theHost.bin, "exec", "--address", "unix://"+h.sock, "--language", "Python", "--job-id", id,
+	cmd := exec.Command(theHost.bin, "exec", "--address", "unix://"+h.sock, "--language", "Python", "--job-id", id,
 		"--format", "csv", "--input-query", "SELECT 7 AS seven", "--script", sleepyScript(60))
-	j.cmd.Dir = "/"
-	j.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: a.uid, Gid: a.gid, Groups: []uint32{}}}
-	j.cmd.Stdout, j.cmd.Stderr = j.out, j.err
-	if err := j.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		err := j.cmd.Wait()
-		j.res = result{stdout: j.out.String(), stderr: j.err.String()}
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			j.res.code = ee.ExitCode()
-		}
-		close(j.done)
-	}()
-	t.Cleanup(func() { j.cmd.Process.Kill(); <-j.done })
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(j.err.String(), "job-ready") {
-		select {
-		case <-j.done:
-			t.Fatalf("job ended before it ran: exit %d\n%s", j.res.code, j.res.stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job did not start: %s", j.err.String())
-		}
-	}
-	return j
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: a.uid, Gid: a.gid, Groups: []uint32{}}}
+	return startJobCmd(t, cmd)
 }
 
 // A caller sees and cancels only its own jobs; root (an admin) sees and

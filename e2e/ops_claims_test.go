@@ -30,9 +30,15 @@ func sleepyScript(secs int) string {
 // startJob starts a job on h and waits until its script runs.
 func startJob(t *testing.T, h *host, script string) *runningJob {
 	t.Helper()
-	j := &runningJob{out: &syncBuffer{}, err: &syncBuffer{}, done: make(chan struct{})}
-	j.cmd = exec.Command(theHost.bin, "exec", "--address", "unix://"+h.sock, "--language", "Python",
-		"--format", "csv", "--input-query", "SELECT 7 AS seven", "--script", script)
+	return startJobCmd(t, exec.Command(theHost.bin, "exec", "--address", "unix://"+h.sock, "--language", "Python",
+		"--format", "csv", "--input-query", "SELECT 7 AS seven", "--script", script))
+}
+
+// startJobCmd starts cmd, a `launchpad exec` of a sleepyScript, and waits
+// until the script says "job-ready" (exec shows script output on stderr).
+func startJobCmd(t *testing.T, cmd *exec.Cmd) *runningJob {
+	t.Helper()
+	j := &runningJob{cmd: cmd, out: &syncBuffer{}, err: &syncBuffer{}, done: make(chan struct{})}
 	j.cmd.Stdout, j.cmd.Stderr = j.out, j.err
 	if err := j.cmd.Start(); err != nil {
 		t.Fatal(err)
