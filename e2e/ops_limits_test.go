@@ -62,7 +62,8 @@ func cpuSharesReachTheJob(t *testing.T, h *host, uidBase int) {
 	const id = "lim-shares"
 	done := make(chan result, 1)
 	go func() {
-		done <- h.exec(t, "--language", "Python", "--job-id", id, "--script", "import time\ntime.sleep(120)")
+		// Cold: a warm job's cgroup is named after its prepared sandbox.
+		done <- h.exec(t, "--language", "Python", "--job-id", id, "--start", "cold", "--script", "import time\ntime.sleep(120)")
 	}()
 	parent := fmt.Sprintf("launchpad-%d/pool-default/job-%s", uidBase, id)
 	files := map[string]string{

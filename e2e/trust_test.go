@@ -50,7 +50,10 @@ func refusedWith(evs []map[string]any, target, reason string) bool {
 func TestTrust_HostRefusesTamperedAndRevokedLaunchers(t *testing.T) {
 	requireRoot(t)
 	base, workers := extraUIDBase(1), 2
-	h := startExtraHost(t, fmt.Sprintf("sandbox {\n  workers  = %d\n  uid_base = %d\n}\n", workers, base))
+	// No warm runtimes: the R one would rightly outlive the Python
+	// launcher's refusal and spoil the leftover counts below.
+	h := startExtraHost(t, fmt.Sprintf("sandbox {\n  workers  = %d\n  uid_base = %d\n}\n"+
+		"launcher \"PythonLauncher\" {\n  warm = 0\n}\nlauncher \"RLauncher\" {\n  warm = 0\n}\n", workers, base))
 	if err := healthyJob(t, h); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package launchertest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -59,6 +60,44 @@ func finished(err error, out, errb *bytes.Buffer, began time.Time) result {
 		r.code, r.stderr = -1, err.Error()
 	}
 	return r
+}
+
+// awaitLaunched waits until the host lists job id as running with its
+// launcher started (cold) or its warm runtime taken over: its "launch"
+// stage is over, so exec holds the job's id.
+func (k *kit) awaitLaunched(id string, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		raw, err := exec.Command(k.h.bin, "jobs", "--address", "unix://"+k.h.sock, "--format", "json", "--limit", "1").Output()
+		if err != nil {
+			return fmt.Errorf("launchpad jobs: %w", err)
+		}
+		var jobs []struct {
+			ID     string `json:"id"`
+			State  string `json:"state"`
+			Stages []struct {
+				Name string `json:"name"`
+			} `json:"stages"`
+		}
+		if err := json.Unmarshal(raw, &jobs); err != nil {
+			return fmt.Errorf("launchpad jobs --format json: %w", err)
+		}
+		for _, j := range jobs {
+			if j.ID != id {
+				continue
+			}
+			if j.State != "running" {
+				return fmt.Errorf("is %s before it was cancelled", j.State)
+			}
+			for _, st := range j.Stages {
+				if st.Name == "launch" {
+					return nil
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("its launcher did not start within %v", d)
 }
 
 // exec runs a job in the kit's language. Safe from any goroutine.
@@ -389,25 +428,23 @@ func (k *kit) concurrentJobs(t *testing.T) {
 	}
 }
 
-// launcherStarted is what the host logs (at debug level, which the kit's host
-// runs at) once a job's launcher answered go-plugin's handshake.
-const launcherStarted = "using plugin"
-
 // cancellation interrupts exec as a user's Ctrl-C does: exec cancels the job
 // on the host, which must stop the runtime well before its sleep ends.
 func (k *kit) cancellation(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), execTimeout)
 	defer cancel()
-	cmd, out, errb := k.command(ctx, "--language", k.lang, "--script", k.cfg.Snippets.Sleep)
-	started := k.h.log.Count(launcherStarted)
+	id := fmt.Sprintf("kit-cancel-%s-%d", k.start, time.Now().UnixNano()%1e9)
+	cmd, out, errb := k.command(ctx, "--language", k.lang, "--job-id", id, "--script", k.cfg.Snippets.Sleep)
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Cancel once the host started the job's launcher: a SIGINT before the
-	// host took the job only drops the call.
-	if err := k.h.log.AwaitCount(launcherStarted, started+1, execTimeout, k.h.proc.Exited()); err != nil {
-		t.Fatalf("the host did not start the launcher within %v: %v", execTimeout, err)
+	// Cancel once the job's runtime runs: a SIGINT before the host took the
+	// job only drops the call.
+	if err := k.awaitLaunched(id, execTimeout); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("job %s: %v", id, err)
 	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

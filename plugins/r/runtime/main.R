@@ -20,10 +20,20 @@ main <- function(io, user_jit) {
   send_hello(io$output)
   env <- new.env(parent = globalenv())
   job <- read_input(io$input, env)
-  assign("launchpad_query", if (job$chunked) no_query_function() else query_function(io, int64_opts()), envir = env)
+  attach_query(if (job$chunked) no_query_function() else query_function(io, int64_opts()))
   if (job$chunked) return(run_chunks(io, job, env, user_jit))
   run_user_script(job$script, env, user_jit)
   send_output(io$output, script_results(env, job))
+}
+
+# attach_query puts launchpad_query on the search path, not in the script's
+# environment: a model the script serializes carries that environment (its
+# formula's), and must not carry the runtime along. An environment named
+# "package:…" is serialized by reference.
+attach_query <- function(f) {
+  if ("package:launchpad" %in% search()) detach("package:launchpad") # tests run several jobs
+  e <- attach(NULL, name = "package:launchpad", warn.conflicts = FALSE)
+  assign("launchpad_query", f, envir = e)
 }
 
 # open_output opens our stream for one write phase. It is reopened after the

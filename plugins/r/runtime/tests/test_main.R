@@ -106,9 +106,22 @@ test_script_sees_only_its_input_and_params <- function() {
                                     "  global = length(ls(globalenv(), all.names = TRUE)))\n"),
                              data.frame(x = 1L), params, list("v")))
   expect_equal(res$status, 0L)
-  # SQL Server's R session predefines the output as an empty data.frame;
-  # launchpad_query is the way back to the instance (query.R).
-  expect_equal(output_of(res)$df, data.frame(env = "InputDataSet,launchpad_query,OutputDataSet,p", global = 0L))
+  # SQL Server's R session predefines the output as an empty data.frame.
+  expect_equal(output_of(res)$df, data.frame(env = "InputDataSet,OutputDataSet,p", global = 0L))
+}
+
+test_query_function_is_found_but_not_serialized_with_models <- function() {
+  # launchpad_query (query.R) is on the search path, not in the script's
+  # environment, which a model's formula captures: serialize(model) must not
+  # carry the runtime (it did, and models outgrew a 128 KiB argument).
+  res <- run_job(host_stream(paste0("m <- lm(y ~ x, data = data.frame(x = 1:3, y = c(2, 4, 7)))\n",
+                                    "OutputDataSet <- data.frame(found = is.function(launchpad_query),\n",
+                                    "  bytes = length(serialize(m, NULL)))\n"),
+                             data.frame(x = 1L), list(), list()))
+  expect_equal(res$status, 0L)
+  out <- output_of(res)$df
+  expect_equal(out$found, TRUE)
+  if (out$bytes > 20000) stop(sprintf("a 3-row lm serializes to %d bytes: the script's environment carries the runtime", out$bytes))
 }
 
 test_output_assigned_globally_is_found <- function() {
