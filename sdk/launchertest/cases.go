@@ -86,7 +86,7 @@ func (k *kit) awaitLaunched(id string, d time.Duration) error {
 			if j.ID != id {
 				continue
 			}
-			if j.State != "running" {
+			if j.State != "running" && j.State != "queued" {
 				return fmt.Errorf("is %s before it was cancelled", j.State)
 			}
 			for _, st := range j.Stages {
