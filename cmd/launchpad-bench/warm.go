@@ -221,11 +221,16 @@ func (h *warmHost) throughput(ctx context.Context, out io.Writer, conc, total in
 	return nil
 }
 
+// count is how many of the jobs the host keeps started as start says
+// (-1 when it cannot be asked).
 func (h *warmHost) count(ctx context.Context, start string) int {
 	jobs, err := h.c.ListJobs(ctx, 0)
+	if err != nil {
+		return -1
+	}
 	n := 0
 	for _, j := range jobs {
-		if err == nil && j.GetStart() == start {
+		if j.GetStart() == start {
 			n++
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -154,9 +153,7 @@ func pluginList(cfg catalog.Config, format string) error {
 		return err
 	}
 	if format == "json" {
-		enc := json.NewEncoder(adminOut)
-		enc.SetIndent("", "  ")
-		return enc.Encode(statuses)
+		return writeJSON(adminOut, statuses)
 	}
 	tw := tabwriter.NewWriter(adminOut, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tVERSION\tLANGUAGES\tSTATUS\tPUBLISHER\tKEY ID\tSHA256\tPATH")

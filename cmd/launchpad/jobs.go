@@ -172,9 +172,15 @@ func writeJobsJSON(w io.Writer, jobs []*proto.JobInfo) error {
 		}
 		out = append(out, r)
 	}
+	return writeJSON(w, out)
+}
+
+// writeJSON writes v as the CLI's --format json does: indented, one
+// document.
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return enc.Encode(v)
 }
 
 func rfc3339(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -32,9 +31,7 @@ func writePoolsJSON(w io.Writer, pools []*proto.PoolInfo) error {
 			MaxJobs: p.GetMaxJobs(), MemoryBytes: p.GetMemoryBytes(), MemoryLimitBytes: p.GetMemoryLimitBytes(),
 			CPUSeconds: p.GetCpuSeconds(), MaxCPUPercent: p.GetMaxCpuPercent(), CPUWeight: p.GetCpuWeight()})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeJSON(w, out)
 }
 
 // writePoolsTable writes one line per resource pool: its jobs, memory in

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -47,9 +46,7 @@ func writeWarmJSON(w io.Writer, pools []*proto.WarmPool) error {
 			Preparing: p.GetPreparing(), MemoryBytes: p.GetMemoryBytes(), Workers: p.GetWorkers(),
 			Served: p.GetServed(), Note: p.GetNote()})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeJSON(w, out)
 }
 
 func writeWarmTable(w io.Writer, pools []*proto.WarmPool) error {

@@ -56,11 +56,11 @@ class Result:
 
     @property
     def stdout(self):
-        return "".join(m.text for m in self.messages if m.stream == "stdout")
+        return errors.stream_text(self.messages, "stdout")
 
     @property
     def stderr(self):
-        return "".join(m.text for m in self.messages if m.stream == "stderr")
+        return errors.stream_text(self.messages, "stderr")
 
     def __iter__(self):
         return iter((self.data, self.params))

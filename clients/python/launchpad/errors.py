@@ -41,11 +41,11 @@ class JobError(LaunchpadError):
 
     @property
     def stdout(self):
-        return "".join(m.text for m in self.messages if m.stream == "stdout")
+        return stream_text(self.messages, "stdout")
 
     @property
     def stderr(self):
-        return "".join(m.text for m in self.messages if m.stream == "stderr")
+        return stream_text(self.messages, "stderr")
 
     def __str__(self):
         head = self.message
@@ -96,3 +96,8 @@ _BY_CODE = {
 def job_error_class(code):
     """The JobError subclass raised for an ErrorCode name."""
     return _BY_CODE.get(code, JobError)
+
+
+def stream_text(messages, stream):
+    """The text of one stream ("stdout" or "stderr") of a job's messages."""
+    return "".join(m.text for m in messages if m.stream == stream)
