@@ -13,6 +13,7 @@ deps:
 
 build:
 	$(GO) build -o $(BIN)/launchpad ./cmd/launchpad
+	$(GO) build -o $(BIN)/launchpad-host ./cmd/launchpad-host
 	$(GO) build -o $(PLUGINS)/launchpad-python ./plugins/python
 	$(GO) build -o $(PLUGINS)/launchpad-r ./plugins/r
 
@@ -38,7 +39,7 @@ HOSTILE_BOTH_WAYS = ^(TestHostile_ScriptsAreBlocked|TestHostile_CannotTouchAnoth
 # and its worker pool, the resource pools' queues, the CLI's exec and the Python runtime's launcher.
 test-race: deps build
 	$(GO) test -count=1 -race -timeout 30m ./sdk/bxl/... ./sdk/launcher/... ./host/satellite/... \
-		./host/job/... ./host/api/... ./host/sandbox/... ./host/history/... ./host/telemetry/... ./host/pool/... ./cmd/launchpad/... ./plugins/python/...
+		./host/job/... ./host/api/... ./host/sandbox/... ./host/history/... ./host/telemetry/... ./host/pool/... ./cmd/... ./plugins/python/...
 
 bench: deps build
 	$(GO) run ./cmd/launchpad-bench -cases launchpad,numpy,csv,sqlite,r,partitions,warm

@@ -87,6 +87,7 @@ func startHost() (*host, error) {
 	h.sock = filepath.Join(h.state, "launchpad.sock")
 	builds := [][2]string{
 		{h.bin, "./cmd/launchpad"},
+		{filepath.Join(dir, "bin", "launchpad-host"), "./cmd/launchpad-host"},
 		{filepath.Join(dir, "bin", "plugins", "launchpad-python"), "./plugins/python"},
 		{filepath.Join(dir, "bin", "plugins", "launchpad-r"), "./plugins/r"},
 	}

@@ -15,6 +15,7 @@ import (
 // The paths the package installs, as README and docs name them.
 const (
 	pkgBin     = "/usr/bin/launchpad"
+	pkgHost    = "/usr/lib/launchpad/launchpad-host"
 	pkgPlugins = "/usr/lib/launchpad/plugins"
 	pkgConfig  = "/etc/launchpad/launchpad.hcl"
 	pkgState   = "/var/lib/launchpad"
@@ -78,7 +79,7 @@ func TestPackage_InstallServeAndPurge(t *testing.T) {
 		}
 	})
 	mustRun(t, "dpkg", "-i", deb)
-	for _, p := range []string{pkgBin, pkgPlugins + "/launchpad-python", pkgPlugins + "/launchpad-r", pkgConfig, pkgUnit,
+	for _, p := range []string{pkgBin, pkgHost, pkgPlugins + "/launchpad-python", pkgPlugins + "/launchpad-r", pkgConfig, pkgUnit,
 		"/usr/share/man/man1/launchpad.1", "/usr/share/bash-completion/completions/launchpad", pkgState + "/instance.db"} {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("not installed: %v", err)

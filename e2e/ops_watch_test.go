@@ -268,6 +268,8 @@ func TestOpsWatch_JobsCancelMetricsLogsAudit(t *testing.T) {
 	}
 }
 
+// A succeeded job's exit code is absent when it was answered as its
+// runtime closed its output (docs/operations.md): its exit was teardown.
 func checkListedJobs(t *testing.T, h *host, okScript string) {
 	t.Helper()
 	jobs := h.jobs(t)
@@ -275,7 +277,7 @@ func checkListedJobs(t *testing.T, h *host, okScript string) {
 	sum := sha256.Sum256([]byte(okScript))
 	if ok.State != "succeeded" || ok.Caller != callerName(t) || ok.Language != "Python" || ok.Launcher != "PythonLauncher" ||
 		ok.LauncherVersion != "0.1.0" || ok.RowsIn != 2 || ok.RowsOut == nil || *ok.RowsOut != 2 ||
-		ok.ExitCode == nil || *ok.ExitCode != 0 || ok.ScriptSHA256 != hex.EncodeToString(sum[:]) || ok.ElapsedMs <= 0 {
+		(ok.ExitCode != nil && *ok.ExitCode != 0) || ok.ScriptSHA256 != hex.EncodeToString(sum[:]) || ok.ElapsedMs <= 0 {
 		t.Errorf("w-ok: %+v", ok)
 	}
 	if os.Geteuid() == 0 && (ok.CPUUserMs <= 0 || ok.PeakMemoryBytes < 1<<20) {

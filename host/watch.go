@@ -92,7 +92,7 @@ func (auditStarts) JobQueued(*job.Live) {}
 func (auditStarts) JobEnded(*job.Live)  {}
 
 func (a auditStarts) JobRunning(l *job.Live) {
-	in := l.Info()
+	in := l.Record()
 	err := a.cat.Audit(catalog.AuditEvent{Action: "job.start", Target: in.ID, Result: catalog.ResultOK,
 		Details: map[string]string{
 			"caller": in.Caller, "language": in.Language, "launcher": in.Launcher,

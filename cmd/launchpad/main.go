@@ -1,127 +1,69 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"runtime/debug"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/openlaunchpad/launchpad/cmd/internal/cli"
+	"github.com/openlaunchpad/launchpad/cmd/internal/clientcmd"
 )
-
-const usage = `usage: launchpad <command> [flags]
-
-Host:
-  dev      run a development host on an embedded SQLite instance
-  serve    run a host from a configuration file
-Callers:
-  exec     run a script on a host
-Operators:
-  jobs     list running and recent jobs (--format json)
-  cancel   cancel a running job
-Administrators:
-  config   validate a configuration file (config validate --config FILE)
-  table    create a table on a SQLite instance file from T-SQL declarations
-           and literals (table create --db F --name T --columns D < rows.json)
-  key      generate signing keys
-  plugin   sign, register, list and remove launchers
-  trust    add, list and revoke trusted publishers
-Other:
-  version  print the version (also --version)
-
-Run 'launchpad <command> -h' for a command's flags.
-`
-
-// errUsage marks errors that are the caller's wording, not a failure.
-var errUsage = errors.New("usage")
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
+		fmt.Fprint(os.Stderr, cli.Usage)
 		os.Exit(2)
 	}
 	cmd, args := os.Args[1], os.Args[2:]
-	var err error
 	switch cmd {
-	case "dev":
-		err = runDev(args)
-	case "serve":
-		err = runServe(args)
 	case "exec":
-		os.Exit(runExec(args))
+		os.Exit(clientcmd.Exec(args))
 	case "jobs":
-		err = runJobs(args)
+		cli.Exit(cmd, clientcmd.Jobs(args))
 	case "cancel":
-		err = runCancel(args)
-	case "key":
-		err = runKey(args)
-	case "plugin":
-		err = runPlugin(args)
-	case "trust":
-		err = runTrust(args)
-	case "config":
-		err = runConfig(args)
-	case "table":
-		err = runTable(args)
-	case "sandbox-init":
-		os.Exit(runSandboxInit(args))
+		cli.Exit(cmd, clientcmd.Cancel(args))
 	case "version", "--version":
-		fmt.Println(versionString())
-		return
+		fmt.Println(cli.Version())
 	case "help", "-h", "--help":
-		fmt.Print(usage)
-		return
+		fmt.Print(cli.Usage)
 	default:
-		fmt.Fprintf(os.Stderr, "launchpad: unknown command %q\n\n%s", cmd, usage)
-		os.Exit(2)
-	}
-	if errors.Is(err, errHelp) {
-		return
-	}
-	if err != nil {
+		// The host's and the administrator's commands, and the usage error
+		// for an unknown one, are launchpad-host's.
+		err := execHost()
 		fmt.Fprintf(os.Stderr, "launchpad %s: %v\n", cmd, err)
-		if errors.Is(err, errUsage) {
-			os.Exit(2)
-		}
 		os.Exit(1)
 	}
 }
 
-// version is set at link time by packagers (-ldflags "-X main.version=…").
-var version = ""
+// execHost replaces this process with launchpad-host and the same
+// arguments: the same pid, so a service manager's signals and
+// NOTIFY_SOCKET reach the host. It returns only on failure.
+func execHost() error {
+	path, err := hostBinary()
+	if err != nil {
+		return err
+	}
+	return syscall.Exec(path, append([]string{path}, os.Args[1:]...), os.Environ())
+}
 
-// versionString is "launchpad VERSION (go1.x, vcs REVISION[+dirty])": the
-// build's own module and VCS stamps when no version was linked in.
-func versionString() string {
-	v, rev, dirty := version, "", false
-	info, ok := debug.ReadBuildInfo()
-	if ok {
-		if v == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
-			v = info.Main.Version
-		}
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
+// hostBinary is launchpad-host beside this binary (a build's bin/) or in
+// ../lib/launchpad (the package's /usr/lib/launchpad).
+func hostBinary() (string, error) {
+	exe, err := os.Executable()
+	if err == nil {
+		exe, err = filepath.EvalSymlinks(exe)
+	}
+	if err != nil {
+		return "", fmt.Errorf("find own binary: %w", err)
+	}
+	dir := filepath.Dir(exe)
+	tried := []string{filepath.Join(dir, "launchpad-host"), filepath.Join(dir, "..", "lib", "launchpad", "launchpad-host")}
+	for _, p := range tried {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p, nil
 		}
 	}
-	if v == "" {
-		v = "dev"
-	}
-	out := "launchpad " + v
-	if ok {
-		out += " (" + info.GoVersion
-		if rev != "" {
-			if len(rev) > 12 {
-				rev = rev[:12]
-			}
-			out += ", vcs " + rev
-			if dirty {
-				out += "+dirty"
-			}
-		}
-		out += ")"
-	}
-	return out
+	return "", fmt.Errorf("the host binary is not installed (looked for %s)", strings.Join(tried, " and "))
 }

@@ -17,7 +17,7 @@ func TestPythonLite_Conformance(t *testing.T) {
 		t.Skipf("no %s: %v", defaultRuntime, err)
 	}
 	launchertest.Run(t, launchertest.Config{
-		LaunchpadBin: launchertest.GoBuild(t, "../..", "./cmd/launchpad"),
+		LaunchpadBin: launchertest.GoBuild(t, "../..", "./cmd/launchpad-host"),
 		LauncherBin:  launchertest.GoBuild(t, "../..", "./examples/pythonlite"),
 		Name:         name,
 		Version:      version,

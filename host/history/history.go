@@ -106,7 +106,7 @@ func (s *Store) JobRunning(*job.Live) {}
 
 // JobEnded moves the job into the history and appends it to the file.
 func (s *Store) JobEnded(l *job.Live) {
-	in := l.Info()
+	in := l.Record()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running[in.ID] == l {

@@ -66,6 +66,11 @@ type execution struct {
 	queries    int
 	queryBytes int64
 
+	// outputClosed is closed once the launcher said the runtime closed its
+	// stdout and stderr (both messageWriters closed: outputCloses is 2).
+	outputClosed chan struct{}
+	outputCloses atomic.Int32
+
 	// mu guards failure: the first failure any goroutine saw.
 	mu      sync.Mutex
 	failure *Error
@@ -84,6 +89,9 @@ type execution struct {
 type runOutcome struct {
 	exit *launcher.ExitStatus
 	err  error
+	// outputClosed: the runtime closed its output after the data plane's
+	// END, and the job was answered without waiting for its exit.
+	outputClosed bool
 }
 
 // outputEnd is how the runtime's side of the data plane ended.
@@ -96,17 +104,9 @@ type outputEnd struct {
 
 func (ex *execution) run(ctx context.Context) (*Result, error) {
 	id := ex.req.ID
-	if ex.warm == nil {
-		jerr := ex.startLauncher(ctx)
-		if jerr != nil {
-			return nil, jerr
-		}
-		ex.runDone = ex.startRun(ctx, ex.sat)
-	} else {
-		ex.adopt(ctx)
+	if jerr := ex.launch(ctx); jerr != nil {
+		return nil, jerr
 	}
-	ex.live.startedAs(ex.startPath())
-	ex.live.mark(StageLaunch)
 	conn, sat := ex.conn, ex.sat
 	defer conn.Close()
 	defer ex.runner.background(sat.Stop) // with the sandbox, after the result
@@ -142,7 +142,7 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 		conn.Close()
 	}
 	if run == (runOutcome{}) {
-		run = waitRun(runDone, ex.env)
+		run = waitRun(runDone, ex.outputClosed, ex.env)
 	}
 	ex.inputStopped.Store(true)
 	ex.stopInput()
@@ -151,6 +151,7 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 	ex.live.exited(run.exit)
 	ex.live.mark(StageExit)
 	usage := ex.env.Usage()
+	ex.live.used(usage)
 	verdict := ex.verdict(ctx, end, readErr, run, usage)
 	if verdict == nil {
 		verdict = ex.finishOutput()
@@ -175,6 +176,23 @@ func (ex *execution) run(ctx context.Context) (*Result, error) {
 	}, nil
 }
 
+// launch starts the job's launcher and its Run, or takes over the warm
+// runtime the job was given.
+func (ex *execution) launch(ctx context.Context) *Error {
+	ex.outputClosed = make(chan struct{})
+	if ex.warm == nil {
+		if jerr := ex.startLauncher(ctx); jerr != nil {
+			return jerr
+		}
+		ex.runDone = ex.startRun(ctx, ex.sat)
+	} else {
+		ex.adopt(ctx)
+	}
+	ex.live.startedAs(ex.startPath())
+	ex.live.mark(StageLaunch)
+	return nil
+}
+
 // startRun calls the launcher's Run; its outcome arrives on the channel.
 // The call carries no deadline of its own, only the host's cancel once the
 // job's context ended: with the deadline sent along, a launcher could stop
@@ -189,7 +207,7 @@ func (ex *execution) startRun(ctx context.Context, sat *satellite.Satellite) <-c
 		defer stop()
 		exit, err := sat.Launcher.Run(runCtx, runRequest(ex.req, ex.env, ex.launcher),
 			messageWriter{ex, Stdout}, messageWriter{ex, Stderr})
-		runDone <- runOutcome{exit, err}
+		runDone <- runOutcome{exit: exit, err: err}
 	}()
 	return runDone
 }
@@ -301,12 +319,16 @@ func waitRunFor(done <-chan runOutcome, d time.Duration) runOutcome {
 	}
 }
 
-// waitRun waits for the launcher's Run to return, killing the job object if
-// the runtime lingers past the grace period.
-func waitRun(done <-chan runOutcome, env Env) runOutcome {
+// waitRun waits for the launcher's Run to return, or for the runtime to
+// close its output (its exit is then teardown: unmapping an interpreter
+// takes 10–25 ms), killing the job object if the runtime lingers past the
+// grace period.
+func waitRun(done <-chan runOutcome, outputClosed <-chan struct{}, env Env) runOutcome {
 	select {
 	case r := <-done:
 		return r
+	case <-outputClosed:
+		return runOutcome{outputClosed: true}
 	case <-time.After(exitGrace):
 		env.Kill()
 	}
@@ -740,6 +762,15 @@ func (ex *execution) checkOutputParams(s *bxl.Schema) error {
 type messageWriter struct {
 	ex     *execution
 	stream Stream
+}
+
+// Close is the launcher saying the runtime's stream ended; once both did,
+// the job has all of its output.
+func (w messageWriter) Close() error {
+	if w.ex.outputCloses.Add(1) == 2 {
+		close(w.ex.outputClosed)
+	}
+	return nil
 }
 
 func (w messageWriter) Write(p []byte) (int, error) {

@@ -64,7 +64,26 @@ func (fakeLauncher) Run(ctx context.Context, req *launcher.RunRequest, stdout, s
 	if err != nil {
 		return nil, err
 	}
+	if in.job.Script == "linger" {
+		return linger(ctx, in, w, stdout, stderr)
+	}
 	return runScript(ctx, in, w, data, stdout)
+}
+
+// linger is a runtime that closes its output, ends the data plane, and
+// then takes its time to exit (an interpreter unmapping its libraries).
+func linger(ctx context.Context, in *fakeInput, w *bxl.Writer, stdout, stderr io.Writer) (*launcher.ExitStatus, error) {
+	fmt.Fprintln(stdout, "bye")
+	stdout.(io.Closer).Close()
+	stderr.(io.Closer).Close()
+	if err := w.WriteParams(&bxl.Schema{}, nil); err != nil {
+		return nil, err
+	}
+	if err := w.WriteEnd(in.rows); err != nil {
+		return nil, err
+	}
+	<-ctx.Done() // the host's teardown
+	return &launcher.ExitStatus{Code: 0}, nil
 }
 
 // fakeInput is what the runtime read; echoed input goes straight back.

@@ -103,6 +103,8 @@ type Live struct {
 	exit     *launcher.ExitStatus
 	err      *Error
 	finished bool
+	// usageFinal: info holds the use read as the runtime finished.
+	usageFinal bool
 }
 
 func newLive(req *Request, now time.Time) *Live {
@@ -149,8 +151,16 @@ func (l *Live) startedAs(path string) {
 	l.mu.Unlock()
 }
 
-// Info returns the job's state now.
-func (l *Live) Info() Info {
+// Info returns the job's state now; a running job's resource use is read
+// from its job object.
+func (l *Live) Info() Info { return l.snapshot(true) }
+
+// Record is Info without reading the job object (a cgroup v1 read is
+// several files): observers take it, on the job's own path. An ended job's
+// record holds its final use.
+func (l *Live) Record() Info { return l.snapshot(false) }
+
+func (l *Live) snapshot(readUsage bool) Info {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	in := l.info
@@ -158,7 +168,7 @@ func (l *Live) Info() Info {
 	if in.Started.IsZero() {
 		in.QueueWaitMs = ms(now.Sub(in.Submitted))
 	}
-	if l.env != nil {
+	if readUsage && l.env != nil && !l.usageFinal {
 		l.applyUsage(&in, l.env.Usage())
 	}
 	if l.ex != nil {
@@ -214,11 +224,21 @@ func (l *Live) exited(exit *launcher.ExitStatus) {
 	l.mu.Unlock()
 }
 
-// release takes the job's final usage before its environment is closed.
+// used records the job's resource use as its runtime finished: the
+// figures its result and record report.
+func (l *Live) used(u Usage) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.applyUsage(&l.info, u)
+	l.usageFinal = true
+}
+
+// release takes the job's final usage before its environment is closed,
+// unless the run recorded it.
 func (l *Live) release() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.env != nil {
+	if l.env != nil && !l.usageFinal {
 		l.applyUsage(&l.info, l.env.Usage())
 		l.env = nil
 	}

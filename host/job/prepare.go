@@ -107,7 +107,7 @@ func (r *Runner) launchPrepared(p *prepared, l *Launcher, language string) error
 	go func() {
 		exit, err := p.sat.Launcher.Run(runCtx, &launcher.RunRequest{JobID: p.id, Language: language,
 			WorkingDir: p.env.Dir(), Settings: l.Settings}, p.out[0], p.out[1])
-		done <- runOutcome{exit, err}
+		done <- runOutcome{exit: exit, err: err}
 	}()
 	return p.readHello()
 }
@@ -175,6 +175,7 @@ type heldWriter struct {
 	mu      sync.Mutex
 	held    bytes.Buffer
 	dropped int
+	closed  bool // the stream ended before a job took the runtime
 	to      io.Writer
 }
 
@@ -190,7 +191,25 @@ func (h *heldWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// attach hands what was held, then the stream, to w.
+// Close passes the end of the stream on, or keeps it for the job.
+func (h *heldWriter) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.to == nil {
+		h.closed = true
+		return nil
+	}
+	return closeWriter(h.to)
+}
+
+func closeWriter(w io.Writer) error {
+	if c, ok := w.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// attach hands what was held, then the stream and its end, to w.
 func (h *heldWriter) attach(w io.Writer) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -202,4 +221,7 @@ func (h *heldWriter) attach(w io.Writer) {
 	}
 	h.held.Reset()
 	h.to = w
+	if h.closed {
+		closeWriter(w)
+	}
 }

@@ -222,6 +222,30 @@ func TestRunner_FailuresAreTyped(t *testing.T) {
 	}
 }
 
+// A runtime that closed its output and ended the data plane is answered
+// at once, not when it exits: its result is complete, and its exit is
+// teardown. (Without the answer at close, this job waits out exitGrace.)
+func TestRunner_AnsweredWhenTheOutputCloses(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	sink := &recordSink{}
+	began := time.Now()
+	res, err := h.runner.Run(context.Background(), &Request{ID: "j-linger", Language: "Fake", Script: "linger"}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(began); took >= exitGrace/2 {
+		t.Errorf("answered after %v: the host waited for the exit", took)
+	}
+	if sink.messages[Stdout] != "bye\n" || res.JobID != "j-linger" {
+		t.Errorf("stdout %q, result %+v", sink.messages[Stdout], res)
+	}
+	h.runner.Close()
+	if opened := len(h.sandbox.envs); h.sandbox.closes() != opened {
+		t.Fatalf("%d sandboxes opened, %d closed", opened, h.sandbox.closes())
+	}
+}
+
 // OUTPUT params come back decoded; a value for an undeclared param is
 // refused before anything starts.
 func TestRunner_OutputParams(t *testing.T) {

@@ -365,12 +365,18 @@ func (w *warmPools) tryTake(l *Launcher, req *Request, lim Limits) (rt *prepared
 	return nil, why, p.readyCh, stale
 }
 
-// jobEnded lets the pools refill now that a job's CPU is free.
+// jobEnded lets the pools refill now that a job's CPU is free, a moment
+// later: the caller's answer and the job's teardown go first (a preparation
+// is a process start and an import, CPU the answer would wait for on a
+// small machine).
 func (w *warmPools) jobEnded() {
 	if w != nil {
-		w.poke()
+		time.AfterFunc(refillDelay, w.poke)
 	}
 }
+
+// refillDelay is how long after a job's end a refill waits.
+const refillDelay = 50 * time.Millisecond
 
 // evictOne frees the worker account of one waiting runtime for a job that
 // needs it; it reports whether there was one.

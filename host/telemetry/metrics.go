@@ -72,7 +72,7 @@ func (m *Metrics) JobQueued(*job.Live) { m.queued.Inc() }
 
 // JobRunning moves a job from waiting to running.
 func (m *Metrics) JobRunning(l *job.Live) {
-	in := l.Info()
+	in := l.Record()
 	m.queued.Dec()
 	m.active.Inc()
 	m.started.WithLabelValues(in.LanguageLabel()).Inc()
@@ -81,7 +81,7 @@ func (m *Metrics) JobRunning(l *job.Live) {
 
 // JobEnded counts how a job ended and what it moved.
 func (m *Metrics) JobEnded(l *job.Live) {
-	in := l.Info()
+	in := l.Record()
 	lang := in.LanguageLabel()
 	if in.Started.IsZero() {
 		m.queued.Dec()

@@ -17,7 +17,7 @@ func TestPythonLauncher_Conformance(t *testing.T) {
 		t.Skipf("%s cannot import pandas (%v): install python3-pandas", defaultRuntime, err)
 	}
 	launchertest.Run(t, launchertest.Config{
-		LaunchpadBin: launchertest.GoBuild(t, "../..", "./cmd/launchpad"),
+		LaunchpadBin: launchertest.GoBuild(t, "../..", "./cmd/launchpad-host"),
 		Warm:         true,
 		LauncherBin:  launchertest.GoBuild(t, "../..", "./plugins/python"),
 		Name:         name,

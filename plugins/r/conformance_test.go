@@ -17,7 +17,7 @@ func TestRLauncher_Conformance(t *testing.T) {
 		t.Skipf("no %s (install r-base-core): %v", defaultRuntime, err)
 	}
 	launchertest.Run(t, launchertest.Config{
-		LaunchpadBin: launchertest.GoBuild(t, "../..", "./cmd/launchpad"),
+		LaunchpadBin: launchertest.GoBuild(t, "../..", "./cmd/launchpad-host"),
 		Warm:         true,
 		LauncherBin:  launchertest.GoBuild(t, "../..", "./plugins/r"),
 		Name:         name,

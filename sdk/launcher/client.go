@@ -38,7 +38,10 @@ func (c *Client) Info(ctx context.Context) (*Info, error) {
 }
 
 // Run runs a job on the launcher. req.DataPlane is ignored: the host hands the
-// data plane to the satellite process when it starts it.
+// data plane to the satellite process when it starts it. When the launcher
+// reports that the runtime closed its output, stdout and stderr are closed
+// (those that are io.Closers) before the exit is awaited: the caller then
+// holds all of the output.
 func (c *Client) Run(ctx context.Context, req *RunRequest, stdout, stderr io.Writer) (*ExitStatus, error) {
 	stream, err := c.client.Run(ctx, runRequestToProto(req))
 	if err != nil {
@@ -61,9 +64,18 @@ func (c *Client) Run(ctx context.Context, req *RunRequest, stdout, stderr io.Wri
 			if _, err := stderr.Write(e.Stderr); err != nil {
 				return nil, fmt.Errorf("copy launcher stderr: %w", err)
 			}
+		case *proto.RunEvent_OutputClosed:
+			closeWriter(stdout)
+			closeWriter(stderr)
 		case *proto.RunEvent_Exit:
 			return exitFromProto(e.Exit), nil
 		}
+	}
+}
+
+func closeWriter(w io.Writer) {
+	if c, ok := w.(io.Closer); ok {
+		c.Close()
 	}
 }
 

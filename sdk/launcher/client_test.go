@@ -132,6 +132,51 @@ func TestClient_RunCarriesRequestOutputAndExit(t *testing.T) {
 	}
 }
 
+// A launcher that closes both writers has the host's writers closed, after
+// all of the output and before Run returns: the host may answer the job
+// then. Closing only one says nothing.
+func TestClient_OutputClosedReachesTheHostBeforeTheExit(t *testing.T) {
+	t.Parallel()
+	for name, closeBoth := range map[string]bool{"Both": true, "StdoutOnly": false} {
+		t.Run(name, func(t *testing.T) {
+			closed := make(chan struct{})
+			impl := &fakeLauncher{run: func(_ context.Context, _ *RunRequest, stdout, stderr io.Writer) (*ExitStatus, error) {
+				stdout.Write([]byte("out"))
+				stdout.(io.Closer).Close()
+				if closeBoth {
+					stderr.(io.Closer).Close()
+					<-closed // the host heard it while Run still runs
+				}
+				return &ExitStatus{}, nil
+			}}
+			c, _ := pair(t, impl)
+			out := &closeRecorder{onClose: func() { close(closed) }}
+			errOut := &closeRecorder{}
+			if _, err := c.Run(context.Background(), &RunRequest{JobID: "j-1"}, out, errOut); err != nil {
+				t.Fatal(err)
+			}
+			if out.closed != closeBoth || errOut.closed != closeBoth || out.String() != "out" {
+				t.Errorf("stdout %q closed %v, stderr closed %v; want closed %v", out.String(), out.closed, errOut.closed, closeBoth)
+			}
+		})
+	}
+}
+
+// closeRecorder is a buffer that records its Close.
+type closeRecorder struct {
+	bytes.Buffer
+	closed  bool
+	onClose func()
+}
+
+func (c *closeRecorder) Close() error {
+	c.closed = true
+	if c.onClose != nil {
+		c.onClose()
+	}
+	return nil
+}
+
 // A satellite serves one job: a second Run is refused before the launcher
 // sees it, and the refusal keeps its gRPC code.
 func TestClient_SecondRunRefused(t *testing.T) {

@@ -27,7 +27,9 @@ const drainDelay = 2 * time.Second
 // it (a caller's cancel, the job's time limit) kills the runtime's process
 // group. Unless the launcher set cmd.ExtraFiles itself (see Bridge), the data
 // plane becomes the runtime's descriptor 3 (DataFD). Its stdout and stderr
-// are copied to the writers as they arrive. The runtime gets its own process
+// are copied to the writers as they arrive, and each writer that is an
+// io.Closer is closed when its stream reaches EOF: a runtime that closes
+// both once its output is complete is answered before its exit. The runtime gets its own process
 // group and dies with the launcher; what is left of the group when it exits
 // is killed too. The launcher's copies of cmd.ExtraFiles are closed once the
 // runtime started.
@@ -52,10 +54,14 @@ func RunRuntime(cmd *exec.Cmd, req *RunRequest, stdout, stderr io.Writer) (*Exit
 	}
 	cmd.SysProcAttr.Setpgid = true
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	cmd.Stdout, cmd.Stderr = stdout, stderr
+	out, err := newOutputs(cmd, stdout, stderr)
+	if err != nil {
+		return nil, err
+	}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = drainDelay
 	startErr := cmd.Start()
+	out.started(startErr == nil)
 	// The runtime holds its own copies now; dropping ours means the host sees
 	// EOF on the data plane once it is gone.
 	for _, f := range cmd.ExtraFiles {
@@ -67,7 +73,81 @@ func RunRuntime(cmd *exec.Cmd, req *RunRequest, stdout, stderr io.Writer) (*Exit
 	swept := sweepOnExit(cmd.Process.Pid)
 	waitErr := cmd.Wait()
 	<-swept
+	out.drain(drainDelay)
 	return exitStatus(waitErr)
+}
+
+// outputs copies a runtime's stdout and stderr from pipes of its own, not
+// exec.Cmd's, so that it sees each reach EOF: the runtime may close both
+// before it exits, and closing the writers then tells the host it has the
+// whole output (Launcher.Run).
+type outputs struct {
+	read, write [2]*os.File
+	to          [2]io.Writer
+	done        [2]chan struct{}
+}
+
+func newOutputs(cmd *exec.Cmd, stdout, stderr io.Writer) (*outputs, error) {
+	o := &outputs{to: [2]io.Writer{stdout, stderr}}
+	for i := range 2 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			o.closeAll()
+			return nil, fmt.Errorf("run runtime: output pipe: %w", err)
+		}
+		o.read[i], o.write[i], o.done[i] = r, w, make(chan struct{})
+	}
+	cmd.Stdout, cmd.Stderr = o.write[0], o.write[1]
+	return o, nil
+}
+
+// started drops the launcher's write ends and, when the runtime runs,
+// starts copying.
+func (o *outputs) started(ok bool) {
+	for i := range 2 {
+		o.write[i].Close()
+		if !ok {
+			o.read[i].Close()
+			close(o.done[i])
+			continue
+		}
+		go o.copy(i)
+	}
+}
+
+func (o *outputs) copy(i int) {
+	defer close(o.done[i])
+	_, err := io.Copy(o.to[i], o.read[i])
+	o.read[i].Close() // a runtime still writing gets EPIPE, as with exec.Cmd
+	if c, ok := o.to[i].(io.Closer); ok && err == nil {
+		c.Close()
+	}
+}
+
+// drain waits up to d for both copies to reach EOF once the runtime exited:
+// a daemon it left behind may still hold the pipes.
+func (o *outputs) drain(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for i := range 2 {
+		select {
+		case <-o.done[i]:
+		case <-t.C:
+			o.read[0].Close()
+			o.read[1].Close()
+			<-o.done[i]
+		}
+	}
+}
+
+func (o *outputs) closeAll() {
+	for i := range 2 {
+		for _, f := range []*os.File{o.read[i], o.write[i]} {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}
 }
 
 // sweepOnExit kills what is left of the runtime's process group as soon as

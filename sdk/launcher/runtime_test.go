@@ -97,6 +97,43 @@ func TestRunRuntime_DaemonCannotHoldTheJob(t *testing.T) {
 	waitGone(t, pidFile)
 }
 
+// TestRunRuntime_ClosesTheWritersWhenTheOutputEnds: a runtime that closes
+// its stdout and stderr has the writers closed, with all of the output in
+// them, while it still runs; it waits for that before it exits.
+func TestRunRuntime_ClosesTheWritersWhenTheOutputEnds(t *testing.T) {
+	req := runRequest(t)
+	release := filepath.Join(req.WorkingDir, "closed")
+	out := &closingBuffer{onClose: func() { os.WriteFile(release, nil, 0o600) }}
+	errw := &closingBuffer{}
+	script := `echo out; echo err >&2; exec >/dev/null 2>&1
+for i in $(seq 500); do [ -e closed ] && exit 0; sleep 0.01; done; exit 7`
+	st, err := RunRuntime(exec.CommandContext(context.Background(), "/bin/sh", "-c", script), req, out, errw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Code != 0 {
+		t.Errorf("exit %+v: stdout was not closed while the runtime ran", *st)
+	}
+	if out.String() != "out\n" || errw.String() != "err\n" || !out.closed || !errw.closed {
+		t.Errorf("stdout %q closed %v, stderr %q closed %v", out.String(), out.closed, errw.String(), errw.closed)
+	}
+}
+
+// closingBuffer is a buffer that records its Close and may act on it.
+type closingBuffer struct {
+	bytes.Buffer
+	closed  bool
+	onClose func()
+}
+
+func (w *closingBuffer) Close() error {
+	w.closed = true
+	if w.onClose != nil {
+		w.onClose()
+	}
+	return nil
+}
+
 func TestRunRuntime_RefusesCommandWithoutContext(t *testing.T) {
 	_, err := RunRuntime(exec.Command("/bin/true"), runRequest(t), &bytes.Buffer{}, &bytes.Buffer{})
 	if !errors.Is(err, ErrNoContext) {

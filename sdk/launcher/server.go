@@ -83,6 +83,7 @@ func (s *server) takeDataPlane(fd uint32) (*os.File, error) {
 type eventSender struct {
 	mu     sync.Mutex
 	stream proto.Launcher_RunServer
+	closed int // streams closed; at 2 the host hears OutputClosed
 }
 
 func (e *eventSender) send(ev *proto.RunEvent) error {
@@ -98,6 +99,22 @@ func (e *eventSender) writer(stdout bool) *streamWriter {
 type streamWriter struct {
 	sender *eventSender
 	stdout bool
+	once   sync.Once
+}
+
+// Close says the runtime's side of this stream ended (RunRuntime closes
+// both at EOF); once both did, the host is told it has all of the output.
+func (w *streamWriter) Close() error {
+	var err error
+	w.once.Do(func() {
+		e := w.sender
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.closed++; e.closed == 2 {
+			err = e.stream.Send(&proto.RunEvent{Event: &proto.RunEvent_OutputClosed{OutputClosed: true}})
+		}
+	})
+	return err
 }
 
 // Write sends p in events of at most MaxEventChunk bytes: the host refuses

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// GoBuild builds the Go main package pkg (e.g. "./cmd/launchpad") of the
+// GoBuild builds the Go main package pkg (e.g. "./cmd/launchpad-host") of the
 // module at moduleDir into a folder of the test's and returns the binary's
 // path. The kit installs its own copy, so the build folder may be anywhere.
 func GoBuild(t *testing.T, moduleDir, pkg string) string {

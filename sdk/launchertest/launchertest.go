@@ -73,7 +73,8 @@ const (
 
 // Config describes the launcher under test.
 type Config struct {
-	// LaunchpadBin is the path of a built launchpad binary.
+	// LaunchpadBin is the path of a built launchpad-host binary
+	// (./cmd/launchpad-host: every launchpad command in one binary).
 	LaunchpadBin string
 	// LauncherBin is the path of the built launcher binary under test; the
 	// kit copies it into its own plugin folder.

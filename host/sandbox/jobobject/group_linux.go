@@ -266,30 +266,23 @@ func (g *Group) Stats() (Stats, error) {
 	return s, nil
 }
 
+// v1Stats reads the five files the stats need, not the library's Stat
+// (some thirty files): it is on every job's path.
 func (g *Group) v1Stats() (Stats, error) {
 	var s Stats
-	m, err := g.v1.Stat(cgroup1.IgnoreNotExist)
+	mem := g.v1Dir(cgroup1.Memory)
+	peak, err := readUint(filepath.Join(mem, "memory.max_usage_in_bytes"))
 	if err != nil {
 		return s, fmt.Errorf("stat %s: %w", g.name, err)
 	}
-	if m.Memory != nil && m.Memory.Usage != nil {
-		s.PeakMemoryBytes = int64(m.Memory.Usage.Max)
+	s.PeakMemoryBytes = int64(peak)
+	oom, err := readKV(filepath.Join(mem, "memory.oom_control"))
+	if err != nil {
+		return s, fmt.Errorf("stat %s: %w", g.name, err)
 	}
-	if m.MemoryOomControl != nil {
-		s.OOMKilled = m.MemoryOomControl.OomKill > 0
-	}
-	if m.CPU != nil && m.CPU.Usage != nil {
-		s.CPUUser = time.Duration(m.CPU.Usage.User)
-		s.CPUSystem = time.Duration(m.CPU.Usage.Kernel)
-	}
-	// cpuacct.stat (what the library reads) counts 10 ms ticks; the
-	// nanosecond counters, where the kernel has them, see short jobs too.
-	acct := g.v1Dir(cgroup1.Cpuacct)
-	if u, err := readUint(filepath.Join(acct, "cpuacct.usage_user")); err == nil && u > 0 {
-		s.CPUUser = time.Duration(u)
-	}
-	if k, err := readUint(filepath.Join(acct, "cpuacct.usage_sys")); err == nil && k > 0 {
-		s.CPUSystem = time.Duration(k)
+	s.OOMKilled = oom["oom_kill"] > 0
+	if s.CPUUser, s.CPUSystem, err = g.v1CPU(); err != nil {
+		return s, fmt.Errorf("stat %s: %w", g.name, err)
 	}
 	ev, err := readKV(filepath.Join(g.v1Dir(cgroup1.Pids), "pids.events"))
 	if err != nil {
@@ -297,6 +290,23 @@ func (g *Group) v1Stats() (Stats, error) {
 	}
 	s.PidsLimitHit = ev["max"] > 0
 	return s, nil
+}
+
+// v1CPU reads the nanosecond counters where the kernel has them; else
+// cpuacct.stat, whose 10 ms ticks miss short jobs.
+func (g *Group) v1CPU() (user, sys time.Duration, err error) {
+	acct := g.v1Dir(cgroup1.Cpuacct)
+	u, uerr := readUint(filepath.Join(acct, "cpuacct.usage_user"))
+	k, kerr := readUint(filepath.Join(acct, "cpuacct.usage_sys"))
+	if uerr == nil && kerr == nil && u+k > 0 {
+		return time.Duration(u), time.Duration(k), nil
+	}
+	st, err := readKV(filepath.Join(acct, "cpuacct.stat"))
+	if err != nil {
+		return 0, 0, err
+	}
+	const tick = time.Second / 100 // USER_HZ
+	return time.Duration(st["user"]) * tick, time.Duration(st["system"]) * tick, nil
 }
 
 // Delete removes the group from every hierarchy. It fails with

@@ -109,7 +109,7 @@ finish_chunks <- function(path, params, rows) {
   con <- open_output(path)
   state$out <- con
   write_frame(con, FRAME[["PARAMS"]], params)
-  flush_std()
+  close_std()
   write_frame(con, FRAME[["END"]], u64_raw(rows))
   state$out <- NULL
   close(con)

@@ -32,6 +32,9 @@ local({
   parts <- c("bxl.R", "decode.R", "encode.R", "frame.R", "params.R", "script.R", "main.R", "chunks.R", "query.R")
   lapply(file.path(dirname(self), parts), sys.source, envir = rt, keep.source = FALSE)
   rt$check_fds()
+  # close_std's helpers, loaded (not attached) before HELLO: a warm runtime
+  # has them ready, and a job does not pay for them at its end.
+  loadNamespace("parallel")
   status <- rt$run(rt$FD_IO, user_jit)
   quit(save = "no", status = status, runLast = FALSE)
 })

@@ -225,6 +225,7 @@ type RunEvent struct {
 	//	*RunEvent_Stdout
 	//	*RunEvent_Stderr
 	//	*RunEvent_Exit
+	//	*RunEvent_OutputClosed
 	Event         isRunEvent_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -294,6 +295,15 @@ func (x *RunEvent) GetExit() *Exit {
 	return nil
 }
 
+func (x *RunEvent) GetOutputClosed() bool {
+	if x != nil {
+		if x, ok := x.Event.(*RunEvent_OutputClosed); ok {
+			return x.OutputClosed
+		}
+	}
+	return false
+}
+
 type isRunEvent_Event interface {
 	isRunEvent_Event()
 }
@@ -310,11 +320,20 @@ type RunEvent_Exit struct {
 	Exit *Exit `protobuf:"bytes,3,opt,name=exit,proto3,oneof"`
 }
 
+type RunEvent_OutputClosed struct {
+	// The runtime closed its stdout and stderr: every byte of both was
+	// sent before this event. The host may answer the job once the data
+	// plane ended too, without waiting for the runtime's exit (teardown).
+	OutputClosed bool `protobuf:"varint,4,opt,name=output_closed,json=outputClosed,proto3,oneof"`
+}
+
 func (*RunEvent_Stdout) isRunEvent_Event() {}
 
 func (*RunEvent_Stderr) isRunEvent_Event() {}
 
 func (*RunEvent_Exit) isRunEvent_Event() {}
+
+func (*RunEvent_OutputClosed) isRunEvent_Event() {}
 
 type Exit struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -393,11 +412,12 @@ const file_sdk_launcher_proto_launcher_proto_rawDesc = "" +
 	"\adata_fd\x18\x05 \x01(\rR\x06dataFd\x1a;\n" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"z\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa1\x01\n" +
 	"\bRunEvent\x12\x18\n" +
 	"\x06stdout\x18\x01 \x01(\fH\x00R\x06stdout\x12\x18\n" +
 	"\x06stderr\x18\x02 \x01(\fH\x00R\x06stderr\x121\n" +
-	"\x04exit\x18\x03 \x01(\v2\x1b.launchpad.launcher.v1.ExitH\x00R\x04exitB\a\n" +
+	"\x04exit\x18\x03 \x01(\v2\x1b.launchpad.launcher.v1.ExitH\x00R\x04exit\x12%\n" +
+	"\routput_closed\x18\x04 \x01(\bH\x00R\foutputClosedB\a\n" +
 	"\x05event\"2\n" +
 	"\x04Exit\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x16\n" +
@@ -450,6 +470,7 @@ func file_sdk_launcher_proto_launcher_proto_init() {
 		(*RunEvent_Stdout)(nil),
 		(*RunEvent_Stderr)(nil),
 		(*RunEvent_Exit)(nil),
+		(*RunEvent_OutputClosed)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/openlaunchpad/launchpad/cmd/internal/cli"
+	"github.com/openlaunchpad/launchpad/cmd/internal/clientcmd"
 )
 
 // The admin commands act on the host of --config: its state_dir and
@@ -30,9 +33,9 @@ func TestStateFlags_FollowTheHostsConfig(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := newFlagSet("plugin list", "launchpad plugin list")
+			fs := cli.NewFlagSet("plugin list", "launchpad plugin list")
 			get := stateFlags(fs)
-			if _, err := parseInterspersed(fs, tc.args); err != nil {
+			if _, err := cli.ParseInterspersed(fs, tc.args); err != nil {
 				t.Fatal(err)
 			}
 			cfg, err := get()
@@ -66,14 +69,14 @@ func TestHelp_ListsEveryFlag(t *testing.T) {
 		{runTrust, []string{"add", "-h"}, []string{"-config", "-state", "-plugin-dir", "-name"}},
 		{runKey, []string{"generate", "-h"}, []string{"-out"}},
 		{runPlugin, []string{"-h"}, []string{"plugin sign", "plugin list"}},
-		{runJobs, []string{"-h"}, []string{"-address", "-format", "-limit"}},
-		{runCancel, []string{"-h"}, []string{"-address"}},
+		{clientcmd.Jobs, []string{"-h"}, []string{"-address", "-format", "-limit"}},
+		{clientcmd.Cancel, []string{"-h"}, []string{"-address"}},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			out := captureOut(t)
-			if err := tc.run(tc.args); !errors.Is(err, errHelp) {
-				t.Fatalf("err = %v, want errHelp", err)
+			if err := tc.run(tc.args); !errors.Is(err, cli.ErrHelp) {
+				t.Fatalf("err = %v, want cli.ErrHelp", err)
 			}
 			if !strings.HasPrefix(out.String(), "usage: launchpad ") {
 				t.Errorf("output:\n%s", out)
@@ -88,7 +91,7 @@ func TestHelp_ListsEveryFlag(t *testing.T) {
 }
 
 func TestServe_RefusesAnUnknownLogLevel(t *testing.T) {
-	if err := runServe([]string{"--log-level", "loud"}); !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "loud") {
+	if err := runServe([]string{"--log-level", "loud"}); !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "loud") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -111,7 +114,7 @@ func TestTableCreate_DeclaredColumnsAndLiteralRows(t *testing.T) {
 	if err := runTable([]string{"create", "--db", db, "--name", "v", "--columns", "id int"}); err == nil || !strings.Contains(err.Error(), "rows on stdin") {
 		t.Errorf("bad JSON gave %v", err)
 	}
-	if err := runTable([]string{"create", "--db", db}); !errors.Is(err, errUsage) {
+	if err := runTable([]string{"create", "--db", db}); !errors.Is(err, cli.ErrUsage) {
 		t.Errorf("missing flags gave %v, want a usage error", err)
 	}
 }

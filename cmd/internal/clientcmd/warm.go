@@ -1,4 +1,4 @@
-package main
+package clientcmd
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/openlaunchpad/launchpad/client"
+	"github.com/openlaunchpad/launchpad/cmd/internal/cli"
 	"github.com/openlaunchpad/launchpad/host/api/proto"
 	"github.com/openlaunchpad/launchpad/internal/untrusted"
 )
@@ -46,7 +47,7 @@ func writeWarmJSON(w io.Writer, pools []*proto.WarmPool) error {
 			Preparing: p.GetPreparing(), MemoryBytes: p.GetMemoryBytes(), Workers: p.GetWorkers(),
 			Served: p.GetServed(), Note: p.GetNote()})
 	}
-	return writeJSON(w, out)
+	return cli.WriteJSON(w, out)
 }
 
 func writeWarmTable(w io.Writer, pools []*proto.WarmPool) error {

@@ -1,4 +1,4 @@
-package main
+package clientcmd
 
 import (
 	"flag"
@@ -14,7 +14,7 @@ import (
 )
 
 // batchDir holds the documentation forms the parser is tested on.
-var batchDir = filepath.Join("..", "..", "host", "tsql", "testdata")
+var batchDir = filepath.Join("..", "..", "..", "host", "tsql", "testdata")
 
 func parseBatch(t *testing.T, src string) *tsql.Script {
 	t.Helper()

@@ -1,4 +1,4 @@
-package main
+package clientcmd
 
 import (
 	"context"
@@ -38,7 +38,9 @@ func (p paramFlags) Set(v string) error {
 	return nil
 }
 
-func runExec(args []string) int {
+// Exec is `launchpad exec`: it runs a script on a host and returns the
+// process's exit code.
+func Exec(args []string) int {
 	return execMain(args, os.Stdout, os.Stderr)
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/openlaunchpad/launchpad/cmd/internal/cli"
 	"github.com/openlaunchpad/launchpad/host"
 	"github.com/openlaunchpad/launchpad/host/catalog"
 	"github.com/openlaunchpad/launchpad/host/claim"
@@ -37,7 +38,7 @@ const levelUsage = "log level: trace, debug, info, warn, error, off (default: th
 
 func newLogger(level, format string) (hclog.Logger, error) {
 	if format != "text" && format != "json" {
-		return nil, fmt.Errorf("%w: --log-format %q: want text or json", errUsage, format)
+		return nil, fmt.Errorf("%w: --log-format %q: want text or json", cli.ErrUsage, format)
 	}
 	return hclog.New(&hclog.LoggerOptions{Name: "launchpad", Level: hclog.LevelFromString(level), Output: os.Stderr,
 		JSONFormat: format == "json"}), nil
@@ -47,7 +48,7 @@ func newLogger(level, format string) (hclog.Logger, error) {
 // nothing at all).
 func checkLevel(level string) error {
 	if level != "" && hclog.LevelFromString(level) == hclog.NoLevel {
-		return fmt.Errorf("%w: --log-level %q: want trace, debug, info, warn, error or off", errUsage, level)
+		return fmt.Errorf("%w: --log-level %q: want trace, debug, info, warn, error or off", cli.ErrUsage, level)
 	}
 	return nil
 }
@@ -60,10 +61,10 @@ func logFlags(fs *flag.FlagSet) (level, format *string) {
 }
 
 func runServe(args []string) error {
-	fs := newFlagSet("serve", "launchpad serve [--config FILE] [--log-level LEVEL] [--log-format text|json]")
+	fs := cli.NewFlagSet("serve", "launchpad serve [--config FILE] [--log-level LEVEL] [--log-format text|json]")
 	file := fs.String("config", defaultConfig, "configuration file")
 	level, logFormat := logFlags(fs)
-	if rest, err := parseInterspersed(fs, args); err != nil || len(rest) > 0 {
+	if rest, err := cli.ParseInterspersed(fs, args); err != nil || len(rest) > 0 {
 		return usageOr(err, "launchpad serve takes no arguments")
 	}
 	if err := checkLevel(*level); err != nil {
@@ -88,12 +89,12 @@ func runServe(args []string) error {
 }
 
 func runDev(args []string) error {
-	fs := newFlagSet("dev", "launchpad dev [--state DIR] [--isolation full|none] [--config FILE] [--log-level LEVEL] [--log-format text|json]")
+	fs := cli.NewFlagSet("dev", "launchpad dev [--state DIR] [--isolation full|none] [--config FILE] [--log-level LEVEL] [--log-format text|json]")
 	state := fs.String("state", "state", "state folder: instance.db, keys, catalog, socket")
 	isolation := fs.String("isolation", "", `isolation: "full" (default), or "none" on a single-user laptop (every job then carries a warning)`)
 	file := fs.String("config", "", "optional configuration file for limits, sandbox and launcher settings; the state folder, instance and plugin folder stay the dev defaults")
 	level, logFormat := logFlags(fs)
-	if rest, err := parseInterspersed(fs, args); err != nil || len(rest) > 0 {
+	if rest, err := cli.ParseInterspersed(fs, args); err != nil || len(rest) > 0 {
 		return usageOr(err, "launchpad dev takes no arguments")
 	}
 	if err := checkLevel(*level); err != nil {

@@ -1,8 +1,7 @@
-package main
+package clientcmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/openlaunchpad/launchpad/client"
+	"github.com/openlaunchpad/launchpad/cmd/internal/cli"
 	"github.com/openlaunchpad/launchpad/host/api/proto"
 	"github.com/openlaunchpad/launchpad/internal/untrusted"
 )
@@ -46,8 +46,10 @@ func callHost(address string, tlsFiles *client.TLSFiles, fn func(context.Context
 	return nil
 }
 
-func runJobs(args []string) error {
-	fs := newFlagSet("jobs", "launchpad jobs [--address unix://PATH|tls://HOST:PORT [--cert F --key F --ca F]] [--format table|json] [--limit N] [--warm]")
+// Jobs is `launchpad jobs`: running and recent jobs, resource pools or
+// warm runtimes.
+func Jobs(args []string) error {
+	fs := cli.NewFlagSet("jobs", "launchpad jobs [--address unix://PATH|tls://HOST:PORT [--cert F --key F --ca F]] [--format table|json] [--limit N] [--warm]")
 	address := fs.String("address", defaultAddress(), addressUsage)
 	tlsFiles := tlsFlags(fs)
 	format := fs.String("format", "table", "output format: table or json")
@@ -55,15 +57,15 @@ func runJobs(args []string) error {
 	warm := fs.Bool("warm", false, "list the warm runtimes of each launcher instead of jobs")
 	onlyPools := fs.Bool("pools", false, "list the resource pools only")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return errHelp
+		return cli.ErrHelp
 	} else if err != nil || fs.NArg() != 0 {
-		return errUsage
+		return cli.ErrUsage
 	}
 	if *format != "table" && *format != "json" {
-		return fmt.Errorf("%w: --format %q: want table or json", errUsage, *format)
+		return fmt.Errorf("%w: --format %q: want table or json", cli.ErrUsage, *format)
 	}
 	if *limit < 0 {
-		return fmt.Errorf("%w: --limit must not be negative", errUsage)
+		return fmt.Errorf("%w: --limit must not be negative", cli.ErrUsage)
 	}
 	if *warm {
 		return listWarm(*address, tlsFiles, *format)
@@ -172,15 +174,7 @@ func writeJobsJSON(w io.Writer, jobs []*proto.JobInfo) error {
 		}
 		out = append(out, r)
 	}
-	return writeJSON(w, out)
-}
-
-// writeJSON writes v as the CLI's --format json does: indented, one
-// document.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return cli.WriteJSON(w, out)
 }
 
 func rfc3339(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openlaunchpad/launchpad/cmd/internal/cli"
 	"github.com/openlaunchpad/launchpad/host/catalog"
 	"github.com/openlaunchpad/launchpad/signing"
 )
@@ -18,9 +19,9 @@ import (
 func captureOut(t *testing.T) *bytes.Buffer {
 	t.Helper()
 	var buf bytes.Buffer
-	old := adminOut
-	adminOut = &buf
-	t.Cleanup(func() { adminOut = old })
+	old, oldCLI := adminOut, cli.Out
+	adminOut, cli.Out = &buf, &buf
+	t.Cleanup(func() { adminOut, cli.Out = old, oldCLI })
 	return &buf
 }
 
@@ -178,8 +179,8 @@ func TestAdminCLI_RejectsBadUsage(t *testing.T) {
 	}
 	for name, run := range tests {
 		t.Run(name, func(t *testing.T) {
-			if err := run(); !errors.Is(err, errUsage) {
-				t.Fatalf("got %v, want errUsage", err)
+			if err := run(); !errors.Is(err, cli.ErrUsage) {
+				t.Fatalf("got %v, want cli.ErrUsage", err)
 			}
 		})
 	}

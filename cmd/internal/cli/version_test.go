@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"runtime"
@@ -9,12 +9,12 @@ import (
 func TestVersion_LinkedVersionAndToolchain(t *testing.T) {
 	defer func(v string) { version = v }(version)
 	version = "1.2.3"
-	got := versionString()
+	got := Version()
 	if !strings.HasPrefix(got, "launchpad 1.2.3 (") || !strings.Contains(got, runtime.Version()) {
-		t.Errorf("versionString() = %q", got)
+		t.Errorf("Version() = %q", got)
 	}
 	version = ""
-	if got := versionString(); !strings.HasPrefix(got, "launchpad dev") && !strings.HasPrefix(got, "launchpad v") {
-		t.Errorf("unstamped versionString() = %q", got)
+	if got := Version(); !strings.HasPrefix(got, "launchpad dev") && !strings.HasPrefix(got, "launchpad v") {
+		t.Errorf("unstamped Version() = %q", got)
 	}
 }

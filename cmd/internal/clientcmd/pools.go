@@ -1,4 +1,4 @@
-package main
+package clientcmd
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/openlaunchpad/launchpad/cmd/internal/cli"
 	"github.com/openlaunchpad/launchpad/host/api/proto"
 )
 
@@ -31,7 +32,7 @@ func writePoolsJSON(w io.Writer, pools []*proto.PoolInfo) error {
 			MaxJobs: p.GetMaxJobs(), MemoryBytes: p.GetMemoryBytes(), MemoryLimitBytes: p.GetMemoryLimitBytes(),
 			CPUSeconds: p.GetCpuSeconds(), MaxCPUPercent: p.GetMaxCpuPercent(), CPUWeight: p.GetCpuWeight()})
 	}
-	return writeJSON(w, out)
+	return cli.WriteJSON(w, out)
 }
 
 // writePoolsTable writes one line per resource pool: its jobs, memory in

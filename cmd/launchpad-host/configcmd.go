@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/openlaunchpad/launchpad/cmd/internal/cli"
 	"github.com/openlaunchpad/launchpad/host"
 	"github.com/openlaunchpad/launchpad/host/config"
 )
@@ -19,11 +20,11 @@ var errInvalidConfig = errors.New("the configuration has problems")
 func runConfig(args []string) error {
 	const usage = "launchpad config validate [--config FILE]"
 	if len(args) == 0 || args[0] != "validate" {
-		return subcommandUsage(args, usage)
+		return cli.SubcommandUsage(args, usage)
 	}
-	fs := newFlagSet("config validate", usage)
+	fs := cli.NewFlagSet("config validate", usage)
 	file := fs.String("config", defaultConfig, "configuration file")
-	if rest, err := parseInterspersed(fs, args[1:]); err != nil || len(rest) > 0 {
+	if rest, err := cli.ParseInterspersed(fs, args[1:]); err != nil || len(rest) > 0 {
 		return usageOr(err, usage)
 	}
 	diags, err := validateConfig(*file)
@@ -69,5 +70,5 @@ func usageOr(err error, usage string) error {
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("%w: %s", errUsage, usage)
+	return fmt.Errorf("%w: %s", cli.ErrUsage, usage)
 }

@@ -1,4 +1,4 @@
-package main
+package clientcmd
 
 import (
 	"context"
@@ -7,19 +7,21 @@ import (
 	"fmt"
 
 	"github.com/openlaunchpad/launchpad/client"
+	"github.com/openlaunchpad/launchpad/cmd/internal/cli"
 )
 
 // errNotRunning: cancel named a job the host is not running.
 var errNotRunning = fmt.Errorf("not running")
 
-func runCancel(args []string) error {
-	fs := newFlagSet("cancel", "launchpad cancel [--address unix://PATH|tls://HOST:PORT [--cert F --key F --ca F]] JOB_ID")
+// Cancel is `launchpad cancel ID`.
+func Cancel(args []string) error {
+	fs := cli.NewFlagSet("cancel", "launchpad cancel [--address unix://PATH|tls://HOST:PORT [--cert F --key F --ca F]] JOB_ID")
 	address := fs.String("address", defaultAddress(), addressUsage)
 	tlsFiles := tlsFlags(fs)
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return errHelp
+		return cli.ErrHelp
 	} else if err != nil || fs.NArg() != 1 {
-		return errUsage
+		return cli.ErrUsage
 	}
 	id := fs.Arg(0)
 	var found bool

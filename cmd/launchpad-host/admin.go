@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/openlaunchpad/launchpad/cmd/internal/cli"
 	"github.com/openlaunchpad/launchpad/host/catalog"
 	"github.com/openlaunchpad/launchpad/host/config"
 	"github.com/openlaunchpad/launchpad/sdk/launcher"
@@ -31,16 +32,16 @@ var (
 // runKey implements `launchpad key generate --out PREFIX`.
 func runKey(args []string) error {
 	if len(args) == 0 || args[0] != "generate" {
-		return subcommandUsage(args, "launchpad key generate --out PREFIX")
+		return cli.SubcommandUsage(args, "launchpad key generate --out PREFIX")
 	}
-	fs := newFlagSet("key generate", "launchpad key generate --out PREFIX")
+	fs := cli.NewFlagSet("key generate", "launchpad key generate --out PREFIX")
 	out := fs.String("out", "", "write PREFIX.pub and PREFIX.key (0600)")
-	rest, err := parseInterspersed(fs, args[1:])
+	rest, err := cli.ParseInterspersed(fs, args[1:])
 	if err != nil {
 		return err
 	}
 	if *out == "" || len(rest) != 0 {
-		return fmt.Errorf("%w: launchpad key generate --out PREFIX", errUsage)
+		return fmt.Errorf("%w: launchpad key generate --out PREFIX", cli.ErrUsage)
 	}
 	password := os.Getenv(signing.PasswordEnv)
 	pub, err := signing.WriteKeyPair(*out, password)
@@ -59,17 +60,17 @@ func runPlugin(args []string) error {
 	const pluginUsage = "launchpad plugin sign --key PREFIX.key --name N --language L [--language L2] --version V BINARY | " +
 		"plugin register BINARY | plugin list | plugin remove NAME"
 	if len(args) == 0 {
-		return subcommandUsage(args, pluginUsage)
+		return cli.SubcommandUsage(args, pluginUsage)
 	}
 	switch args[0] {
 	case "sign":
 		return pluginSign(args[1:])
 	case "register", "list", "remove":
-		fs := newFlagSet("plugin "+args[0], map[string]string{"list": "launchpad plugin list [--format table|json]",
+		fs := cli.NewFlagSet("plugin "+args[0], map[string]string{"list": "launchpad plugin list [--format table|json]",
 			"register": "launchpad plugin register BINARY", "remove": "launchpad plugin remove NAME"}[args[0]])
 		stateOf := stateFlags(fs)
 		format := fs.String("format", "table", "plugin list: table or json")
-		rest, err := parseInterspersed(fs, args[1:])
+		rest, err := cli.ParseInterspersed(fs, args[1:])
 		if err != nil {
 			return err
 		}
@@ -80,12 +81,12 @@ func runPlugin(args []string) error {
 		switch args[0] {
 		case "list":
 			if len(rest) != 0 || (*format != "table" && *format != "json") {
-				return fmt.Errorf("%w: launchpad plugin list [--format table|json]", errUsage)
+				return fmt.Errorf("%w: launchpad plugin list [--format table|json]", cli.ErrUsage)
 			}
 			return pluginList(cfg, *format)
 		case "register":
 			if len(rest) != 1 {
-				return fmt.Errorf("%w: launchpad plugin register BINARY", errUsage)
+				return fmt.Errorf("%w: launchpad plugin register BINARY", cli.ErrUsage)
 			}
 			return adminChange(cfg, func(c *catalog.Catalog) error {
 				e, err := c.Register(rest[0])
@@ -98,7 +99,7 @@ func runPlugin(args []string) error {
 			})
 		default:
 			if len(rest) != 1 {
-				return fmt.Errorf("%w: launchpad plugin remove NAME", errUsage)
+				return fmt.Errorf("%w: launchpad plugin remove NAME", cli.ErrUsage)
 			}
 			return adminChange(cfg, func(c *catalog.Catalog) error {
 				if err := c.Remove(rest[0]); err != nil {
@@ -109,24 +110,24 @@ func runPlugin(args []string) error {
 			})
 		}
 	default:
-		return subcommandUsage(args, pluginUsage)
+		return cli.SubcommandUsage(args, pluginUsage)
 	}
 }
 
 func pluginSign(args []string) error {
 	const signUsage = "launchpad plugin sign --key PREFIX.key --name N --language L [--language L2] --version V BINARY"
-	fs := newFlagSet("plugin sign", signUsage)
+	fs := cli.NewFlagSet("plugin sign", signUsage)
 	key := fs.String("key", "", "private key file (PREFIX.key)")
 	name := fs.String("name", "", "launcher name, e.g. PythonLauncher")
 	version := fs.String("version", "", "launcher version")
 	var langs stringList
 	fs.Var(&langs, "language", "language served (repeat for several)")
-	rest, err := parseInterspersed(fs, args)
+	rest, err := cli.ParseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if *key == "" || *name == "" || *version == "" || len(langs) == 0 || len(rest) != 1 {
-		return fmt.Errorf("%w: %s", errUsage, signUsage)
+		return fmt.Errorf("%w: %s", cli.ErrUsage, signUsage)
 	}
 	priv, err := signing.ReadPrivateKeyFile(*key, os.Getenv(signing.PasswordEnv))
 	if err != nil {
@@ -153,7 +154,7 @@ func pluginList(cfg catalog.Config, format string) error {
 		return err
 	}
 	if format == "json" {
-		return writeJSON(adminOut, statuses)
+		return cli.WriteJSON(adminOut, statuses)
 	}
 	tw := tabwriter.NewWriter(adminOut, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tVERSION\tLANGUAGES\tSTATUS\tPUBLISHER\tKEY ID\tSHA256\tPATH")
@@ -176,13 +177,13 @@ func pluginList(cfg catalog.Config, format string) error {
 func runTrust(args []string) error {
 	const trustUsage = "launchpad trust add PUBKEY --name PUBLISHER | trust list | trust revoke PUBLISHER"
 	if len(args) == 0 || !slices.Contains([]string{"add", "list", "revoke"}, args[0]) {
-		return subcommandUsage(args, trustUsage)
+		return cli.SubcommandUsage(args, trustUsage)
 	}
-	fs := newFlagSet("trust "+args[0], map[string]string{"add": "launchpad trust add PUBKEY --name PUBLISHER",
+	fs := cli.NewFlagSet("trust "+args[0], map[string]string{"add": "launchpad trust add PUBKEY --name PUBLISHER",
 		"list": "launchpad trust list", "revoke": "launchpad trust revoke PUBLISHER"}[args[0]])
 	stateOf := stateFlags(fs)
 	name := fs.String("name", "", "publisher name (trust add)")
-	rest, err := parseInterspersed(fs, args[1:])
+	rest, err := cli.ParseInterspersed(fs, args[1:])
 	if err != nil {
 		return err
 	}
@@ -193,7 +194,7 @@ func runTrust(args []string) error {
 	switch args[0] {
 	case "add":
 		if len(rest) != 1 || *name == "" {
-			return fmt.Errorf("%w: launchpad trust add PUBKEY --name PUBLISHER", errUsage)
+			return fmt.Errorf("%w: launchpad trust add PUBKEY --name PUBLISHER", cli.ErrUsage)
 		}
 		// PUBKEY is a .pub file or the bare base64 key (as minisign -P takes).
 		var pub signing.PublicKey
@@ -215,7 +216,7 @@ func runTrust(args []string) error {
 		})
 	case "revoke":
 		if len(rest) != 1 {
-			return fmt.Errorf("%w: launchpad trust revoke PUBLISHER", errUsage)
+			return fmt.Errorf("%w: launchpad trust revoke PUBLISHER", cli.ErrUsage)
 		}
 		return adminChange(cfg, func(c *catalog.Catalog) error {
 			revoked, err := c.TrustRevoke(rest[0])
@@ -229,11 +230,11 @@ func runTrust(args []string) error {
 		})
 	case "list":
 		if len(rest) != 0 {
-			return fmt.Errorf("%w: launchpad trust list", errUsage)
+			return fmt.Errorf("%w: launchpad trust list", cli.ErrUsage)
 		}
 		return trustList(cfg)
 	default:
-		return fmt.Errorf("%w: %s", errUsage, trustUsage)
+		return fmt.Errorf("%w: %s", cli.ErrUsage, trustUsage)
 	}
 }
 
@@ -321,53 +322,6 @@ func stateFlags(fs *flag.FlagSet) func() (catalog.Config, error) {
 			cfg.PluginDir, err = filepath.Abs(cfg.PluginDir)
 		}
 		return cfg, err
-	}
-}
-
-// errHelp: the user asked for a command's help, which was printed.
-var errHelp = errors.New("help requested")
-
-// newFlagSet is a flag set whose -h prints usage and every flag to stdout.
-func newFlagSet(name, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(adminOut, "usage: %s\n\nflags:\n", usage)
-		fs.SetOutput(adminOut)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	return fs
-}
-
-// subcommandUsage is the answer to a command without (or with an unknown)
-// subcommand: its usage, on stdout for -h, else as a usage error.
-func subcommandUsage(args []string, usage string) error {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		fmt.Fprintf(adminOut, "usage: %s\n\nRun a subcommand with -h for its flags.\n", usage)
-		return errHelp
-	}
-	return fmt.Errorf("%w: %s", errUsage, usage)
-}
-
-// parseInterspersed parses flags placed before or after positionals.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	var positional []string
-	for {
-		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-			return nil, errHelp // fs.Usage printed it
-		} else if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", errUsage, fs.Name(), err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		if args[0] == "--" {
-			return append(positional, args[1:]...), nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
 	}
 }
 

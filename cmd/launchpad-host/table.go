@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/openlaunchpad/launchpad/cmd/internal/cli"
 	"github.com/openlaunchpad/launchpad/host/dev"
 )
 
@@ -20,17 +21,17 @@ var tableIn io.Reader = os.Stdin
 // holds no SQLite mapping and imports nothing of host/.
 func runTable(args []string) error {
 	if len(args) == 0 || args[0] != "create" {
-		return subcommandUsage(args, "launchpad table create --db PATH --name TABLE --columns DECLS < rows.json")
+		return cli.SubcommandUsage(args, "launchpad table create --db PATH --name TABLE --columns DECLS < rows.json")
 	}
-	fs := newFlagSet("table create", "launchpad table create --db PATH --name TABLE --columns DECLS < rows.json")
+	fs := cli.NewFlagSet("table create", "launchpad table create --db PATH --name TABLE --columns DECLS < rows.json")
 	db := fs.String("db", "", "SQLite instance file (created when missing)")
 	name := fs.String("name", "", "table to create")
 	columns := fs.String("columns", "", "T-SQL column declarations: 'id bigint NOT NULL, price decimal(10,2)'")
-	if _, err := parseInterspersed(fs, args[1:]); err != nil {
+	if _, err := cli.ParseInterspersed(fs, args[1:]); err != nil {
 		return err
 	}
 	if *db == "" || *name == "" || *columns == "" {
-		return fmt.Errorf("%w: --db, --name and --columns are required", errUsage)
+		return fmt.Errorf("%w: --db, --name and --columns are required", cli.ErrUsage)
 	}
 	var rows [][]*string
 	if err := json.NewDecoder(tableIn).Decode(&rows); err != nil && err != io.EOF {
