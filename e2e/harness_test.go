@@ -300,7 +300,7 @@ func startExtraHost(t *testing.T, hcl string) *host {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	h := &host{dir: dir, bin: filepath.Join(dir, "bin", "launchpad"), state: filepath.Join(dir, "state")}
-	for _, name := range []string{"launchpad", "plugins/launchpad-python", "plugins/launchpad-r"} {
+	for _, name := range builtBinaries {
 		if err := copyFile(filepath.Join(theHost.dir, "bin", name), filepath.Join(dir, "bin", name)); err != nil {
 			t.Fatal(err)
 		}
@@ -355,6 +355,10 @@ func (h *host) launch(t *testing.T, args []string) {
 		t.Fatal(err)
 	}
 }
+
+// builtBinaries are what startHost builds under its bin/, for hosts of
+// their own to copy.
+var builtBinaries = []string{"launchpad", "launchpad-host", "plugins/launchpad-python", "plugins/launchpad-r"}
 
 // copyFile copies a built binary, creating root-owned 0755 folders and a
 // 0755 file as the catalog demands.

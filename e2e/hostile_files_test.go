@@ -31,7 +31,7 @@ func startHostAt(t *testing.T, binDir, state, hcl string) *host {
 	h := &host{dir: binDir, bin: filepath.Join(binDir, "bin", "launchpad"), state: state}
 	h.sock = filepath.Join(state, "launchpad.sock")
 	if _, err := os.Stat(h.bin); err != nil {
-		for _, name := range []string{"launchpad", "plugins/launchpad-python", "plugins/launchpad-r"} {
+		for _, name := range builtBinaries {
 			if err := copyFile(filepath.Join(theHost.dir, "bin", name), filepath.Join(binDir, "bin", name)); err != nil {
 				t.Fatal(err)
 			}

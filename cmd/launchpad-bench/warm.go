@@ -32,6 +32,9 @@ type warmHost struct {
 
 const warmTrivial = "OutputDataSet = InputDataSet"
 
+// warmReady is how many ready runtimes per launcher the bench's host keeps.
+const warmReady = 2
+
 func runWarm(ctx context.Context, o *options, out io.Writer) error {
 	h, err := startWarmHost(ctx, filepath.Join(filepath.Dir(o.plugins), "launchpad"))
 	if err != nil {
@@ -47,6 +50,8 @@ func runWarm(ctx context.Context, o *options, out io.Writer) error {
 		{"python3 -c pass", o.python, []string{"-c", "pass"}},
 		{"python3 -c \"import pandas\"", o.python, []string{"-c", "import pandas"}},
 		{"Rscript -e 0", o.rscript, []string{"-e", "0"}},
+		// The client's own start: the floor under every figure below.
+		{"launchpad version", h.bin, []string{"version"}},
 	}
 	for _, r := range refs {
 		ds, err := timeRuns(n/2, nil, func() error { return exec.Command(r.bin, r.args...).Run() })
@@ -64,10 +69,11 @@ func runWarm(ctx context.Context, o *options, out io.Writer) error {
 		{"R job, warm", "R", "OutputDataSet <- InputDataSet", "warm", n},
 		{"Python job, cold", "Python", warmTrivial, "cold", n / 2},
 	} {
-		// Untimed: warm figures time hand-overs, not preparations.
+		// Untimed: warm figures time hand-overs, not preparations, and
+		// none runs beside them (the pool is full again first).
 		before := func() {
 			if c.start == "warm" {
-				h.waitReady(ctx, c.lang+"Launcher", 1)
+				h.waitReady(ctx, c.lang+"Launcher", warmReady)
 			}
 		}
 		ds, err := timeRuns(c.runs, before, func() error { return h.exec(c.lang, c.script, c.start) })
@@ -91,8 +97,8 @@ func startWarmHost(ctx context.Context, bin string) (*warmHost, error) {
 	}
 	h := &warmHost{bin: bin, dir: dir, sock: filepath.Join(dir, "state", "launchpad.sock")}
 	conf := filepath.Join(dir, "launchpad.hcl")
-	text := fmt.Sprintf("sandbox {\n  uid_base = %d\n  workers = 24\n}\nlauncher \"PythonLauncher\" {\n  warm = 2\n}\nlauncher \"RLauncher\" {\n  warm = 2\n}\n",
-		1_897_000_000+(os.Getpid()%1000)*100)
+	text := fmt.Sprintf("sandbox {\n  uid_base = %d\n  workers = 24\n}\nlauncher \"PythonLauncher\" {\n  warm = %d\n}\nlauncher \"RLauncher\" {\n  warm = %d\n}\n",
+		1_897_000_000+(os.Getpid()%1000)*100, warmReady, warmReady)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		return nil, err
 	}
@@ -111,7 +117,7 @@ func startWarmHost(ctx context.Context, bin string) (*warmHost, error) {
 				h.c, _ = client.Dial("unix://" + h.sock)
 			}
 		}
-		if h.c != nil && h.ready(ctx, "PythonLauncher") >= 2 && h.ready(ctx, "RLauncher") >= 2 {
+		if h.c != nil && h.ready(ctx, "PythonLauncher") >= warmReady && h.ready(ctx, "RLauncher") >= warmReady {
 			return h, nil
 		}
 		if time.Now().After(deadline) {
