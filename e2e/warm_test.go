@@ -152,3 +152,42 @@ func TestWarm_JobsShowStartAndStages(t *testing.T) {
 		t.Fatalf("cold start: %q (%s)", jr.Stats.Start, jr.Stats.StartNote)
 	}
 }
+
+// A job is answered once its runtime closed its output, before its exit:
+// output the script writes last must still arrive whole, in both start
+// modes and both languages (a lost tail would be silent).
+func TestWarm_OutputWrittenLastArrivesWhole(t *testing.T) {
+	requireRoot(t)
+	const outLines, errLines = 3000, 1500
+	scripts := map[string]string{
+		"Python": fmt.Sprintf(`import sys
+OutputDataSet = InputDataSet
+sys.stdout.write(("~" * 99 + "\n") * %d)
+sys.stderr.write(("^" * 99 + "\n") * %d)
+print("tail-out")
+print("tail-err", file=sys.stderr)`, outLines, errLines),
+		"R": fmt.Sprintf(`OutputDataSet <- InputDataSet
+cat(strrep(paste0(strrep("~", 99), "\n"), %d))
+cat(strrep(paste0(strrep("^", 99), "\n"), %d), file = stderr())
+cat("tail-out\n")
+cat("tail-err\n", file = stderr())`, outLines, errLines),
+	}
+	for _, language := range []string{"Python", "R"} {
+		for _, start := range []string{"cold", "warm"} {
+			t.Run(language+"/"+start, func(t *testing.T) {
+				jr, r := runJSON(t, "--language", language, "--script", scripts[language], "--start", start,
+					"--input-query", "SELECT 1 AS a")
+				if len(jr.Rows) != 1 || jr.Stats.Start != start {
+					t.Fatalf("rows %d, start %q", len(jr.Rows), jr.Stats.Start)
+				}
+				if o, e := strings.Count(r.stderr, "~"), strings.Count(r.stderr, "^"); o != outLines*99 || e != errLines*99 {
+					t.Errorf("stdout %d of %d bytes, stderr %d of %d", o, outLines*99, e, errLines*99)
+				}
+				// Short last lines sit in the runtime's buffers until its end.
+				if !strings.Contains(r.stderr, "tail-out") || !strings.Contains(r.stderr, "tail-err") {
+					t.Errorf("the last lines are missing: %q", r.stderr[max(0, len(r.stderr)-200):])
+				}
+			})
+		}
+	}
+}
