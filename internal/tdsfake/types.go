@@ -58,6 +58,18 @@ type sqlType struct {
 // time.Time (date, datetime*, datetimeoffset with its zone); time.Duration
 // (time); int64 for sql_variant; []byte for UDTs.
 
+// fixedTypes are the type names that take no arguments.
+var fixedTypes = map[string]sqlType{
+	"bit": {id: tyBitN, size: 1}, "tinyint": {id: tyIntN, size: 1}, "smallint": {id: tyIntN, size: 2},
+	"int": {id: tyIntN, size: 4}, "bigint": {id: tyIntN, size: 8},
+	"real": {id: tyFltN, size: 4}, "float": {id: tyFltN, size: 8},
+	"money": {id: tyMoneyN, size: 8, prec: 19, scale: 4}, "smallmoney": {id: tyMoneyN, size: 4, prec: 10, scale: 4},
+	"datetime": {id: tyDateTimeN, size: 8}, "smalldatetime": {id: tyDateTimeN, size: 4}, "date": {id: tyDateN, size: 3},
+	"uniqueidentifier": {id: tyGUID, size: 16}, "xml": {id: tyXML}, "sql_variant": {id: tyVariant, size: 8016},
+	"geography": {id: tyUDT, size: maxLen, udt: "geography"}, "geometry": {id: tyUDT, size: maxLen, udt: "geometry"},
+	"hierarchyid": {id: tyUDT, size: maxLen, udt: "hierarchyid"},
+}
+
 // ParseType reads a T-SQL type name such as "decimal(10,2)" or "nvarchar(max)".
 func parseType(s string) (sqlType, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
@@ -73,61 +85,14 @@ func parseType(s string) (sqlType, error) {
 		}
 		return strconv.Atoi(strings.TrimSpace(args))
 	}
+	if t, ok := fixedTypes[base]; ok {
+		t.name = s
+		return t, nil
+	}
 	t := sqlType{name: s}
-	var err error
 	switch base {
-	case "bit":
-		t.id, t.size = tyBitN, 1
-	case "tinyint":
-		t.id, t.size = tyIntN, 1
-	case "smallint":
-		t.id, t.size = tyIntN, 2
-	case "int":
-		t.id, t.size = tyIntN, 4
-	case "bigint":
-		t.id, t.size = tyIntN, 8
-	case "real":
-		t.id, t.size = tyFltN, 4
-	case "float":
-		t.id, t.size = tyFltN, 8
-	case "money":
-		t.id, t.size, t.prec, t.scale = tyMoneyN, 8, 19, 4
-	case "smallmoney":
-		t.id, t.size, t.prec, t.scale = tyMoneyN, 4, 10, 4
 	case "decimal", "numeric":
-		t.id = tyDecimalN
-		if base == "numeric" {
-			t.id = tyNumericN
-		}
-		p, sc := 18, 0
-		if args != "" {
-			ps, ss, _ := strings.Cut(args, ",")
-			if p, err = strconv.Atoi(strings.TrimSpace(ps)); err != nil {
-				return t, err
-			}
-			if ss != "" {
-				if sc, err = strconv.Atoi(strings.TrimSpace(ss)); err != nil {
-					return t, err
-				}
-			}
-		}
-		t.prec, t.scale = uint8(p), uint8(sc)
-		switch {
-		case p <= 9:
-			t.size = 5
-		case p <= 19:
-			t.size = 9
-		case p <= 28:
-			t.size = 13
-		default:
-			t.size = 17
-		}
-	case "datetime":
-		t.id, t.size = tyDateTimeN, 8
-	case "smalldatetime":
-		t.id, t.size = tyDateTimeN, 4
-	case "date":
-		t.id, t.size = tyDateN, 3
+		return parseDecimal(t, base, args)
 	case "time", "datetime2", "datetimeoffset":
 		n, err := num(7)
 		if err != nil || n > 7 {
@@ -135,8 +100,6 @@ func parseType(s string) (sqlType, error) {
 		}
 		t.scale = uint8(n)
 		t.id = map[string]byte{"time": tyTimeN, "datetime2": tyDateTime2N, "datetimeoffset": tyDTOffsetN}[base]
-	case "uniqueidentifier":
-		t.id, t.size = tyGUID, 16
 	case "char", "varchar", "nchar", "nvarchar", "binary", "varbinary":
 		n, err := num(1)
 		if err != nil {
@@ -148,14 +111,42 @@ func parseType(s string) (sqlType, error) {
 		if n != maxLen && (base == "nchar" || base == "nvarchar") {
 			t.size = 2 * n
 		}
-	case "xml":
-		t.id = tyXML
-	case "sql_variant":
-		t.id, t.size = tyVariant, 8016
-	case "geography", "geometry", "hierarchyid":
-		t.id, t.size, t.udt = tyUDT, maxLen, base
 	default:
 		return t, fmt.Errorf("fake server does not know type %q", s)
+	}
+	return t, nil
+}
+
+// parseDecimal reads decimal(p[,s]) or numeric(p[,s]); its wire size
+// follows the precision.
+func parseDecimal(t sqlType, base, args string) (sqlType, error) {
+	t.id = tyDecimalN
+	if base == "numeric" {
+		t.id = tyNumericN
+	}
+	p, sc := 18, 0
+	if args != "" {
+		ps, ss, _ := strings.Cut(args, ",")
+		var err error
+		if p, err = strconv.Atoi(strings.TrimSpace(ps)); err != nil {
+			return t, err
+		}
+		if ss != "" {
+			if sc, err = strconv.Atoi(strings.TrimSpace(ss)); err != nil {
+				return t, err
+			}
+		}
+	}
+	t.prec, t.scale = uint8(p), uint8(sc)
+	switch {
+	case p <= 9:
+		t.size = 5
+	case p <= 19:
+		t.size = 9
+	case p <= 28:
+		t.size = 13
+	default:
+		t.size = 17
 	}
 	return t, nil
 }
@@ -377,83 +368,146 @@ func guidText(wire []byte) string {
 // appendValue appends one column value of a ROW token; v == nil is NULL.
 func appendValue(b []byte, t sqlType, v any) ([]byte, error) {
 	if v == nil {
-		switch {
-		case t.isPLP():
-			return binary.LittleEndian.AppendUint64(b, math.MaxUint64), nil
-		case t.id == tyBigVarChar || t.id == tyBigChar || t.id == tyNVarChar || t.id == tyNChar ||
-			t.id == tyBigVarBin || t.id == tyBigBinary:
-			return binary.LittleEndian.AppendUint16(b, 0xFFFF), nil
-		case t.id == tyVariant:
-			return binary.LittleEndian.AppendUint32(b, 0), nil
-		}
-		return append(b, 0), nil
+		return appendNull(b, t), nil
 	}
-	bad := func() ([]byte, error) { return nil, fmt.Errorf("fake: %T value for %s", v, t.name) }
 	switch t.id {
-	case tyBitN:
-		x, ok := v.(bool)
+	case tyBitN, tyIntN, tyFltN, tyVariant:
+		return appendScalar(b, t, v)
+	case tyMoneyN, tyDecimalN, tyNumericN:
+		s, ok := v.(string)
 		if !ok {
-			return bad()
+			return nil, valueError(t, v)
+		}
+		return appendDecimal(b, t, s)
+	case tyDateTimeN, tyDateN, tyDateTime2N, tyDTOffsetN, tyTimeN:
+		return appendTemporal(b, t, v)
+	case tyGUID:
+		s, ok := v.(string)
+		if !ok {
+			return nil, valueError(t, v)
+		}
+		w, err := guidWire(s)
+		if err != nil {
+			return nil, err
+		}
+		return append(append(b, 16), w...), nil
+	case tyBigVarChar, tyBigChar, tyNVarChar, tyNChar, tyXML:
+		s, ok := v.(string)
+		if !ok {
+			return nil, valueError(t, v)
+		}
+		data, err := textBytes(t, s)
+		if err != nil {
+			return nil, err
+		}
+		return appendVarLen(b, t, data), nil
+	case tyBigVarBin, tyBigBinary, tyUDT:
+		data, ok := v.([]byte)
+		if !ok {
+			return nil, valueError(t, v)
+		}
+		return appendVarLen(b, t, data), nil
+	}
+	return nil, valueError(t, v)
+}
+
+func valueError(t sqlType, v any) error { return fmt.Errorf("fake: %T value for %s", v, t.name) }
+
+// appendNull appends NULL as type t writes it.
+func appendNull(b []byte, t sqlType) []byte {
+	switch {
+	case t.isPLP():
+		return binary.LittleEndian.AppendUint64(b, math.MaxUint64)
+	case t.id == tyBigVarChar || t.id == tyBigChar || t.id == tyNVarChar || t.id == tyNChar ||
+		t.id == tyBigVarBin || t.id == tyBigBinary:
+		return binary.LittleEndian.AppendUint16(b, 0xFFFF)
+	case t.id == tyVariant:
+		return binary.LittleEndian.AppendUint32(b, 0)
+	}
+	return append(b, 0)
+}
+
+// appendScalar appends a bit, an integer, a float or a sql_variant bigint.
+func appendScalar(b []byte, t sqlType, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case bool:
+		if t.id != tyBitN {
+			break
 		}
 		if x {
 			return append(b, 1, 1), nil
 		}
 		return append(b, 1, 0), nil
-	case tyIntN:
-		x, ok := v.(int64)
-		if !ok {
-			return bad()
+	case int64:
+		switch t.id {
+		case tyIntN:
+			b = append(b, byte(t.size))
+			return appendUintN(b, uint64(x), t.size), nil
+		case tyVariant:
+			b = binary.LittleEndian.AppendUint32(b, 10)
+			b = append(b, 0x7F, 0) // base type bigint, no properties
+			return binary.LittleEndian.AppendUint64(b, uint64(x)), nil
 		}
-		b = append(b, byte(t.size))
-		return appendUintN(b, uint64(x), t.size), nil
-	case tyFltN:
-		x, ok := v.(float64)
-		if !ok {
-			return bad()
+	case float64:
+		if t.id != tyFltN {
+			break
 		}
 		b = append(b, byte(t.size))
 		if t.size == 4 {
 			return binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(x))), nil
 		}
 		return binary.LittleEndian.AppendUint64(b, math.Float64bits(x)), nil
-	case tyMoneyN, tyDecimalN, tyNumericN:
-		s, ok := v.(string)
-		if !ok {
-			return bad()
-		}
-		neg, m, err := decimalUnscaled(s, t.scale)
-		if err != nil {
-			return nil, err
-		}
-		if t.id == tyMoneyN {
-			x := m.Int64()
-			if neg {
-				x = -x
-			}
-			b = append(b, byte(t.size))
-			if t.size == 4 {
-				return binary.LittleEndian.AppendUint32(b, uint32(int32(x))), nil
-			}
-			b = binary.LittleEndian.AppendUint32(b, uint32(uint64(x)>>32))
-			return binary.LittleEndian.AppendUint32(b, uint32(x)), nil
-		}
-		b = append(b, byte(t.size))
+	}
+	return nil, valueError(t, v)
+}
+
+// appendDecimal appends money, decimal or numeric from its decimal text.
+func appendDecimal(b []byte, t sqlType, s string) ([]byte, error) {
+	neg, m, err := decimalUnscaled(s, t.scale)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, byte(t.size))
+	if t.id == tyMoneyN {
+		x := m.Int64()
 		if neg {
-			b = append(b, 0)
-		} else {
-			b = append(b, 1)
+			x = -x
 		}
-		mag := m.Bytes() // big-endian
-		le := make([]byte, t.size-1)
-		for i := range mag {
-			le[i] = mag[len(mag)-1-i]
+		if t.size == 4 {
+			return binary.LittleEndian.AppendUint32(b, uint32(int32(x))), nil
 		}
-		return append(b, le...), nil
-	case tyDateTimeN:
-		x, ok := v.(time.Time)
+		b = binary.LittleEndian.AppendUint32(b, uint32(uint64(x)>>32))
+		return binary.LittleEndian.AppendUint32(b, uint32(x)), nil
+	}
+	if neg {
+		b = append(b, 0)
+	} else {
+		b = append(b, 1)
+	}
+	mag := m.Bytes() // big-endian
+	le := make([]byte, t.size-1)
+	for i := range mag {
+		le[i] = mag[len(mag)-1-i]
+	}
+	return append(b, le...), nil
+}
+
+// appendTemporal appends a date, time or datetime type.
+func appendTemporal(b []byte, t sqlType, v any) ([]byte, error) {
+	if t.id == tyTimeN {
+		x, ok := v.(time.Duration)
 		if !ok {
-			return bad()
+			return nil, valueError(t, v)
 		}
+		b = append(b, byte(timeLen(t.scale)))
+		return appendTime(b, x, t.scale), nil
+	}
+	x, ok := v.(time.Time)
+	if !ok {
+		return nil, valueError(t, v)
+	}
+	switch t.id {
+	case tyDateTimeN:
 		b = append(b, byte(t.size))
 		days := daysSince(x, epoch1900)
 		if t.size == 4 {
@@ -464,110 +518,51 @@ func appendValue(b []byte, t sqlType, v any) ([]byte, error) {
 		b = binary.LittleEndian.AppendUint32(b, uint32(int32(days)))
 		return binary.LittleEndian.AppendUint32(b, uint32(ticks)), nil
 	case tyDateN:
-		x, ok := v.(time.Time)
-		if !ok {
-			return bad()
-		}
 		b = append(b, 3)
 		return appendUintN(b, uint64(daysSince0001(x)), 3), nil
-	case tyTimeN:
-		x, ok := v.(time.Duration)
-		if !ok {
-			return bad()
-		}
-		b = append(b, byte(timeLen(t.scale)))
-		return appendTime(b, x, t.scale), nil
 	case tyDateTime2N:
-		x, ok := v.(time.Time)
-		if !ok {
-			return bad()
-		}
 		b = append(b, byte(timeLen(t.scale)+3))
 		b = appendTime(b, clockOf(x), t.scale)
 		return appendUintN(b, uint64(daysSince0001(x)), 3), nil
-	case tyDTOffsetN:
-		x, ok := v.(time.Time)
-		if !ok {
-			return bad()
-		}
-		_, off := x.Zone()
-		u := x.UTC()
-		b = append(b, byte(timeLen(t.scale)+5))
-		b = appendTime(b, clockOf(u), t.scale)
-		b = appendUintN(b, uint64(daysSince0001(u)), 3)
-		return binary.LittleEndian.AppendUint16(b, uint16(int16(off/60))), nil
-	case tyGUID:
-		s, ok := v.(string)
-		if !ok {
-			return bad()
-		}
-		w, err := guidWire(s)
-		if err != nil {
-			return nil, err
-		}
-		return append(append(b, 16), w...), nil
-	case tyBigVarChar, tyBigChar, tyNVarChar, tyNChar, tyXML:
-		s, ok := v.(string)
-		if !ok {
-			return bad()
-		}
-		var data []byte
-		if t.id == tyNVarChar || t.id == tyNChar || t.id == tyXML {
-			data = ucs2(s)
-		} else {
-			for _, r := range s {
-				if r > 0xFF {
-					return nil, fmt.Errorf("fake: %q is not Latin-1 for %s", s, t.name)
-				}
-				data = append(data, byte(r))
-			}
-		}
-		if t.isPLP() {
-			return appendPLP(b, data), nil
-		}
-		b = binary.LittleEndian.AppendUint16(b, uint16(len(data)))
-		return append(b, data...), nil
-	case tyBigVarBin, tyBigBinary, tyUDT:
-		data, ok := v.([]byte)
-		if !ok {
-			return bad()
-		}
-		if t.isPLP() {
-			return appendPLP(b, data), nil
-		}
-		b = binary.LittleEndian.AppendUint16(b, uint16(len(data)))
-		return append(b, data...), nil
-	case tyVariant:
-		x, ok := v.(int64)
-		if !ok {
-			return bad()
-		}
-		b = binary.LittleEndian.AppendUint32(b, 10)
-		b = append(b, 0x7F, 0) // base type bigint, no properties
-		return binary.LittleEndian.AppendUint64(b, uint64(x)), nil
 	}
-	return bad()
+	_, off := x.Zone() // datetimeoffset
+	u := x.UTC()
+	b = append(b, byte(timeLen(t.scale)+5))
+	b = appendTime(b, clockOf(u), t.scale)
+	b = appendUintN(b, uint64(daysSince0001(u)), 3)
+	return binary.LittleEndian.AppendUint16(b, uint16(int16(off/60))), nil
+}
+
+// textBytes is s as type t carries it: UCS-2 for the n-types and xml,
+// Latin-1 for the others.
+func textBytes(t sqlType, s string) ([]byte, error) {
+	if t.id == tyNVarChar || t.id == tyNChar || t.id == tyXML {
+		return ucs2(s), nil
+	}
+	var data []byte
+	for _, r := range s {
+		if r > 0xFF {
+			return nil, fmt.Errorf("fake: %q is not Latin-1 for %s", s, t.name)
+		}
+		data = append(data, byte(r))
+	}
+	return data, nil
+}
+
+// appendVarLen appends a character or binary value: PLP chunks for the
+// max and xml types, else a 2-byte length.
+func appendVarLen(b []byte, t sqlType, data []byte) []byte {
+	if t.isPLP() {
+		return appendPLP(b, data)
+	}
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(data)))
+	return append(b, data...)
 }
 
 // readValue decodes one column value of a ROW token as a client sends it.
 func readValue(r *reader, t sqlType) (any, error) {
 	if t.isPLP() {
-		total := r.u64()
-		if total == math.MaxUint64 {
-			return nil, r.err
-		}
-		var data []byte
-		for r.err == nil {
-			n := r.u32()
-			if n == 0 {
-				break
-			}
-			data = append(data, r.bytes(int(n))...)
-		}
-		if r.err != nil {
-			return nil, r.err
-		}
-		return decodeBytes(t, data)
+		return readPLP(r, t)
 	}
 	switch t.id {
 	case tyBigVarChar, tyBigChar, tyNVarChar, tyNChar, tyBigVarBin, tyBigBinary:
@@ -589,13 +584,6 @@ func readValue(r *reader, t sqlType) (any, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	le := func(b []byte) uint64 {
-		var v uint64
-		for i := len(b) - 1; i >= 0; i-- {
-			v = v<<8 | uint64(b[i])
-		}
-		return v
-	}
 	switch t.id {
 	case tyBitN:
 		return buf[0] != 0, nil
@@ -604,63 +592,105 @@ func readValue(r *reader, t sqlType) (any, error) {
 		case 1:
 			return int64(buf[0]), nil
 		case 2:
-			return int64(int16(le(buf))), nil
+			return int64(int16(leUint(buf))), nil
 		case 4:
-			return int64(int32(le(buf))), nil
+			return int64(int32(leUint(buf))), nil
 		case 8:
-			return int64(le(buf)), nil
+			return int64(leUint(buf)), nil
 		}
 	case tyFltN:
 		if n == 4 {
-			return float64(math.Float32frombits(uint32(le(buf)))), nil
+			return float64(math.Float32frombits(uint32(leUint(buf)))), nil
 		}
-		return math.Float64frombits(le(buf)), nil
-	case tyMoneyN:
+		return math.Float64frombits(leUint(buf)), nil
+	case tyMoneyN, tyDecimalN, tyNumericN:
+		return decodeDecimal(t, buf), nil
+	case tyDateTimeN, tyDateN, tyTimeN, tyDateTime2N, tyDTOffsetN:
+		return decodeTemporal(t, buf), nil
+	case tyGUID:
+		return guidText(buf), nil
+	}
+	return nil, fmt.Errorf("fake: cannot decode type 0x%02x size %d", t.id, n)
+}
+
+// readPLP reads a max or xml value sent in PLP chunks.
+func readPLP(r *reader, t sqlType) (any, error) {
+	total := r.u64()
+	if total == math.MaxUint64 {
+		return nil, r.err
+	}
+	var data []byte
+	for r.err == nil {
+		n := r.u32()
+		if n == 0 {
+			break
+		}
+		data = append(data, r.bytes(int(n))...)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return decodeBytes(t, data)
+}
+
+// leUint reads a little-endian unsigned integer of len(b) bytes.
+func leUint(b []byte) uint64 {
+	var v uint64
+	for i := len(b) - 1; i >= 0; i-- {
+		v = v<<8 | uint64(b[i])
+	}
+	return v
+}
+
+// decodeDecimal reads money, decimal or numeric as decimal text.
+func decodeDecimal(t sqlType, buf []byte) string {
+	n := len(buf)
+	if t.id == tyMoneyN {
 		var x int64
 		if n == 4 {
-			x = int64(int32(le(buf)))
+			x = int64(int32(leUint(buf)))
 		} else {
-			x = int64(le(buf[0:4])<<32 | le(buf[4:8]))
+			x = int64(leUint(buf[0:4])<<32 | leUint(buf[4:8]))
 		}
 		neg := x < 0
 		if neg {
 			x = -x
 		}
-		return formatUnscaled(neg, big.NewInt(x), 4), nil
-	case tyDecimalN, tyNumericN:
-		mag := make([]byte, n-1)
-		for i := range mag {
-			mag[i] = buf[n-1-i]
-		}
-		return formatUnscaled(buf[0] == 0, new(big.Int).SetBytes(mag), t.scale), nil
+		return formatUnscaled(neg, big.NewInt(x), 4)
+	}
+	mag := make([]byte, n-1)
+	for i := range mag {
+		mag[i] = buf[n-1-i]
+	}
+	return formatUnscaled(buf[0] == 0, new(big.Int).SetBytes(mag), t.scale)
+}
+
+// decodeTemporal reads a date, time or datetime type.
+func decodeTemporal(t sqlType, buf []byte) any {
+	frac := func(b []byte) time.Duration { return time.Duration(leUint(b) * uint64(math.Pow10(9-int(t.scale)))) }
+	switch t.id {
 	case tyDateTimeN:
-		if n == 4 {
-			return epoch1900.AddDate(0, 0, int(le(buf[0:2]))).Add(time.Duration(le(buf[2:4])) * time.Minute), nil
+		if len(buf) == 4 {
+			return epoch1900.AddDate(0, 0, int(leUint(buf[0:2]))).Add(time.Duration(leUint(buf[2:4])) * time.Minute)
 		}
-		days := int32(le(buf[0:4]))
-		ticks := int64(le(buf[4:8]))
+		days := int32(leUint(buf[0:4]))
+		ticks := int64(leUint(buf[4:8]))
 		// As SQL Server shows datetime: whole 1/300 s rounded to milliseconds.
 		ms := int64(math.Round(float64(ticks%300) / 0.3))
 		clock := time.Duration(ticks/300)*time.Second + time.Duration(ms)*time.Millisecond
-		return epoch1900.AddDate(0, 0, int(days)).Add(clock), nil
+		return epoch1900.AddDate(0, 0, int(days)).Add(clock)
 	case tyDateN:
-		return epoch0001.AddDate(0, 0, int(le(buf))), nil
+		return epoch0001.AddDate(0, 0, int(leUint(buf)))
 	case tyTimeN:
-		return time.Duration(le(buf) * uint64(math.Pow10(9-int(t.scale)))), nil
-	case tyDateTime2N:
-		tl := timeLen(t.scale)
-		clock := time.Duration(le(buf[:tl]) * uint64(math.Pow10(9-int(t.scale))))
-		return epoch0001.AddDate(0, 0, int(le(buf[tl:tl+3]))).Add(clock), nil
-	case tyDTOffsetN:
-		tl := timeLen(t.scale)
-		clock := time.Duration(le(buf[:tl]) * uint64(math.Pow10(9-int(t.scale))))
-		u := epoch0001.AddDate(0, 0, int(le(buf[tl:tl+3]))).Add(clock)
-		off := int(int16(le(buf[tl+3 : tl+5])))
-		return u.In(time.FixedZone("", off*60)), nil
-	case tyGUID:
-		return guidText(buf), nil
+		return frac(buf)
 	}
-	return nil, fmt.Errorf("fake: cannot decode type 0x%02x size %d", t.id, n)
+	tl := timeLen(t.scale)
+	u := epoch0001.AddDate(0, 0, int(leUint(buf[tl:tl+3]))).Add(frac(buf[:tl]))
+	if t.id == tyDateTime2N {
+		return u
+	}
+	off := int(int16(leUint(buf[tl+3 : tl+5]))) // datetimeoffset
+	return u.In(time.FixedZone("", off*60))
 }
 
 func decodeBytes(t sqlType, data []byte) (any, error) {
