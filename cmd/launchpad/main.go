@@ -12,29 +12,13 @@ import (
 )
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, cli.Usage)
-		os.Exit(2)
-	}
-	cmd, args := os.Args[1], os.Args[2:]
-	switch cmd {
-	case "exec":
-		os.Exit(clientcmd.Exec(args))
-	case "jobs":
-		cli.Exit(cmd, clientcmd.Jobs(args))
-	case "cancel":
-		cli.Exit(cmd, clientcmd.Cancel(args))
-	case "version", "--version":
-		fmt.Println(cli.Version())
-	case "help", "-h", "--help":
-		fmt.Print(cli.Usage)
-	default:
-		// The host's and the administrator's commands, and the usage error
-		// for an unknown one, are launchpad-host's.
-		err := execHost()
-		fmt.Fprintf(os.Stderr, "launchpad %s: %v\n", cmd, err)
-		os.Exit(1)
-	}
+	cmd, args := cli.Command()
+	clientcmd.Main(cmd, args) // exits when it is the caller's command
+	// The host's and the administrator's commands, and the usage error for
+	// an unknown one, are launchpad-host's.
+	err := execHost()
+	fmt.Fprintf(os.Stderr, "launchpad %s: %v\n", cmd, err)
+	os.Exit(1)
 }
 
 // execHost replaces this process with launchpad-host and the same

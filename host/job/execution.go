@@ -89,9 +89,6 @@ type execution struct {
 type runOutcome struct {
 	exit *launcher.ExitStatus
 	err  error
-	// outputClosed: the runtime closed its output after the data plane's
-	// END, and the job was answered without waiting for its exit.
-	outputClosed bool
 }
 
 // outputEnd is how the runtime's side of the data plane ended.
@@ -207,7 +204,7 @@ func (ex *execution) startRun(ctx context.Context, sat *satellite.Satellite) <-c
 		defer stop()
 		exit, err := sat.Launcher.Run(runCtx, runRequest(ex.req, ex.env, ex.launcher),
 			messageWriter{ex, Stdout}, messageWriter{ex, Stderr})
-		runDone <- runOutcome{exit: exit, err: err}
+		runDone <- runOutcome{exit, err}
 	}()
 	return runDone
 }
@@ -328,7 +325,7 @@ func waitRun(done <-chan runOutcome, outputClosed <-chan struct{}, env Env) runO
 	case r := <-done:
 		return r
 	case <-outputClosed:
-		return runOutcome{outputClosed: true}
+		return runOutcome{} // exit unknown: teardown
 	case <-time.After(exitGrace):
 		env.Kill()
 	}

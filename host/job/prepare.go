@@ -107,7 +107,7 @@ func (r *Runner) launchPrepared(p *prepared, l *Launcher, language string) error
 	go func() {
 		exit, err := p.sat.Launcher.Run(runCtx, &launcher.RunRequest{JobID: p.id, Language: language,
 			WorkingDir: p.env.Dir(), Settings: l.Settings}, p.out[0], p.out[1])
-		done <- runOutcome{exit: exit, err: err}
+		done <- runOutcome{exit, err}
 	}()
 	return p.readHello()
 }

@@ -44,6 +44,16 @@ var ErrHelp = errors.New("help requested")
 // Out is where -h usage goes; tests swap it.
 var Out io.Writer = os.Stdout
 
+// Command is the command and its arguments from os.Args; without one it
+// prints the usage and exits 2.
+func Command() (string, []string) {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, Usage)
+		os.Exit(2)
+	}
+	return os.Args[1], os.Args[2:]
+}
+
 // Exit ends the process after command cmd returned err: 0 for nil or
 // ErrHelp, 2 for ErrUsage, 1 otherwise, with the error on stderr.
 func Exit(cmd string, err error) {
