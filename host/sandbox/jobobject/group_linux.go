@@ -167,31 +167,59 @@ func (g *Group) Add(pid int) error {
 // Procs lists the pids in the group and its sub-groups (all hierarchies,
 // sorted, unique). A hierarchy the group is already gone from has none.
 func (g *Group) Procs() ([]int, error) {
-	set := map[int]bool{}
+	var dirs []string
 	if g.v1 != nil {
 		for _, s := range g.v1.Subsystems() {
-			procs, err := g.v1.Processes(s.Name(), true)
-			if errors.Is(err, os.ErrNotExist) || errors.Is(err, cgroup1.ErrCgroupDeleted) {
-				continue
-			}
+			p, err := g.v1Path(s.Name())
 			if err != nil {
-				return nil, fmt.Errorf("list processes of %s (%s): %w", g.name, s.Name(), err)
+				return nil, fmt.Errorf("list processes of %s: %w", g.name, err)
 			}
-			for _, p := range procs {
-				set[p.Pid] = true
-			}
+			dirs = append(dirs, filepath.Join(g.layout.root, string(s.Name()), p))
 		}
 	}
 	if g.v2 != nil {
-		pids, err := g.v2.Procs(true)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
+		dirs = append(dirs, g.v2Dir())
+	}
+	set := map[int]bool{}
+	for _, d := range dirs {
+		// A group already deleted holds nothing.
+		if err := procsUnder(d, set); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("list processes of %s: %w", g.name, err)
-		}
-		for _, p := range pids {
-			set[int(p)] = true
 		}
 	}
 	return slices.Sorted(maps.Keys(set)), nil
+}
+
+// procsUnder adds the pids of dir's cgroup.procs, and of every group below
+// it, to set. It reads the directories only, where the library's walk
+// stats every file of every hierarchy: this runs several times in every
+// job's teardown.
+func procsUnder(dir string, set map[int]bool) error {
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return err
+	}
+	for _, f := range strings.Fields(string(b)) {
+		pid, err := strconv.Atoi(f)
+		if err != nil {
+			return fmt.Errorf("%s/cgroup.procs: %w", dir, err)
+		}
+		set[pid] = true
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		// A group removed since the listing holds nothing.
+		if err := procsUnder(filepath.Join(dir, e.Name()), set); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // Kill kills every process in the group and waits until it is empty. A

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -234,4 +235,35 @@ func alive(pid int) bool {
 	s := string(raw)
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+func TestProcsUnder_ReadsTheGroupAndTheGroupsBelow(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, text string) {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("cgroup.procs", "7\n12\n")
+	write("memory.max_usage_in_bytes", "4096\n")
+	write("sub/cgroup.procs", "12\n30\n")
+	write("sub/deeper/cgroup.procs", "")
+	set := map[int]bool{}
+	if err := procsUnder(dir, set); err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(maps.Keys(set)); !slices.Equal(got, []int{7, 12, 30}) {
+		t.Errorf("pids %v, want [7 12 30]", got)
+	}
+	if err := procsUnder(filepath.Join(dir, "gone"), set); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a group that is gone: %v, want ErrNotExist", err)
+	}
+	write("sub/cgroup.procs", "12\nx\n")
+	if err := procsUnder(dir, map[int]bool{}); err == nil {
+		t.Error("a cgroup.procs that is not pids was accepted")
+	}
 }
