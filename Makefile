@@ -11,11 +11,15 @@ all: build
 deps:
 	scripts/install-deps.sh
 
+# The caller's command, sandbox-init and the launchers are built without
+# cgo: a static binary starts 3-4 ms sooner here (no dynamic loader, no
+# relocations), and every job starts all three.
 build:
-	$(GO) build -o $(BIN)/launchpad ./cmd/launchpad
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/launchpad ./cmd/launchpad
 	$(GO) build -o $(BIN)/launchpad-host ./cmd/launchpad-host
-	$(GO) build -o $(PLUGINS)/launchpad-python ./plugins/python
-	$(GO) build -o $(PLUGINS)/launchpad-r ./plugins/r
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/launchpad-sandbox-init ./cmd/launchpad-sandbox-init
+	CGO_ENABLED=0 $(GO) build -o $(PLUGINS)/launchpad-python ./plugins/python
+	CGO_ENABLED=0 $(GO) build -o $(PLUGINS)/launchpad-r ./plugins/r
 
 demo: deps build
 	scripts/demo.sh

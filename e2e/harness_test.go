@@ -88,12 +88,17 @@ func startHost() (*host, error) {
 	builds := [][2]string{
 		{h.bin, "./cmd/launchpad"},
 		{filepath.Join(dir, "bin", "launchpad-host"), "./cmd/launchpad-host"},
+		{filepath.Join(dir, "bin", "launchpad-sandbox-init"), "./cmd/launchpad-sandbox-init"},
 		{filepath.Join(dir, "bin", "plugins", "launchpad-python"), "./plugins/python"},
 		{filepath.Join(dir, "bin", "plugins", "launchpad-r"), "./plugins/r"},
 	}
 	for _, b := range builds {
 		cmd := exec.Command("go", "build", "-o", b[0], b[1])
 		cmd.Dir = repoRoot()
+		if b[1] != "./cmd/launchpad-host" {
+			// As the Makefile builds them: static, without cgo.
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return h, fmt.Errorf("go build %s: %v\n%s", b[1], err, out)
 		}
@@ -358,7 +363,7 @@ func (h *host) launch(t *testing.T, args []string) {
 
 // builtBinaries are what startHost builds under its bin/, for hosts of
 // their own to copy.
-var builtBinaries = []string{"launchpad", "launchpad-host", "plugins/launchpad-python", "plugins/launchpad-r"}
+var builtBinaries = []string{"launchpad", "launchpad-host", "launchpad-sandbox-init", "plugins/launchpad-python", "plugins/launchpad-r"}
 
 // copyFile copies a built binary, creating root-owned 0755 folders and a
 // 0755 file as the catalog demands.

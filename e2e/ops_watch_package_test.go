@@ -16,6 +16,7 @@ import (
 const (
 	pkgBin     = "/usr/bin/launchpad"
 	pkgHost    = "/usr/lib/launchpad/launchpad-host"
+	pkgInit    = "/usr/lib/launchpad/launchpad-sandbox-init"
 	pkgPlugins = "/usr/lib/launchpad/plugins"
 	pkgConfig  = "/etc/launchpad/launchpad.hcl"
 	pkgState   = "/var/lib/launchpad"
@@ -79,7 +80,7 @@ func TestPackage_InstallServeAndPurge(t *testing.T) {
 		}
 	})
 	mustRun(t, "dpkg", "-i", deb)
-	for _, p := range []string{pkgBin, pkgHost, pkgPlugins + "/launchpad-python", pkgPlugins + "/launchpad-r", pkgConfig, pkgUnit,
+	for _, p := range []string{pkgBin, pkgHost, pkgInit, pkgPlugins + "/launchpad-python", pkgPlugins + "/launchpad-r", pkgConfig, pkgUnit,
 		"/usr/share/man/man1/launchpad.1", "/usr/share/bash-completion/completions/launchpad", pkgState + "/instance.db"} {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("not installed: %v", err)

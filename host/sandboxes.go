@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
@@ -26,7 +27,11 @@ var (
 )
 
 func newSandboxes(cfg *config.Config, lim job.Limits, logger hclog.Logger) (*sandboxes, error) {
-	exe, err := os.Executable()
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	exe, err := sandboxInit(self)
 	if err != nil {
 		return nil, err
 	}
@@ -116,4 +121,36 @@ func (e env) Usage() job.Usage {
 		OOMKilled: st.OOMKilled, PidsFull: st.PidsLimitHit, DiskFull: st.DiskFull,
 		PoolMemoryLimitBytes: e.Job.PoolMemoryLimit(),
 	}
+}
+
+// SandboxInitName is the small binary beside the host's own that every job
+// starts as (`sandbox-init`): it links the sandbox alone, and starts in
+// half the time of the whole host (23 ms against 45 ms here), on every
+// cold job's path and every warm runtime's preparation.
+const SandboxInitName = "launchpad-sandbox-init"
+
+// sandboxInit is the binary jobs start through: SandboxInitName beside
+// self when it is there, else self (a test binary, the bench, a host
+// built alone), which has the same sandbox-init. It runs as root until it
+// drops to the worker, so one that another account could have written is
+// refused, not used.
+func sandboxInit(self string) (string, error) {
+	p := filepath.Join(filepath.Dir(self), SandboxInitName)
+	fi, err := os.Stat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return self, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("sandbox init %s: %w", p, err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.Mode().IsRegular():
+		return "", fmt.Errorf("sandbox init %s is not a regular file", p)
+	case !ok || int(st.Uid) != os.Geteuid():
+		return "", fmt.Errorf("sandbox init %s is not owned by the host's account (uid %d)", p, os.Geteuid())
+	case fi.Mode().Perm()&0o022 != 0:
+		return "", fmt.Errorf("sandbox init %s is writable by other accounts (mode %v)", p, fi.Mode().Perm())
+	}
+	return p, nil
 }

@@ -102,8 +102,9 @@ type Config struct {
 	CgroupRoot string
 	// KeepWorkdir keeps working folders after a job (debugging only).
 	KeepWorkdir bool
-	// LauncherExe is the absolute path of the launchpad binary that provides
-	// `sandbox-init` (the host passes os.Executable()).
+	// LauncherExe is the absolute path of the binary that provides
+	// `sandbox-init`: launchpad-sandbox-init beside the host's binary, or
+	// the host's own.
 	LauncherExe string
 	// ReadOnlyPaths are the files and directories a job may read and execute;
 	// missing ones are skipped. Default DefaultReadOnlyPaths. Never list the

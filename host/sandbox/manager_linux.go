@@ -103,7 +103,7 @@ func NewManager(cfg Config, logger hclog.Logger) (*Manager, error) {
 	}
 	m.logger.Info("job isolation ready", "cgroups", m.layout.Describe(), "landlock_abi", abi,
 		"worker_uid_base", cfg.WorkerUIDBase, "worker_count", cfg.WorkerCount, "work_root", cfg.WorkRoot,
-		"disk_limit_bytes", cfg.DiskBytes)
+		"disk_limit_bytes", cfg.DiskBytes, "sandbox_init", cfg.LauncherExe)
 	return m, nil
 }
 
