@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,6 +30,11 @@ type warmHost struct {
 	bin, dir, sock string
 	cmd            *exec.Cmd
 	c              *client.Client
+	mu             sync.Mutex
+	// warm is how many ready runtimes it keeps per launcher.
+	warm map[string]int32
+	// clientCPU is the CPU each exec process used, since the last reset.
+	clientCPU []time.Duration
 }
 
 const warmTrivial = "OutputDataSet = InputDataSet"
@@ -36,7 +43,8 @@ const warmTrivial = "OutputDataSet = InputDataSet"
 const warmReady = 2
 
 func runWarm(ctx context.Context, o *options, out io.Writer) error {
-	h, err := startWarmHost(ctx, filepath.Join(filepath.Dir(o.plugins), "launchpad"))
+	bin := filepath.Join(filepath.Dir(o.plugins), "launchpad")
+	h, err := startWarmHost(ctx, bin, map[string]int32{"PythonLauncher": warmReady, "RLauncher": warmReady})
 	if err != nil {
 		return err
 	}
@@ -61,6 +69,7 @@ func runWarm(ctx context.Context, o *options, out io.Writer) error {
 		printDist(out, r.name, ds)
 	}
 	fmt.Fprintf(out, "  host RSS with 2 warm runtimes per launcher: %.1f MiB\n", mib(h.rss()))
+	var hostBefore time.Duration
 	for _, c := range []struct {
 		name, lang, script, start string
 		runs                      int
@@ -76,17 +85,40 @@ func runWarm(ctx context.Context, o *options, out io.Writer) error {
 				h.waitReady(ctx, c.lang+"Launcher", warmReady)
 			}
 		}
+		h.clientCPU, hostBefore = nil, h.hostCPU()
 		ds, err := timeRuns(c.runs, before, func() error { return h.exec(c.lang, c.script, c.start) })
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
 		printDist(out, c.name, ds)
+		h.printCPU(ctx, out, c.lang, c.start, (h.hostCPU()-hostBefore)/time.Duration(c.runs))
 	}
 	h.printStages(ctx, out)
-	return h.throughput(ctx, out, 16, 64)
+	if err := h.throughput(ctx, out, 16, 64); err != nil {
+		return err
+	}
+	h.stop()
+	return burst(ctx, out, bin, 16)
 }
 
-func startWarmHost(ctx context.Context, bin string) (*warmHost, error) {
+// burst runs n trivial Python jobs at once against a host that keeps n
+// ready runtimes: the rate of warm hand-overs alone, with no preparation
+// to wait for (the refills start as the jobs end, and compete with them).
+func burst(ctx context.Context, out io.Writer, bin string, n int) error {
+	h, err := startWarmHost(ctx, bin, map[string]int32{"PythonLauncher": int32(n), "RLauncher": 0})
+	if err != nil {
+		return err
+	}
+	defer h.stop()
+	failed, took := h.concurrently(n, n)
+	fmt.Fprintf(out, "  burst of %d trivial Python jobs at once, %d ready runtimes: %.1f jobs/s, %d failed, %d started warm; load average %s\n",
+		n, n, float64(n)/took.Seconds(), failed, h.count(ctx, "warm"), loadAverage())
+	return nil
+}
+
+// startWarmHost starts a dev host keeping warm[launcher] ready runtimes,
+// and waits until it has them all.
+func startWarmHost(ctx context.Context, bin string, warm map[string]int32) (*warmHost, error) {
 	dir, err := os.MkdirTemp("/var/tmp", "lpbw-")
 	if err != nil {
 		return nil, err
@@ -95,10 +127,12 @@ func startWarmHost(ctx context.Context, bin string) (*warmHost, error) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, err
 	}
-	h := &warmHost{bin: bin, dir: dir, sock: filepath.Join(dir, "state", "launchpad.sock")}
+	h := &warmHost{bin: bin, dir: dir, sock: filepath.Join(dir, "state", "launchpad.sock"), warm: warm}
 	conf := filepath.Join(dir, "launchpad.hcl")
-	text := fmt.Sprintf("sandbox {\n  uid_base = %d\n  workers = 24\n}\nlauncher \"PythonLauncher\" {\n  warm = %d\n}\nlauncher \"RLauncher\" {\n  warm = %d\n}\n",
-		1_897_000_000+(os.Getpid()%1000)*100, warmReady, warmReady)
+	text := fmt.Sprintf("sandbox {\n  uid_base = %d\n  workers = 40\n}\n", 1_897_000_000+(os.Getpid()%1000)*100)
+	for _, l := range []string{"PythonLauncher", "RLauncher"} {
+		text += fmt.Sprintf("launcher %q {\n  warm = %d\n}\n", l, warm[l])
+	}
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		return nil, err
 	}
@@ -111,13 +145,18 @@ func startWarmHost(ctx context.Context, bin string) (*warmHost, error) {
 	if err := h.cmd.Start(); err != nil {
 		return nil, err
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	// Each preparation takes most of a second of processor time.
+	var all int32
+	for _, n := range warm {
+		all += n
+	}
+	for deadline := time.Now().Add(30*time.Second + time.Duration(all)*2*time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if h.c == nil {
 			if _, err := os.Stat(h.sock); err == nil {
 				h.c, _ = client.Dial("unix://" + h.sock)
 			}
 		}
-		if h.c != nil && h.ready(ctx, "PythonLauncher") >= warmReady && h.ready(ctx, "RLauncher") >= warmReady {
+		if h.c != nil && h.full(ctx) {
 			return h, nil
 		}
 		if time.Now().After(deadline) {
@@ -126,6 +165,16 @@ func startWarmHost(ctx context.Context, bin string) (*warmHost, error) {
 			return nil, fmt.Errorf("dev host not ready with warm runtimes; its log:\n%s", tailText(string(log), 3000))
 		}
 	}
+}
+
+// full reports whether every launcher has all its ready runtimes.
+func (h *warmHost) full(ctx context.Context) bool {
+	for l, n := range h.warm {
+		if h.ready(ctx, l) < n {
+			return false
+		}
+	}
+	return true
 }
 
 func (h *warmHost) ready(ctx context.Context, launcher string) int32 {
@@ -141,10 +190,12 @@ func (h *warmHost) ready(ctx context.Context, launcher string) int32 {
 	return 0
 }
 
-// waitReady waits until launcher has n ready runtimes.
+// waitReady waits until launcher has n ready runtimes. It asks every
+// 100 ms: each question costs the host processor time, which the figures
+// of CPU per job would count.
 func (h *warmHost) waitReady(ctx context.Context, launcher string, n int32) {
 	for deadline := time.Now().Add(30 * time.Second); h.ready(ctx, launcher) < n && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -157,10 +208,66 @@ func (h *warmHost) exec(language, script, start string) error {
 	var out, errb bytes.Buffer
 	cmd := exec.Command(h.bin, args...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
+	err := cmd.Run()
+	if cmd.ProcessState != nil {
+		h.mu.Lock()
+		h.clientCPU = append(h.clientCPU, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
+		h.mu.Unlock()
+	}
+	if err != nil {
 		return fmt.Errorf("%v: %s", err, strings.TrimSpace(errb.String()))
 	}
 	return nil
+}
+
+// printCPU prints the CPU the jobs of one case used, each a median over
+// them: the job's cgroups (where a warm runtime's preparation is counted
+// too), the client; and host, the host process's own per job. Their sum
+// bounds the rate of such jobs on this machine's processors.
+func (h *warmHost) printCPU(ctx context.Context, out io.Writer, language, start string, host time.Duration) {
+	jobs, err := h.c.ListJobs(ctx, 0)
+	if err != nil {
+		return
+	}
+	var job []time.Duration
+	for _, j := range jobs {
+		if j.GetLanguage() == language && j.GetStart() == start && j.GetState() == "succeeded" {
+			job = append(job, time.Duration(j.GetCpuUserMs()+j.GetCpuSystemMs())*time.Millisecond)
+		}
+	}
+	h.mu.Lock()
+	cl := median(h.clientCPU)
+	h.mu.Unlock()
+	total := median(job) + host + cl
+	fmt.Fprintf(out, "  %-32s CPU per job: job %.0f ms + host %.0f ms + client %.0f ms = %.0f ms: at most %.1f jobs/s on %d processors\n",
+		"", ms(median(job)), ms(host), ms(cl), ms(total), float64(runtime.NumCPU())/total.Seconds(), runtime.NumCPU())
+}
+
+// hostCPU is the CPU the host process has used (its own, not its
+// children's).
+func (h *warmHost) hostCPU() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", h.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command's closing parenthesis; utime and stime
+	// are the 14th and 15th of the line, in clock ticks of 1/100 s.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // printStages prints the median of each stage over the warm Python jobs.
@@ -195,14 +302,21 @@ func (h *warmHost) printStages(ctx context.Context, out io.Writer) {
 // (warm when a runtime is ready, else cold).
 func (h *warmHost) throughput(ctx context.Context, out io.Writer, conc, total int) error {
 	h.waitReady(ctx, "PythonLauncher", 2)
+	failed, took := h.concurrently(conc, total)
+	fmt.Fprintf(out, "  trivial Python jobs at concurrency %d: %d jobs in %.1fs = %.1f jobs/s, %d failed, %d of the host's jobs so far started warm; load average %s\n",
+		conc, total, took.Seconds(), float64(total)/took.Seconds(), failed, h.count(ctx, "warm"), loadAverage())
+	return nil
+}
+
+// concurrently runs total trivial Python jobs, conc at a time, and says
+// how many failed and how long they all took.
+func (h *warmHost) concurrently(conc, total int) (failed int, took time.Duration) {
 	var mu sync.Mutex
-	failed, next := 0, 0
+	next := 0
 	var wg sync.WaitGroup
 	began := time.Now()
 	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
 				mu.Lock()
 				if next == total {
@@ -217,14 +331,10 @@ func (h *warmHost) throughput(ctx context.Context, out io.Writer, conc, total in
 					mu.Unlock()
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	took := time.Since(began)
-	warm := h.count(ctx, "warm")
-	fmt.Fprintf(out, "  trivial Python jobs at concurrency %d: %d jobs in %.1fs = %.1f jobs/s, %d failed, %d of the host's jobs so far started warm; load average %s\n",
-		conc, total, took.Seconds(), float64(total)/took.Seconds(), failed, warm, loadAverage())
-	return nil
+	return failed, time.Since(began)
 }
 
 // count is how many of the jobs the host keeps started as start says
@@ -258,13 +368,16 @@ func (h *warmHost) rss() int64 {
 	return 0
 }
 
+// stop stops the host and removes its folder; stopping twice is harmless.
 func (h *warmHost) stop() {
 	if h.c != nil {
 		h.c.Close()
+		h.c = nil
 	}
 	if h.cmd != nil && h.cmd.Process != nil {
 		h.cmd.Process.Signal(syscall.SIGTERM)
 		h.cmd.Wait()
+		h.cmd = nil
 	}
 	os.RemoveAll(h.dir)
 }
