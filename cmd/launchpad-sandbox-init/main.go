@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/openlaunchpad/launchpad/host/sandbox"
+	"github.com/openlaunchpad/launchpad/host/sandbox/confine"
 )
 
 func main() {
@@ -13,5 +13,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, "launchpad-sandbox-init is started by the Launchpad host for each job; it is not run by hand")
 		os.Exit(2)
 	}
-	os.Exit(sandbox.InitMain(os.Args[2:]))
+	os.Exit(confine.Main(os.Args[2:]))
 }

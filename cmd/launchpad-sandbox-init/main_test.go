@@ -8,10 +8,10 @@ import (
 	"github.com/openlaunchpad/launchpad/cmd/internal/linktest"
 )
 
-// Every job starts this binary: it must stay the sandbox alone, not grow
-// the host's start-up back (gRPC, plugins, databases, metrics).
+// Every job starts this binary: it must stay sandbox-init alone, not grow
+// the host's start-up back (cgroups, gRPC, plugins, databases, metrics).
 func TestLinksTheSandboxAlone(t *testing.T) {
-	linktest.Only(t, []string{"cmd/launchpad-sandbox-init", "host/sandbox", "host/sandbox/jobobject", "host/sandbox/workers"},
+	linktest.Only(t, []string{"cmd/launchpad-sandbox-init", "host/sandbox/confine"},
 		"google.golang.org/grpc", "modernc.org/sqlite", "github.com/microsoft/go-mssqldb",
 		"github.com/hashicorp/go-plugin", "github.com/prometheus/")
 }

@@ -8,7 +8,7 @@
 // inside the pool's (SetPools, NewJobInPool), whose limits bind all of the
 // pool's jobs together.
 //
-// The host's job runner uses Manager and Job; InitMain is the body of the
-// hidden sandbox-init subcommand. docs/isolation.md says what each layer
+// The host's job runner uses Manager and Job; sandbox-init itself is
+// package confine (InitMain runs it in a binary with other commands). docs/isolation.md says what each layer
 // blocks and how it is tested. Linux only.
 package sandbox

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/openlaunchpad/launchpad/host/sandbox/confine"
 	"golang.org/x/sys/unix"
 )
 
@@ -188,7 +189,7 @@ func (w *workRoot) removeJobFolder(name string, mounted bool) error {
 // removes every entry in it: what a crashed host left. It returns the
 // removed names.
 func (w *workRoot) sweep() ([]string, error) {
-	mounts, err := mountsUnder(w.path)
+	mounts, err := confine.MountsUnder(w.path)
 	if err != nil {
 		return nil, err
 	}

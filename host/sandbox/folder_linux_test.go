@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/openlaunchpad/launchpad/host/sandbox/confine"
 	"golang.org/x/sys/unix"
 )
 
@@ -114,7 +115,7 @@ func TestManager_CleanupNeverFollowsSymlinks(t *testing.T) {
 	if left, _ := os.ReadDir(root); len(left) != 0 {
 		t.Errorf("work root still holds %v", left)
 	}
-	if mounts, _ := mountsUnder(root); len(mounts) != 0 {
+	if mounts, _ := confine.MountsUnder(root); len(mounts) != 0 {
 		t.Errorf("still mounted: %v", mounts)
 	}
 	victimUnharmed(t, victim, file)
@@ -156,7 +157,7 @@ func TestJob_DiskLimitIsTheJobsAlone(t *testing.T) {
 	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
 		t.Errorf("job folder left: %v", err)
 	}
-	if mounts, _ := mountsUnder(cfg.WorkRoot); len(mounts) != 1 {
+	if mounts, _ := confine.MountsUnder(cfg.WorkRoot); len(mounts) != 1 {
 		t.Errorf("mounts under the work root: %v, want only the other job's", mounts)
 	}
 }

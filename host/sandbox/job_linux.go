@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/openlaunchpad/launchpad/host/sandbox/confine"
 	"github.com/openlaunchpad/launchpad/host/sandbox/jobobject"
 )
 
@@ -76,7 +77,7 @@ func (j *Job) Command(exe *os.File, args, env []string, extra []*os.File) (*exec
 	}
 	full := j.m.cfg.Isolation == IsolationFull
 	files := append(append([]*os.File{}, extra...), exe)
-	spec := initSpec{
+	spec := confine.Spec{
 		Full:      full,
 		Dir:       j.Dir,
 		TmpDir:    j.TmpDir,
@@ -166,7 +167,7 @@ func (j *Job) Started(pid int) error {
 		return fmt.Errorf("job %s: Started without Command", j.ID)
 	}
 	// The write end stays open until teardown: sandbox-init reads a
-	// hang-up on it as the host's death (see dieWithHost).
+	// hang-up on it as the host's death (see confine.dieWithHost).
 	if _, err := j.gateW.Write([]byte{1}); err != nil {
 		j.closeGate()
 		return fmt.Errorf("job %s: open gate: %w", j.ID, err)

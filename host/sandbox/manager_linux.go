@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/openlaunchpad/launchpad/host/sandbox/confine"
 	"github.com/openlaunchpad/launchpad/host/sandbox/jobobject"
 	"github.com/openlaunchpad/launchpad/host/sandbox/workers"
 )
@@ -77,12 +78,12 @@ func NewManager(cfg Config, logger hclog.Logger) (*Manager, error) {
 			return nil, fmt.Errorf("%s namespace: %v: %w", ns, err, ErrIsolationUnavailable)
 		}
 	}
-	_, abi, err := landlockConfig()
+	_, abi, err := confine.LandlockConfig()
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", err, ErrIsolationUnavailable)
 	}
 	m.landlockABI = abi
-	if err := checkSeccomp(); err != nil {
+	if err := confine.CheckSeccomp(); err != nil {
 		return nil, fmt.Errorf("%v: %w", err, ErrIsolationUnavailable)
 	}
 	if err := workers.CheckUnallocated(cfg.WorkerUIDBase, cfg.WorkerCount, cfg.AccountFiles...); err != nil {

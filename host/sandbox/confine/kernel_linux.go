@@ -1,4 +1,4 @@
-package sandbox
+package confine
 
 import (
 	"errors"
@@ -37,7 +37,7 @@ func joinFreshSessionKeyring() error {
 // is alive. getppid() is 0 across a PID namespace, so under full isolation
 // the gate pipe, whose write end the host holds for the job's lifetime, is
 // the witness: a hang-up means the host is gone.
-func dieWithHost(s *initSpec, hostPID int) error {
+func dieWithHost(s *Spec, hostPID int) error {
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
 		return fmt.Errorf("set parent death signal: %w", err)
 	}

@@ -1,4 +1,4 @@
-package sandbox
+package confine
 
 import (
 	"errors"
@@ -131,8 +131,8 @@ func seccompProgram() ([]unix.SockFilter, error) {
 	return out, nil
 }
 
-// checkSeccomp tells NewManager whether jobs can get their filter here.
-func checkSeccomp() error {
+// CheckSeccomp tells NewManager whether jobs can get their filter here.
+func CheckSeccomp() error {
 	if _, err := seccompProgram(); err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package sandbox
+package confine
 
 import (
 	"bufio"
@@ -12,9 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mountsUnder lists the mount points strictly below dir in this process's
+// MountsUnder lists the mount points strictly below dir in this process's
 // mount namespace, from /proc/self/mountinfo.
-func mountsUnder(dir string) ([]string, error) {
+func MountsUnder(dir string) ([]string, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return nil, fmt.Errorf("read mount table: %w", err)
@@ -65,9 +65,9 @@ func unescapeMountPath(s string) string {
 // expose them (0700 folders of other uids, outside Landlock's rules) but
 // would pin their memory after their jobs end, so every mount below the
 // work root but the job's own folder is detached.
-func dropOtherJobDisks(s *initSpec) error {
+func dropOtherJobDisks(s *Spec) error {
 	own := filepath.Clean(s.Dir)
-	mounts, err := mountsUnder(filepath.Dir(own))
+	mounts, err := MountsUnder(filepath.Dir(own))
 	if err != nil {
 		return err
 	}
