@@ -20,7 +20,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/openlaunchpad/launchpad/host/job"
-	"github.com/openlaunchpad/launchpad/host/sandbox"
+	"github.com/openlaunchpad/launchpad/host/sandbox/confine"
 	"github.com/openlaunchpad/launchpad/sdk/bxl"
 )
 
@@ -68,7 +68,7 @@ func main() {
 	// The host starts every job's satellite as `<this binary> sandbox-init`
 	// (os.Executable), as it does with the launchpad binary.
 	if len(os.Args) > 1 && os.Args[1] == "sandbox-init" {
-		os.Exit(sandbox.InitMain(os.Args[2:]))
+		os.Exit(confine.Main(os.Args[2:]))
 	}
 	opts, err := parseFlags(os.Args[1:])
 	if errors.Is(err, errUsage) {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -59,58 +58,51 @@ func runKey(args []string) error {
 func runPlugin(args []string) error {
 	const pluginUsage = "launchpad plugin sign --key PREFIX.key --name N --language L [--language L2] --version V BINARY | " +
 		"plugin register BINARY | plugin list | plugin remove NAME"
-	if len(args) == 0 {
+	usages := map[string]string{"list": "launchpad plugin list [--format table|json]",
+		"register": "launchpad plugin register BINARY", "remove": "launchpad plugin remove NAME"}
+	if len(args) > 0 && args[0] == "sign" {
+		return pluginSign(args[1:])
+	}
+	if len(args) == 0 || usages[args[0]] == "" {
 		return cli.SubcommandUsage(args, pluginUsage)
 	}
+	var format *string
+	c, err := parseStateCommand("plugin "+args[0], usages[args[0]], args[1:], func(fs *flag.FlagSet) {
+		format = fs.String("format", "table", "plugin list: table or json")
+	})
+	if err != nil {
+		return err
+	}
 	switch args[0] {
-	case "sign":
-		return pluginSign(args[1:])
-	case "register", "list", "remove":
-		fs := cli.NewFlagSet("plugin "+args[0], map[string]string{"list": "launchpad plugin list [--format table|json]",
-			"register": "launchpad plugin register BINARY", "remove": "launchpad plugin remove NAME"}[args[0]])
-		stateOf := stateFlags(fs)
-		format := fs.String("format", "table", "plugin list: table or json")
-		rest, err := cli.ParseInterspersed(fs, args[1:])
-		if err != nil {
-			return err
+	case "list":
+		if len(c.rest) != 0 || (*format != "table" && *format != "json") {
+			return c.bad()
 		}
-		cfg, err := stateOf()
-		if err != nil {
-			return err
+		return pluginList(c.cfg, *format)
+	case "register":
+		if len(c.rest) != 1 {
+			return c.bad()
 		}
-		switch args[0] {
-		case "list":
-			if len(rest) != 0 || (*format != "table" && *format != "json") {
-				return fmt.Errorf("%w: launchpad plugin list [--format table|json]", cli.ErrUsage)
+		return adminChange(c.cfg, func(cat *catalog.Catalog) error {
+			e, err := cat.Register(c.rest[0])
+			if err != nil {
+				return err
 			}
-			return pluginList(cfg, *format)
-		case "register":
-			if len(rest) != 1 {
-				return fmt.Errorf("%w: launchpad plugin register BINARY", cli.ErrUsage)
-			}
-			return adminChange(cfg, func(c *catalog.Catalog) error {
-				e, err := c.Register(rest[0])
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(adminOut, "registered %s %s (%s) from %s, sha256 %s, publisher %s\n",
-					e.Name, e.Version, strings.Join(e.Languages, ","), e.Path, e.SHA256, e.Publisher)
-				return nil
-			})
-		default:
-			if len(rest) != 1 {
-				return fmt.Errorf("%w: launchpad plugin remove NAME", cli.ErrUsage)
-			}
-			return adminChange(cfg, func(c *catalog.Catalog) error {
-				if err := c.Remove(rest[0]); err != nil {
-					return err
-				}
-				fmt.Fprintf(adminOut, "removed %s\n", rest[0])
-				return nil
-			})
+			fmt.Fprintf(adminOut, "registered %s %s (%s) from %s, sha256 %s, publisher %s\n",
+				e.Name, e.Version, strings.Join(e.Languages, ","), e.Path, e.SHA256, e.Publisher)
+			return nil
+		})
+	default: // remove
+		if len(c.rest) != 1 {
+			return c.bad()
 		}
-	default:
-		return cli.SubcommandUsage(args, pluginUsage)
+		return adminChange(c.cfg, func(cat *catalog.Catalog) error {
+			if err := cat.Remove(c.rest[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(adminOut, "removed %s\n", c.rest[0])
+			return nil
+		})
 	}
 }
 
@@ -176,38 +168,35 @@ func pluginList(cfg catalog.Config, format string) error {
 // runTrust implements trust add | list | revoke.
 func runTrust(args []string) error {
 	const trustUsage = "launchpad trust add PUBKEY --name PUBLISHER | trust list | trust revoke PUBLISHER"
-	if len(args) == 0 || !slices.Contains([]string{"add", "list", "revoke"}, args[0]) {
+	usages := map[string]string{"add": "launchpad trust add PUBKEY --name PUBLISHER",
+		"list": "launchpad trust list", "revoke": "launchpad trust revoke PUBLISHER"}
+	if len(args) == 0 || usages[args[0]] == "" {
 		return cli.SubcommandUsage(args, trustUsage)
 	}
-	fs := cli.NewFlagSet("trust "+args[0], map[string]string{"add": "launchpad trust add PUBKEY --name PUBLISHER",
-		"list": "launchpad trust list", "revoke": "launchpad trust revoke PUBLISHER"}[args[0]])
-	stateOf := stateFlags(fs)
-	name := fs.String("name", "", "publisher name (trust add)")
-	rest, err := cli.ParseInterspersed(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	cfg, err := stateOf()
+	var name *string
+	c, err := parseStateCommand("trust "+args[0], usages[args[0]], args[1:], func(fs *flag.FlagSet) {
+		name = fs.String("name", "", "publisher name (trust add)")
+	})
 	if err != nil {
 		return err
 	}
 	switch args[0] {
 	case "add":
-		if len(rest) != 1 || *name == "" {
-			return fmt.Errorf("%w: launchpad trust add PUBKEY --name PUBLISHER", cli.ErrUsage)
+		if len(c.rest) != 1 || *name == "" {
+			return c.bad()
 		}
 		// PUBKEY is a .pub file or the bare base64 key (as minisign -P takes).
 		var pub signing.PublicKey
-		if _, statErr := os.Stat(rest[0]); statErr == nil {
-			pub, err = signing.ReadPublicKeyFile(rest[0])
+		if _, statErr := os.Stat(c.rest[0]); statErr == nil {
+			pub, err = signing.ReadPublicKeyFile(c.rest[0])
 		} else {
-			pub, err = signing.ParsePublicKey([]byte(rest[0]))
+			pub, err = signing.ParsePublicKey([]byte(c.rest[0]))
 		}
 		if err != nil {
 			return err
 		}
-		return adminChange(cfg, func(c *catalog.Catalog) error {
-			p, err := c.TrustAdd(*name, pub)
+		return adminChange(c.cfg, func(cat *catalog.Catalog) error {
+			p, err := cat.TrustAdd(*name, pub)
 			if err != nil {
 				return err
 			}
@@ -215,11 +204,11 @@ func runTrust(args []string) error {
 			return nil
 		})
 	case "revoke":
-		if len(rest) != 1 {
-			return fmt.Errorf("%w: launchpad trust revoke PUBLISHER", cli.ErrUsage)
+		if len(c.rest) != 1 {
+			return c.bad()
 		}
-		return adminChange(cfg, func(c *catalog.Catalog) error {
-			revoked, err := c.TrustRevoke(rest[0])
+		return adminChange(c.cfg, func(cat *catalog.Catalog) error {
+			revoked, err := cat.TrustRevoke(c.rest[0])
 			if err != nil {
 				return err
 			}
@@ -228,15 +217,42 @@ func runTrust(args []string) error {
 			}
 			return nil
 		})
-	case "list":
-		if len(rest) != 0 {
-			return fmt.Errorf("%w: launchpad trust list", cli.ErrUsage)
+	default: // list
+		if len(c.rest) != 0 {
+			return c.bad()
 		}
-		return trustList(cfg)
-	default:
-		return fmt.Errorf("%w: %s", cli.ErrUsage, trustUsage)
+		return trustList(c.cfg)
 	}
 }
+
+// stateCommand is an administrator's subcommand that acts on a host's
+// state, parsed: its arguments and the catalog configuration its state
+// flags name.
+type stateCommand struct {
+	usage string
+	rest  []string
+	cfg   catalog.Config
+}
+
+// parseStateCommand parses args with the state flags and those extra
+// adds, and loads the configuration they name.
+func parseStateCommand(name, usage string, args []string, extra func(*flag.FlagSet)) (*stateCommand, error) {
+	fs := cli.NewFlagSet(name, usage)
+	stateOf := stateFlags(fs)
+	extra(fs)
+	rest, err := cli.ParseInterspersed(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := stateOf()
+	if err != nil {
+		return nil, err
+	}
+	return &stateCommand{usage: usage, rest: rest, cfg: cfg}, nil
+}
+
+// bad is the subcommand's usage error.
+func (c *stateCommand) bad() error { return fmt.Errorf("%w: %s", cli.ErrUsage, c.usage) }
 
 // trustList prints the trust store, revoked keys included.
 func trustList(cfg catalog.Config) error {

@@ -8,7 +8,8 @@
 // inside the pool's (SetPools, NewJobInPool), whose limits bind all of the
 // pool's jobs together.
 //
-// The host's job runner uses Manager and Job; sandbox-init itself is
-// package confine (InitMain runs it in a binary with other commands). docs/isolation.md says what each layer
-// blocks and how it is tested. Linux only.
+// The host's job runner uses Manager and Job. sandbox-init itself, the
+// inside of the sandbox, is package confine: a binary runs it with
+// confine.Main. docs/isolation.md says what each layer blocks and how it is
+// tested. Linux only.
 package sandbox

@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
+	"github.com/openlaunchpad/launchpad/host/sandbox/confine"
 	"github.com/openlaunchpad/launchpad/internal/testhost"
 )
 
@@ -27,7 +28,7 @@ import (
 // as `<test binary> sandbox-init <spec>`.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "sandbox-init" {
-		os.Exit(InitMain(os.Args[2:]))
+		os.Exit(confine.Main(os.Args[2:]))
 	}
 	os.Exit(m.Run())
 }
