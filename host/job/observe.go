@@ -240,8 +240,8 @@ func (l *Live) release() {
 	defer l.mu.Unlock()
 	if l.env != nil && !l.usageFinal {
 		l.applyUsage(&l.info, l.env.Usage())
-		l.env = nil
 	}
+	l.env = nil // closed next: nothing may read it any more
 }
 
 // finish records how the job ended; res is nil when it failed.

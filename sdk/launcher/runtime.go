@@ -29,10 +29,10 @@ const drainDelay = 2 * time.Second
 // plane becomes the runtime's descriptor 3 (DataFD). Its stdout and stderr
 // are copied to the writers as they arrive, and each writer that is an
 // io.Closer is closed when its stream reaches EOF: a runtime that closes
-// both once its output is complete is answered before its exit. The runtime gets its own process
-// group and dies with the launcher; what is left of the group when it exits
-// is killed too. The launcher's copies of cmd.ExtraFiles are closed once the
-// runtime started.
+// both once its output is complete is answered before its exit. The
+// runtime gets its own process group and dies with the launcher; what is
+// left of the group when it exits is killed too. The launcher's copies of
+// cmd.ExtraFiles are closed once the runtime started.
 //
 // cmd.Dir defaults to req.WorkingDir. cmd.Env is used as given: a launcher
 // passes the runtime only the variables it needs.
